@@ -1,0 +1,1 @@
+"""Figures: one module per figure group, thin: results in, files out."""

@@ -1,0 +1,438 @@
+"""The activation zoo: each activation is one SymPy expression in ``x``; everything else is derived from it.
+
+Named activations (DESIGN.md): ``sigmoid tanh relu leaky_relu[:a] elu[:alpha] selu gelu silu softplus linear``;
+any other spec is parsed as a SymPy expression in ``x`` by the safe parser (:mod:`theory.parse`).
+
+Kinked activations are written without ``Piecewise`` so that their LaTeX is compact:
+``relu = max(0, x)``, ``leaky_relu = max(0, x) + a min(0, x)``, ``elu = max(0, x) + alpha (exp(min(0, x)) - 1)``;
+:func:`theory.calculus.pieces` recovers the pieces. Derivatives are taken piece by piece and are undefined at a
+kink unless both one-sided values agree.
+
+Gaussian moments for z ~ N(0, 1) and variance q: ``E[phi(sqrt(q) z)]``, ``E[phi(sqrt(q) z)^2]`` and
+``E[phi'(sqrt(q) z)^2]``. Closed forms come from ``sympy.integrate`` for piecewise polynomial-times-exponential
+activations (relu, leaky_relu, elu, selu, linear); GELU's are the table :data:`GELU_MOMENTS`, derived by Stein's
+lemma (see its docstring) and checked against mpmath in the tests; the rest use quadrature of the expression.
+"""
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import sympy as sp
+
+from theory import calculus, gaussian
+from theory.calculus import x
+from theory.derivation import Derivation, Step, derivation
+from theory.errors import SpecError
+from theory.gaussian import q
+from theory.parse import parse_expression
+
+# SELU's constants in closed form (Klambauer et al. 2017, eqs. 14-15): the values of (alpha, lambda) for which
+# N(0, 1) pre-activations give outputs of mean 0 and variance 1.
+_E1 = sp.erfc(1 / sp.sqrt(2))
+SELU_ALPHA = -sp.sqrt(2 / sp.pi) / (_E1 * sp.exp(sp.Rational(1, 2)) - 1)
+SELU_LAMBDA = (1 - _E1 * sp.sqrt(sp.E)) * sp.sqrt(2 * sp.pi) / sp.sqrt(
+    2 * sp.erfc(sp.sqrt(2)) * sp.E**2 + sp.pi * _E1**2 * sp.E - 2 * (2 + sp.pi) * _E1 * sp.sqrt(sp.E) + sp.pi + 2)
+
+
+def _relu(u):
+    return sp.Max(0, u)
+
+
+def _elu(u, alpha):
+    return sp.Max(0, u) + alpha * (sp.exp(sp.Min(0, u)) - 1)
+
+
+#: name -> (builder of the expression from its parameter, default parameter or None)
+_FAMILIES = {
+    "sigmoid": (lambda _: 1 / (1 + sp.exp(-x)), None),
+    "tanh": (lambda _: sp.tanh(x), None),
+    "relu": (lambda _: _relu(x), None),
+    "leaky_relu": (lambda a: _relu(x) + a * sp.Min(0, x), sp.Rational(1, 100)),
+    "elu": (lambda a: _elu(x, a), sp.Integer(1)),
+    "selu": (lambda _: SELU_LAMBDA * _elu(x, SELU_ALPHA), None),
+    "gelu": (lambda _: x * (1 + sp.erf(x / sp.sqrt(2))) / 2, None),
+    "silu": (lambda _: x / (1 + sp.exp(-x)), None),
+    "softplus": (lambda _: sp.log(1 + sp.exp(x)), None),
+    "linear": (lambda _: x, None),
+}
+NAMES = ("sigmoid", "tanh", "relu", "leaky_relu", "elu", "selu", "gelu", "silu", "softplus", "linear")
+
+# GELU, phi(x) = x Phi(x), X ~ N(0, q). With Stein's lemma E[X h(X)] = q E[h'(X)], the orthant probability
+# E[Phi(X)^2] = 1/4 + asin(q/(1+q))/(2 pi), and the Gaussian products
+# E[X Phi(X) N(X)] = q/(2 pi (1+q) sqrt(1+2q)),  E[X^2 N(X)^2] = q/(2 pi (1+2q)^(3/2))   (N the standard pdf):
+GELU_MOMENTS = {
+    "mean": q / sp.sqrt(2 * sp.pi * (1 + q)),
+    "second": q / 4 + q * sp.asin(q / (1 + q)) / (2 * sp.pi) + q**2 / (sp.pi * (1 + q) * sp.sqrt(1 + 2 * q)),
+    "derivative_second": sp.Rational(1, 4) + sp.asin(q / (1 + q)) / (2 * sp.pi)
+    + q / (sp.pi * (1 + q) * sp.sqrt(1 + 2 * q)) + q / (2 * sp.pi * (1 + 2 * q) ** sp.Rational(3, 2)),
+}
+MOMENT_KEYS = ("mean", "second", "derivative_second")
+
+
+@dataclass(frozen=True)
+class Activation:
+    """An activation: its canonical spec ``name``, its family (``expression`` for user input) and expression."""
+
+    name: str
+    family: str
+    expr: sp.Expr
+    param: sp.Expr | None = None
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def latex(self) -> str:
+        return sp.latex(self.expr)
+
+
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z_0-9]*$")
+
+
+def get_activation(spec: str) -> Activation:
+    """Resolve a spec (``relu``, ``leaky_relu:0.1``, ``x*tanh(x)``) into an :class:`Activation`.
+
+    Raises :class:`SpecError` with a one-line message for unknown names, bad parameters or unsafe expressions.
+    """
+    if not isinstance(spec, str) or not spec.strip():
+        raise SpecError("activation spec is empty")
+    spec = spec.strip()
+    name, _, arg = spec.partition(":")
+    if name in _FAMILIES:
+        build, default = _FAMILIES[name]
+        if arg and default is None:
+            raise SpecError(f"activation {name!r} takes no parameter (got {arg!r})")
+        param = _parameter(name, arg) if arg else default
+        canonical = name if param is None or not arg else f"{name}:{arg}"
+        return Activation(canonical, name, build(param), param)
+    if arg and _IDENT.match(name):
+        raise SpecError(f"unknown activation {name!r}{_close(name)}")
+    if _IDENT.match(spec) and spec != "x":
+        raise SpecError(f"unknown activation {spec!r}{_close(spec)}; known: {', '.join(NAMES)}, "
+                        "or a SymPy expression in x")
+    expr = parse_expression(spec, {"x": x}, what="activation expression")
+    if not expr.has(x):
+        raise SpecError(f"activation expression {spec!r} does not depend on x")
+    _check_real(expr, spec)
+    return Activation(sp.sstr(expr), "expression", expr)
+
+
+def _close(name: str) -> str:
+    close = difflib.get_close_matches(name, NAMES, n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _parameter(name: str, text: str) -> sp.Expr:
+    value = parse_expression(text, {}, what=f"parameter of {name}")
+    if not (value.is_real and value.is_finite):
+        raise SpecError(f"parameter of {name} must be a finite real number (got {text!r})")
+    if name == "elu" and not value.is_positive:
+        raise SpecError(f"elu's alpha must be positive (got {text!r})")
+    return value
+
+
+def _check_real(expr: sp.Expr, spec: str) -> None:
+    for t in (-3, -1, -sp.Rational(1, 3), 0, sp.Rational(1, 2), 2):
+        try:
+            v = sp.N(expr.subs(x, t), 15)
+        except (TypeError, ValueError, ZeroDivisionError):
+            v = sp.nan
+        if v.has(sp.nan, sp.zoo) or not v.is_real:
+            raise SpecError(f"activation expression {spec!r} is not real-valued on the real line (at x = {t}: {v})")
+
+
+# ------------------------------------------------------------------------- derived facts (cached per activation)
+@lru_cache(maxsize=256)
+def pieces(act: Activation) -> tuple[calculus.Piece, ...]:
+    try:
+        return tuple(calculus.pieces(act.expr))
+    except NotImplementedError as exc:
+        raise SpecError(str(exc)) from None
+
+
+@lru_cache(maxsize=256)
+def derivative_pieces(act: Activation) -> tuple[calculus.Piece, ...]:
+    return tuple(calculus.derivative_pieces(list(pieces(act))))
+
+
+def derivative(act: Activation) -> sp.Expr:
+    """phi' as one expression; Piecewise on open intervals for kinked activations (undefined at the kinks)."""
+    return calculus.as_piecewise(list(derivative_pieces(act)))
+
+
+@lru_cache(maxsize=256)
+def evaluator(act: Activation, derivative: bool = False):
+    """A vectorised float64 function x -> phi(x) (or phi'(x)) lambdified from the SymPy pieces.
+
+    This is the reference evaluation of the formula, for plotting and for checking the fast kernels in
+    ``sims.activations``; overflow inside a piece is silenced and shows up as inf/nan in the result. At a kink
+    phi takes the value of the piece on its left (phi is continuous there), phi' is nan unless both sides agree.
+    """
+    import numpy as np
+
+    ps = list(derivative_pieces(act) if derivative else pieces(act))
+    fns = [sp.lambdify(x, p.expr, modules=["scipy", "numpy"]) for p in ps]
+    ends = [float(p.interval.end) for p in ps[:-1]]
+    at_kink = []
+    for k, e in zip(ps, ends):
+        if not derivative:
+            at_kink.append(None)  # continuous: left piece
+        else:
+            right = ps[ps.index(k) + 1]
+            same = sp.simplify(sp.limit(k.expr, x, k.interval.end, "-") - sp.limit(right.expr, x, k.interval.end, "+")) == 0
+            at_kink.append(None if same else np.nan)
+
+    def f(values):
+        v = np.asarray(values, dtype=np.float64)
+        out = np.empty_like(v)
+        with np.errstate(all="ignore"):
+            lo = -np.inf
+            for i, fn in enumerate(fns):
+                hi = ends[i] if i < len(ends) else np.inf
+                mask = (v > lo) & (v <= hi) if i < len(ends) else (v > lo)
+                if mask.any():
+                    out[mask] = np.broadcast_to(fn(v[mask]), v[mask].shape)
+                if i < len(ends) and at_kink[i] is not None:
+                    out[v == hi] = at_kink[i]
+                lo = hi
+        return out
+
+    return f
+
+
+@lru_cache(maxsize=256)
+def sup_abs_derivative(act: Activation) -> calculus.Bound:
+    return calculus.sup_abs(list(derivative_pieces(act)))
+
+
+@lru_cache(maxsize=256)
+def value_range(act: Activation) -> tuple[sp.Set, bool]:
+    """The range of phi over the reals and whether it is exact (False: an endpoint was found numerically)."""
+    lo, hi = calculus.extrema(list(pieces(act)), closed_at_kinks=True)
+    return sp.Interval(lo.value, hi.value, not lo.attained, not hi.attained), lo.exact and hi.exact
+
+
+def _square(ps):
+    return [calculus.Piece(p.interval, p.expr**2) for p in ps]
+
+
+def _integrands(act: Activation) -> dict[str, list[calculus.Piece]]:
+    ps = list(pieces(act))
+    return {"mean": ps, "second": _square(ps), "derivative_second": _square(list(derivative_pieces(act)))}
+
+
+_ALPHA = sp.Symbol("alpha", positive=True)
+
+
+@lru_cache(maxsize=1)
+def _elu_closed_forms() -> dict[str, sp.Expr]:
+    """ELU's moments with a symbolic alpha, integrated once; elu:alpha and selu substitute into them."""
+    template = Activation("elu:alpha", "elu", _elu(x, _ALPHA), _ALPHA)
+    return {k: gaussian.closed_form(ps) for k, ps in _integrands(template).items()}
+
+
+@lru_cache(maxsize=256)
+def moment_closed_forms(act: Activation) -> dict[str, sp.Expr | None]:
+    """Closed forms in q of the three Gaussian moments, None where no closed form is attempted.
+
+    SELU = lambda * ELU(alpha) with constants that make SymPy's integrator slow, so the ELU forms are integrated
+    once with a symbolic alpha and scaled: E[selu] = lambda E[elu], E[selu^2] = lambda^2 E[elu^2], likewise for
+    the derivative.
+    """
+    if act.family == "gelu":
+        return dict(GELU_MOMENTS)
+    if act.family in ("elu", "selu"):
+        alpha, scale = (act.param, 1) if act.family == "elu" else (SELU_ALPHA, SELU_LAMBDA)
+        forms = _elu_closed_forms()
+        power = {"mean": 1, "second": 2, "derivative_second": 2}
+        return {k: scale ** power[k] * v.subs(_ALPHA, alpha) for k, v in forms.items()}
+    return {k: gaussian.closed_form(ps) for k, ps in _integrands(act).items()}
+
+
+def moments(act: Activation, qval: float = 1.0) -> dict:
+    """Numbers for the three Gaussian moments at variance ``qval``, with the method used for each."""
+    closed = moment_closed_forms(act)
+    out, methods = {}, {}
+    for key, ps in _integrands(act).items():
+        if closed[key] is not None:
+            out[key] = gaussian.evaluate(closed[key], qval)
+            methods[key] = "closed form"
+        else:
+            out[key] = gaussian.quadrature(ps, qval)
+            methods[key] = "quadrature"
+    out["method"] = methods
+    return out
+
+
+def _where_json(bound: calculus.Bound):
+    s = bound.where_set()
+    if s is None:
+        return None
+    if isinstance(s, sp.FiniteSet) and len(s) == 1:
+        return float(next(iter(s)))
+    return sp.sstr(s)
+
+
+def describe(act: Activation, qval: float = 1.0) -> dict:
+    """Everything the ``theory activations`` command reports for one activation (DESIGN.md keys first)."""
+    sup = sup_abs_derivative(act)
+    rng, rng_exact = value_range(act)
+    closed = moment_closed_forms(act)
+    mom = moments(act, qval)
+    return {
+        "name": act.name,
+        "expr": sp.sstr(act.expr),
+        "derivative": sp.sstr(derivative(act)),
+        "sup_abs_derivative": sup.float,
+        "sup_at": _where_json(sup),
+        "sup_exact": sp.sstr(sup.value) if sup.exact else None,
+        "sup_note": "exact (SymPy)" if sup.exact else "numeric (mpmath root of phi'' at 30 digits; |error| < 1e-12)",
+        "range": sp.sstr(rng),
+        "range_note": "exact (SymPy)" if rng_exact else "endpoints numeric (|error| < 1e-12)",
+        "kinks": [sp.sstr(k) for k in calculus.kinks(list(pieces(act)))],
+        "q": qval,
+        "moments": {k: mom[k] for k in MOMENT_KEYS},
+        "moments_method": mom["method"],
+        "moments_closed_form": {k: (sp.sstr(v) if v is not None else None) for k, v in closed.items()},
+        "latex": act.latex,
+    }
+
+
+# ------------------------------------------------------------------------------------------- derivations
+h = sp.Symbol("h", real=True)
+
+
+def _sig(u):
+    return 1 / (1 + sp.exp(-u))
+
+
+@derivation("sigmoid-derivative", "sigma' = sigma (1 - sigma), maximal 1/4 at x = 0")
+def _sigmoid_derivative() -> Derivation:
+    s = _sig(x)
+    sd = s * (1 - s)
+    return Derivation(
+        "sigmoid-derivative", "Derivative of the sigmoid and its maximum",
+        [
+            Step(lhs=sp.Derivative(s, x), rhs=sp.exp(-x) / (1 + sp.exp(-x)) ** 2, why="chain rule"),
+            Step(rhs=sd, why="exp(-x)/(1+exp(-x)) = 1 - sigma(x)"),
+            Step(lhs=sd, rel="<=", rhs=sp.Rational(1, 4), witness=(s - sp.Rational(1, 2)) ** 2,
+                 why="1/4 - sigma(1 - sigma) = (sigma - 1/2)^2 >= 0"),
+            Step(lhs=sp.Subs(sd, x, 0), rhs=sp.Rational(1, 4), why="sigma(0) = 1/2, so the bound is attained at x = 0"),
+            Step(lhs=sp.Limit(sd, x, sp.oo), rhs=0, why="the derivative vanishes as x -> +oo (saturation)"),
+            Step(lhs=sp.Limit(sd, x, -sp.oo), rhs=0, why="and as x -> -oo"),
+        ],
+        assumptions=["x real"])
+
+
+@derivation("tanh-derivative", "tanh' = 1 - tanh^2, maximal 1 at x = 0")
+def _tanh_derivative() -> Derivation:
+    t = sp.tanh(x)
+    return Derivation(
+        "tanh-derivative", "Derivative of tanh and its maximum",
+        [
+            Step(lhs=sp.Derivative(t, x), rhs=1 - t**2, why="d tanh/dx = 1/cosh^2 = 1 - tanh^2"),
+            Step(lhs=1 - t**2, rel="<=", rhs=1, witness=t**2, why="1 - (1 - tanh^2) = tanh^2 >= 0"),
+            Step(lhs=sp.Subs(1 - t**2, x, 0), rhs=1, why="tanh(0) = 0: the bound is attained at x = 0"),
+            Step(lhs=sp.Limit(1 - t**2, x, sp.oo), rhs=0, why="saturation: tanh' -> 0 as x -> oo"),
+            Step(lhs=sp.tanh(x), rhs=2 * _sig(2 * x) - 1, why="tanh is a rescaled sigmoid: tanh(x) = 2 sigma(2x) - 1"),
+        ],
+        assumptions=["x real"])
+
+
+def _product_bound_check(ws, hs):
+    """Check |prod_l w_l sigma'(h_l)| <= (1/4)^k prod_l |w_l| factor by factor.
+
+    Each factor is verified on its own: 0 < sigma'(h) = e^-h/(1+e^-h)^2 (positive by SymPy's assumptions) and
+    sigma'(h) <= 1/4 by the witness (sigma(h) - 1/2)^2; a product of non-negative factors is monotone in each.
+    """
+    def check(lhs, rhs):
+        factors = [_sig(hh) * (1 - _sig(hh)) for hh in hs]
+        if not _verify_same(lhs, sp.Abs(sp.Mul(*[w * d for w, d in zip(ws, factors)]))):
+            return False, "left side is not the product of weights and sigmoid derivatives"
+        for hh, d in zip(hs, factors):
+            positive = sp.exp(-hh) / (1 + sp.exp(-hh)) ** 2
+            if not (_verify_same(d, positive) and positive.is_positive):
+                return False, f"cannot show sigma'({hh}) > 0"
+            ok, detail = Step(lhs=d, rel="<=", rhs=sp.Rational(1, 4), witness=(_sig(hh) - sp.Rational(1, 2)) ** 2,
+                              why="").verify(d)
+            if not ok:
+                return False, f"sigma'({hh}) <= 1/4 fails: {detail}"
+        bound = sp.Rational(1, 4) ** len(factors) * sp.Mul(*[sp.Abs(w) for w in ws])
+        if not _verify_same(bound, rhs):
+            return False, f"the product of the factor bounds is {bound}, not {rhs}"
+        return True, f"{len(factors)} factors 0 < sigma'(h_l) <= 1/4, each verified; product monotone"
+    return check
+
+
+def _verify_same(a, b) -> bool:
+    return sp.simplify(a - b) == 0
+
+
+@derivation("vanishing-gradient-bound",
+            "|d o_L / d o_1| <= (1/4)^(L-1) prod_(l>=2) |w_l| for a chain of L sigmoid units")
+def _vanishing_gradient_bound(L: int = 4) -> Derivation:
+    ws = sp.symbols(f"w2:{L + 1}", real=True)
+    o1 = sp.Symbol("o_1", real=True)
+    outs, pre = [o1], []
+    for w in ws:  # h_l = w_l o_(l-1), o_l = sigma(h_l)
+        pre.append(w * outs[-1])
+        outs.append(_sig(pre[-1]))
+    hsym = sp.symbols(f"h2:{L + 1}", real=True)
+    chain = sp.Mul(*[w * _sig(hh) * (1 - _sig(hh)) for w, hh in zip(ws, hsym)])
+    return Derivation(
+        "vanishing-gradient-bound", f"Gradient through a chain of L = {L} sigmoid units",
+        [
+            Step(lhs=sp.Derivative(outs[-1], o1), rhs=chain.subs(dict(zip(hsym, pre))),
+                 why="chain rule through h_l = w_l o_(l-1), o_l = sigma(h_l); SymPy differentiates the composition"),
+            Step(lhs=sp.Abs(chain), rel="<=", rhs=sp.Rational(1, 4) ** (L - 1) * sp.Mul(*[sp.Abs(w) for w in ws]),
+                 why="each of the L - 1 factors sigma'(h_l) lies in (0, 1/4] (sigmoid-derivative)",
+                 check=_product_bound_check(ws, hsym)),
+        ],
+        assumptions=[f"L = {L} units, o_1 the first unit's output, h_l = w_l o_(l-1) (a bias inside h_l changes "
+                     "nothing); w.r.t. h_1 instead of o_1 one more factor sigma'(h_1) gives (1/4)^L",
+                     "the bound decays geometrically in L whenever every |w_l| < 4"])
+
+
+def _positive_negative():
+    return ((x, sp.Symbol("x", positive=True), "x > 0"), (x, sp.Symbol("x", negative=True), "x < 0"))
+
+
+@derivation("leaky-relu-derivative", "leaky ReLU: derivative 1 for x > 0 and a for x < 0; a kink at 0 unless a = 1")
+def _leaky_relu_derivative() -> Derivation:
+    a = sp.Symbol("a", real=True)
+    f = _relu(x) + a * sp.Min(0, x)
+    pos, neg = _positive_negative()
+    return Derivation(
+        "leaky-relu-derivative", "Derivative of leaky ReLU",
+        [
+            Step(lhs=f, rhs=x, under=pos, why="max(0, x) = x and min(0, x) = 0"),
+            Step(lhs=sp.Derivative(f, x), rhs=1, under=pos, why="slope 1 on the positive side"),
+            Step(lhs=f, rhs=a * x, under=neg, why="max(0, x) = 0 and min(0, x) = x"),
+            Step(lhs=sp.Derivative(f, x), rhs=a, under=neg, why="slope a on the negative side; a may have any sign"),
+            Step(lhs=sp.Limit(f / x, x, 0, "+") - sp.Limit(f / x, x, 0, "-"), rhs=1 - a,
+                 why="the one-sided slopes at 0 differ by 1 - a: a kink unless a = 1, and then f(x) = x is linear"),
+        ],
+        assumptions=["x real, a real (the slide's caveat a != 1 keeps it nonlinear)"])
+
+
+@derivation("elu-derivative", "ELU: derivative 1 for x > 0 and alpha e^x = f(x) + alpha for x < 0")
+def _elu_derivative() -> Derivation:
+    al = sp.Symbol("alpha", positive=True)
+    f = _elu(x, al)
+    pos, neg = _positive_negative()
+    return Derivation(
+        "elu-derivative", "Derivative of ELU",
+        [
+            Step(lhs=f, rhs=x, under=pos, why="the identity on the positive side"),
+            Step(lhs=sp.Derivative(f, x), rhs=1, under=pos, why="slope 1"),
+            Step(lhs=f, rhs=al * (sp.exp(x) - 1), under=neg, why="the slide's formula alpha (e^x - 1)"),
+            Step(lhs=sp.Derivative(f, x), rhs=al * sp.exp(x), under=neg, why="derivative on the negative side"),
+            Step(lhs=al * sp.exp(x), rhs=f + al, under=neg, why="so f'(x) = f(x) + alpha: cheap once f is known"),
+            Step(lhs=sp.Limit(al * sp.exp(x), x, 0, "-"), rhs=al,
+                 why="left slope at 0 is alpha, right slope 1: differentiable at 0 only for alpha = 1"),
+            Step(lhs=sp.Limit(f, x, -sp.oo), rhs=-al, why="saturates at -alpha as x -> -oo (bounded below)"),
+        ],
+        assumptions=["x real, alpha > 0"])

@@ -1,0 +1,264 @@
+"""Verified derivations: a chain of relations, each step justified in words and checked by SymPy.
+
+A :class:`Derivation` is a list of :class:`Step` objects. A step states ``lhs REL rhs`` (``REL`` one of
+``=, <=, <, >=, >``); when ``lhs`` is omitted the step continues the chain from the previous step's ``rhs``.
+Unevaluated objects (``Derivative``, ``Limit``, ``Integral``, ``Sum``) may appear and are evaluated with
+``doit()`` during the check, so the rendered text shows the operation while the check computes it.
+
+How a step is checked (:meth:`Step.verify`):
+
+* ``=``: ``simplify(doit(lhs - rhs)) == 0`` (with a second try after ``rewrite(exp)``); no numeric shortcut.
+* ``<=``/``>=`` (strict analogues likewise): either SymPy's assumptions prove the difference non-negative
+  (positive), or the step carries a ``witness`` W with ``simplify(bigger - smaller - W) == 0`` and W provably
+  non-negative (for example a square), or a ``check`` callable that returns ``(ok, detail)``; the callable is
+  for rules SymPy cannot apply by itself (a product of bounded factors) and it must itself compute.
+
+A derivation verifies only if every step verifies; :meth:`Derivation.verify` reports the first failing step.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import sympy as sp
+
+_REL = {"=": sp.Eq, "<=": sp.Le, "<": sp.Lt, ">=": sp.Ge, ">": sp.Gt}
+_LATEX_REL = {"=": "=", "<=": r"\le", "<": "<", ">=": r"\ge", ">": ">"}
+
+
+@dataclass
+class StepResult:
+    index: int
+    ok: bool
+    detail: str
+
+
+@dataclass
+class Step:
+    """One relation ``lhs rel rhs`` with its justification."""
+
+    rhs: sp.Expr
+    why: str
+    rel: str = "="
+    lhs: sp.Expr | None = None
+    witness: sp.Expr | None = None
+    check: Callable[[sp.Expr, sp.Expr], tuple[bool, str]] | None = None
+    #: (symbol, replacement, words): the step holds on a sub-domain, checked after substituting a symbol that
+    #: carries the assumption, e.g. ``(x, Symbol("x", positive=True), "x > 0")``.
+    under: tuple[sp.Symbol, sp.Symbol, str] | None = None
+
+    def __post_init__(self):
+        if self.rel not in _REL:
+            raise ValueError(f"unknown relation {self.rel!r}")
+
+    def verify(self, lhs: sp.Expr) -> tuple[bool, str]:
+        rhs = self.rhs
+        if self.under is not None:
+            old, new, _words = self.under
+            lhs, rhs = sp.sympify(lhs).subs(old, new), sp.sympify(rhs).subs(old, new)
+        if self.check is not None:
+            return self.check(lhs, rhs)
+        if self.rel == "=":
+            return _verify_equal(lhs, rhs)
+        smaller, bigger = (lhs, rhs) if self.rel in ("<=", "<") else (rhs, lhs)
+        return _verify_order(smaller, bigger, strict=self.rel in ("<", ">"), witness=self.witness)
+
+
+def _doit(e):
+    return e.doit() if isinstance(e, sp.Basic) else sp.sympify(e)
+
+
+def _is_zero(diff: sp.Expr) -> bool:
+    if diff == 0:
+        return True
+    for attempt in (lambda e: sp.simplify(e), lambda e: sp.simplify(e.rewrite(sp.exp)),
+                    lambda e: sp.simplify(sp.expand(e.rewrite(sp.exp)))):
+        try:
+            if attempt(diff) == 0:
+                return True
+        except (TypeError, ValueError, NotImplementedError):
+            continue
+    return False
+
+
+def _verify_equal(lhs, rhs) -> tuple[bool, str]:
+    a, b = _doit(lhs), _doit(rhs)
+    if isinstance(a, sp.Basic) and (a.has(sp.Piecewise) or b.has(sp.Piecewise)):
+        diff = sp.piecewise_fold(a - b)
+        if isinstance(diff, sp.Piecewise):
+            ok = all(_is_zero(piece) for piece, _cond in diff.args)
+            return ok, "each piece of lhs - rhs simplifies to 0" if ok else f"lhs - rhs = {sp.simplify(diff)}"
+    ok = _is_zero(a - b)
+    return ok, "lhs - rhs simplifies to 0" if ok else f"lhs - rhs = {sp.simplify(a - b)} is not 0"
+
+
+def _verify_order(smaller, bigger, *, strict: bool, witness) -> tuple[bool, str]:
+    gap = sp.simplify(_doit(bigger) - _doit(smaller))
+    proven = gap.is_positive if strict else gap.is_nonnegative
+    if proven:
+        return True, f"bigger - smaller = {gap} is {'positive' if strict else 'non-negative'} by SymPy's assumptions"
+    if witness is not None:
+        if not _is_zero(gap - witness):
+            return False, f"witness {witness} does not equal the gap {gap}"
+        sign = witness.is_positive if strict else witness.is_nonnegative
+        if sign:
+            return True, f"bigger - smaller = {witness}, {'positive' if strict else 'non-negative'}"
+        return False, f"witness {witness} is not provably {'positive' if strict else 'non-negative'}"
+    return False, f"cannot prove {gap} {'> 0' if strict else '>= 0'}"
+
+
+@dataclass
+class Derivation:
+    """A named chain of verified steps. ``assumptions`` lists, in words, what the whole derivation assumes."""
+
+    name: str
+    title: str
+    steps: list[Step]
+    assumptions: list[str] = field(default_factory=list)
+    references: list[str] = field(default_factory=list)
+    _results: list[StepResult] | None = field(default=None, init=False, repr=False)
+
+    def _pairs(self):
+        prev = None
+        for i, step in enumerate(self.steps):
+            lhs = step.lhs if step.lhs is not None else prev
+            if lhs is None:
+                raise ValueError(f"{self.name}: step {i + 1} has no left-hand side to continue from")
+            yield i, lhs, step
+            prev = step.rhs
+
+    def verify(self) -> list[StepResult]:
+        """Check every step; cached. Each result says whether the step holds and how it was checked."""
+        if self._results is None:
+            results = []
+            for i, lhs, step in self._pairs():
+                try:
+                    ok, detail = step.verify(lhs)
+                except Exception as exc:  # a SymPy failure is a failed check, reported with its step
+                    ok, detail = False, f"check raised {type(exc).__name__}: {exc}"
+                results.append(StepResult(i + 1, bool(ok), detail))
+            self._results = results
+        return self._results
+
+    @property
+    def ok(self) -> bool:
+        return all(r.ok for r in self.verify())
+
+    def first_failure(self) -> StepResult | None:
+        return next((r for r in self.verify() if not r.ok), None)
+
+    # ---------------------------------------------------------------- rendering
+    def render(self, fmt: str = "text") -> str:
+        if fmt == "text":
+            return self._render_text()
+        if fmt == "markdown":
+            return self._render_markdown()
+        if fmt == "latex":
+            return self._render_latex()
+        raise ValueError(f"unknown format {fmt!r} (text, markdown, latex)")
+
+    def _rows(self):
+        results = self.verify()
+        for (i, lhs, step), res in zip(self._pairs(), results):
+            yield i, lhs, step, res
+
+    def _render_text(self) -> str:
+        out = [f"{self.title}  [{self.name}]"]
+        out += [f"  assuming: {a}" for a in self.assumptions]
+        for i, lhs, step, res in self._rows():
+            mark = "ok" if res.ok else "FAILED"
+            head = f"  {i + 1}. " + (f"{sp.sstr(lhs)} " if step.lhs is not None or i == 0 else "    ")
+            cond = f"   (for {step.under[2]})" if step.under else ""
+            out.append(f"{head}{step.rel} {sp.sstr(step.rhs)}{cond}")
+            out.append(f"       because {step.why}  [{mark}: {res.detail}]")
+        out.append("verified: all steps hold" if self.ok else
+                   f"NOT VERIFIED: step {self.first_failure().index} fails")
+        out += [f"  ref: {r}" for r in self.references]
+        return "\n".join(out)
+
+    def _render_markdown(self) -> str:
+        out = [f"### {self.title} (`{self.name}`)", ""]
+        if self.assumptions:
+            out += ["Assumptions:", *[f"- {a}" for a in self.assumptions], ""]
+        out += ["| # | step | justification | check |", "| --- | --- | --- | --- |"]
+        for i, lhs, step, res in self._rows():
+            left = sp.latex(lhs) + " " if (step.lhs is not None or i == 0) else ""
+            cond = f" \\quad \\text{{for {_latex_text(step.under[2])}}}" if step.under else ""
+            cell = f"${left}{_LATEX_REL[step.rel]} {sp.latex(step.rhs)}{cond}$"
+            out.append(f"| {i + 1} | {cell} | {step.why} | {'✓' if res.ok else '✗ ' + res.detail} |")
+        out += ["", "**Verified.**" if self.ok else f"**Not verified: step {self.first_failure().index} fails.**"]
+        if self.references:
+            out += ["", *[f"- {r}" for r in self.references]]
+        return "\n".join(out)
+
+    def _render_latex(self) -> str:
+        out = [f"% {self.title} ({self.name})", r"\begin{align*}"]
+        rows = []
+        for i, lhs, step, res in self._rows():
+            left = sp.latex(lhs) if (step.lhs is not None or i == 0) else ""
+            tag = "" if res.ok else r" \quad \text{(FAILS)}"
+            if step.under:
+                tag = f" \\quad \\text{{for {_latex_text(step.under[2])}}}" + tag
+            rows.append(f"{left} &{_LATEX_REL[step.rel]} {sp.latex(step.rhs)} "
+                        f"&& \\text{{{_latex_text(step.why)}}}{tag}")
+        out.append(" \\\\\n".join(rows))
+        out.append(r"\end{align*}")
+        return "\n".join(out)
+
+    def _repr_markdown_(self) -> str:  # Jupyter
+        return self._render_markdown()
+
+    def _repr_latex_(self) -> str:
+        return "$$" + self._render_latex().split("\n", 1)[1].replace("align*", "aligned") + "$$"
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "title": self.title, "verified": self.ok, "assumptions": self.assumptions,
+                "steps": [{"index": r.index, "lhs": sp.sstr(lhs), "rel": step.rel, "rhs": sp.sstr(step.rhs),
+                           "why": step.why, "ok": r.ok, "detail": r.detail}
+                          for (_, lhs, step), r in zip(self._pairs(), self.verify())],
+                "references": self.references}
+
+
+def _latex_text(s: str) -> str:
+    for a, b in (("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"), ("$", r"\$"), ("#", r"\#"),
+                 ("_", r"\_"), ("{", r"\{"), ("}", r"\}")):
+        s = s.replace(a, b)
+    return s
+
+
+# -------------------------------------------------------------------- registry
+_REGISTRY: dict[str, tuple[str, Callable[[], Derivation]]] = {}
+_MODULES = ("theory.activations",)  # modules that register derivations; later issues append theirs
+
+
+def derivation(name: str, summary: str):
+    """Register a zero-argument builder of a :class:`Derivation` under ``name``."""
+    def deco(fn: Callable[[], Derivation]):
+        if name in _REGISTRY:
+            raise ValueError(f"derivation {name!r} registered twice")
+        _REGISTRY[name] = (summary, fn)
+        return fn
+    return deco
+
+
+def _load() -> None:
+    import importlib
+    for mod in _MODULES:
+        importlib.import_module(mod)
+
+
+def names() -> dict[str, str]:
+    """Name -> one-line summary of every registered derivation."""
+    _load()
+    return {k: v[0] for k, v in sorted(_REGISTRY.items())}
+
+
+def get(name: str) -> Derivation:
+    _load()
+    if name not in _REGISTRY:
+        import difflib
+        close = difflib.get_close_matches(name, list(_REGISTRY), n=1)
+        from theory.errors import SpecError
+        raise SpecError(f"unknown derivation {name!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
+                        + "; see `python -m theory list`")
+    return _REGISTRY[name][1]()
