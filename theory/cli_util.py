@@ -1,0 +1,64 @@
+"""Command-line plumbing shared by every package's ``main(argv=None) -> int``.
+
+Contract (DESIGN.md): ``--help``; a bad argument gives ONE line on stderr and exit status 2; ``--json`` prints one
+JSON document with non-finite numbers written as null. :func:`run` turns :class:`SpecError` (and argparse errors)
+into that one line, and Ctrl-C into exit status 130 without a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from collections.abc import Callable
+
+import numpy as np
+
+from theory.errors import SpecError
+
+
+class UsageError(Exception):
+    """Raised instead of argparse's exit so that :func:`run` prints exactly one line."""
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    def error(self, message: str):  # noqa: D401 - argparse API
+        raise UsageError(f"{self.prog}: error: {message} (see --help)")
+
+
+def finite_or_none(obj):
+    """Recursively replace NaN/inf floats (Python or NumPy) by None; convert NumPy scalars and arrays."""
+    if isinstance(obj, dict):
+        return {str(k): finite_or_none(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [finite_or_none(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return finite_or_none(obj.tolist())
+    if isinstance(obj, (np.bool_,)):
+        return bool(obj)
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        v = float(obj)
+        return v if math.isfinite(v) else None
+    return obj
+
+
+def dumps(obj) -> str:
+    """One JSON document; raises if anything non-finite slipped through (it cannot, after finite_or_none)."""
+    return json.dumps(finite_or_none(obj), indent=2, allow_nan=False, ensure_ascii=False)
+
+
+def run(prog: str, body: Callable[[], int]) -> int:
+    """Run a command body, mapping bad input to one stderr line + exit 2 and Ctrl-C to exit 130."""
+    try:
+        return body()
+    except UsageError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    except SpecError as exc:
+        print(f"{prog}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted", file=sys.stderr)
+        return 130
