@@ -59,6 +59,8 @@ def run(prog: str, body: Callable[[], int]) -> int:
     except SpecError as exc:
         print(f"{prog}: error: {exc}", file=sys.stderr)
         return 2
+    except SystemExit as exc:  # --help / --version from argparse
+        return exc.code if isinstance(exc.code, int) else 0
     except KeyboardInterrupt:
         print(f"{prog}: interrupted", file=sys.stderr)
         return 130
