@@ -27,7 +27,7 @@ from theory.calculus import x
 from theory.derivation import Derivation, Step, derivation
 from theory.errors import SpecError
 from theory.gaussian import q
-from theory.parse import parse_expression
+from theory.parse import CONSTANTS, parse_expression
 
 # SELU's constants in closed form (Klambauer et al. 2017, eqs. 14-15): the values of (alpha, lambda) for which
 # N(0, 1) pre-activations give outputs of mean 0 and variance 1.
@@ -97,10 +97,14 @@ def get_activation(spec: str) -> Activation:
 
     Raises :class:`SpecError` with a one-line message for unknown names, bad parameters or unsafe expressions.
     """
-    if not isinstance(spec, str) or not spec.strip():
+    if not isinstance(spec, str):
+        raise SpecError(f"activation spec must be a string, got {type(spec).__name__}")
+    if not spec.strip():
         raise SpecError("activation spec is empty")
     spec = spec.strip()
-    name, _, arg = spec.partition(":")
+    name, colon, arg = spec.partition(":")
+    if name in _FAMILIES and colon and not arg.strip():
+        raise SpecError(f"activation {spec!r}: empty parameter after ':'")
     if name in _FAMILIES:
         build, default = _FAMILIES[name]
         if arg and default is None:
@@ -110,7 +114,7 @@ def get_activation(spec: str) -> Activation:
         return Activation(canonical, name, build(param), param)
     if arg and _IDENT.match(name):
         raise SpecError(f"unknown activation {name!r}{_close(name)}")
-    if _IDENT.match(spec) and spec != "x":
+    if _IDENT.match(spec) and spec != "x" and spec not in CONSTANTS:
         raise SpecError(f"unknown activation {spec!r}{_close(spec)}; known: {', '.join(NAMES)}, "
                         "or a SymPy expression in x")
     expr = parse_expression(spec, {"x": x}, what="activation expression")
@@ -126,6 +130,8 @@ def _close(name: str) -> str:
 
 
 def _parameter(name: str, text: str) -> sp.Expr:
+    if _IDENT.match(text.strip()) and text.strip() not in CONSTANTS:
+        raise SpecError(f"parameter of {name} must be a number (got {text!r})")
     value = parse_expression(text, {}, what=f"parameter of {name}")
     if not (value.is_real and value.is_finite):
         raise SpecError(f"parameter of {name} must be a finite real number (got {text!r})")
@@ -135,6 +141,7 @@ def _parameter(name: str, text: str) -> sp.Expr:
 
 
 def _check_real(expr: sp.Expr, spec: str) -> None:
+    """Refuse expressions with real poles (1/x, tan x) or non-real values (log x, sqrt x) on the real line."""
     for t in (-3, -1, -sp.Rational(1, 3), 0, sp.Rational(1, 2), 2):
         try:
             v = sp.N(expr.subs(x, t), 15)
@@ -142,6 +149,13 @@ def _check_real(expr: sp.Expr, spec: str) -> None:
             v = sp.nan
         if v.has(sp.nan, sp.zoo) or not v.is_real:
             raise SpecError(f"activation expression {spec!r} is not real-valued on the real line (at x = {t}: {v})")
+    from sympy.calculus.singularities import singularities
+    try:
+        poles = singularities(expr, x, sp.S.Reals)
+    except (NotImplementedError, ValueError, TypeError):
+        poles = sp.S.EmptySet
+    if poles is not sp.S.EmptySet:
+        raise SpecError(f"activation expression {spec!r} has singularities on the real line: {sp.sstr(poles)[:80]}")
 
 
 # ------------------------------------------------------------------------- derived facts (cached per activation)
@@ -167,9 +181,12 @@ def derivative(act: Activation) -> sp.Expr:
 def evaluator(act: Activation, derivative: bool = False):
     """A vectorised float64 function x -> phi(x) (or phi'(x)) lambdified from the SymPy pieces.
 
-    This is the reference evaluation of the formula, for plotting and for checking the fast kernels in
-    ``sims.activations``; overflow inside a piece is silenced and shows up as inf/nan in the result. At a kink
-    phi takes the value of the piece on its left (phi is continuous there), phi' is nan unless both sides agree.
+    The formula exactly as written, evaluated in float64: for plotting and as the fallback kernel of user
+    expressions. It is accurate to about 1e-15 absolute, but relative accuracy is lost in tails where the formula
+    cancels (log(1 + e^x) for x << 0, 1 + erf(x) for x << 0); ``sims.activations`` has stable rewritings, checked
+    against this expression at high precision. Overflow inside a piece is silenced and shows up as inf/nan. At a
+    kink phi takes the value of the piece on its left (phi is continuous there); phi' is nan unless both sides
+    agree.
     """
     import numpy as np
 

@@ -219,11 +219,13 @@ class Derivation:
                 "references": self.references}
 
 
+_LATEX_ESCAPES = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+                  "{": r"\{", "}": r"\}", "^": r"\textasciicircum{}", "~": r"\textasciitilde{}"}
+
+
 def _latex_text(s: str) -> str:
-    for a, b in (("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"), ("$", r"\$"), ("#", r"\#"),
-                 ("_", r"\_"), ("{", r"\{"), ("}", r"\}")):
-        s = s.replace(a, b)
-    return s
+    """Escape plain text for use inside \\text{...}."""
+    return "".join(_LATEX_ESCAPES.get(c, c) for c in s)
 
 
 # -------------------------------------------------------------------- registry

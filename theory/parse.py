@@ -91,8 +91,15 @@ def parse_expression(text: str, symbols: Mapping[str, sp.Symbol], *, what: str =
     builder = _Builder(symbols, what)
     expr = builder.build(tree.body, 0)
     if not isinstance(expr, sp.Expr):
-        raise _fail(f"{what} {text!r} is not an arithmetic expression")
+        raise _fail(f"{what} {_short(text)} is not an arithmetic expression")
+    if expr.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
+        raise _fail(f"{what} {_short(text)} is undefined or infinite (it simplifies to {_short(sp.sstr(expr))})")
     return expr
+
+
+def _short(text: str, limit: int = 60) -> str:
+    text = str(text)
+    return repr(text) if len(text) <= limit else repr(text[:limit] + "...")
 
 
 class _Builder:
@@ -101,6 +108,16 @@ class _Builder:
         self.what = what
 
     def build(self, node: ast.AST, depth: int) -> sp.Expr:
+        try:
+            return self._build(node, depth)
+        except SpecError:
+            raise
+        except (TypeError, ValueError, AttributeError, OverflowError, ZeroDivisionError, RecursionError) as exc:
+            # SymPy refusing to build a node (Max of a non-real, 0**-1 comparisons ...) is bad input, not a crash
+            message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise _fail(f"{self.what}: cannot build {_short(ast.unparse(node))}: {_short(message, 80)}") from None
+
+    def _build(self, node: ast.AST, depth: int) -> sp.Expr:
         if depth > MAX_DEPTH:
             raise _fail(f"{self.what} is nested deeper than {MAX_DEPTH} levels")
         d = depth + 1
@@ -148,14 +165,16 @@ class _Builder:
 
     def _power(self, base: sp.Expr, exponent: sp.Expr) -> sp.Expr:
         if exponent.is_number:
-            value = complex(sp.N(exponent, 15)) if exponent.is_finite is not False else None
-            if value is None or abs(value) > MAX_EXPONENT:
-                raise _fail(f"{self.what}: constant exponent {exponent} exceeds the limit {MAX_EXPONENT}")
-        if base.is_number and exponent.is_number:
-            # a**b with both constant: keep it symbolic-exact but refuse huge results.
-            magnitude = sp.N(sp.log(abs(base)) * abs(exponent), 15) if base != 0 else 0
-            if magnitude.is_finite is False or magnitude > 10_000:
-                raise _fail(f"{self.what}: constant power {base}**{exponent} is too large")
+            value = complex(sp.N(exponent, 15)) if exponent.is_finite else None
+            if value is None or not abs(value) <= MAX_EXPONENT:
+                raise _fail(f"{self.what}: constant exponent {_short(sp.sstr(exponent))} is not finite or exceeds "
+                            f"the limit {MAX_EXPONENT}")
+        if base.is_number and exponent.is_number and base != 0:
+            # a**b with both constant: keep it exact but refuse results with more than 10,000 digits
+            magnitude = sp.N(sp.log(abs(base)) * abs(exponent), 15)
+            if not (magnitude.is_extended_real and magnitude.is_finite) or magnitude > 10_000:
+                raise _fail(f"{self.what}: constant power {_short(sp.sstr(base))}**{_short(sp.sstr(exponent))} "
+                            "is too large")
         return sp.Pow(base, exponent)
 
     def _call(self, node: ast.Call, depth: int) -> sp.Expr:
