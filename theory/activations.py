@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import difflib
 import re
+
+import numpy as np
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -80,13 +82,15 @@ class Activation:
     family: str
     expr: sp.Expr
     param: sp.Expr | None = None
+    #: the same function with named constants, for display only (SELU: lambda and alpha as symbols)
+    display: sp.Expr | None = None
 
     def __str__(self) -> str:
         return self.name
 
     @property
     def latex(self) -> str:
-        return sp.latex(self.expr)
+        return sp.latex(self.display if self.display is not None else self.expr)
 
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z_0-9]*$")
@@ -111,7 +115,8 @@ def get_activation(spec: str) -> Activation:
             raise SpecError(f"activation {name!r} takes no parameter (got {arg!r})")
         param = _parameter(name, arg) if arg else default
         canonical = name if param is None or not arg else f"{name}:{arg}"
-        return Activation(canonical, name, build(param), param)
+        display = (sp.Symbol("lambda", positive=True) * _elu(x, _ALPHA)) if name == "selu" else None
+        return Activation(canonical, name, build(param), param, display)
     if arg and _IDENT.match(name):
         raise SpecError(f"unknown activation {name!r}{_close(name)}")
     if _IDENT.match(spec) and spec != "x" and spec not in CONSTANTS:
@@ -173,8 +178,16 @@ def derivative_pieces(act: Activation) -> tuple[calculus.Piece, ...]:
 
 
 def derivative(act: Activation) -> sp.Expr:
-    """phi' as one expression; Piecewise on open intervals for kinked activations (undefined at the kinks)."""
-    return calculus.as_piecewise(list(derivative_pieces(act)))
+    """phi' as one expression: Piecewise for kinked activations, undefined at a kink unless both sides agree."""
+    ps = list(derivative_pieces(act))
+    if len(ps) == 1:
+        return ps[0].expr
+    args = []
+    for i, p in enumerate(ps):
+        a, b = p.interval.start, p.interval.end
+        closed_left = i > 0 and _sides_agree(ps[i - 1], p)  # differentiable at this kink: include it
+        args.append((p.expr, sp.Interval(a, b, left_open=not closed_left, right_open=True).as_relational(x)))
+    return sp.Piecewise(*args)
 
 
 @lru_cache(maxsize=256)
@@ -188,28 +201,21 @@ def evaluator(act: Activation, derivative: bool = False):
     kink phi takes the value of the piece on its left (phi is continuous there); phi' is nan unless both sides
     agree.
     """
-    import numpy as np
 
     ps = list(derivative_pieces(act) if derivative else pieces(act))
     fns = [sp.lambdify(x, p.expr, modules=["scipy", "numpy"]) for p in ps]
     ends = [float(p.interval.end) for p in ps[:-1]]
-    at_kink = []
-    for k, e in zip(ps, ends):
-        if not derivative:
-            at_kink.append(None)  # continuous: left piece
-        else:
-            right = ps[ps.index(k) + 1]
-            same = sp.simplify(sp.limit(k.expr, x, k.interval.end, "-") - sp.limit(right.expr, x, k.interval.end, "+")) == 0
-            at_kink.append(None if same else np.nan)
+    # value at each kink: phi is continuous (left piece); phi' only where both one-sided limits agree
+    at_kink = [None if not derivative or _sides_agree(ps[i], ps[i + 1]) else np.nan for i in range(len(ends))]
 
     def f(values):
         v = np.asarray(values, dtype=np.float64)
-        out = np.empty_like(v)
+        out = np.full_like(v, np.nan)  # nan inputs stay nan
         with np.errstate(all="ignore"):
             lo = -np.inf
             for i, fn in enumerate(fns):
                 hi = ends[i] if i < len(ends) else np.inf
-                mask = (v > lo) & (v <= hi) if i < len(ends) else (v > lo)
+                mask = ((v >= lo) if i == 0 else (v > lo)) & (v <= hi)
                 if mask.any():
                     out[mask] = np.broadcast_to(fn(v[mask]), v[mask].shape)
                 if i < len(ends) and at_kink[i] is not None:
@@ -218,6 +224,11 @@ def evaluator(act: Activation, derivative: bool = False):
         return out
 
     return f
+
+
+def _sides_agree(left: calculus.Piece, right: calculus.Piece) -> bool:
+    k = left.interval.end
+    return sp.simplify(sp.limit(left.expr, x, k, "-") - sp.limit(right.expr, x, k, "+")) == 0
 
 
 @lru_cache(maxsize=256)
@@ -247,7 +258,7 @@ _ALPHA = sp.Symbol("alpha", positive=True)
 @lru_cache(maxsize=1)
 def _elu_closed_forms() -> dict[str, sp.Expr]:
     """ELU's moments with a symbolic alpha, integrated once; elu:alpha and selu substitute into them."""
-    template = Activation("elu:alpha", "elu", _elu(x, _ALPHA), _ALPHA)
+    template = Activation("elu:alpha", "elu", _elu(x, _ALPHA), _ALPHA)  # noqa: the family template
     return {k: gaussian.closed_form(ps) for k, ps in _integrands(template).items()}
 
 

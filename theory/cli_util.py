@@ -61,6 +61,13 @@ def run(prog: str, body: Callable[[], int]) -> int:
         return 2
     except SystemExit as exc:  # --help / --version from argparse
         return exc.code if isinstance(exc.code, int) else 0
+    except BrokenPipeError:  # `... | head`: the reader left; not an error of ours
+        import os
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except OSError:
+            pass
+        return 0
     except KeyboardInterrupt:
         print(f"{prog}: interrupted", file=sys.stderr)
         return 130

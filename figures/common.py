@@ -1,0 +1,260 @@
+"""Shared machinery of the figures: registry, string table (en/ru), labels from SymPy, style, reproducible saving.
+
+Registry: a figure is a function ``(out_dir: Path, lang: str, fast: bool) -> list[Path]`` registered with
+:func:`register` under a unique name and a group. The modules that register figures are listed in
+:data:`MODULES` and imported lazily on first use; a later figure group appends its module there.
+
+Files: ``<out>/<name>.png`` and ``<out>/<name>.pdf`` for English, ``<out>/<name>.ru.png`` / ``.ru.pdf`` for
+Russian, so both languages can live in one folder. They are byte-reproducible: fixed size and dpi, no
+timestamps or software versions in the metadata (PNG ``Software``, PDF ``CreationDate``/``ModDate``/``Producer``/
+``Creator`` set to None; matplotlib's PDF has no ``/ID``), and each file is written to a temporary file in the
+same folder and moved into place with :func:`os.replace`, so a reader never sees half a file.
+
+Labels: formulas are never typed here; :func:`formula_label` renders ``sympy.latex`` of an expression with
+matplotlib's mathtext and falls back to a plain name when mathtext cannot parse it or it is too wide.
+Figure code builds :class:`matplotlib.figure.Figure` objects directly and never touches ``pyplot``, so the
+output does not depend on the interactive backend (the command line selects Agg anyway).
+"""
+from __future__ import annotations
+
+import difflib
+import importlib
+import os
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import matplotlib
+import sympy as sp
+from matplotlib.figure import Figure
+
+from theory.errors import SpecError
+
+LANGS = ("en", "ru")
+DEFAULT_OUT = Path("out") / "figures"
+
+# ------------------------------------------------------------------------------------------- string table
+#: key -> {lang: text}; every key has a distinct entry per language (tested). Mathematical notation that reads
+#: the same in both languages ($x$, $f'(x)$, sup) is kept out of the table.
+STRINGS: dict[str, dict[str, str]] = {
+    "function": {"en": "function", "ru": "функция активации"},
+    "derivative": {"en": "derivative", "ru": "производная"},
+    "max_derivative": {"en": "maximum of the derivative", "ru": "максимум производной"},
+    "kink": {"en": "$f'$ undefined at the kink (one-sided limits)",
+             "ru": "$f'$ не определена в точке излома (односторонние пределы)"},
+    "not_attained": {"en": "not attained", "ru": "не достигается"},
+    "xlabel": {"en": "input $x$", "ru": "вход $x$"},
+    "ylabel": {"en": "value", "ru": "значение"},
+    "title_sigmoid": {"en": "Sigmoid activation", "ru": "Сигмоида"},
+    "title_tanh": {"en": "Tanh activation", "ru": "Гиперболический тангенс"},
+    "title_relu": {"en": "ReLU activation", "ru": "Функция активации ReLU"},
+    "title_leaky_relu": {"en": "Leaky ReLU activation: slope $a = {a}$ for visibility (default {a0})",
+                         "ru": "Leaky ReLU: наклон $a = {a}$ для наглядности (по умолчанию {a0})"},
+    "title_elu": {"en": r"ELU activation ($\alpha = {alpha}$)", "ru": r"Функция активации ELU ($\alpha = {alpha}$)"},
+    "title_zoo": {"en": "Activation zoo: each function and its derivative",
+                  "ru": "Зоопарк функций активации: функция и её производная"},
+}
+
+
+def text(key: str, lang: str, **fmt) -> str:
+    """The string ``key`` in ``lang``, formatted with ``fmt`` (``str.format``)."""
+    if lang not in LANGS:
+        raise SpecError(f"unknown language {lang!r} (choose from {', '.join(LANGS)})")
+    s = STRINGS[key][lang]
+    return s.format(**fmt) if fmt else s
+
+
+# ------------------------------------------------------------------------------------------------ registry
+@dataclass(frozen=True)
+class FigureEntry:
+    name: str
+    group: str
+    description: str
+    make: Callable[[Path, str, bool], list[Path]]
+
+
+#: modules that register figures; later issues append theirs (imported lazily, in this order)
+MODULES = ("figures.activations",)
+_REGISTRY: dict[str, FigureEntry] = {}
+
+
+def register(name: str, group: str, description: str):
+    """Register ``fn(out_dir, lang, fast) -> list[Path]`` as figure ``name`` of ``group``."""
+    def deco(fn: Callable[[Path, str, bool], list[Path]]):
+        if name in _REGISTRY:
+            raise ValueError(f"figure {name!r} registered twice")
+        _REGISTRY[name] = FigureEntry(name, group, description, fn)
+        return fn
+    return deco
+
+
+def _load() -> None:
+    for mod in MODULES:
+        importlib.import_module(mod)
+
+
+def entries() -> dict[str, FigureEntry]:
+    """All registered figures, in registration order."""
+    _load()
+    return dict(_REGISTRY)
+
+
+def get(name: str) -> FigureEntry:
+    reg = entries()
+    if name not in reg:
+        close = difflib.get_close_matches(name, reg, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else "; see 'python -m figures list'"
+        raise SpecError(f"unknown figure {name!r}{hint}")
+    return reg[name]
+
+
+# ------------------------------------------------------------------------------------------------- labels
+#: widest formula (points at the label font size) that still fits a legend beside the curves
+MAX_FORMULA_WIDTH = 330.0
+LABEL_FONTSIZE = 12.0
+
+
+@lru_cache(maxsize=512)
+def mathtext_width(s: str, fontsize: float = LABEL_FONTSIZE) -> float | None:
+    """Width in points of ``s`` (text with ``$...$``) as rendered by mathtext, or None if it cannot be parsed."""
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.mathtext import MathTextParser
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # a missing glyph counts as a failure, not a warning later
+            width = MathTextParser("path").parse(s, dpi=72, prop=FontProperties(size=fontsize)).width
+    except Exception:  # noqa: BLE001 - mathtext raises ValueError, but any failure means "fall back"
+        return None
+    return float(width)
+
+
+def latex(expr, display: bool = True) -> str | None:
+    """``sympy.latex`` of ``expr`` in a form mathtext can draw, or None.
+
+    A ``Piecewise`` (the derivative of a kinked activation, undefined at the kinks) becomes
+    ``e_1\\ (c_1),\\ e_2\\ (c_2)`` because mathtext has no ``cases`` environment; each piece and condition is
+    still ``sympy.latex`` of the theory's expression. ``display``: fractions in display size (``\\dfrac``), which
+    mathtext otherwise draws at script size.
+    """
+    expr = sp.sympify(expr)
+    if isinstance(expr, sp.Piecewise):
+        parts, previous = [], []
+        for e, c in expr.args:
+            if c == sp.true and previous:  # SymPy folds the last, exhaustive condition into True: spell it out
+                c = sp.simplify(sp.And(*[sp.Not(p) for p in previous]))
+            previous.append(c)
+            parts.append(rf"{sp.latex(e)}\ \left({sp.latex(c)}\right)")
+        s = r",\ ".join(parts)
+    else:
+        s = sp.latex(expr)
+    if display:
+        s = s.replace(r"\frac{", r"\dfrac{")
+    return s if mathtext_width(f"${s}$") is not None else None
+
+
+def formula_label(prefix: str, lhs: str, expr, fallback: str, max_width: float = MAX_FORMULA_WIDTH) -> str:
+    """``prefix: $lhs = latex(expr)$``, or ``prefix: fallback`` when mathtext cannot draw it in ``max_width``."""
+    s = latex(expr)
+    if s is not None:
+        label = f"{prefix}: ${lhs} = {s}$"
+        width = mathtext_width(label)
+        if width is not None and width <= max_width:
+            return label
+    return f"{prefix}: {fallback}"
+
+
+def number_latex(value: sp.Expr, exact: bool = True, max_width: float = 120.0) -> str:
+    """``= <LaTeX of value>`` when exact and narrow enough, else ``\\approx`` and 4 significant digits."""
+    if exact:
+        s = latex(value)
+        if s is not None and (mathtext_width(f"${s}$") or max_width + 1) <= max_width:
+            return f"= {s}"
+    return rf"\approx {float(value):#.4g}"
+
+
+# ------------------------------------------------------------------------------------------------- style
+DPI, FAST_DPI = 150, 50
+FIGSIZE = (9.0, 5.6)  # inches; 1350 x 840 px at DPI
+
+#: lecture-slide look; applied with rc_context around drawing AND saving (savefig reads rcParams too)
+STYLE = {
+    "font.family": "DejaVu Sans",  # bundled with matplotlib, has Cyrillic
+    "font.size": 13,
+    "axes.titlesize": 15,
+    "axes.labelsize": 13,
+    "legend.fontsize": LABEL_FONTSIZE,
+    "xtick.labelsize": 11,
+    "ytick.labelsize": 11,
+    "lines.linewidth": 2.4,
+    "axes.grid": True,
+    "grid.alpha": 0.35,
+    "grid.linestyle": "-",
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "mathtext.fontset": "dejavusans",
+}
+COLORS = {"function": "#1f5fa8", "derivative": "#d4501c", "mark": "#222222"}
+
+
+def style():
+    return matplotlib.rc_context(STYLE)
+
+
+def new_figure(figsize=FIGSIZE, **kwargs) -> Figure:
+    """A pyplot-free Figure with constrained layout (no tight_layout warnings)."""
+    return Figure(figsize=figsize, layout="constrained", **kwargs)
+
+
+def zero_axes(ax) -> None:
+    """Draw the coordinate axes x = 0 and y = 0 under the curves."""
+    ax.axhline(0.0, color="0.25", linewidth=0.9, zorder=1)
+    ax.axvline(0.0, color="0.25", linewidth=0.9, zorder=1)
+
+
+# ------------------------------------------------------------------------------------------------ output
+PNG_METADATA = {"Software": None}
+PDF_METADATA = {"CreationDate": None, "ModDate": None, "Producer": None, "Creator": None}
+
+
+def stem(name: str, lang: str) -> str:
+    """File stem: ``name`` for English, ``name.ru`` for Russian."""
+    return name if lang == "en" else f"{name}.{lang}"
+
+
+def prepare_out_dir(out_dir: Path) -> Path:
+    """Create ``out_dir`` and prove it is writable; SpecError (one line) otherwise."""
+    out_dir = Path(out_dir)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        probe = out_dir / f".write-probe.{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise SpecError(f"cannot write to output folder {str(out_dir)!r}: {exc.strerror or exc}") from None
+    return out_dir
+
+
+def _atomic_save(fig: Figure, path: Path, fmt: str, dpi: float, metadata: dict) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as fh:
+            fig.savefig(fh, format=fmt, dpi=dpi, metadata=metadata)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def save(fig: Figure, out_dir: Path, name: str, lang: str, fast: bool) -> list[Path]:
+    """Write ``fig`` as PNG and PDF (see the module docstring for names and reproducibility)."""
+    out_dir = Path(out_dir)
+    base = stem(name, lang)
+    png, pdf = out_dir / f"{base}.png", out_dir / f"{base}.pdf"
+    with style():
+        _atomic_save(fig, png, "png", FAST_DPI if fast else DPI, PNG_METADATA)
+        fig.set_layout_engine("none")  # keep the layout the PNG draw computed: same geometry, half the work
+        _atomic_save(fig, pdf, "pdf", 72, PDF_METADATA)
+    return [png, pdf]
