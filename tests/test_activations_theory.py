@@ -371,3 +371,15 @@ def test_evaluator_at_kinks():
     assert np.isnan(A.evaluator(A.get_activation("relu"), derivative=True)(zero)[0])
     assert np.isnan(A.evaluator(A.get_activation("elu:2"), derivative=True)(zero)[0])
     assert A.evaluator(A.get_activation("elu"), derivative=True)(zero)[0] == 1.0
+
+
+@pytest.mark.parametrize("spec", ["elu", "selu", "elu:2"])
+@pytest.mark.parametrize("q", [50.0, 1000.0])
+def test_elu_closed_forms_at_large_q(spec, q):
+    """Regression: e^(2q) (1 - erf(sqrt(2q))) cancelled to garbage for large q; the erfc form must not."""
+    got = package_moments(spec, q)
+    for key in KEYS:
+        want = oracle_moment(spec, q, key)
+        assert close(got[key], want, MOMENT_RTOL, MOMENT_ATOL), (key, got[key], want)
+    # negative control at the same tolerance: the q = 1.01 q value differs
+    assert not close(package_moments(spec, q * 1.01)["second"], oracle_moment(spec, q, "second"), MOMENT_RTOL)

@@ -3,6 +3,11 @@
     python -m theory list [--json]
     python -m theory show NAME [--format text|markdown|latex|json]     exit 1 if a step fails to verify
     python -m theory activations [--activation SPEC ...] [--q Q] [--json]
+    python -m theory init --init SPEC [--activation SPEC] [--n-in N] [--n-out M] [--json]
+    python -m theory meanfield --activation SPEC --weight-var X --bias-var Y [--critical] [--json]
+    python -m theory gains [--json]
+    python -m theory predict --activation A --init I --width N --depth L [--bias-var V] [--json]
+    python -m theory bench
 """
 from __future__ import annotations
 
@@ -37,6 +42,29 @@ def _parser() -> ArgumentParser:
                         "expression in x such as 'x*tanh(x)'; repeatable; default: every named activation")
     s.add_argument("--q", type=float, default=1.0, help="pre-activation variance q (default 1: z ~ N(0, 1))")
     s.add_argument("--json", action="store_true", help="print one JSON document")
+
+    s = sub.add_parser("init", help="an init scheme: weight variance, distribution, bound/std, layer gain",
+                       description="Weight variance as an expression in n_in, n_out (exact, after truncation), "
+                                   "the distribution and its bound or std, and with --activation the per-layer "
+                                   "variance multipliers forward n_in Var(w) E[phi(z)^2] and backward "
+                                   "n_out Var(w) E[phi'(z)^2] at q = 1.")
+    s.add_argument("--init", required=True, metavar="SPEC",
+                   help="lecun_normal lecun_uniform glorot_normal glorot_uniform he_normal he_uniform (aliases "
+                        "xavier_*, kaiming_*; *_normal is Keras' truncated normal unless *_normal:plain), "
+                        "orthogonal, zeros, keras_uniform, torch_default, uniform:EXPR (bound), normal:EXPR (std)")
+    s.add_argument("--activation", metavar="SPEC", help="activation for the layer gain")
+    s.add_argument("--n-in", type=int, default=None, help="fan-in for the numbers (default 100)")
+    s.add_argument("--n-out", type=int, default=None, help="fan-out for the numbers (default: = n_in)")
+    s.add_argument("--json", action="store_true")
+
+    s = sub.add_parser("predict", help="mean-field variance of pre-activations and gradients at every layer")
+    s.add_argument("--activation", required=True, metavar="SPEC")
+    s.add_argument("--init", required=True, metavar="SPEC")
+    s.add_argument("--width", required=True, type=int, help="width of every layer (and of the input)")
+    s.add_argument("--depth", required=True, type=int, help="number of layers L")
+    s.add_argument("--bias-var", type=float, default=0.0, help="bias variance sigma_b^2 (default 0)")
+    s.add_argument("--input-var", type=float, default=1.0, help="E[x^2] of the input coordinates (default 1)")
+    s.add_argument("--json", action="store_true")
     return p
 
 
@@ -44,6 +72,65 @@ def _q(value: float) -> float:
     if not (math.isfinite(value) and value > 0):
         raise SpecError(f"--q must be a positive finite variance (got {value})")
     return value
+
+
+def _size(value, name: str) -> int:
+    if value is not None and value <= 0:
+        raise SpecError(f"{name} must be a positive integer (got {value})")
+    return value
+
+
+def _init(args) -> int:
+    from theory.init import get_init, layer_gain, layer_gain_exprs
+    import sympy as sp
+
+    scheme = get_init(args.init)
+    fan_in = _size(args.n_in, "--n-in") or 100
+    fan_out = _size(args.n_out, "--n-out") or fan_in
+    doc = {"init": scheme.name, "distribution": scheme.distribution, "convention": scheme.convention,
+           "weight_var": sp.sstr(scheme.weight_var),
+           "bound": sp.sstr(scheme.bound) if scheme.bound is not None else None,
+           "std": sp.sstr(scheme.std) if scheme.std is not None else None,
+           "n_in": fan_in, "n_out": fan_out,
+           "values": {"weight_var": scheme.variance(fan_in, fan_out),
+                      "bound": scheme.value(scheme.bound, fan_in, fan_out),
+                      "std": scheme.value(scheme.std, fan_in, fan_out)}}
+    if args.activation:
+        act = acts.get_activation(args.activation)
+        exprs = layer_gain_exprs(scheme, act)
+        doc["activation"] = act.name
+        doc["layer_gain"] = {**layer_gain(scheme, act, fan_in, fan_out),
+                             "forward_expr": sp.sstr(exprs["forward"]), "backward_expr": sp.sstr(exprs["backward"])}
+    if args.json:
+        print(dumps(doc))
+    else:
+        print(f"{doc['init']}: {doc['distribution']} ({doc['convention']})")
+        print(f"  Var(w) = {doc['weight_var']}   bound = {doc['bound']}   std = {doc['std']}")
+        print(f"  at n_in = {fan_in}, n_out = {fan_out}: Var(w) = {doc['values']['weight_var']:.6g}")
+        if args.activation:
+            g = doc["layer_gain"]
+            print(f"  with {doc['activation']} at q = 1: forward x{g['forward']:.6g} per layer "
+                  f"({g['forward_expr']}), backward x{g['backward']:.6g} ({g['backward_expr']})")
+    return 0
+
+
+def _predict(args) -> int:
+    from theory.config import NetworkConfig
+    from theory.predict import predict
+
+    cfg = NetworkConfig(activation=args.activation, init=args.init, width=args.width, depth=args.depth,
+                        bias_var=args.bias_var, input_var=args.input_var)
+    result = predict(cfg)
+    if args.json:
+        print(dumps(result))
+    else:
+        print(f"{cfg.activation}, {cfg.init}, width {args.width}, depth {args.depth}, bias var {args.bias_var}")
+        print(f"{'layer':>6} {'Var(h_l)':>14} {'Var(delta_l)':>14}")
+        for row in result["layers"]:
+            print(f"{row['layer']:>6} {row['preact_var']:>14.6g} {row['grad_var']:>14.6g}")
+        if result["diverged_at"] is not None:
+            print(f"diverges (non-finite) at layer {result['diverged_at']}")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -84,6 +171,10 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"  q = {q}: E[phi] = {m['mean']:.15g}, E[phi^2] = {m['second']:.15g}, "
                           f"E[phi'^2] = {m['derivative_second']:.15g}  ({r['moments_method']['second']})")
             return 0
+        if args.command == "init":
+            return _init(args)
+        if args.command == "predict":
+            return _predict(args)
         raise AssertionError(args.command)
 
     return run(PROG, body)

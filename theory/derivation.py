@@ -65,7 +65,19 @@ class Step:
 
 
 def _doit(e):
-    return e.doit() if isinstance(e, sp.Basic) else sp.sympify(e)
+    """Evaluate unevaluated operations (Derivative, Limit, Integral, sympy.stats Expectation/Variance) to a fixpoint."""
+    if not isinstance(e, sp.Basic):
+        return sp.sympify(e)
+    from sympy import stats
+
+    stat_ops = (stats.Expectation, stats.Variance, stats.Covariance, stats.Probability)
+    for _ in range(4):  # Variance.doit() does not integrate; evaluate_integral does
+        new = e.replace(lambda a: isinstance(a, stat_ops), lambda a: a.evaluate_integral()) if e.has(*stat_ops) else e
+        new = new.doit()
+        if new == e:
+            break
+        e = new
+    return e
 
 
 def _is_zero(diff: sp.Expr) -> bool:
@@ -220,7 +232,8 @@ class Derivation:
 
 
 _LATEX_ESCAPES = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
-                  "{": r"\{", "}": r"\}", "^": r"\textasciicircum{}", "~": r"\textasciitilde{}"}
+                  "{": r"\{", "}": r"\}", "^": r"\textasciicircum{}", "~": r"\textasciitilde{}",
+                  "|": r"\textbar{}", "<": r"\textless{}", ">": r"\textgreater{}"}
 
 
 def _latex_text(s: str) -> str:
@@ -230,7 +243,7 @@ def _latex_text(s: str) -> str:
 
 # -------------------------------------------------------------------- registry
 _REGISTRY: dict[str, tuple[str, Callable[[], Derivation]]] = {}
-_MODULES = ("theory.activations",)  # modules that register derivations; later issues append theirs
+_MODULES = ("theory.activations", "theory.variance", "theory.init", "theory.finite_width")  # later issues append theirs
 
 
 def derivation(name: str, summary: str):

@@ -56,12 +56,25 @@ def closed_form(ps: list[Piece]) -> sp.Expr | None:
         total += sp.integrate(sp.expand(p.expr) * density(), (x, p.interval.start, p.interval.end))
     if total.has(sp.Integral):
         return None
-    return sp.simplify(total)
+    # erf(u) = 1 - erfc(u): SymPy's integrals come as e^(2q) (1 - erf(sqrt(2q))), which cancels to nothing
+    # for large q; in erfc form each factor is evaluated without cancellation
+    return sp.simplify(sp.expand(total.replace(sp.erf, lambda u: 1 - sp.erfc(u))))
 
 
 def evaluate(expr: sp.Expr, qval: float, dps: int = 30) -> float:
-    """Evaluate a closed form in ``q`` at ``qval`` with ``dps`` significant digits (no cancellation issues)."""
-    return float(sp.N(expr.subs(q, sp.Float(qval, dps)), dps))
+    """Evaluate a closed form in ``q`` at ``qval`` in multiprecision, doubling the digits until two agree.
+
+    Closed forms such as ELU's e^(2q) (1 - erf(sqrt(2q))) cancel catastrophically for large q (1 - erf(10) is
+    2e-45), so a fixed 30 digits is not enough; the value is accepted once two successive precisions agree to
+    1e-20 relative (at most 2^6 x 30 digits, else nan).
+    """
+    previous = None
+    for _ in range(7):
+        value = sp.N(expr.subs(q, sp.Float(repr(float(qval)), dps)), dps)
+        if previous is not None and value.is_finite and abs(value - previous) <= 1e-20 * abs(value) + 1e-300:
+            return float(value)
+        previous, dps = value, dps * 2
+    return float("nan")
 
 
 @lru_cache(maxsize=512)

@@ -1,0 +1,403 @@
+"""Exact law of the squared activation norm of a finite-width ReLU network with He-normal weights and no bias.
+
+Setting: a fixed input x_0 != 0 in R^(n_0); for l = 1..L, h_l = W_l x_(l-1) with W_l's entries iid N(0, 2/n_(l-1))
+(He normal, untruncated), x_l = relu(h_l); widths ``[n_0, n_1, ..., n_L]``. Given x_(l-1), the coordinates of h_l
+are iid N(0, sigma_l^2), sigma_l^2 = 2 ||x_(l-1)||^2 / n_(l-1); by sign symmetry the number of active units is
+K_l ~ Binomial(n_l, 1/2) and ||x_l||^2 = sigma_l^2 chi^2_(K_l) (chi^2_0 = 0: a dead layer, probability 2^-n_l),
+independently across layers (Hanin 2018; Hanin & Nica 2019). Hence, with s_0 = ||x_0||^2,
+
+* E ||x_L||^2 = s_0 n_L / n_0 and E ||x_L||^4 = (s_0 n_L / n_0)^2 prod_(l=1..L) (1 + 5/n_l), exactly;
+* E ||h_L||^2 = 2 s_0 n_L / n_0 and E ||h_L||^4 = (2 s_0 n_L / n_0)^2 (1 + 2/n_L) prod_(l<L) (1 + 5/n_l);
+* P(x_L = 0) = 1 - prod_l (1 - 2^-n_l);
+* log-normal approximation (first two moments matched, higher ones not; the atom at 0 ignored):
+  log(||x_L||^2 / E||x_L||^2) ~ N(mu, sigma^2), sigma^2 = sum_l log(1 + 5/n_l) ~ 5 sum_l 1/n_l, mu = -sigma^2/2.
+
+The mean needs only symmetric weights of variance 2/n_(l-1) (E relu(h)^2 = E h^2 / 2 for symmetric h), so it also
+holds for truncated or uniform He weights; the second moment, the dead-layer law and the log-normal use Gaussian
+weights (Keras' truncated ``he_normal`` changes them at small widths: compare with ``he_normal:plain``).
+
+The per-layer closed forms below are the single source of these formulas; the derivation ``finite-width-relu``
+checks each against sympy.stats, and the numeric functions (:func:`norm_moments`, :func:`lognormal_params`)
+evaluate them (exact rationals on request).
+"""
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Sequence
+from functools import lru_cache
+
+import sympy as sp
+from sympy import stats as st
+
+from theory.derivation import Derivation, Step, derivation
+from theory.errors import SpecError
+
+#: width of layer l (the layer's own width n_l) and of layer l - 1
+n = sp.Symbol("n", integer=True, positive=True)
+n_in = sp.Symbol("n_in", integer=True, positive=True)
+#: squared norm ||x_(l-1)||^2 of the layer's input, and ||x_0||^2 of the network's
+s = sp.Symbol("s", positive=True)
+s0 = sp.Symbol("s_0", positive=True)
+
+# ---------------------------------------------------------------------------------------- per-layer closed forms
+#: t_l = (||x_l||^2 / n_l) / (||x_(l-1)||^2 / n_(l-1)) = 2 chi^2_(K_l) / n_l: its mean and second moment.
+POST_RATIO_MEAN = sp.Integer(1)
+POST_RATIO_SECOND = 1 + 5 / n
+#: u_l = (||h_l||^2 / n_l) / (2 ||x_(l-1)||^2 / n_(l-1)) = chi^2_(n_l) / n_l: its mean and second moment.
+PRE_RATIO_MEAN = sp.Integer(1)
+PRE_RATIO_SECOND = 1 + 2 / n
+#: P(K_l >= 1): the layer passes a nonzero signal on.
+ALIVE = 1 - sp.Rational(1, 2) ** n
+
+#: log-normal moment matching: log M ~ N(mu, sigma^2) with E M = m_1 = e^a, E M^2 = m_2 = e^b.
+log_m1, log_m2 = sp.symbols("a b", real=True)
+LOGNORMAL_SIGMA2 = log_m2 - 2 * log_m1
+LOGNORMAL_MU = 2 * log_m1 - log_m2 / 2
+
+
+def layer_ratio_moments(width: sp.Expr = n) -> dict[str, sp.Expr]:
+    """Per-layer SymPy expressions in ``width`` (default the symbol ``n`` = n_l).
+
+    ``post_mean``/``post_second``: moments of t_l = (||x_l||^2/n_l) / (||x_(l-1)||^2/n_(l-1)); ``pre_mean``/
+    ``pre_second``: of u_l = (||h_l||^2/n_l) / (2 ||x_(l-1)||^2/n_(l-1)); ``alive``: P(at least one active unit).
+    Each t_l (u_l) is independent of the layers below, so network moments are products of these.
+    """
+    sub = {n: sp.sympify(width)}
+    return {"post_mean": POST_RATIO_MEAN, "post_second": POST_RATIO_SECOND.subs(sub),
+            "pre_mean": PRE_RATIO_MEAN, "pre_second": PRE_RATIO_SECOND.subs(sub), "alive": ALIVE.subs(sub)}
+
+
+def conditional_moments() -> dict[str, sp.Expr]:
+    """E[||x_l||^2 | x_(l-1)], E[||x_l||^4 | x_(l-1)] and the same for ||h_l||^2, in ``s = ||x_(l-1)||^2``,
+    ``n_in = n_(l-1)`` and ``n = n_l`` (from the ratio moments: ||x_l||^2 = t_l s n / n_in, ||h_l||^2 = u_l 2 s n /
+    n_in)."""
+    post, pre = s * n / n_in, 2 * s * n / n_in
+    return {"post_mean": post * POST_RATIO_MEAN, "post_second": post**2 * POST_RATIO_SECOND,
+            "pre_mean": pre * PRE_RATIO_MEAN, "pre_second": pre**2 * PRE_RATIO_SECOND}
+
+
+def width_symbols(depth: int) -> tuple[sp.Symbol, ...]:
+    """``n_0, ..., n_L`` as positive-integer symbols."""
+    return sp.symbols(f"n_0:{depth + 1}", integer=True, positive=True)
+
+
+def network_moments(depth: int) -> dict[str, sp.Expr]:
+    """Closed forms for a depth-L network as SymPy expressions in ``s_0 = ||x_0||^2`` and ``n_0, ..., n_L``.
+
+    Keys: ``post_mean``, ``post_second`` (of ||x_L||^2), ``pre_mean``, ``pre_second`` (of ||h_L||^2),
+    ``dead_probability`` (P(x_L = 0)). Products of the per-layer ratio moments (independent layers).
+    """
+    if depth < 1:
+        raise SpecError(f"depth must be >= 1, got {depth}")
+    ns = width_symbols(depth)
+    per = [layer_ratio_moments(w) for w in ns[1:]]
+    scale = s0 * ns[-1] / ns[0]
+    below_mean = sp.Mul(*[p["post_mean"] for p in per[:-1]])
+    below_second = sp.Mul(*[p["post_second"] for p in per[:-1]])
+    return {"post_mean": scale * below_mean * per[-1]["post_mean"],
+            "post_second": scale**2 * below_second * per[-1]["post_second"],
+            "pre_mean": 2 * scale * below_mean * per[-1]["pre_mean"],
+            "pre_second": (2 * scale) ** 2 * below_second * per[-1]["pre_second"],
+            "dead_probability": 1 - sp.Mul(*[p["alive"] for p in per])}
+
+
+# ----------------------------------------------------------------------------------------------- numeric API
+_KEYS = ("post_mean", "post_second", "pre_mean", "pre_second", "alive")
+
+
+@lru_cache(maxsize=None)
+def _float_funcs():
+    """Float evaluators lambdified from the closed forms. Moments greater than 1 are carried as excesses e with
+    log(1 + e) = log1p(e), and the dead probability through log1p(alive - 1), so that wide layers lose no digits."""
+    f = {k: sp.lambdify(n, v, "math") for k, v in layer_ratio_moments().items()}
+    for k, v in layer_ratio_moments().items():
+        f[f"{k}_excess"] = sp.lambdify(n, v - 1, "math")
+    f["sigma2"] = sp.lambdify((log_m1, log_m2), LOGNORMAL_SIGMA2, "math")
+    f["mu"] = sp.lambdify((log_m1, log_m2), LOGNORMAL_MU, "math")
+    return f
+
+
+def _check_widths(widths) -> list[int]:
+    if isinstance(widths, (str, bytes)) or not hasattr(widths, "__iter__"):
+        raise SpecError(f"widths must be a list [n_0, n_1, ..., n_L], got {widths!r}")
+    widths = list(widths)
+    out = []
+    for w in widths:
+        if isinstance(w, bool) or not isinstance(w, numbers.Integral) or int(w) < 1:
+            raise SpecError(f"widths must be positive integers, got {w!r} in {widths!r}")
+        out.append(int(w))
+    if len(out) < 2:
+        raise SpecError(f"widths needs the input width and at least one layer, [n_0, n_1, ...], got {out!r}")
+    return out
+
+
+def _check_norm(v):
+    if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v) or v <= 0:
+        raise SpecError(f"input_sq_norm must be a finite positive number, got {v!r}")
+    return v
+
+
+def _summary(mean, second):
+    return {"mean": mean, "second": second, "var": second - mean**2, "ratio": second / mean**2}
+
+
+def norm_moments_by_layer(widths: Sequence[int], input_sq_norm: float = 1.0, *, exact: bool = False) -> list[dict]:
+    """The moments of :func:`norm_moments` at every layer l = 1..L: a list of dicts with ``layer``, ``width``,
+    ``post``, ``pre`` and ``dead_probability``."""
+    ws = _check_widths(widths)
+    s_in = _check_norm(input_sq_norm)
+    if exact:
+        s_in = sp.nsimplify(s_in) if isinstance(s_in, float) else sp.sympify(s_in)
+        per = [layer_ratio_moments(sp.Integer(w)) for w in ws[1:]]
+        log_alive = None
+    else:
+        f = _float_funcs()
+        s_in = float(s_in)
+        per = [{k: float(f[k](w)) for k in _KEYS} for w in ws[1:]]
+        log_alive = [math.log1p(f["alive_excess"](w)) for w in ws[1:]]
+    out = []
+    below_mean = below_second = alive = sp.Integer(1) if exact else 1.0  # products over the layers below l
+    for layer, (w, p) in enumerate(zip(ws[1:], per), start=1):
+        scale = s_in * (sp.Rational(w, ws[0]) if exact else w / ws[0])  # E||x_l||^2 = scale: the mean is exact
+        alive = alive * p["alive"] if exact else math.fsum(log_alive[:layer])
+        out.append({"layer": layer, "width": w,
+                    "post": _summary(scale * below_mean * p["post_mean"], scale**2 * below_second * p["post_second"]),
+                    "pre": _summary(2 * scale * below_mean * p["pre_mean"],
+                                    (2 * scale) ** 2 * below_second * p["pre_second"]),
+                    "dead_probability": 1 - alive if exact else -math.expm1(alive)})
+        below_mean, below_second = below_mean * p["post_mean"], below_second * p["post_second"]
+    return out
+
+
+def norm_moments(widths: Sequence[int], input_sq_norm: float = 1.0, *, exact: bool = False) -> dict:
+    """Exact mean and second moment of ||x_L||^2 (``post``, x_L = relu(h_L)) and of ||h_L||^2 (``pre``).
+
+    ``widths = [n_0, n_1, ..., n_L]``, ``input_sq_norm = ||x_0||^2``; He-normal weights, no bias, ReLU. Each of
+    ``post``/``pre`` holds ``mean``, ``second`` (E of the square), ``var`` and ``ratio`` = second / mean^2
+    (prod_l (1 + 5/n_l) for ``post``); ``dead_probability`` = P(x_L = 0). Floats, or SymPy rationals with
+    ``exact=True`` (a float ``input_sq_norm`` is then converted by ``nsimplify``). In floats a deep narrow network
+    can give ``second = inf``; the exact form does not overflow.
+    """
+    ws = _check_widths(widths)
+    last = norm_moments_by_layer(ws, input_sq_norm, exact=exact)[-1]
+    return {"widths": ws, "depth": len(ws) - 1, "input_sq_norm": input_sq_norm,
+            "post": last["post"], "pre": last["pre"], "dead_probability": last["dead_probability"]}
+
+
+def lognormal_params(widths: Sequence[int], *, of: str = "post") -> tuple[float, float]:
+    """(mu, sigma^2) of the log-normal approximation to ||x_L||^2 / E||x_L||^2 (``of="post"``) or to
+    ||h_L||^2 / E||h_L||^2 (``of="pre"``).
+
+    Moment matching: log M ~ N(mu, sigma^2) with E M = 1 and E M^2 = prod_l (1 + 5/n_l) (post) gives
+    sigma^2 = sum_l log(1 + 5/n_l) and mu = -sigma^2/2; for ``pre`` the top factor is 1 + 2/n_L. Only the first
+    two moments are matched; the atom at 0 (probability 1 - prod_l (1 - 2^-n_l)) is ignored. For log ||x_L||^2
+    itself add log E||x_L||^2 to mu.
+    """
+    if of not in ("post", "pre"):
+        raise SpecError(f"of must be 'post' or 'pre', got {of!r}")
+    ws = _check_widths(widths)
+    f = _float_funcs()
+    keys = ["post"] * (len(ws) - 2) + [of]  # the layers below the top always enter through ||x_l||^2
+    a = math.fsum(math.log1p(f[f"{k}_mean_excess"](w)) for k, w in zip(keys, ws[1:]))
+    b = math.fsum(math.log1p(f[f"{k}_second_excess"](w)) for k, w in zip(keys, ws[1:]))
+    return float(f["mu"](a, b)), float(f["sigma2"](a, b))
+
+
+# ------------------------------------------------------------------------------------------------- derivation
+def _after(transform, what: str):
+    """A check: ``transform(lhs)`` (which must compute, e.g. rewrite a Variance into Expectations and evaluate)
+    equals rhs after simplification."""
+    def check(lhs, rhs):
+        value = transform(lhs)
+        diff = sp.simplify(value - sp.sympify(rhs).doit())
+        return (diff == 0), (f"{what} equals rhs" if diff == 0 else f"{what}: lhs - rhs = {diff}")
+    return check
+
+
+def _bilinear(e):
+    """Var/Cov of linear forms: expand by bilinearity, then evaluate each Var(W_a), Cov(W_a, W_b) by sympy.stats."""
+    return e.expand().replace(lambda a: isinstance(a, (st.Variance, st.Covariance)),
+                              lambda a: a.rewrite(st.Expectation).doit())
+
+
+def _erf_form(e):
+    return e.doit().rewrite(sp.erf)
+
+
+def _for_every_width(var: sp.Symbol):
+    """A check for a sum over j = 0..n with symbolic n: SymPy's closed form may be a Piecewise in n (``n > 1``);
+    every conditional branch must equal rhs identically, and the widths left to the default branch (a finite set
+    of positive integers, found by ``solveset``) are checked one by one by summing at that width."""
+    def check(lhs, rhs):
+        value = sp.piecewise_fold(lhs.doit())
+        if not isinstance(value, sp.Piecewise):
+            diff = sp.simplify(value - rhs)
+            return diff == 0, "the sum simplifies to rhs" if diff == 0 else f"lhs - rhs = {diff}"
+        remaining: sp.Set = sp.S.Naturals
+        checked = []
+        for expr, cond in value.args:
+            if cond is sp.true:
+                if not remaining.is_finite_set:
+                    return False, f"default branch applies to infinitely many {var}: {remaining}"
+                for v in remaining:
+                    d = sp.simplify(lhs.subs(var, v).doit() - rhs.subs(var, v))
+                    if d != 0:
+                        return False, f"at {var} = {v}: lhs - rhs = {d}"
+                    checked.append(int(v))
+                break
+            d = sp.simplify(expr - rhs)
+            if d != 0:
+                return False, f"for {cond}: lhs - rhs = {d}"
+            remaining = sp.Intersection(remaining, cond.as_set().complement(sp.S.Reals))
+        return True, f"summed for general {var} (conditional branches), and at {var} in {checked} separately"
+    return check
+
+
+def _tower(depth: int, power: int, key: str = "post") -> sp.Expr:
+    """E[||x_L||^(2 power)] (or ||h_L||^(2 power) for key "pre") by iterated conditional expectation from the top,
+    E[. | x_(L-1)], then E[. | x_(L-2)], ...: each conditional moment is c_l s_(l-1)^power (homogeneous in
+    s = ||x_(l-1)||^2), so the result is s_0^power prod_l c_l; the factors are kept unevaluated for display."""
+    ns = width_symbols(depth)
+    cond = conditional_moments()
+    name = {1: "mean", 2: "second"}[power]
+    factors = []
+    for l in range(1, depth + 1):
+        moment = cond[f"{key if l == depth else 'post'}_{name}"]
+        c = sp.simplify(moment / s**power)
+        if c.has(s):
+            raise AssertionError(f"conditional moment {moment} is not homogeneous of degree {power} in s")
+        factors.append(sp.UnevaluatedExpr(c.subs({n_in: ns[l - 1], n: ns[l]}, simultaneous=True)))
+    return s0**power * sp.Mul(*factors)
+
+
+@derivation("finite-width-relu",
+            "He-normal ReLU net, finite widths: E||x_L||^2 = ||x_0||^2 n_L/n_0, "
+            "E||x_L||^4 / (E||x_L||^2)^2 = prod (1 + 5/n_l); log-normal approximation")
+def _finite_width_relu(depth: int = 3) -> Derivation:
+    # one layer, shown for n_in = 3: h_i = sum_j W_ij x_j with W_ij ~ N(0, 2/3)
+    xs = sp.symbols("x1:4", real=True)
+    row = [st.Normal(f"W1{j}", 0, sp.sqrt(sp.Rational(2, 3))) for j in range(1, 4)]
+    row2 = [st.Normal(f"W2{j}", 0, sp.sqrt(sp.Rational(2, 3))) for j in range(1, 4)]
+    h1, h2 = sum(w * v for w, v in zip(row, xs)), sum(w * v for w, v in zip(row2, xs))
+    z = sp.Symbol("z", real=True)
+    sigma = sp.Symbol("sigma", positive=True)
+    Z = st.Normal("Z", 0, 1)
+    k = sp.Symbol("k", integer=True, positive=True)
+    j = sp.Symbol("j", integer=True, nonnegative=True)
+    Q1 = st.ChiSquared("Q_1", 1)
+    Qk = st.ChiSquared("Q_k", k)
+    K = st.Binomial("K", n, sp.Rational(1, 2))
+    pmf = sp.simplify(st.density(K)(j).subs(sp.Le(j, n), True))  # the j <= n branch: all of the sum's range
+    phi = st.density(Z)(z)  # E relu(Z)^p = integral over z > 0 of z^p phi(z)
+    relu2, relu4 = sp.Integral(z**2 * phi, (z, 0, sp.oo)), sp.Integral(z**4 * phi, (z, 0, sp.oo))
+    p_active = st.Probability(Z > 0)
+    # E S and E S^2, S = ||relu(z)||^2, z ~ N(0, I_n): the claims of the two sums below, reused unevaluated
+    e_s, e_s2 = sp.UnevaluatedExpr(n / 2), sp.UnevaluatedExpr(n**2 / 4 + 5 * n / 4)
+    cond = conditional_moments()
+    net = network_moments(depth)
+    ns = width_symbols(depth)
+    mu, s2 = sp.Symbol("mu", real=True), sp.Symbol("sigma2", positive=True)
+    Y = st.Normal("Y", mu, sp.sqrt(s2))
+    m1, m2 = sp.symbols("m_1 m_2", positive=True)
+    mu_star = LOGNORMAL_MU.subs({log_m1: sp.log(m1), log_m2: sp.log(m2)})
+    s2_star = LOGNORMAL_SIGMA2.subs({log_m1: sp.log(m1), log_m2: sp.log(m2)})
+    ratio_net = sp.Mul(*[POST_RATIO_SECOND.subs(n, w) for w in ns[1:]])  # E r_L^2, r_L = ||x_L||^2 / E||x_L||^2
+    sigma2_net = sum(sp.log(POST_RATIO_SECOND.subs(n, w)) for w in ns[1:])
+    beta = sp.Symbol("beta", positive=True)
+    pos, neg = (z, sp.Symbol("z", positive=True), "z > 0"), (z, sp.Symbol("z", negative=True), "z < 0")
+    return Derivation(
+        "finite-width-relu", "Squared activation norm of a finite-width He-normal ReLU network",
+        [
+            # one layer, given x_(l-1)
+            Step(lhs=st.Variance(h1), rhs=sp.Rational(2, 3) * sum(v**2 for v in xs),
+                 check=_after(_bilinear, "Var by bilinearity"),
+                 why="a pre-activation h_i = sum_j W_ij x_j, W_ij ~ N(0, 2/n_in) iid (He normal), shown for n_in = 3: "
+                     "given x, Var h_i = 2 ||x||^2 / n_in"),
+            Step(lhs=st.Covariance(h1, h2), rhs=0, check=_after(_bilinear, "Cov by bilinearity"),
+                 why="distinct rows of W are independent: given x, the h_i are jointly Gaussian and uncorrelated, "
+                     "hence iid N(0, sigma^2), sigma^2 = 2 ||x_(l-1)||^2 / n_(l-1) (the assumption)"),
+            Step(lhs=sp.Max(0, sigma * z) ** 2, rhs=sigma**2 * sp.Max(0, z) ** 2, under=pos,
+                 why="relu is positively homogeneous, so ||x_l||^2 = sigma^2 S with S = ||relu(z)||^2, z ~ N(0, I_n)"),
+            Step(lhs=sp.Max(0, sigma * z) ** 2, rhs=sigma**2 * sp.Max(0, z) ** 2, under=neg,
+                 why="both sides vanish for z < 0 (and at z = 0)"),
+            # the law of S
+            Step(lhs=p_active, rhs=sp.Rational(1, 2),
+                 why="sign symmetry: each unit is active with probability 1/2, independently: K ~ Binomial(n, 1/2)"),
+            Step(lhs=relu2, rhs=p_active * st.Expectation(Q1),
+                 why="given z > 0, z^2 has the law of |z|^2, chi^2_1 (symmetry): second moment"),
+            Step(lhs=relu4, rhs=p_active * st.Expectation(Q1**2),
+                 why="and fourth moment; so given K = k, S is a sum of k iid chi^2_1, i.e. S ~ chi^2_k"),
+            Step(lhs=st.Expectation(Qk), rhs=k, why="mean of chi^2_k (sympy.stats.ChiSquared)"),
+            Step(lhs=st.Expectation(Qk**2), rhs=k**2 + 2 * k, why="second moment of chi^2_k (sympy.stats.ChiSquared)"),
+            Step(lhs=k * st.Expectation(Q1**2) + k * (k - 1) * st.Expectation(Q1) ** 2, rhs=k**2 + 2 * k,
+                 why="the same from S = sum of k iid chi^2_1: k E[Q^2] + k(k-1) E[Q]^2, which holds for every k >= 0"),
+            Step(lhs=sp.Subs(k**2 + 2 * k, k, 0), rhs=0,
+                 why="k = 0 (a dead layer): chi^2_0 = 0 and the formula gives 0, so the mixture over K needs no "
+                     "special case"),
+            Step(lhs=sp.Subs(pmf, j, 0), rhs=sp.Rational(1, 2) ** n,
+                 why="P(K = 0) = 2^-n (sympy.stats.Binomial): all n units inactive; then x_l = 0 and so are all "
+                     "later layers"),
+            Step(lhs=sp.Sum(pmf * j, (j, 0, n)), rhs=e_s.args[0],
+                 why="tower property: E S = E[E[chi^2_K | K]] = E K, summed over the Binomial pmf with symbolic n"),
+            Step(lhs=sp.Sum(pmf * (j**2 + 2 * j), (j, 0, n)), rhs=e_s2.args[0], check=_for_every_width(n),
+                 why="E S^2 = E[K^2 + 2K] over the Binomial pmf, the j = 0 term included"),
+            Step(lhs=n * p_active * st.Expectation(Q1**2) + n * (n - 1) * (p_active * st.Expectation(Q1)) ** 2,
+                 rhs=e_s2.args[0],
+                 why="cross-check without K: S = sum of n iid relu(z_i)^2, E relu^4 = 3/2, E relu^2 = 1/2"),
+            # per layer
+            Step(lhs=(2 / n) * sp.Sum(pmf * j, (j, 0, n)), rhs=POST_RATIO_MEAN,
+                 why="t_l = (||x_l||^2/n_l) / (||x_(l-1)||^2/n_(l-1)) = 2 S / n_l since sigma^2 = "
+                     "2||x_(l-1)||^2/n_(l-1): E t_l = 1, He init preserves the mean exactly at every width"),
+            Step(lhs=(2 / n) ** 2 * e_s2, rhs=POST_RATIO_SECOND,
+                 why="E t_l^2 = (2/n)^2 E S^2: the finite-width excess 5/n_l per layer"),
+            Step(lhs=(2 * s / n_in) * e_s, rhs=cond["post_mean"],
+                 why="E[||x_l||^2 | x_(l-1)] = sigma^2 E S, with s = ||x_(l-1)||^2"),
+            Step(lhs=(2 * s / n_in) ** 2 * e_s2, rhs=cond["post_second"],
+                 why="E[||x_l||^4 | x_(l-1)] = sigma^4 E S^2"),
+            Step(lhs=(2 * s / n_in) * st.Expectation(st.ChiSquared("Q_n", n)), rhs=cond["pre_mean"],
+                 why="||h_l||^2 = sigma^2 chi^2_n given x_(l-1): E[||h_l||^2 | x_(l-1)] = 2 s n / n_in"),
+            Step(lhs=(2 * s / n_in) ** 2 * st.Expectation(st.ChiSquared("Q_n", n) ** 2), rhs=cond["pre_second"],
+                 why="E[||h_l||^4 | x_(l-1)] = sigma^4 (n^2 + 2n): excess 2/n_l, not 5/n_l, for the pre-activation"),
+            # the network, L = depth
+            Step(lhs=_tower(depth, 1), rhs=net["post_mean"],
+                 why=f"L = {depth}: t_l depends only on layer l's fresh weights (independent of the layers below); "
+                     "iterating the conditional mean from the top gives E||x_L||^2 = ||x_0||^2 n_L / n_0"),
+            Step(lhs=_tower(depth, 2), rhs=net["post_second"],
+                 why="the same for the second moment: a product of the per-layer factors (1 + 5/n_l)"),
+            Step(lhs=sp.UnevaluatedExpr(net["post_second"]) / sp.UnevaluatedExpr(net["post_mean"]) ** 2,
+                 rhs=ratio_net,
+                 why="E||x_L||^4 / (E||x_L||^2)^2 = prod_l (1 + 5/n_l), independent of ||x_0|| and n_0"),
+            Step(lhs=_tower(depth, 2, "pre"), rhs=net["pre_second"],
+                 why="pre-activation of the top layer: (1 + 2/n_L) prod_(l<L) (1 + 5/n_l)"),
+            Step(lhs=1 - sp.Mul(*[1 - st.Probability(Z <= 0) ** w for w in ns[1:]]), rhs=net["dead_probability"],
+                 why="x_L = 0 unless every layer keeps an active unit; layers independent"),
+            # log-normal approximation
+            Step(lhs=st.Expectation(sp.exp(Y)), rhs=sp.exp(mu + s2 / 2), check=_after(_erf_form, "E e^Y"),
+                 why="Y ~ N(mu, sigma^2): E e^Y = exp(mu + sigma^2/2)"),
+            Step(lhs=st.Expectation(sp.exp(2 * Y)), rhs=sp.exp(2 * mu + 2 * s2),
+                 why="E e^(2Y) = exp(2 mu + 2 sigma^2)"),
+            Step(lhs=sp.exp(sp.UnevaluatedExpr(mu_star) + sp.UnevaluatedExpr(s2_star) / 2), rhs=m1,
+                 why="moment matching: with mu = 2 log m_1 - log(m_2)/2 and sigma^2 = log m_2 - 2 log m_1 the mean "
+                     "is m_1"),
+            Step(lhs=sp.exp(2 * sp.UnevaluatedExpr(mu_star) + 2 * sp.UnevaluatedExpr(s2_star)), rhs=m2,
+                 why="and the second moment m_2"),
+            Step(lhs=s2_star.subs({m1: 1, m2: ratio_net}), rhs=sigma2_net,
+                 why="for r_L = ||x_L||^2 / E||x_L||^2 (m_1 = 1): sigma^2 = sum_l log(1 + 5/n_l)"),
+            Step(lhs=mu_star.subs({m1: 1, m2: ratio_net}), rhs=-sigma2_net / 2,
+                 why="and mu = -sigma^2/2 (E r_L = 1); an approximation: higher moments and the atom at 0 not matched"),
+            Step(lhs=sp.Limit(n * sp.log(POST_RATIO_SECOND), n, sp.oo), rhs=5,
+                 why="wide layers: log(1 + 5/n) ~ 5/n, so sigma^2 ~ 5 sum_l 1/n_l"),
+            Step(lhs=sp.Limit(beta * n * sp.log(POST_RATIO_SECOND), n, sp.oo), rhs=5 * beta,
+                 why="equal widths n and depth L = beta n: sigma^2 -> 5 beta, the log-normal limit of Hanin & Nica"),
+        ],
+        assumptions=["x_0 fixed and nonzero; W_l iid N(0, 2/n_(l-1)) (He normal, untruncated), no bias, "
+                     "x_l = relu(h_l)",
+                     "given x_(l-1), h_l ~ N(0, (2 ||x_(l-1)||^2 / n_(l-1)) I): a linear image of the Gaussian W_l "
+                     "(its variance and the rows' independence are checked for n_in = 3 below)",
+                     f"the network steps are shown for L = {depth} with symbolic widths; the per-layer factors "
+                     "multiply the same way at any depth"],
+        references=["B. Hanin, Which neural net architectures give rise to exploding and vanishing gradients? "
+                    "NeurIPS 2018",
+                    "B. Hanin, M. Nica, Products of many large random matrices and gradients in deep neural networks, "
+                    "Comm. Math. Phys. 2019"])

@@ -1,0 +1,52 @@
+"""Finite-depth mean-field predictions for a :class:`theory.config.NetworkConfig`.
+
+Forward (exact in the infinite-width limit; the Monte Carlo measures the finite-width deviation):
+    q_1 = n_0 Var(w_1) E[x^2] + sigma_b^2,
+    q_l = n_(l-1) Var(w_l) E[phi(sqrt(q_(l-1)) z)^2] + sigma_b^2.
+Backward, from a random output gradient dL/dh_L ~ N(0, 1) per unit, under the gradient-independence assumption
+(Schoenholz et al. 2017):
+    Var(delta_L) = 1,   Var(delta_(l-1)) = n_l Var(w_l) E[phi'(sqrt(q_(l-1)) z)^2] Var(delta_l).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from theory.activations import evaluator
+from theory.config import NetworkConfig
+from theory.meanfield import layer_moments
+
+
+def _moments(act, q: float) -> tuple[float, float]:
+    if q == 0.0:  # a degenerate pre-activation: phi(0)^2 and phi'(0)^2
+        f0, d0 = float(evaluator(act)(np.array([0.0]))[0]), float(evaluator(act, True)(np.array([0.0]))[0])
+        return f0 * f0, d0 * d0
+    if not math.isfinite(q):
+        return math.nan, math.nan
+    m2, d2 = layer_moments(act, np.array([q]))
+    return float(m2[0]), float(d2[0])
+
+
+def predict(config: NetworkConfig) -> dict:
+    """Per layer ``{layer, preact_var, grad_var}`` (layers 1..L) and ``diverged_at`` (first non-finite layer)."""
+    act, n, wv = config.act, config.widths, config.weight_vars()
+    q = [n[0] * wv[0] * config.input_var + config.bias_var]
+    second, dsecond = [], []
+    for layer in range(1, config.depth):
+        m2, d2 = _moments(act, q[-1])
+        second.append(m2)
+        dsecond.append(d2)
+        with np.errstate(over="ignore", invalid="ignore"):
+            q.append(float(np.float64(n[layer]) * wv[layer] * m2 + config.bias_var))
+    dsecond.append(_moments(act, q[-1])[1])
+    # lists are 0-based: q[i] = q_(i+1), wv[i] = Var(w_(i+1)), dsecond[i] = E[phi'^2] at q_(i+1), n[i] = n_i
+    grad = [1.0]
+    for l in range(config.depth, 1, -1):  # Var(delta_(l-1)) = n_l Var(w_l) E[phi'(h_(l-1))^2] Var(delta_l)
+        with np.errstate(over="ignore", invalid="ignore"):
+            grad.append(float(np.float64(n[l]) * wv[l - 1] * dsecond[l - 2] * grad[-1]))
+    grad.reverse()
+    bad = [i + 1 for i, v in enumerate(q) if not math.isfinite(v)]
+    return {"config": config.to_dict(),
+            "layers": [{"layer": i + 1, "preact_var": q[i], "grad_var": grad[i]} for i in range(config.depth)],
+            "diverged_at": bad[0] if bad else None}
