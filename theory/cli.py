@@ -57,6 +57,21 @@ def _parser() -> ArgumentParser:
     s.add_argument("--n-out", type=int, default=None, help="fan-out for the numbers (default: = n_in)")
     s.add_argument("--json", action="store_true")
 
+    s = sub.add_parser("meanfield", help="mean-field fixed points, chi_1, depth scales and phase (Schoenholz 2017)")
+    s.add_argument("--activation", required=True, metavar="SPEC")
+    s.add_argument("--weight-var", required=True, type=float, help="sigma_w^2 = n_in Var(w)")
+    s.add_argument("--bias-var", required=True, type=float, help="sigma_b^2")
+    s.add_argument("--critical", action="store_true", help="also the critical sigma_w^2 (chi_1 = 1) for this sigma_b^2")
+    s.add_argument("--json", action="store_true")
+
+    s = sub.add_parser("gains", help="derived forward/backward/critical gains beside torch's and Keras' constants")
+    s.add_argument("--activation", action="append", metavar="SPEC", help="default: every named activation")
+    s.add_argument("--markdown", action="store_true", help="print the table as Markdown")
+    s.add_argument("--lang", default="en", choices=["en", "ru"])
+    s.add_argument("--json", action="store_true")
+
+    sub.add_parser("bench", help="benchmark: one mean-field point, and a 100 x 100 tanh phase-diagram grid")
+
     s = sub.add_parser("predict", help="mean-field variance of pre-activations and gradients at every layer")
     s.add_argument("--activation", required=True, metavar="SPEC")
     s.add_argument("--init", required=True, metavar="SPEC")
@@ -133,6 +148,45 @@ def _predict(args) -> int:
     return 0
 
 
+def _meanfield(args) -> int:
+    from theory import meanfield
+
+    for name in ("weight_var", "bias_var"):
+        v = getattr(args, name)
+        if not (math.isfinite(v) and v >= 0):
+            raise SpecError(f"--{name.replace('_', '-')} must be a finite number >= 0 (got {v})")
+    act = acts.get_activation(args.activation)
+    doc = meanfield.analyze(act, args.weight_var, args.bias_var).to_dict()
+    if args.critical:
+        doc["critical_weight_var"] = meanfield.critical_weight_var(act, args.bias_var)
+    if args.json:
+        print(dumps(doc))
+    else:
+        for k, v in doc.items():
+            print(f"{k:>20}: {v}")
+    return 0
+
+
+def _gains(args) -> int:
+    from theory.gains import gains_markdown, gains_table
+
+    rows = gains_table(args.activation)
+    if args.json:
+        print(dumps({"convention": "gain g: sigma_w^2 = n_in Var(w) = g^2", "activations": rows}))
+    else:
+        print(gains_markdown(rows, args.lang), end="")
+    return 0
+
+
+def _bench() -> int:
+    from theory.bench import bench_meanfield_point, bench_phase_grid
+
+    point = bench_meanfield_point()
+    grid = bench_phase_grid()
+    print(dumps({"meanfield_point": point, "phase_grid": grid}))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     def body() -> int:
         args = _parser().parse_args(argv)
@@ -175,6 +229,12 @@ def main(argv: list[str] | None = None) -> int:
             return _init(args)
         if args.command == "predict":
             return _predict(args)
+        if args.command == "meanfield":
+            return _meanfield(args)
+        if args.command == "gains":
+            return _gains(args)
+        if args.command == "bench":
+            return _bench()
         raise AssertionError(args.command)
 
     return run(PROG, body)

@@ -674,7 +674,8 @@ def critical_weight_var(act: Activation | str, bias_var: float, bracket=(1e-3, 1
     brentq (xtol 1e-14). For positively homogeneous phi (relu, leaky_relu, linear) chi_1 = sigma_w^2 E[phi'^2]
     does not depend on q, so the root is 1 / E[phi'^2] (relu: 2, He init) whatever sigma_b^2; there the length map
     has no finite fixed point for sigma_b^2 > 0 (q grows linearly): critical only in that degenerate sense.
-    None when chi_1 - 1 does not change sign on the bracket.
+    None when chi_1 - 1 does not change sign on the bracket, or when it changes sign by a jump rather than a
+    crossing (GELU, SiLU at sigma_b = 0: q* jumps from 0 to an unstable fixed point, chi_1 never equals 1 there).
     """
     act = _activation(act)
     bv = float(bias_var)
@@ -695,4 +696,7 @@ def critical_weight_var(act: Activation | str, bias_var: float, bracket=(1e-3, 1
     def f(w):
         return float(chi1(act, w, bv)) - 1.0
 
-    return float(scipy.optimize.brentq(f, grid[i], grid[i + 1], xtol=1e-14, rtol=4 * _EPS, maxiter=200))
+    root = float(scipy.optimize.brentq(f, grid[i], grid[i + 1], xtol=1e-14, rtol=4 * _EPS, maxiter=200))
+    if abs(f(root)) > 1e-6:  # brentq converged onto a discontinuity of chi_1, not a root
+        return None
+    return root
