@@ -55,6 +55,56 @@ STRINGS: dict[str, dict[str, str]] = {
     "title_elu": {"en": r"ELU activation ($\alpha = {alpha}$)", "ru": r"Функция активации ELU ($\alpha = {alpha}$)"},
     "title_zoo": {"en": "Activation zoo: each function and its derivative",
                   "ru": "Зоопарк функций активации: функция и её производная"},
+    # figures.initialization: variance through depth
+    "title_depth": {"en": "Mean-field variance through depth: width {width}, {depth} layers, "
+                          "$\\sigma_b^2 = {bias_var}$, input $E[x^2] = {input_var}$",
+                    "ru": "Дисперсия по слоям (среднее поле): ширина {width}, слоёв {depth}, "
+                          "$\\sigma_b^2 = {bias_var}$, вход $E[x^2] = {input_var}$"},
+    "forward_ylabel": {"en": "forward pass: $\\mathrm{Var}(h_l)$", "ru": "прямой проход: $\\mathrm{Var}(h_l)$"},
+    "backward_ylabel": {"en": "backward pass: $\\mathrm{Var}(\\delta_l)$",
+                        "ru": "обратный проход: $\\mathrm{Var}(\\delta_l)$"},
+    "layer_xlabel": {"en": "layer $l$", "ru": "слой $l$"},
+    "uniform_bound": {"en": "uniform, bound {bound}", "ru": "равномерное, граница {bound}"},
+    "slide": {"en": "slide «{title}»", "ru": "слайд «{title}»"},
+    "same_curve": {"en": "(same Var(w) as «{title}»: the curves coincide)",
+                   "ru": "(та же Var(w), что у «{title}»: кривые совпадают)"},
+    "reference": {"en": "input level (forward), output-gradient level (backward)",
+                  "ru": "уровень входа (прямой проход), градиента на выходе (обратный)"},
+    "not_drawn": {"en": "not drawn on the log axis", "ru": "не показано на логарифмической оси"},
+    "layer_one": {"en": "layer {a}", "ru": "слой {a}"},
+    "layer_range": {"en": "layers {a}–{b}", "ru": "слои {a}–{b}"},
+    "masked_overflow": {"en": "overflow (inf): {where}", "ru": "переполнение (inf): {where}"},
+    "masked_nan": {"en": "NaN (undefined): {where}", "ru": "NaN (не определено): {where}"},
+    "masked_underflow": {"en": "underflow (0): {where}", "ru": "исчезновение порядка (0): {where}"},
+    # figures.initialization: mean-field phase diagram
+    "title_phase": {"en": "Mean-field phase diagram of a deep {activation} network",
+                    "ru": "Фазовая диаграмма среднего поля для глубокой сети с {activation}"},
+    "weight_var": {"en": "weight variance $\\sigma_w^2$", "ru": "дисперсия весов $\\sigma_w^2$"},
+    "bias_var": {"en": "bias variance $\\sigma_b^2$", "ru": "дисперсия смещений $\\sigma_b^2$"},
+    "xi_label": {"en": "correlation depth scale $\\xi_c$\n(log scale; capped at {cap} for display)",
+                 "ru": "масштаб глубины корреляций $\\xi_c$\n(лог. шкала; для показа обрезан на {cap})"},
+    "xi_undefined": {"en": "$\\xi_c$ undefined ($q^* = 0$)", "ru": "$\\xi_c$ не определён ($q^* = 0$)"},
+    "critical_line": {"en": "order-to-chaos line ($\\chi_1 = 1$)", "ru": "граница порядок–хаос ($\\chi_1 = 1$)"},
+    "phase_ordered": {"en": "ordered", "ru": "упорядоченная"},
+    "phase_chaotic": {"en": "chaotic", "ru": "хаотическая"},
+    "phase_critical": {"en": "critical", "ru": "критическая"},
+    "phase_unknown": {"en": "unknown", "ru": "неизвестна"},
+    # figures.initialization: gains table
+    "title_gains": {"en": "Initialization gains: derived vs torch.nn.init.calculate_gain",
+                    "ru": "Коэффициенты усиления: выведенные и torch.nn.init.calculate_gain"},
+    "gains_activation": {"en": "activation", "ru": "активация"},
+    "gains_forward_gain": {"en": "forward gain", "ru": "прямой проход"},
+    "gains_backward_gain": {"en": "backward gain", "ru": "обратный проход"},
+    "gains_critical_gain": {"en": "critical gain", "ru": "критический"},
+    "gains_torch_gain": {"en": "torch calculate_gain", "ru": "calculate_gain в torch"},
+    "gains_torch_note": {"en": "what torch's gain does ($\\sigma_b = 0$)",
+                         "ru": "что даёт коэффициент torch ($\\sigma_b = 0$)"},
+    "gains_does": {"en": "{phase}: $q^* = {q}$, $\\chi_1 = {chi}$",
+                   "ru": "{phase} фаза: $q^* = {q}$, $\\chi_1 = {chi}$"},
+    "gains_matches": {"en": "equals the derived {which}", "ru": "совпадает с выведенным: {which}"},
+    "gains_matches_none": {"en": "equals none of the derived gains", "ru": "не совпадает ни с одним выведенным"},
+    "gains_unsupported": {"en": "calculate_gain raises ValueError (unsupported)",
+                          "ru": "calculate_gain выдаёт ValueError (не поддерживается)"},
 }
 
 
@@ -76,7 +126,7 @@ class FigureEntry:
 
 
 #: modules that register figures; later issues append theirs (imported lazily, in this order)
-MODULES = ("figures.activations",)
+MODULES = ("figures.activations", "figures.initialization")
 _REGISTRY: dict[str, FigureEntry] = {}
 
 

@@ -61,8 +61,8 @@ class NetworkConfig:
 
     def weight_vars(self) -> list[float]:
         """Var(w) of layers 1..L from the scheme with fans (n_(l-1), n_l)."""
-        n = self.widths
-        return [self.scheme.variance(n[i], n[i + 1]) for i in range(self.depth)]
+        n, scheme = self.widths, self.scheme
+        return [scheme.variance(n[i], n[i + 1]) for i in range(self.depth)]
 
     def to_dict(self) -> dict:
         d = asdict(self)

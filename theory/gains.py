@@ -45,6 +45,14 @@ def _moment(act: acts.Activation, key: str) -> sp.Expr:
     return sp.Float(acts.moments(act, 1.0)[key], 17)
 
 
+def _critical_note(act: acts.Activation, crit_var: float | None) -> str:
+    """Empty for a regular critical point (chi_1 = 1 at a positive finite q*); otherwise why it is degenerate."""
+    if crit_var is None:
+        return "no sigma_w^2 with chi_1 = 1 at a fixed point (chi_1 jumps or never reaches 1)"
+    mf = meanfield.analyze(act, crit_var, 0.0)
+    return "" if mf.q_star is not None and mf.q_star > 0 else mf.note
+
+
 def torch_gain(act: acts.Activation) -> sp.Expr | None:
     if act.family not in TORCH_GAINS or act.family == "expression":
         return None
@@ -69,8 +77,7 @@ def gains_row(act: acts.Activation) -> dict:
            "forward_gain": float(fwd), "forward_gain_exact": sp.sstr(fwd) if not fwd.is_Float else None,
            "backward_gain": float(bwd), "backward_gain_exact": sp.sstr(bwd) if not bwd.is_Float else None,
            "critical_gain": crit,
-           "critical_note": meanfield.analyze(act, crit_var, 0.0).note if crit_var is not None else
-           "no sigma_w^2 with chi_1 = 1 at a fixed point (chi_1 jumps or never reaches 1)",
+           "critical_note": _critical_note(act, crit_var),
            "torch_gain": float(tg) if tg is not None else None,
            "torch_gain_exact": sp.sstr(tg) if tg is not None else None,
            "torch_note": "calculate_gain raises ValueError (unsupported)" if tg is None and act.family != "expression"
@@ -103,9 +110,14 @@ def _fmt(v):
     return "—" if v is None else f"{v:.4f}"
 
 
+_PHASE_RU = {"ordered": "упорядоченная", "chaotic": "хаотическая", "critical": "критическая", "unknown": "неизвестна"}
+_MATCH_RU = {"forward": "прямой", "backward": "обратный", "critical": "критический"}
+
+
 def gains_markdown(rows: list[dict], lang: str = "en") -> str:
     head = _HEAD[lang]
     out = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
+    notes = []
     for r in rows:
         exact = lambda key: f" (= {r[key + '_exact']})" if r.get(key + "_exact") else ""
         does = r.get("torch_does")
@@ -113,10 +125,20 @@ def gains_markdown(rows: list[dict], lang: str = "en") -> str:
             effect = r["torch_note"]
         else:
             q = "—" if does["q_star"] is None else f"{does['q_star']:.4g}"
-            match = ", ".join(r["torch_matches"]) or ("none" if lang == "en" else "ни один")
-            effect = (f"{does['phase']}, q* = {q}, chi_1 = {does['chi1']:.4g}; matches: {match}" if lang == "en" else
-                      f"{does['phase']}, q* = {q}, chi_1 = {does['chi1']:.4g}; совпадает с: {match}")
+            if lang == "en":
+                match = ", ".join(r["torch_matches"]) or "none"
+                effect = f"{does['phase']}, q* = {q}, chi_1 = {does['chi1']:.4g}; matches: {match}"
+            else:
+                match = ", ".join(_MATCH_RU[m] for m in r["torch_matches"]) or "ни один"
+                effect = f"{_PHASE_RU[does['phase']]}, q* = {q}, chi_1 = {does['chi1']:.4g}; совпадает с: {match}"
+        crit = _fmt(r["critical_gain"])
+        if r.get("critical_note"):  # degenerate or absent critical point: say why under the table
+            notes.append(f"{r['activation']}: {r['critical_note']}")
+            crit += f" [{len(notes)}]"
         out.append(f"| {r['activation']} | {_fmt(r['forward_gain'])}{exact('forward_gain')} | "
-                   f"{_fmt(r['backward_gain'])}{exact('backward_gain')} | {_fmt(r['critical_gain'])} | "
+                   f"{_fmt(r['backward_gain'])}{exact('backward_gain')} | {crit} | "
                    f"{_fmt(r['torch_gain'])}{exact('torch_gain')} | {effect} |")
+    if notes:
+        out.append("")
+        out += [f"[{i}] {n}" for i, n in enumerate(notes, 1)]
     return "\n".join(out) + "\n"

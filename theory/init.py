@@ -69,6 +69,7 @@ class InitScheme:
         return None if expr is None else float(expr.subs({n_in: fan_in, n_out: fan_out}))
 
 
+@lru_cache(maxsize=512)
 def get_init(spec: str) -> InitScheme:
     """Resolve an init spec (``he_normal``, ``kaiming_uniform``, ``glorot_normal:plain``, ``uniform:1/sqrt(n_in)``)."""
     if not isinstance(spec, str) or not spec.strip():

@@ -13,15 +13,12 @@ import math
 
 import numpy as np
 
-from theory.activations import evaluator
 from theory.config import NetworkConfig
 from theory.meanfield import layer_moments
 
 
 def _moments(act, q: float) -> tuple[float, float]:
-    if q == 0.0:  # a degenerate pre-activation: phi(0)^2 and phi'(0)^2
-        f0, d0 = float(evaluator(act)(np.array([0.0]))[0]), float(evaluator(act, True)(np.array([0.0]))[0])
-        return f0 * f0, d0 * d0
+    """E[phi(sqrt(q) z)^2], E[phi'(sqrt(q) z)^2]; at q = 0 their limits (one-sided average of phi'(0)^2 at a kink)."""
     if not math.isfinite(q):
         return math.nan, math.nan
     m2, d2 = layer_moments(act, np.array([q]))
