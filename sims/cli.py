@@ -1,5 +1,9 @@
 """``python -m sims``: numeric commands.
 
+    python -m sims run --activation A --init I --width N --depth L --batch B --seeds S [--bias-var V]
+        [--dtype float32|float64] [--backend numpy] [--chunk C] [--seed K] [--input-correlation C0]
+        [--weight-grad-norm] --json
+    python -m sims bench [--repeats R]
     python -m sims kernels [--activation SPEC ...] [--dtype float32|float64] [--json]
 
 prints phi and phi' of the stable numeric kernels on a grid that includes the extremes +-1000, so the
@@ -7,11 +11,15 @@ warning-free behaviour can be inspected. The Monte Carlo engine (``sims run``, `
 """
 from __future__ import annotations
 
+import sys
+import time
+
 import numpy as np
 
 from sims.activations import kernel
 from theory.activations import NAMES
 from theory.cli_util import ArgumentParser, dumps, run
+from theory.errors import SpecError
 
 PROG = "sims"
 GRID = (-1000.0, -30.0, -1.0, 0.0, 1.0, 30.0, 1000.0)
@@ -20,6 +28,29 @@ GRID = (-1000.0, -30.0, -1.0, 0.0, 1.0, 30.0, 1000.0)
 def _parser() -> ArgumentParser:
     p = ArgumentParser(prog=f"python -m {PROG}", description="Numeric work on activations and random networks.")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    s = sub.add_parser("run", help="Monte Carlo of S independent random networks beside the mean-field theory",
+                       description="Simulate S independent networks (each seeded from one SeedSequence) on B inputs; "
+                                   "per layer the mean and standard error across networks of each statistic, with "
+                                   "the theory's prediction for the same configuration.")
+    s.add_argument("--activation", required=True, metavar="SPEC")
+    s.add_argument("--init", required=True, metavar="SPEC")
+    s.add_argument("--width", required=True, type=int)
+    s.add_argument("--depth", required=True, type=int)
+    s.add_argument("--batch", required=True, type=int, help="inputs per network (>= 2)")
+    s.add_argument("--seeds", required=True, type=int, help="independent networks S (>= 2, for a standard error)")
+    s.add_argument("--bias-var", type=float, default=0.0)
+    s.add_argument("--dtype", default="float32", choices=["float32", "float64"])
+    s.add_argument("--backend", default="numpy", choices=["numpy"],
+                   help="numpy (the torch backend arrives with its own change)")
+    s.add_argument("--chunk", type=int, default=None, help="rows per chunk (default: sized to 512 MiB)")
+    s.add_argument("--seed", type=int, default=0, help="root seed of the SeedSequence (default 0)")
+    s.add_argument("--input-correlation", type=float, default=0.5, help="correlation of inputs 0 and 1")
+    s.add_argument("--weight-grad-norm", action="store_true", help="also the weight-gradient norm (3rd matmul)")
+    s.add_argument("--json", action="store_true")
+
+    s = sub.add_parser("bench", help="engine time vs the same matrix products alone (target ratio >= 0.85)")
+    s.add_argument("--repeats", type=int, default=5)
+
     s = sub.add_parser("kernels", help="evaluate the stable numeric kernels at extreme inputs")
     s.add_argument("--activation", action="append", metavar="SPEC", help="name or expression in x (repeatable)")
     s.add_argument("--dtype", default="float32", choices=["float32", "float64"])
@@ -27,9 +58,62 @@ def _parser() -> ArgumentParser:
     return p
 
 
+class _Progress:
+    """A progress line on stderr, only on a terminal, only after the first couple of seconds, never under --json."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled and sys.stderr.isatty()
+        self.start = time.perf_counter()
+        self.shown = False
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled or (not self.shown and time.perf_counter() - self.start < 2.0):
+            return
+        self.shown = True
+        bar = "#" * int(30 * done / total)
+        print(f"\r[{bar:<30}] network {done}/{total}", end="" if done < total else "\n", file=sys.stderr, flush=True)
+
+
+def _run(args) -> int:
+    from sims.engine import run_json
+    from theory.config import NetworkConfig
+
+    cfg = NetworkConfig(activation=args.activation, init=args.init, width=args.width, depth=args.depth,
+                        bias_var=args.bias_var)
+    doc = run_json(cfg, args.batch, args.seeds, dtype=args.dtype, seed=args.seed, chunk=args.chunk,
+                   input_correlation=args.input_correlation, weight_grad_norm=args.weight_grad_norm,
+                   progress=_Progress(not args.json))
+    if args.json:
+        print(dumps(doc))
+        return 0
+    print(f"{args.activation}, {args.init}: width {args.width}, depth {args.depth}, batch {args.batch}, "
+          f"{args.seeds} networks, {args.dtype}, {doc['seconds']:.2f} s")
+    print(f"{'layer':>5} {'Var(h) MC':>12} {'+-SE':>10} {'theory':>12} {'Var(d) MC':>12} {'+-SE':>10} {'theory':>12}")
+    for r in doc["layers"]:
+        pv, gv = r["preact_var"], r["grad_var"]
+        print(f"{r['layer']:>5} {pv['mean']:>12.5g} {pv['se']:>10.2g} {r['theory_preact_var']:>12.5g} "
+              f"{gv['mean']:>12.5g} {gv['se']:>10.2g} {r['theory_grad_var']:>12.5g}")
+    if doc["diverged_at"] is not None:
+        print(f"diverged at layer {doc['diverged_at']} ({doc['diverged_networks']} of {args.seeds} networks)")
+    return 0
+
+
+def _bench(args) -> int:
+    from sims.bench import run_all
+
+    if args.repeats < 1:
+        raise SpecError("--repeats must be >= 1")
+    print(dumps({"target_ratio": 0.85, "results": run_all(args.repeats)}))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     def body() -> int:
         args = _parser().parse_args(argv)
+        if args.command == "run":
+            return _run(args)
+        if args.command == "bench":
+            return _bench(args)
         grid = np.array(GRID, dtype=args.dtype)
         rows = []
         for spec in args.activation or NAMES:

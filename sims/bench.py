@@ -1,0 +1,55 @@
+"""``python -m sims bench``: the engine against the same matrix products alone (issue: engine >= 0.85).
+
+ratio = (time of the 2 L matrix products per network, on preallocated operands of the same shapes and dtype) /
+(engine time for the same networks, default statistics, forward and backward), median over interleaved repeats.
+"""
+from __future__ import annotations
+
+import statistics
+import time
+
+import numpy as np
+
+from sims.engine import simulate
+from theory.config import NetworkConfig
+
+CONFIGS = (
+    {"activation": "tanh", "init": "glorot_normal", "width": 1024, "depth": 20, "batch": 2048},
+    {"activation": "relu", "init": "he_normal", "width": 512, "depth": 50, "batch": 1024},
+)
+
+
+def _matmuls_only(width: int, depth: int, batch: int, networks: int, dtype) -> float:
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((batch, width)).astype(dtype)
+    w = rng.standard_normal((width, width)).astype(dtype) / np.sqrt(width).astype(dtype)
+    t = time.perf_counter()
+    for _ in range(networks):
+        h = x
+        for _ in range(depth):
+            h = h @ w.T
+        d = x
+        for _ in range(depth):
+            d = d @ w
+    return time.perf_counter() - t
+
+
+def bench_config(activation, init, width, depth, batch, repeats: int = 5, networks: int = 2, dtype="float32") -> dict:
+    cfg = NetworkConfig(activation=activation, init=init, width=width, depth=depth)
+    simulate(cfg, batch, networks, dtype=dtype)  # warm-up (lambdify, BLAS threads)
+    _matmuls_only(width, depth, batch, 1, dtype)
+    ratios, engine, base = [], [], []
+    for r in range(repeats):
+        b = _matmuls_only(width, depth, batch, networks, dtype)
+        e = simulate(cfg, batch, networks, dtype=dtype, seed=r)["seconds"]
+        ratios.append(b / e)
+        engine.append(e)
+        base.append(b)
+    return {"activation": activation, "init": init, "width": width, "depth": depth, "batch": batch,
+            "networks": networks, "dtype": dtype, "repeats": repeats,
+            "ratio_median": statistics.median(ratios), "ratios": ratios,
+            "engine_seconds_median": statistics.median(engine), "matmul_seconds_median": statistics.median(base)}
+
+
+def run_all(repeats: int = 5) -> list[dict]:
+    return [bench_config(**c, repeats=repeats) for c in CONFIGS]

@@ -1,0 +1,245 @@
+"""Monte Carlo engine: S independent random networks of a :class:`theory.config.NetworkConfig` on B inputs.
+
+Network s draws everything (weights, biases, inputs, output gradient) from its own Generator, spawned from one
+``SeedSequence(seed)``, so networks are independent and a run is reproducible bit for bit.
+
+Forward: h_1 = x W_1^T + b_1, h_l = phi(h_(l-1)) W_l^T + b_l. Backward from a random output gradient
+dL/dh_L ~ N(0, 1): delta_(l-1) = (delta_l W_l) * phi'(h_(l-1)) (the convention of :mod:`theory.predict`).
+
+Per layer and per network: pre-activation mean and second moment E[h^2] (``preact_var``; the variance that the
+theory's q_l predicts, since weights and biases have mean zero), post-activation mean and second moment, the
+fraction of dead units (never positive over the batch), the cosine correlation of the representations of inputs
+0 and 1 (input 1 = c0 x_0 + sqrt(1 - c0^2) x_1', the mean-field c_l), E[delta^2] (``grad_var``), and on request the
+Frobenius norm of the weight gradient sum_b delta_l^T x_(l-1) (a third matrix product per layer). Every statistic
+is reported as mean and standard error across the S networks (units of one network share inputs and are not
+independent; networks are).
+
+Memory: the batch is processed in chunks of C rows; peak memory is about
+(L + 3) * C * max(n) * itemsize (the stored pre-activations of a chunk for the backward pass) plus one network's
+weights, sum_l n_l n_(l-1) * itemsize (twice with weight-gradient norms). C is chosen so that the first term stays
+under ``CHUNK_BYTES``; a run whose estimated peak exceeds ``MEMORY_LIMIT_BYTES`` is refused. Statistics are sums
+over rows, so they do not depend on C beyond float rounding.
+
+Divergence: the first layer at which a network's sums are non-finite (overflow past the dtype's range, or nan) is
+recorded; that network stops there, its later statistics are nan, and the run goes on. ``diverged_at`` is the
+earliest such layer over the networks; statistics of layers at or after it are nan (null in JSON), never a mean
+over the survivors, which would be biased. No RuntimeWarning escapes (floating-point errors are silenced inside and
+detected from the sums).
+"""
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from sims.activations import kernel
+from sims.init import sample_weights, standard_normal
+from theory.config import NetworkConfig
+from theory.errors import SpecError
+
+CHUNK_BYTES = 512 * 2**20
+MEMORY_LIMIT_BYTES = 8 * 2**30
+STATS = ("preact_mean", "preact_var", "post_mean", "post_second", "dead_fraction", "correlation", "grad_var")
+
+
+def plan_chunk(config: NetworkConfig, batch: int, itemsize: int, chunk: int | None = None) -> tuple[int, int]:
+    """(rows per chunk, estimated peak bytes)."""
+    widest = max(config.widths)
+    per_row = (config.depth + 3) * widest * itemsize
+    if chunk is None:
+        chunk = max(2, min(batch, CHUNK_BYTES // per_row))
+    weights = sum(a * b for a, b in zip(config.widths[:-1], config.widths[1:])) * itemsize
+    return chunk, chunk * per_row + 2 * weights
+
+
+def validate(batch: int, seeds: int, dtype: str, chunk: int | None) -> None:
+    if not isinstance(batch, int) or batch < 2:
+        raise SpecError(f"batch must be an integer >= 2 (got {batch!r}): the two-input correlation needs 2 rows")
+    if not isinstance(seeds, int) or seeds < 2:
+        raise SpecError(f"seeds must be an integer >= 2 (got {seeds!r}): no standard error from one network")
+    if dtype not in ("float32", "float64"):
+        raise SpecError(f"dtype must be float32 or float64 (got {dtype!r})")
+    if chunk is not None and (not isinstance(chunk, int) or chunk < 2):
+        raise SpecError(f"chunk must be an integer >= 2 (got {chunk!r})")
+
+
+class Workspace:
+    """Buffers reused across networks: fresh 8 MB arrays per layer cost page faults comparable to the arithmetic."""
+
+    def __init__(self):
+        self._bufs: dict = {}
+
+    def get(self, key, shape, dtype) -> np.ndarray:
+        buf = self._bufs.get(key)
+        if buf is None or buf.shape != tuple(shape) or buf.dtype != dtype:
+            buf = self._bufs[key] = np.empty(shape, dtype=dtype)
+        return buf
+
+
+def _tanh_into(h, p):
+    np.tanh(h, out=p)
+
+
+def _relu_into(h, p):
+    np.maximum(h, 0, out=p)
+
+
+def _linear_into(h, p):
+    np.copyto(p, h)
+
+
+_INPLACE = {"tanh": _tanh_into, "relu": _relu_into, "linear": _linear_into}
+
+
+def _network(config, kern, scheme, rng, batch, chunk, dtype, c0, weight_grad_norm, inputs, workspace):
+    """Statistics of one network: dict of arrays of length L (nan after divergence) and the divergence layer."""
+    L, n = config.depth, config.widths
+    dt = np.dtype(dtype)
+    W = [sample_weights(scheme, n[i], n[i + 1], rng, dt) for i in range(L)]
+    sb = math.sqrt(config.bias_var)
+    b = [standard_normal(rng, (n[i + 1],), dt) * dt.type(sb) if sb > 0 else None for i in range(L)]
+    if inputs is None:
+        x_all = standard_normal(rng, (batch, n[0]), dt) * dt.type(math.sqrt(config.input_var))
+        x_all[1] = dt.type(c0) * x_all[0] + dt.type(math.sqrt(1 - c0 * c0)) * x_all[1]
+    else:
+        x_all = inputs.astype(dt, copy=False)
+    acc = {k: np.zeros(L) for k in ("s_h", "s_h2", "s_p", "s_p2", "s_d2")}
+    alive = [np.zeros(n[i + 1], dtype=bool) for i in range(L)]
+    corr = np.full(L, np.nan)
+    grads = [np.zeros((n[i + 1], n[i]), dtype=dt) for i in range(L)] if weight_grad_norm else None
+    diverged = None
+    inplace = _INPLACE.get(kern.activation.family)
+    for start in range(0, batch, chunk):
+        x = x_all[start:start + chunk]
+        rows = x.shape[0]
+        hs, posts = [], [x]
+        for l in range(L):
+            h = np.matmul(posts[-1], W[l].T, out=workspace.get(("h", l, rows), (rows, n[l + 1]), dt))
+            if b[l] is not None:
+                h += b[l]
+            flat = h.ravel()
+            s2 = float(np.dot(flat, flat))
+            if not math.isfinite(s2):
+                diverged = l + 1 if diverged is None else min(diverged, l + 1)
+                break
+            acc["s_h"][l] += float(flat.sum())  # pairwise summation: error O(eps log n)
+            acc["s_h2"][l] += s2
+            alive[l] |= np.maximum.reduce(h, axis=0) > 0
+            p = workspace.get(("p", l, rows), h.shape, dt)
+            if inplace is not None:
+                inplace(h, p)
+            else:
+                p[...] = kern.f(h)
+            pf = p.ravel()
+            acc["s_p"][l] += float(pf.sum())
+            acc["s_p2"][l] += float(np.dot(pf, pf))
+            if start == 0:
+                h0, h1 = h[0].astype(np.float64), h[1].astype(np.float64)
+                corr[l] = float(h0 @ h1 / math.sqrt((h0 @ h0) * (h1 @ h1))) if (h0 @ h0) * (h1 @ h1) > 0 else np.nan
+            hs.append(h)
+            posts.append(p)
+        if diverged is not None:
+            break
+        delta = standard_normal(rng, (rows, n[L]), dt)
+        for l in range(L - 1, -1, -1):
+            acc["s_d2"][l] += float(np.dot(delta.ravel(), delta.ravel()))
+            if grads is not None:
+                grads[l] += delta.T @ posts[l]
+            if l > 0:
+                nxt = np.matmul(delta, W[l], out=workspace.get(("d", l % 2, rows), (rows, n[l]), dt))
+                tmp = workspace.get(("t", 0, rows), (rows, n[l]), dt)
+                if kern.df_from_output is not None:
+                    tmp[...] = kern.df_from_output(posts[l])
+                else:
+                    tmp[...] = kern.df(hs[l - 1])
+                nxt *= tmp
+                delta = nxt
+    out = {}
+    count = np.array([batch * n[l + 1] for l in range(L)], dtype=np.float64)
+    out["preact_mean"] = acc["s_h"] / count
+    out["preact_var"] = acc["s_h2"] / count
+    out["post_mean"] = acc["s_p"] / count
+    out["post_second"] = acc["s_p2"] / count
+    out["dead_fraction"] = np.array([1.0 - a.mean() for a in alive])
+    out["correlation"] = corr
+    out["grad_var"] = acc["s_d2"] / count
+    if grads is not None:
+        out["weight_grad_norm"] = np.array([float(np.linalg.norm(g)) for g in grads])
+    if diverged is not None:
+        for v in out.values():
+            v[diverged - 1:] = np.nan
+        out["grad_var"][:] = np.nan  # the backward pass never ran
+        if "weight_grad_norm" in out:
+            out["weight_grad_norm"][:] = np.nan
+    return out, diverged
+
+
+def simulate(config: NetworkConfig, batch: int, seeds: int, *, dtype: str = "float32", seed: int = 0,
+             chunk: int | None = None, input_correlation: float = 0.5, weight_grad_norm: bool = False,
+             inputs: np.ndarray | None = None, progress: Callable[[int, int], None] | None = None) -> dict:
+    """Run ``seeds`` independent networks on ``batch`` inputs; per-layer means and standard errors."""
+    validate(batch, seeds, dtype, chunk)
+    if not (-1.0 <= input_correlation <= 1.0):
+        raise SpecError(f"input correlation must be in [-1, 1] (got {input_correlation})")
+    if inputs is not None:
+        inputs = np.asarray(inputs)
+        if inputs.ndim != 2 or inputs.shape != (batch, config.widths[0]):
+            raise SpecError(f"inputs must have shape (batch, n_0) = ({batch}, {config.widths[0]}), got {inputs.shape}")
+    itemsize = np.dtype(dtype).itemsize
+    chunk, peak = plan_chunk(config, batch, itemsize, chunk)
+    if weight_grad_norm:
+        peak += sum(a * b for a, b in zip(config.widths[:-1], config.widths[1:])) * itemsize
+    if peak > MEMORY_LIMIT_BYTES:
+        raise SpecError(f"this run needs about {peak / 2**30:.1f} GiB; the limit is {MEMORY_LIMIT_BYTES / 2**30:.0f} GiB "
+                        "(lower the width, depth or --chunk)")
+    kern = kernel(config.act)
+    scheme = config.scheme
+    children = np.random.SeedSequence(seed).spawn(seeds)
+    per_net, diverged = [], []
+    t0 = time.perf_counter()
+    workspace = Workspace()
+    with np.errstate(all="ignore"):
+        for s, child in enumerate(children):
+            stats, div = _network(config, kern, scheme, np.random.default_rng(child), batch, chunk, dtype,
+                                  input_correlation, weight_grad_norm, inputs, workspace)
+            per_net.append(stats)
+            diverged.append(div)
+            if progress is not None:
+                progress(s + 1, seeds)
+    seconds = time.perf_counter() - t0
+    keys = list(per_net[0])
+    summary = {}
+    for k in keys:
+        arr = np.stack([p[k] for p in per_net])  # (S, L)
+        with np.errstate(all="ignore"):
+            mean = arr.mean(axis=0)
+            se = arr.std(axis=0, ddof=1) / math.sqrt(seeds)
+        summary[k] = (mean, se)
+    first = min((d for d in diverged if d is not None), default=None)
+    return {"summary": summary, "per_network": per_net, "diverged_at": first,
+            "diverged_networks": sum(d is not None for d in diverged), "seconds": seconds, "chunk": chunk,
+            "peak_bytes_estimate": peak}
+
+
+def run_json(config: NetworkConfig, batch: int, seeds: int, **kwargs) -> dict:
+    """The ``sims run --json`` document (DESIGN.md): config, layers with MC and theory, diverged_at, seconds."""
+    from theory.predict import predict
+
+    res = simulate(config, batch, seeds, **kwargs)
+    theory = predict(config)["layers"]
+    layers = []
+    for l in range(config.depth):
+        row = {"layer": l + 1}
+        for k, (mean, se) in res["summary"].items():
+            row[k] = {"mean": float(mean[l]), "se": float(se[l])}
+        row["theory_preact_var"] = theory[l]["preact_var"]
+        row["theory_grad_var"] = theory[l]["grad_var"]
+        layers.append(row)
+    return {"config": config.to_dict(),
+            "run": {"batch": batch, "seeds": seeds, "dtype": kwargs.get("dtype", "float32"),
+                    "seed": kwargs.get("seed", 0), "chunk": res["chunk"],
+                    "input_correlation": kwargs.get("input_correlation", 0.5)},
+            "layers": layers, "diverged_at": res["diverged_at"], "diverged_networks": res["diverged_networks"],
+            "seconds": res["seconds"]}
