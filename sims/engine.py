@@ -78,8 +78,30 @@ class Workspace:
         return buf
 
 
+def _split_rows(fn, *arrays):
+    """fn on the two row-halves of the arrays in two threads (NumPy ufuncs release the GIL)."""
+    rows = arrays[0].shape[0]
+    if rows < 64 or arrays[0].size < (1 << 17):
+        fn(*arrays)
+        return
+    from sims.init import _pool
+    mid = rows // 2
+    job = _pool().submit(fn, *(a[:mid] for a in arrays))
+    fn(*(a[mid:] for a in arrays))
+    job.result()
+
+
 def _tanh_into(h, p):
-    np.tanh(h, out=p)
+    _split_rows(lambda a, b: np.tanh(a, out=b), h, p)
+
+
+def _tanh_backward(delta, p, tmp):
+    """delta *= 1 - p^2 (tanh' from its output), fused over two threads."""
+    def part(d, q, t):
+        np.multiply(q, q, out=t)
+        np.subtract(1, t, out=t)
+        d *= t
+    _split_rows(part, delta, p, tmp)
 
 
 def _relu_into(h, p):
@@ -93,7 +115,7 @@ def _linear_into(h, p):
 _INPLACE = {"tanh": _tanh_into, "relu": _relu_into, "linear": _linear_into}
 
 
-def _network(config, kern, scheme, rng, batch, chunk, dtype, c0, weight_grad_norm, inputs, workspace):
+def _network(config, kern, scheme, rng, batch, chunk, dtype, c0, weight_grad_norm, inputs, workspace, samples=0):
     """Statistics of one network: dict of arrays of length L (nan after divergence) and the divergence layer."""
     L, n = config.depth, config.widths
     dt = np.dtype(dtype)
@@ -111,6 +133,7 @@ def _network(config, kern, scheme, rng, batch, chunk, dtype, c0, weight_grad_nor
     grads = [np.zeros((n[i + 1], n[i]), dtype=dt) for i in range(L)] if weight_grad_norm else None
     diverged = None
     inplace = _INPLACE.get(kern.activation.family)
+    kept = {"post": [None] * L, "grad": [None] * L} if samples else None
     for start in range(0, batch, chunk):
         x = x_all[start:start + chunk]
         rows = x.shape[0]
@@ -135,6 +158,8 @@ def _network(config, kern, scheme, rng, batch, chunk, dtype, c0, weight_grad_nor
             pf = p.ravel()
             acc["s_p"][l] += float(pf.sum())
             acc["s_p2"][l] += float(np.dot(pf, pf))
+            if kept is not None and start == 0:
+                kept["post"][l] = pf[:samples].astype(np.float64)  # the first rows: iid inputs, exchangeable units
             if start == 0:
                 h0, h1 = h[0].astype(np.float64), h[1].astype(np.float64)
                 corr[l] = float(h0 @ h1 / math.sqrt((h0 @ h0) * (h1 @ h1))) if (h0 @ h0) * (h1 @ h1) > 0 else np.nan
@@ -145,11 +170,17 @@ def _network(config, kern, scheme, rng, batch, chunk, dtype, c0, weight_grad_nor
         delta = standard_normal(rng, (rows, n[L]), dt)
         for l in range(L - 1, -1, -1):
             acc["s_d2"][l] += float(np.dot(delta.ravel(), delta.ravel()))
+            if kept is not None and start == 0:
+                kept["grad"][l] = delta.ravel()[:samples].astype(np.float64)
             if grads is not None:
                 grads[l] += delta.T @ posts[l]
             if l > 0:
                 nxt = np.matmul(delta, W[l], out=workspace.get(("d", l % 2, rows), (rows, n[l]), dt))
                 tmp = workspace.get(("t", 0, rows), (rows, n[l]), dt)
+                if kern.activation.family == "tanh":
+                    _tanh_backward(nxt, posts[l], tmp)
+                    delta = nxt
+                    continue
                 if kern.df_from_output is not None:
                     tmp[...] = kern.df_from_output(posts[l])
                 else:
@@ -167,8 +198,10 @@ def _network(config, kern, scheme, rng, batch, chunk, dtype, c0, weight_grad_nor
     out["grad_var"] = acc["s_d2"] / count
     if grads is not None:
         out["weight_grad_norm"] = np.array([float(np.linalg.norm(g)) for g in grads])
+    if kept is not None:
+        out["samples"] = kept
     if diverged is not None:
-        for v in out.values():
+        for v in (v for k, v in out.items() if k != "samples"):
             v[diverged - 1:] = np.nan
         out["grad_var"][:] = np.nan  # the backward pass never ran
         if "weight_grad_norm" in out:
@@ -178,8 +211,14 @@ def _network(config, kern, scheme, rng, batch, chunk, dtype, c0, weight_grad_nor
 
 def simulate(config: NetworkConfig, batch: int, seeds: int, *, dtype: str = "float32", seed: int = 0,
              chunk: int | None = None, input_correlation: float = 0.5, weight_grad_norm: bool = False,
-             inputs: np.ndarray | None = None, progress: Callable[[int, int], None] | None = None) -> dict:
-    """Run ``seeds`` independent networks on ``batch`` inputs; per-layer means and standard errors."""
+             inputs: np.ndarray | None = None, progress: Callable[[int, int], None] | None = None,
+             samples_per_layer: int = 0) -> dict:
+    """Run ``seeds`` independent networks on ``batch`` inputs; per-layer means and standard errors.
+
+    ``samples_per_layer`` > 0 (on request: histograms and quantiles) keeps, per network and layer, that many
+    post-activation values and back-propagated deltas from the first rows of the batch, in
+    ``result["samples"]["post"|"grad"][layer]`` (concatenated over networks).
+    """
     validate(batch, seeds, dtype, chunk)
     if not (-1.0 <= input_correlation <= 1.0):
         raise SpecError(f"input correlation must be in [-1, 1] (got {input_correlation})")
@@ -203,12 +242,19 @@ def simulate(config: NetworkConfig, batch: int, seeds: int, *, dtype: str = "flo
     with np.errstate(all="ignore"):
         for s, child in enumerate(children):
             stats, div = _network(config, kern, scheme, np.random.default_rng(child), batch, chunk, dtype,
-                                  input_correlation, weight_grad_norm, inputs, workspace)
+                                  input_correlation, weight_grad_norm, inputs, workspace, samples_per_layer)
             per_net.append(stats)
             diverged.append(div)
             if progress is not None:
                 progress(s + 1, seeds)
     seconds = time.perf_counter() - t0
+    samples = None
+    if samples_per_layer:
+        samples = {kind: [np.concatenate([p["samples"][kind][l] for p in per_net if p["samples"][kind][l] is not None])
+                          if any(p["samples"][kind][l] is not None for p in per_net) else np.empty(0)
+                          for l in range(config.depth)] for kind in ("post", "grad")}
+        for p in per_net:
+            del p["samples"]
     keys = list(per_net[0])
     summary = {}
     for k in keys:
@@ -218,7 +264,7 @@ def simulate(config: NetworkConfig, batch: int, seeds: int, *, dtype: str = "flo
             se = arr.std(axis=0, ddof=1) / math.sqrt(seeds)
         summary[k] = (mean, se)
     first = min((d for d in diverged if d is not None), default=None)
-    return {"summary": summary, "per_network": per_net, "diverged_at": first,
+    return {"summary": summary, "per_network": per_net, "diverged_at": first, "samples": samples,
             "diverged_networks": sum(d is not None for d in diverged), "seconds": seconds, "chunk": chunk,
             "peak_bytes_estimate": peak}
 

@@ -29,19 +29,34 @@ def _pool():
     return _POOL
 
 
-def standard_normal(rng: np.random.Generator, shape, dtype) -> np.ndarray:
-    """N(0, 1) samples of ``dtype``; large float32 draws are split over two threads, each with a child Generator
-    spawned from ``rng`` (deterministic: the split depends only on the size)."""
+def standard_normal(rng: np.random.Generator, shape, dtype, truncate: float | None = None) -> np.ndarray:
+    """N(0, 1) samples of ``dtype`` (``truncate``: values beyond +-truncate are redrawn). Large float32 draws are
+    split over two threads, each with a child Generator spawned from ``rng`` (deterministic: the split depends
+    only on the size)."""
     dtype = np.dtype(dtype)
-    if dtype == np.float64:
-        return rng.standard_normal(shape, dtype=np.float64)
     n = int(np.prod(shape))
+    if dtype == np.float64:
+        return _truncated(lambda r, m: r.standard_normal(m), rng, n, truncate).reshape(shape)
     if n >= PARALLEL_MIN:
         first, second = rng.spawn(2)
         half = n // 2
-        a, b = _pool().submit(_box_muller, first, half), _pool().submit(_box_muller, second, n - half)
-        return np.concatenate([a.result(), b.result()]).reshape(shape)
-    return _box_muller(rng, n).reshape(shape)
+        a = _pool().submit(_truncated, _box_muller, first, half, truncate)
+        b = _pool().submit(_truncated, _box_muller, second, n - half, truncate)
+        out = np.empty(n, dtype=np.float32)
+        out[:half], out[half:] = a.result(), b.result()
+        return out.reshape(shape)
+    return _truncated(_box_muller, rng, n, truncate).reshape(shape)
+
+
+def _truncated(draw, rng, n: int, limit: float | None) -> np.ndarray:
+    z = draw(rng, n)
+    if limit is None:
+        return z
+    bad = np.flatnonzero(np.abs(z) > limit)
+    while bad.size:  # TensorFlow/Keras redraw values beyond the limit
+        z[bad] = draw(rng, bad.size)
+        bad = bad[np.abs(z[bad]) > limit]
+    return z
 
 
 def _box_muller(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -84,13 +99,9 @@ def sample_weights(scheme: InitScheme, fan_in: int, fan_out: int, rng: np.random
         w *= dtype.type(_parameter(scheme, "std", fan_in, fan_out))
         return w
     if kind == "truncated_normal":
-        z = standard_normal(rng, shape, dtype).ravel()
-        bad = np.flatnonzero(np.abs(z) > 2)
-        while bad.size:
-            z[bad] = standard_normal(rng, (bad.size,), dtype)
-            bad = bad[np.abs(z[bad]) > 2]
+        z = standard_normal(rng, shape, dtype, truncate=2.0)
         z *= dtype.type(_parameter(scheme, "std", fan_in, fan_out))
-        return z.reshape(shape)
+        return z
     if kind == "orthogonal":
         a = rng.standard_normal((max(shape), min(shape)))
         q, r = np.linalg.qr(a)
