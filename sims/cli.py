@@ -40,8 +40,9 @@ def _parser() -> ArgumentParser:
     s.add_argument("--seeds", required=True, type=int, help="independent networks S (>= 2, for a standard error)")
     s.add_argument("--bias-var", type=float, default=0.0)
     s.add_argument("--dtype", default="float32", choices=["float32", "float64"])
-    s.add_argument("--backend", default="numpy", choices=["numpy"],
-                   help="numpy (the torch backend arrives with its own change)")
+    s.add_argument("--backend", default="numpy", choices=["numpy", "torch"],
+                   help="numpy (default) or torch (optional dependency; same statistics within Monte Carlo error)")
+    s.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="torch device (with --backend torch)")
     s.add_argument("--chunk", type=int, default=None, help="rows per chunk (default: sized to 512 MiB)")
     s.add_argument("--seed", type=int, default=0, help="root seed of the SeedSequence (default 0)")
     s.add_argument("--input-correlation", type=float, default=0.5, help="correlation of inputs 0 and 1")
@@ -82,7 +83,7 @@ def _run(args) -> int:
                         bias_var=args.bias_var)
     doc = run_json(cfg, args.batch, args.seeds, dtype=args.dtype, seed=args.seed, chunk=args.chunk,
                    input_correlation=args.input_correlation, weight_grad_norm=args.weight_grad_norm,
-                   progress=_Progress(not args.json))
+                   progress=_Progress(not args.json), backend=args.backend, device=args.device)
     if args.json:
         print(dumps(doc))
         return 0

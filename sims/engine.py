@@ -212,7 +212,7 @@ def _network(config, kern, scheme, rng, batch, chunk, dtype, c0, weight_grad_nor
 def simulate(config: NetworkConfig, batch: int, seeds: int, *, dtype: str = "float32", seed: int = 0,
              chunk: int | None = None, input_correlation: float = 0.5, weight_grad_norm: bool = False,
              inputs: np.ndarray | None = None, progress: Callable[[int, int], None] | None = None,
-             samples_per_layer: int = 0) -> dict:
+             samples_per_layer: int = 0, backend: str = "numpy", device: str = "cpu") -> dict:
     """Run ``seeds`` independent networks on ``batch`` inputs; per-layer means and standard errors.
 
     ``samples_per_layer`` > 0 (on request: histograms and quantiles) keeps, per network and layer, that many
@@ -237,10 +237,27 @@ def simulate(config: NetworkConfig, batch: int, seeds: int, *, dtype: str = "flo
     scheme = config.scheme
     children = np.random.SeedSequence(seed).spawn(seeds)
     per_net, diverged = [], []
-    t0 = time.perf_counter()
     workspace = Workspace()
+    if backend not in ("numpy", "torch"):
+        raise SpecError(f"backend must be numpy or torch (got {backend!r})")
+    if backend == "torch":
+        from sims import torch_backend
+        if weight_grad_norm or samples_per_layer or inputs is not None:
+            raise SpecError("the torch backend computes the default statistics only")
+        dev = torch_backend.device_of(device)
+    elif device != "cpu":
+        raise SpecError("--device cuda needs --backend torch")
+    t0 = time.perf_counter()
     with np.errstate(all="ignore"):
         for s, child in enumerate(children):
+            if backend == "torch":
+                stats, div = torch_backend.network(config, config.act, scheme, child, batch, chunk, dtype,
+                                                   input_correlation, dev)
+                per_net.append(stats)
+                diverged.append(div)
+                if progress is not None:
+                    progress(s + 1, seeds)
+                continue
             stats, div = _network(config, kern, scheme, np.random.default_rng(child), batch, chunk, dtype,
                                   input_correlation, weight_grad_norm, inputs, workspace, samples_per_layer)
             per_net.append(stats)
