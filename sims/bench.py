@@ -53,3 +53,44 @@ def bench_config(activation, init, width, depth, batch, repeats: int = 5, networ
 
 def run_all(repeats: int = 5) -> list[dict]:
     return [bench_config(**c, repeats=repeats) for c in CONFIGS]
+
+
+GPU_CONFIG = {"activation": "tanh", "init": "glorot_normal", "width": 4096, "depth": 50, "batch": 4096}
+
+
+def _torch_matmuls_only(width, depth, batch, networks, device) -> float:
+    import torch
+    dev = torch.device(device)
+    x = torch.randn(batch, width, device=dev)
+    w = torch.randn(width, width, device=dev) / width**0.5
+    if dev.type == "cuda":
+        torch.cuda.synchronize()
+    t = time.perf_counter()
+    for _ in range(networks):
+        h = x
+        for _ in range(depth):
+            h = h @ w.T
+        d = x
+        for _ in range(depth):
+            d = d @ w
+    if dev.type == "cuda":
+        torch.cuda.synchronize()
+    return time.perf_counter() - t
+
+
+def bench_torch(device: str = "cuda", repeats: int = 5, networks: int = 2, config: dict | None = None) -> dict:
+    """The same ratio for the torch backend (the issue's GPU target: >= 0.9 at width 4096, depth 50, batch 4096)."""
+    c = dict(config or GPU_CONFIG)
+    cfg = NetworkConfig(activation=c["activation"], init=c["init"], width=c["width"], depth=c["depth"])
+    simulate(cfg, c["batch"], networks, backend="torch", device=device)
+    _torch_matmuls_only(c["width"], c["depth"], c["batch"], 1, device)
+    ratios, engine, base = [], [], []
+    for r in range(repeats):
+        b = _torch_matmuls_only(c["width"], c["depth"], c["batch"], networks, device)
+        e = simulate(cfg, c["batch"], networks, backend="torch", device=device, seed=r)["seconds"]
+        ratios.append(b / e)
+        engine.append(e)
+        base.append(b)
+    return {**c, "backend": "torch", "device": device, "networks": networks, "repeats": repeats,
+            "ratio_median": statistics.median(ratios), "ratios": ratios,
+            "engine_seconds_median": statistics.median(engine), "matmul_seconds_median": statistics.median(base)}

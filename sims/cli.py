@@ -51,6 +51,9 @@ def _parser() -> ArgumentParser:
 
     s = sub.add_parser("bench", help="engine time vs the same matrix products alone (target ratio >= 0.85)")
     s.add_argument("--repeats", type=int, default=5)
+    s.add_argument("--backend", default="numpy", choices=["numpy", "torch"])
+    s.add_argument("--device", default="cpu", choices=["cpu", "cuda"],
+                   help="with --backend torch: the GPU configuration (width 4096, depth 50, batch 4096) on cuda")
 
     s = sub.add_parser("kernels", help="evaluate the stable numeric kernels at extreme inputs")
     s.add_argument("--activation", action="append", metavar="SPEC", help="name or expression in x (repeatable)")
@@ -100,10 +103,14 @@ def _run(args) -> int:
 
 
 def _bench(args) -> int:
-    from sims.bench import run_all
+    from sims.bench import CONFIGS, bench_torch, run_all
 
     if args.repeats < 1:
         raise SpecError("--repeats must be >= 1")
+    if args.backend == "torch":
+        config = None if args.device == "cuda" else CONFIGS[0]
+        print(dumps({"target_ratio": 0.9, "results": [bench_torch(args.device, args.repeats, config=config)]}))
+        return 0
     print(dumps({"target_ratio": 0.85, "results": run_all(args.repeats)}))
     return 0
 
