@@ -1,0 +1,83 @@
+"""`python -m sims run` contract (DESIGN.md) and its bad-input handling."""
+import io
+import json
+
+import pytest
+
+from sims import cli
+from sims.cli import main as sims_main
+
+
+def test_run_json_contract(capsys):
+    code = sims_main(["run", "--activation", "tanh", "--init", "glorot_normal", "--width", "32", "--depth", "4",
+                      "--batch", "16", "--seeds", "3", "--json"])
+    out, err = capsys.readouterr()
+    doc = json.loads(out)
+    assert code == 0 and err == ""  # silent under --json
+    assert {"config", "layers", "diverged_at", "seconds"} <= set(doc)
+    row = doc["layers"][0]
+    assert row["layer"] == 1 and set(row["preact_var"]) == {"mean", "se"} and set(row["grad_var"]) == {"mean", "se"}
+    assert isinstance(row["theory_preact_var"], float) and isinstance(row["theory_grad_var"], float)
+    assert doc["diverged_at"] is None
+
+
+def test_run_twice_gives_the_same_bytes(capsys):
+    argv = ["run", "--activation", "relu", "--init", "he_uniform", "--width", "16", "--depth", "3", "--batch", "8",
+            "--seeds", "2", "--json"]
+    sims_main(argv)
+    first = json.loads(capsys.readouterr().out)
+    sims_main(argv)
+    second = json.loads(capsys.readouterr().out)
+    first.pop("seconds"), second.pop("seconds")  # wall time is the only thing allowed to differ
+    assert first == second
+
+
+def test_divergent_run_is_valid_json_with_nulls(capsys):
+    code = sims_main(["run", "--activation", "relu", "--init", "normal:100/sqrt(n_in)", "--width", "16", "--depth",
+                      "60", "--batch", "4", "--seeds", "2", "--json"])
+    out = capsys.readouterr().out
+    doc = json.loads(out)
+    assert code == 0 and isinstance(doc["diverged_at"], int)
+    assert doc["layers"][-1]["preact_var"]["mean"] is None and "NaN" not in out and "Infinity" not in out
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["--width", "0"], "positive"), (["--depth", "0"], "depth"), (["--batch", "1"], "batch"),
+    (["--seeds", "1"], "seeds"), (["--activation", "rellu"], "did you mean 'relu'"),
+    (["--init", "glorot_normall"], "did you mean"), (["--width", "200000", "--depth", "100"], "GiB"),
+    (["--device", "cuda"], "needs --backend torch"), (["--chunk", "1"], "chunk"),
+])
+def test_run_bad_input(argv, needle, capsys):
+    base = {"--activation": "tanh", "--init": "glorot_normal", "--width": "8", "--depth": "2", "--batch": "4",
+            "--seeds": "2"}
+    for flag, value in zip(argv[::2], argv[1::2]):
+        base[flag] = value
+    args = ["run"] + [x for kv in base.items() for x in kv]
+    assert sims_main(args) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and needle in err, err
+
+
+def test_progress_only_on_a_terminal(monkeypatch):
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+    fake = Tty()
+    monkeypatch.setattr(cli.sys, "stderr", fake)
+    p = cli._Progress(True)
+    p.start -= 10  # pretend the run has lasted 10 s
+    p(1, 2), p(2, 2)
+    assert "network 2/2" in fake.getvalue()
+    quiet = Tty()
+    monkeypatch.setattr(cli.sys, "stderr", quiet)
+    cli._Progress(False)(1, 2)  # --json
+    assert quiet.getvalue() == ""
+    class NotTty(io.StringIO):
+        def isatty(self):
+            return False
+    pipe = NotTty()
+    monkeypatch.setattr(cli.sys, "stderr", pipe)
+    q = cli._Progress(True)
+    q.start -= 10
+    q(1, 2)
+    assert pipe.getvalue() == ""
