@@ -65,6 +65,20 @@ def validate(batch: int, seeds: int, dtype: str, chunk: int | None) -> None:
         raise SpecError(f"chunk must be an integer >= 2 (got {chunk!r})")
 
 
+GRAD_BLOCK = 64  # rows per output-gradient stream
+
+
+def _output_gradient(key: int, start: int, rows: int, width: int, dt) -> np.ndarray:
+    """dL/dh_L ~ N(0, 1) for batch rows [start, start + rows): row block b always comes from the stream
+    SeedSequence([key, b]), so the draws, and hence the statistics, do not depend on the chunk size."""
+    first, last = start // GRAD_BLOCK, (start + rows - 1) // GRAD_BLOCK
+    blocks = [standard_normal(np.random.default_rng(np.random.SeedSequence([key, b])), (GRAD_BLOCK, width), dt)
+              for b in range(first, last + 1)]
+    full = np.concatenate(blocks) if len(blocks) > 1 else blocks[0]
+    offset = start - first * GRAD_BLOCK
+    return full[offset:offset + rows]
+
+
 class Workspace:
     """Buffers reused across networks: fresh 8 MB arrays per layer cost page faults comparable to the arithmetic."""
 
@@ -127,11 +141,12 @@ def _network(config, kern, scheme, rng, batch, chunk, dtype, c0, weight_grad_nor
         x_all[1] = dt.type(c0) * x_all[0] + dt.type(math.sqrt(1 - c0 * c0)) * x_all[1]
     else:
         x_all = inputs.astype(dt, copy=False)
+    grad_key = int(rng.integers(2**63))  # output-gradient rows come from per-block streams: chunk-independent
     acc = {k: np.zeros(L) for k in ("s_h", "s_h2", "s_p", "s_p2", "s_d2")}
     alive = [np.zeros(n[i + 1], dtype=bool) for i in range(L)]
     corr = np.full(L, np.nan)
     grads = [np.zeros((n[i + 1], n[i]), dtype=dt) for i in range(L)] if weight_grad_norm else None
-    diverged = None
+    diverged = back_diverged = None
     inplace = _INPLACE.get(kern.activation.family)
     kept = {"post": [None] * L, "grad": [None] * L} if samples else None
     for start in range(0, batch, chunk):
@@ -156,8 +171,12 @@ def _network(config, kern, scheme, rng, batch, chunk, dtype, c0, weight_grad_nor
             else:
                 p[...] = kern.f(h)
             pf = p.ravel()
+            p2 = float(np.dot(pf, pf))
+            if not math.isfinite(p2):  # phi can exceed its input (selu): the output overflowed
+                diverged = l + 1 if diverged is None else min(diverged, l + 1)
+                break
             acc["s_p"][l] += float(pf.sum())
-            acc["s_p2"][l] += float(np.dot(pf, pf))
+            acc["s_p2"][l] += p2
             if kept is not None and start == 0:
                 kept["post"][l] = pf[:samples].astype(np.float64)  # the first rows: iid inputs, exchangeable units
             if start == 0:
@@ -167,9 +186,13 @@ def _network(config, kern, scheme, rng, batch, chunk, dtype, c0, weight_grad_nor
             posts.append(p)
         if diverged is not None:
             break
-        delta = standard_normal(rng, (rows, n[L]), dt)
+        delta = _output_gradient(grad_key, start, rows, n[L], dt)
         for l in range(L - 1, -1, -1):
-            acc["s_d2"][l] += float(np.dot(delta.ravel(), delta.ravel()))
+            d2 = float(np.dot(delta.ravel(), delta.ravel()))
+            if not math.isfinite(d2):  # the backward signal overflowed at layer l + 1
+                back_diverged = l + 1 if back_diverged is None else max(back_diverged, l + 1)
+                break
+            acc["s_d2"][l] += d2
             if kept is not None and start == 0:
                 kept["grad"][l] = delta.ravel()[:samples].astype(np.float64)
             if grads is not None:
@@ -200,6 +223,11 @@ def _network(config, kern, scheme, rng, batch, chunk, dtype, c0, weight_grad_nor
         out["weight_grad_norm"] = np.array([float(np.linalg.norm(g)) for g in grads])
     if kept is not None:
         out["samples"] = kept
+    if back_diverged is not None and diverged is None:
+        out["grad_var"][:back_diverged] = np.nan
+        if "weight_grad_norm" in out:
+            out["weight_grad_norm"][:back_diverged] = np.nan
+        return out, back_diverged
     if diverged is not None:
         for v in (v for k, v in out.items() if k != "samples"):
             v[diverged - 1:] = np.nan
@@ -277,8 +305,22 @@ def simulate(config: NetworkConfig, batch: int, seeds: int, *, dtype: str = "flo
     for k in keys:
         arr = np.stack([p[k] for p in per_net])  # (S, L)
         with np.errstate(all="ignore"):
-            mean = arr.mean(axis=0)
-            se = arr.std(axis=0, ddof=1) / math.sqrt(seeds)
+            if k == "correlation":
+                # undefined (0/0) where a network's layer is entirely zero (all units dead): averaged over the
+                # networks where it is defined; divergence is handled separately (diverged networks are nan
+                # in every statistic and set diverged_at)
+                ok = np.isfinite(arr)
+                count = ok.sum(axis=0)
+                safe = np.where(ok, arr, 0.0)
+                mean = np.where(count > 0, safe.sum(axis=0) / np.maximum(count, 1), np.nan)
+                var = np.where(count > 1, (np.where(ok, (arr - mean) ** 2, 0.0)).sum(axis=0) / np.maximum(count - 1, 1), np.nan)
+                se = np.sqrt(var / np.maximum(count, 1))
+                if first_div := min((d for d in diverged if d is not None), default=None):
+                    mean[first_div - 1:] = np.nan
+                    se[first_div - 1:] = np.nan
+            else:
+                mean = arr.mean(axis=0)
+                se = arr.std(axis=0, ddof=1) / math.sqrt(seeds)
         summary[k] = (mean, se)
     first = min((d for d in diverged if d is not None), default=None)
     return {"summary": summary, "per_network": per_net, "diverged_at": first, "samples": samples,
