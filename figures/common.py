@@ -105,6 +105,48 @@ STRINGS: dict[str, dict[str, str]] = {
     "gains_matches_none": {"en": "equals none of the derived gains", "ru": "не совпадает ни с одним выведенным"},
     "gains_unsupported": {"en": "calculate_gain raises ValueError (unsupported)",
                           "ru": "calculate_gain выдаёт ValueError (не поддерживается)"},
+    # figures.montecarlo
+    "mc_title_variance": {"en": "Monte Carlo vs mean-field theory: width {width}, {depth} layers, batch {batch}, "
+                                "{seeds} independent networks per point, {dtype}",
+                          "ru": "Монте-Карло и теория среднего поля: ширина {width}, слоёв {depth}, батч {batch}, "
+                                "{seeds} независимых сетей на точку, {dtype}"},
+    "mc_theory_key": {"en": "line: mean-field theory", "ru": "линия: теория среднего поля"},
+    "mc_points_key": {"en": "points: Monte Carlo mean ± standard error over {seeds} networks",
+                      "ru": "точки: среднее Монте-Карло ± стандартная ошибка по {seeds} сетям"},
+    "mc_theory_prefix": {"en": "theory: {note}", "ru": "теория: {note}"},
+    "mc_diverged": {"en": "MC diverged ({dtype} overflow\nin {k} of {s} networks):\n{where}",
+                    "ru": "МК расходится (переполнение {dtype}\nв {k} из {s} сетей):\n{where}"},
+    "mc_no_backward": {"en": "MC: no backward pass\nafter the divergence:\n{where}",
+                       "ru": "МК: обратного прохода нет\n(прямой разошёлся):\n{where}"},
+    "mc_underflow": {"en": "MC below the {dtype}\nnormal range (< {tiny}):\n{where}",
+                     "ru": "МК ниже нормального\nдиапазона {dtype} (< {tiny}):\n{where}"},
+    "mc_title_post_hist": {"en": "Post-activation values by layer, normalized histograms (as in Glorot & Bengio 2010, "
+                                 "Fig. 6)\nwidth {width}, {depth} layers, batch {batch}, {seeds} networks, {dtype}",
+                           "ru": "Значения после активации по слоям, нормированные гистограммы (как у Glorot & Bengio "
+                                 "2010, рис. 6)\nширина {width}, слоёв {depth}, батч {batch}, сетей {seeds}, {dtype}"},
+    "mc_title_grad_hist": {"en": "Back-propagated gradients by layer, normalized histograms (as in Glorot & Bengio "
+                                 "2010, Fig. 7)\nwidth {width}, {depth} layers, batch {batch}, {seeds} networks, "
+                                 "{dtype}; output gradient $N(0, 1)$",
+                           "ru": "Градиенты обратного прохода по слоям, нормированные гистограммы (как у Glorot & "
+                                 "Bengio 2010, рис. 7)\nширина {width}, слоёв {depth}, батч {batch}, сетей {seeds}, "
+                                 "{dtype}; градиент на выходе $N(0, 1)$"},
+    "mc_post_xlabel": {"en": "post-activation value $\\phi(h_l)$", "ru": "значение после активации $\\phi(h_l)$"},
+    "mc_grad_xlabel": {"en": "back-propagated gradient $\\delta_l = \\partial L / \\partial h_l$",
+                       "ru": "градиент обратного прохода $\\delta_l = \\partial L / \\partial h_l$"},
+    "mc_density": {"en": "density (normalized histogram)", "ru": "плотность (нормированная гистограмма)"},
+    "mc_layer_sd": {"en": "layer {l}: sd {sd}", "ru": "слой {l}: ст. откл. {sd}"},
+    "mc_layer_atom": {"en": "layer {l}: sd {sd}, {p}%", "ru": "слой {l}: ст. откл. {sd}, {p}%"},
+    "mc_atom_title": {"en": "share exactly 0 (not in the curves)", "ru": "доля ровно 0 (не в кривых)"},
+    "mc_grad_layer": {"en": "layer {l}: sd {sd} (theory {theory})", "ru": "слой {l}: ст. откл. {sd} (теория {theory})"},
+    "mc_title_norm": {"en": "Vanishing and exploding gradients: width {width}, {depth} layers, batch {batch}, "
+                            "{seeds} networks, {dtype}",
+                      "ru": "Затухание и взрыв градиента: ширина {width}, слоёв {depth}, батч {batch}, "
+                            "сетей {seeds}, {dtype}"},
+    "mc_vanishing": {"en": "vanishing gradient: {act}", "ru": "затухание градиента: {act}"},
+    "mc_exploding": {"en": "exploding gradient: {act}", "ru": "взрыв градиента: {act}"},
+    "mc_norm_ylabel": {"en": "RMS gradient per unit $\\sqrt{E[\\delta_l^2]}$",
+                       "ru": "среднеквадратичный градиент $\\sqrt{E[\\delta_l^2]}$"},
+    "mc_factor": {"en": "theory: ×{f} per layer towards the input", "ru": "теория: ×{f} за слой к входу"},
 }
 
 
@@ -126,7 +168,7 @@ class FigureEntry:
 
 
 #: modules that register figures; later issues append theirs (imported lazily, in this order)
-MODULES = ("figures.activations", "figures.initialization")
+MODULES = ("figures.activations", "figures.initialization", "figures.montecarlo")
 _REGISTRY: dict[str, FigureEntry] = {}
 
 

@@ -66,6 +66,17 @@ def validate(batch: int, seeds: int, dtype: str, chunk: int | None) -> None:
 
 
 GRAD_BLOCK = 64  # rows per output-gradient stream
+_TINY = 1e-30  # below this mean square a float32 dot product may have lost squares to underflow
+
+
+def _sum_squares(flat: np.ndarray) -> float:
+    """sum(x^2) by BLAS in the working dtype; redone in float64 when squares may have underflowed (float32 values
+    below ~1e-19 square to subnormals or 0), so tiny gradients are measured, not flushed."""
+    s2 = float(np.dot(flat, flat))
+    if flat.dtype != np.float64 and s2 < _TINY * flat.size:
+        f64 = flat.astype(np.float64)
+        s2 = float(np.dot(f64, f64))
+    return s2
 
 
 def _output_gradient(key: int, start: int, rows: int, width: int, dt) -> np.ndarray:
@@ -158,7 +169,7 @@ def _network(config, kern, scheme, rng, batch, chunk, dtype, c0, weight_grad_nor
             if b[l] is not None:
                 h += b[l]
             flat = h.ravel()
-            s2 = float(np.dot(flat, flat))
+            s2 = _sum_squares(flat)
             if not math.isfinite(s2):
                 diverged = l + 1 if diverged is None else min(diverged, l + 1)
                 break
@@ -171,7 +182,7 @@ def _network(config, kern, scheme, rng, batch, chunk, dtype, c0, weight_grad_nor
             else:
                 p[...] = kern.f(h)
             pf = p.ravel()
-            p2 = float(np.dot(pf, pf))
+            p2 = _sum_squares(pf)
             if not math.isfinite(p2):  # phi can exceed its input (selu): the output overflowed
                 diverged = l + 1 if diverged is None else min(diverged, l + 1)
                 break
@@ -188,7 +199,7 @@ def _network(config, kern, scheme, rng, batch, chunk, dtype, c0, weight_grad_nor
             break
         delta = _output_gradient(grad_key, start, rows, n[L], dt)
         for l in range(L - 1, -1, -1):
-            d2 = float(np.dot(delta.ravel(), delta.ravel()))
+            d2 = _sum_squares(delta.ravel())
             if not math.isfinite(d2):  # the backward signal overflowed at layer l + 1
                 back_diverged = l + 1 if back_diverged is None else max(back_diverged, l + 1)
                 break
