@@ -116,6 +116,9 @@ def _split_rows(fn, *arrays):
     job.result()
 
 
+_WORKSPACE = Workspace()
+
+
 def _tanh_into(h, p):
     _split_rows(lambda a, b: np.tanh(a, out=b), h, p)
 
@@ -130,7 +133,24 @@ def _tanh_backward(delta, p, tmp):
 
 
 def _relu_into(h, p):
-    np.maximum(h, 0, out=p)
+    _split_rows(lambda a, b: np.maximum(a, 0, out=b), h, p)
+
+
+def _relu_backward(delta, p, tmp):
+    """delta *= (p > 0), relu' from its output, over two threads."""
+    def part(d, q, t):
+        np.greater(q, 0, out=t)  # t is a float buffer: True -> 1.0
+        d *= t
+    _split_rows(part, delta, p, tmp)
+
+
+def _sigmoid_backward(delta, p, tmp):
+    """delta *= p (1 - p), sigmoid' from its output, over two threads."""
+    def part(d, q, t):
+        np.subtract(1, q, out=t)
+        t *= q
+        d *= t
+    _split_rows(part, delta, p, tmp)
 
 
 def _linear_into(h, p):
@@ -138,6 +158,8 @@ def _linear_into(h, p):
 
 
 _INPLACE = {"tanh": _tanh_into, "relu": _relu_into, "linear": _linear_into}
+_FUSED_BACKWARD = {"tanh": lambda d, p, t: _tanh_backward(d, p, t), "relu": lambda d, p, t: _relu_backward(d, p, t),
+                   "sigmoid": lambda d, p, t: _sigmoid_backward(d, p, t), "linear": lambda d, p, t: None}
 
 
 def _network(config, kern, scheme, rng, batch, chunk, dtype, c0, weight_grad_norm, inputs, workspace, samples=0):
@@ -211,8 +233,9 @@ def _network(config, kern, scheme, rng, batch, chunk, dtype, c0, weight_grad_nor
             if l > 0:
                 nxt = np.matmul(delta, W[l], out=workspace.get(("d", l % 2, rows), (rows, n[l]), dt))
                 tmp = workspace.get(("t", 0, rows), (rows, n[l]), dt)
-                if kern.activation.family == "tanh":
-                    _tanh_backward(nxt, posts[l], tmp)
+                fused = _FUSED_BACKWARD.get(kern.activation.family)
+                if fused is not None:
+                    fused(nxt, posts[l], tmp)
                     delta = nxt
                     continue
                 if kern.df_from_output is not None:
@@ -276,7 +299,7 @@ def simulate(config: NetworkConfig, batch: int, seeds: int, *, dtype: str = "flo
     scheme = config.scheme
     children = np.random.SeedSequence(seed).spawn(seeds)
     per_net, diverged = [], []
-    workspace = Workspace()
+    workspace = _WORKSPACE  # kept between runs: re-touching fresh 8 MB buffers costs page faults every call
     if backend not in ("numpy", "torch"):
         raise SpecError(f"backend must be numpy or torch (got {backend!r})")
     if backend == "torch":

@@ -29,51 +29,61 @@ def _pool():
     return _POOL
 
 
-def standard_normal(rng: np.random.Generator, shape, dtype, truncate: float | None = None) -> np.ndarray:
-    """N(0, 1) samples of ``dtype`` (``truncate``: values beyond +-truncate are redrawn). Large float32 draws are
-    split over two threads, each with a child Generator spawned from ``rng`` (deterministic: the split depends
-    only on the size)."""
+def standard_normal(rng: np.random.Generator, shape, dtype, truncate: float | None = None,
+                    scale: float = 1.0) -> np.ndarray:
+    """``scale`` * N(0, 1) samples of ``dtype`` (``truncate``: values beyond +-truncate sd are redrawn). Large
+    float32 draws are split over two threads, each with a child Generator spawned from ``rng`` writing its half
+    of the output (deterministic: the split depends only on the size)."""
     dtype = np.dtype(dtype)
     n = int(np.prod(shape))
+    out = np.empty(n, dtype=dtype)
     if dtype == np.float64:
-        return _truncated(lambda r, m: r.standard_normal(m), rng, n, truncate).reshape(shape)
+        _truncated(lambda r, m, o: r.standard_normal(m, out=o), rng, out, truncate)
+        if scale != 1.0:
+            out *= scale
+        return out.reshape(shape)
     if n >= PARALLEL_MIN:
         first, second = rng.spawn(2)
         half = n // 2
-        a = _pool().submit(_truncated, _box_muller, first, half, truncate)
-        b = _pool().submit(_truncated, _box_muller, second, n - half, truncate)
-        out = np.empty(n, dtype=np.float32)
-        out[:half], out[half:] = a.result(), b.result()
+        a = _pool().submit(_truncated, _box_muller, first, out[:half], truncate, scale)
+        _truncated(_box_muller, second, out[half:], truncate, scale)
+        a.result()
         return out.reshape(shape)
-    return _truncated(_box_muller, rng, n, truncate).reshape(shape)
+    _truncated(_box_muller, rng, out, truncate, scale)
+    return out.reshape(shape)
 
 
-def _truncated(draw, rng, n: int, limit: float | None) -> np.ndarray:
-    z = draw(rng, n)
+def _truncated(draw, rng, out: np.ndarray, limit: float | None, scale: float = 1.0) -> None:
+    draw(rng, out.size, out, scale) if scale != 1.0 else draw(rng, out.size, out)
     if limit is None:
-        return z
-    bad = np.flatnonzero(np.abs(z) > limit)
+        return
+    bound = limit * abs(scale)
+    bad = np.flatnonzero(np.abs(out) > bound)
     while bad.size:  # TensorFlow/Keras redraw values beyond the limit
-        z[bad] = draw(rng, bad.size)
-        bad = bad[np.abs(z[bad]) > limit]
-    return z
+        fresh = np.empty(bad.size, dtype=out.dtype)
+        draw(rng, bad.size, fresh, scale) if scale != 1.0 else draw(rng, bad.size, fresh)
+        out[bad] = fresh
+        bad = bad[np.abs(out[bad]) > bound]
 
 
-def _box_muller(rng: np.random.Generator, n: int) -> np.ndarray:
+def _box_muller(rng: np.random.Generator, n: int, out: np.ndarray | None = None, scale: float = 1.0) -> np.ndarray:
+    """n float32 normals into ``out`` (allocated if None), times ``scale`` (folded into the radius: no extra pass)."""
     half = (n + 1) // 2
     u = rng.random(2 * half, dtype=np.float32)
     r, theta = u[:half], u[half:]
     np.subtract(np.float32(1.0), r, out=r)  # (0, 1]: log is finite
     np.log(r, out=r)
-    r *= np.float32(-2.0)
+    r *= np.float32(-2.0 * scale * scale)
     np.sqrt(r, out=r)
     theta *= _TWO_PI
-    out = np.empty(2 * half, dtype=np.float32)
-    np.cos(theta, out=out[:half])
-    np.sin(theta, out=out[half:])
-    out[:half] *= r
-    out[half:] *= r
-    return out[:n]
+    if out is None:
+        out = np.empty(n, dtype=np.float32)
+    lo = n - half  # the cosines fill the first n - half entries, the sines the last half (n odd: one cosine fewer)
+    np.cos(theta[:lo], out=out[:lo])
+    np.sin(theta, out=out[lo:])
+    out[:lo] *= r[:lo]
+    out[lo:] *= r
+    return out
 
 
 @lru_cache(maxsize=4096)
@@ -95,13 +105,9 @@ def sample_weights(scheme: InitScheme, fan_in: int, fan_out: int, rng: np.random
         w -= bound
         return w
     if kind == "normal":
-        w = standard_normal(rng, shape, dtype)
-        w *= dtype.type(_parameter(scheme, "std", fan_in, fan_out))
-        return w
+        return standard_normal(rng, shape, dtype, scale=_parameter(scheme, "std", fan_in, fan_out))
     if kind == "truncated_normal":
-        z = standard_normal(rng, shape, dtype, truncate=2.0)
-        z *= dtype.type(_parameter(scheme, "std", fan_in, fan_out))
-        return z
+        return standard_normal(rng, shape, dtype, truncate=2.0, scale=_parameter(scheme, "std", fan_in, fan_out))
     if kind == "orthogonal":
         a = rng.standard_normal((max(shape), min(shape)))
         q, r = np.linalg.qr(a)
