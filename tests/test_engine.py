@@ -236,6 +236,7 @@ def _fw(width):
     return _finite_width_sample(width)
 
 
+@pytest.mark.slow  # thousands of networks per width: a long statistical run, in CI via `pytest -m slow`
 @pytest.mark.parametrize("width", sorted(FW_RUNS))
 def test_finite_width_mean_of_squared_norm(width):
     v, law = _fw(width)
@@ -243,6 +244,7 @@ def test_finite_width_mean_of_squared_norm(width):
     assert abs(_z(v.mean(), v.std(ddof=1) / math.sqrt(len(v)), expected)) <= Z
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("width", FW_SECOND)
 def test_finite_width_second_moment_of_squared_norm(width):
     v, law = _fw(width)
