@@ -166,7 +166,8 @@ def _network(config, kern, scheme, rng, batch, chunk, dtype, c0, weight_grad_nor
     """Statistics of one network: dict of arrays of length L (nan after divergence) and the divergence layer."""
     L, n = config.depth, config.widths
     dt = np.dtype(dtype)
-    W = [sample_weights(scheme, n[i], n[i + 1], rng, dt) for i in range(L)]
+    W = [sample_weights(scheme, n[i], n[i + 1], rng, dt, out=workspace.get(("W", i), (n[i + 1], n[i]), dt))
+         for i in range(L)]
     sb = math.sqrt(config.bias_var)
     b = [standard_normal(rng, (n[i + 1],), dt) * dt.type(sb) if sb > 0 else None for i in range(L)]
     if inputs is None:

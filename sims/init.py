@@ -8,6 +8,7 @@ variance by less than 1e-7 relative. Keras' truncated normal redraws values beyo
 from __future__ import annotations
 
 import math
+import threading
 from functools import lru_cache
 
 import numpy as np
@@ -29,14 +30,27 @@ def _pool():
     return _POOL
 
 
+_LOCAL = threading.local()
+
+
+def _scratch(n: int) -> np.ndarray:
+    """A per-thread float32 buffer of at least n entries, reused: fresh multi-MB arrays cost page faults."""
+    buf = getattr(_LOCAL, "buf", None)
+    if buf is None or buf.size < n:
+        buf = _LOCAL.buf = np.empty(n, dtype=np.float32)
+    return buf[:n]
+
+
 def standard_normal(rng: np.random.Generator, shape, dtype, truncate: float | None = None,
-                    scale: float = 1.0) -> np.ndarray:
+                    scale: float = 1.0, out: np.ndarray | None = None) -> np.ndarray:
     """``scale`` * N(0, 1) samples of ``dtype`` (``truncate``: values beyond +-truncate sd are redrawn). Large
     float32 draws are split over two threads, each with a child Generator spawned from ``rng`` writing its half
     of the output (deterministic: the split depends only on the size)."""
     dtype = np.dtype(dtype)
     n = int(np.prod(shape))
-    out = np.empty(n, dtype=dtype)
+    if out is None or out.dtype != dtype or out.size != n or not out.flags.c_contiguous:
+        out = np.empty(n, dtype=dtype)
+    out = out.reshape(-1)
     if dtype == np.float64:
         _truncated(lambda r, m, o: r.standard_normal(m, out=o), rng, out, truncate)
         if scale != 1.0:
@@ -69,7 +83,8 @@ def _truncated(draw, rng, out: np.ndarray, limit: float | None, scale: float = 1
 def _box_muller(rng: np.random.Generator, n: int, out: np.ndarray | None = None, scale: float = 1.0) -> np.ndarray:
     """n float32 normals into ``out`` (allocated if None), times ``scale`` (folded into the radius: no extra pass)."""
     half = (n + 1) // 2
-    u = rng.random(2 * half, dtype=np.float32)
+    u = _scratch(2 * half)
+    rng.random(out=u, dtype=np.float32)
     r, theta = u[:half], u[half:]
     np.subtract(np.float32(1.0), r, out=r)  # (0, 1]: log is finite
     np.log(r, out=r)
@@ -91,8 +106,9 @@ def _parameter(scheme: InitScheme, which: str, fan_in: int, fan_out: int) -> flo
     return scheme.value(getattr(scheme, which), fan_in, fan_out)
 
 
-def sample_weights(scheme: InitScheme, fan_in: int, fan_out: int, rng: np.random.Generator, dtype) -> np.ndarray:
-    """One (fan_out, fan_in) weight matrix drawn from ``scheme``."""
+def sample_weights(scheme: InitScheme, fan_in: int, fan_out: int, rng: np.random.Generator, dtype,
+                   out: np.ndarray | None = None) -> np.ndarray:
+    """One (fan_out, fan_in) weight matrix drawn from ``scheme`` (into ``out`` when given, for reuse)."""
     dtype = np.dtype(dtype)
     shape = (fan_out, fan_in)
     kind = scheme.distribution
@@ -105,9 +121,10 @@ def sample_weights(scheme: InitScheme, fan_in: int, fan_out: int, rng: np.random
         w -= bound
         return w
     if kind == "normal":
-        return standard_normal(rng, shape, dtype, scale=_parameter(scheme, "std", fan_in, fan_out))
+        return standard_normal(rng, shape, dtype, scale=_parameter(scheme, "std", fan_in, fan_out), out=out)
     if kind == "truncated_normal":
-        return standard_normal(rng, shape, dtype, truncate=2.0, scale=_parameter(scheme, "std", fan_in, fan_out))
+        return standard_normal(rng, shape, dtype, truncate=2.0, scale=_parameter(scheme, "std", fan_in, fan_out),
+                               out=out)
     if kind == "orthogonal":
         a = rng.standard_normal((max(shape), min(shape)))
         q, r = np.linalg.qr(a)
