@@ -147,7 +147,7 @@ def depth_curves(activations=ACTIVATIONS, inits=INITS, depth: int = DEPTH, width
     return out
 
 
-def _init_label(line: InitLine, same_as: InitLine | None, lang: str) -> str:
+def init_label(line: InitLine, same_as: InitLine | None, lang: str) -> str:
     """``name: Var(w) = <latex of the scheme's variance>``, the slide, and whether it repeats another curve."""
     scheme = get_init(line.spec)
     if scheme.distribution == "uniform" and scheme.bound is not None and line.spec.startswith("uniform:"):
@@ -178,7 +178,7 @@ def _same_as(curves: list[DepthCurve]) -> dict[str, InitLine]:
     return out
 
 
-def _mask_note(s: Series, lang: str) -> str:
+def mask_note(s: Series, lang: str) -> str:
     parts = []
     for kind, a, b in s.masked:
         where = text("layer_one", lang, a=a) if a == b else text("layer_range", lang, a=a, b=b)
@@ -190,7 +190,7 @@ def plot_variance_depth(curves: list[DepthCurve], lang: str):
     """2 rows (forward, backward) x one column per activation; log y; one line per init; masked layers noted."""
     acts = list(dict.fromkeys(c.config.activation for c in curves))
     same = _same_as(curves)
-    labels = {c.init.spec: _init_label(c.init, same.get(c.init.spec), lang) for c in curves}
+    labels = {c.init.spec: init_label(c.init, same.get(c.init.spec), lang) for c in curves}
     cfg0 = curves[0].config
     with style():
         fig = new_figure((max(4.3 * len(acts) + 0.6, 13.0), 10.2))
@@ -206,7 +206,7 @@ def plot_variance_depth(curves: list[DepthCurve], lang: str):
                 # limits first, autoscaling off: matplotlib's own log autoscale overflows next to 1e308
                 ax.set_yscale("log")
                 ax.set_xlim(1, panel[-1].config.depth)
-                ax.set_ylim(*_log_limits([y for c in panel for _, y in getattr(c, attr).runs]
+                ax.set_ylim(*log_limits([y for c in panel for _, y in getattr(c, attr).runs]
                                          + ([np.array([ref])] if show_ref else [])))
                 notes = []
                 for c in panel:
@@ -218,12 +218,12 @@ def plot_variance_depth(curves: list[DepthCurve], lang: str):
                         handles.setdefault(label, h)
                     if s.masked:
                         notes.append((Line2D([], [], color=c.init.color, linestyle=c.init.linestyle,
-                                             linewidth=c.init.linewidth), _mask_note(s, lang)))
+                                             linewidth=c.init.linewidth), mask_note(s, lang)))
                 if show_ref:
                     h = ax.axhline(ref, color="0.35", linestyle=":", linewidth=1.3, zorder=2,
                                    label=text("reference", lang))
                     handles.setdefault(text("reference", lang), h)
-                _decade_ticks(ax)
+                decade_ticks(ax)
                 if notes:
                     leg = ax.legend([h for h, _ in notes], [t for _, t in notes], loc="best", fontsize=9.5,
                                     alignment="left", title=text("not_drawn", lang), title_fontsize=10,
@@ -242,7 +242,7 @@ def plot_variance_depth(curves: list[DepthCurve], lang: str):
     return fig
 
 
-def _log_limits(arrays, margin: float = 0.05) -> tuple[float, float]:
+def log_limits(arrays, margin: float = 0.05) -> tuple[float, float]:
     """y-limits around positive finite data with a margin in log space, kept inside float64's range (matplotlib's
     own autoscaling pads by multiplying, which overflows next to 1e308)."""
     values = np.concatenate([np.asarray(a, dtype=np.float64) for a in arrays]) if arrays else np.array([1.0])
@@ -251,7 +251,7 @@ def _log_limits(arrays, margin: float = 0.05) -> tuple[float, float]:
     return 10.0 ** max(l0 - pad, -323.0), 10.0 ** min(l1 + pad, 308.0)
 
 
-def _decade_ticks(ax, most: int = 7) -> None:
+def decade_ticks(ax, most: int = 7) -> None:
     """Log-axis ticks at round decade steps (1, 2, 5, 10, 20, ... decades) so that at most ``most`` show."""
     lo, hi = ax.get_ylim()
     a, b = math.floor(math.log10(lo)), math.ceil(math.log10(hi))

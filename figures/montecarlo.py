@@ -32,8 +32,8 @@ from matplotlib.lines import Line2D
 from matplotlib.offsetbox import AnchoredText
 
 from figures.common import new_figure, register, save, style, text
-from figures.initialization import ACTIVATIONS, INITS, InitLine, Series, _decade_ticks, _init_label, _log_limits
-from figures.initialization import _mask_note as _theory_mask_note
+from figures.initialization import ACTIVATIONS, INITS, InitLine, Series, decade_ticks, init_label, log_limits
+from figures.initialization import mask_note as _theory_mask_note
 from figures.initialization import split_series
 from sims.engine import simulate
 from theory.activations import get_activation
@@ -267,7 +267,7 @@ def plot_variance_depth(runs: list[VarianceRun], lang: str):
                     p: MCPoints = getattr(r, mc)
                     values += [p.mean[p.drawn] + p.se[p.drawn]] if p.drawn.any() else []
                     values += [p.mean[p.drawn]] if p.drawn.any() else []
-                ax.set_ylim(*_log_limits(values))  # set first: matplotlib's log autoscale overflows near 1e308
+                ax.set_ylim(*log_limits(values))  # set first: matplotlib's log autoscale overflows near 1e308
                 notes, xs, ys = [], [], []
                 for r in panel:
                     line, s, p = r.init, getattr(r, th), getattr(r, mc)
@@ -277,12 +277,12 @@ def plot_variance_depth(runs: list[VarianceRun], lang: str):
                         ax.plot(x, y, color=line.color, linestyle=line.linestyle, linewidth=line.linewidth,
                                 alpha=0.75, zorder=3)
                     _errorbars(ax, p, line.color, MARKERS.get(line.spec, "o"))
-                    label = _init_label(line, same.get(line.spec), lang)
+                    label = init_label(line, same.get(line.spec), lang)
                     handles.setdefault(label, _init_handle(line))
                     note = "\n".join(t for t in (_theory_note(s, lang), _mc_mask_note(r.run, p, lang)) if t)
                     if note:
                         notes.append((_init_handle(line), note))
-                _decade_ticks(ax)
+                decade_ticks(ax)
                 if notes:
                     def build(loc, ax=ax, notes=notes):
                         leg = Legend(ax, [h for h, _ in notes], [t for _, t in notes], loc=loc, fontsize=9,
@@ -413,7 +413,7 @@ def _layer_colors(n: int) -> list:
 
 
 def _panel_title(h: Histogram, lang: str) -> str:
-    return f"{get_activation(h.run.config.activation).name}, " + _init_label(h.init, None, lang)
+    return f"{get_activation(h.run.config.activation).name}, " + init_label(h.init, None, lang)
 
 
 def plot_histograms(rows: list[HistogramRow], lang: str):
@@ -521,7 +521,7 @@ def plot_gradient_norm(runs: list[NormRun], lang: str):
             p, y, up = r.points, r.rms, r.rms_high
             ax.set_yscale("log")
             ax.set_xlim(0.3, sz.depth + 0.7)
-            ax.set_ylim(*_log_limits([yy for _, yy in r.theory.runs] + [y, up]))
+            ax.set_ylim(*log_limits([yy for _, yy in r.theory.runs] + [y, up]))
             for x, yy in r.theory.runs:
                 ax.plot(x, yy, color=r.init.color, linewidth=2.4, alpha=0.75, zorder=3)
             bottom = ax.get_ylim()[0]
@@ -529,7 +529,7 @@ def plot_gradient_norm(runs: list[NormRun], lang: str):
             ax.errorbar(p.layers[p.drawn], y, yerr=np.vstack([lo, up - y]), fmt="o", color=r.init.color,
                         markersize=5.5, markerfacecolor="white", markeredgewidth=1.5, elinewidth=1.3, capsize=0,
                         zorder=4)
-            _decade_ticks(ax)
+            decade_ticks(ax)
             factor = [text("mc_factor", lang, f=f"{r.factor:.3g}")] if math.isfinite(r.factor) else []
             note = "\n".join(factor + [t for t in (_theory_note(r.theory, lang), _mc_mask_note(r.run, p, lang)) if t])
 
@@ -541,7 +541,7 @@ def plot_gradient_norm(runs: list[NormRun], lang: str):
             _place(ax, build, [x for x, _ in r.theory.runs] + [p.layers[p.drawn]],
                    [yy for _, yy in r.theory.runs] + [y])
             title = text(f"mc_{r.regime}", lang, act=get_activation(r.run.config.activation).name)
-            title += "\n" + _init_label(r.init, None, lang)
+            title += "\n" + init_label(r.init, None, lang)
             ax.set_title(title, fontsize=12.5)
             ax.set_xlabel(text("layer_xlabel", lang))
             ax.set_ylabel(text("mc_norm_ylabel", lang))
