@@ -19,10 +19,9 @@ CONFIGS = (
 )
 
 
-def _matmuls_only(width: int, depth: int, batch: int, networks: int, dtype) -> float:
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal((batch, width)).astype(dtype)
-    w = rng.standard_normal((width, width)).astype(dtype) / np.sqrt(width).astype(dtype)
+def _time_chain(x, w, depth: int, networks: int, sync=lambda: None) -> float:
+    """Seconds for ``networks`` x (depth forward products h @ w.T and depth backward products d @ w)."""
+    sync()
     t = time.perf_counter()
     for _ in range(networks):
         h = x
@@ -31,7 +30,15 @@ def _matmuls_only(width: int, depth: int, batch: int, networks: int, dtype) -> f
         d = x
         for _ in range(depth):
             d = d @ w
+    sync()
     return time.perf_counter() - t
+
+
+def _matmuls_only(width: int, depth: int, batch: int, networks: int, dtype) -> float:
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((batch, width)).astype(dtype)
+    w = rng.standard_normal((width, width)).astype(dtype) / np.sqrt(width).astype(dtype)
+    return _time_chain(x, w, depth, networks)
 
 
 def bench_config(activation, init, width, depth, batch, repeats: int = 5, networks: int = 2, dtype="float32") -> dict:
@@ -63,19 +70,8 @@ def _torch_matmuls_only(width, depth, batch, networks, device) -> float:
     dev = torch.device(device)
     x = torch.randn(batch, width, device=dev)
     w = torch.randn(width, width, device=dev) / width**0.5
-    if dev.type == "cuda":
-        torch.cuda.synchronize()
-    t = time.perf_counter()
-    for _ in range(networks):
-        h = x
-        for _ in range(depth):
-            h = h @ w.T
-        d = x
-        for _ in range(depth):
-            d = d @ w
-    if dev.type == "cuda":
-        torch.cuda.synchronize()
-    return time.perf_counter() - t
+    sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
+    return _time_chain(x, w, depth, networks, sync)
 
 
 def bench_torch(device: str = "cuda", repeats: int = 5, networks: int = 2, config: dict | None = None) -> dict:
