@@ -1,4 +1,4 @@
-"""``python -m sims``: the Monte Carlo engine's commands arrive with their issue; for now only ``kernels``."""
+"""``python -m sims``: run, bench, kernels (see :mod:`sims.cli`)."""
 from sims.cli import main
 
 raise SystemExit(main())

@@ -5,6 +5,8 @@ ratio = (time of the 2 L matrix products per network, on preallocated operands o
 """
 from __future__ import annotations
 
+import os
+import platform
 import statistics
 import time
 
@@ -56,6 +58,14 @@ def bench_config(activation, init, width, depth, batch, repeats: int = 5, networ
             "networks": networks, "dtype": dtype, "repeats": repeats,
             "ratio_median": statistics.median(ratios), "ratios": ratios,
             "engine_seconds_median": statistics.median(engine), "matmul_seconds_median": statistics.median(base)}
+
+
+def environment() -> dict:
+    """What the numbers depend on: NumPy, its BLAS, the BLAS thread timeout in effect (see :mod:`sims`), cores."""
+    blas = np.show_config(mode="dicts").get("Build Dependencies", {}).get("blas", {})
+    return {"numpy": np.__version__, "blas": f"{blas.get('name', '?')} {blas.get('version', '')}".strip(),
+            "openblas_thread_timeout": os.environ.get("OPENBLAS_THREAD_TIMEOUT"), "cpus": os.cpu_count(),
+            "machine": platform.machine()}
 
 
 def run_all(repeats: int = 5) -> list[dict]:

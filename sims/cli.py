@@ -7,7 +7,7 @@
     python -m sims kernels [--activation SPEC ...] [--dtype float32|float64] [--json]
 
 prints phi and phi' of the stable numeric kernels on a grid that includes the extremes +-1000, so the
-warning-free behaviour can be inspected. The Monte Carlo engine (``sims run``, ``sims bench``) comes with its issue.
+warning-free behaviour can be inspected.
 """
 from __future__ import annotations
 
@@ -103,15 +103,15 @@ def _run(args) -> int:
 
 
 def _bench(args) -> int:
-    from sims.bench import CONFIGS, bench_torch, run_all
+    from sims.bench import CONFIGS, bench_torch, environment, run_all
 
     if args.repeats < 1:
         raise SpecError("--repeats must be >= 1")
     if args.backend == "torch":
         config = None if args.device == "cuda" else CONFIGS[0]
-        print(dumps({"target_ratio": 0.9, "results": [bench_torch(args.device, args.repeats, config=config)]}))
+        print(dumps({"target_ratio": 0.9, "environment": environment(), "results": [bench_torch(args.device, args.repeats, config=config)]}))
         return 0
-    print(dumps({"target_ratio": 0.85, "results": run_all(args.repeats)}))
+    print(dumps({"target_ratio": 0.85, "environment": environment(), "results": run_all(args.repeats)}))
     return 0
 
 

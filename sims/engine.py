@@ -14,11 +14,15 @@ Frobenius norm of the weight gradient sum_b delta_l^T x_(l-1) (a third matrix pr
 is reported as mean and standard error across the S networks (units of one network share inputs and are not
 independent; networks are).
 
-Memory: the batch is processed in chunks of C rows; peak memory is about
-(L + 3) * C * max(n) * itemsize (the stored pre-activations of a chunk for the backward pass) plus one network's
-weights, sum_l n_l n_(l-1) * itemsize (twice with weight-gradient norms). C is chosen so that the first term stays
-under ``CHUNK_BYTES``; a run whose estimated peak exceeds ``MEMORY_LIMIT_BYTES`` is refused. Statistics are sums
-over rows, so they do not depend on C beyond float rounding.
+Memory: the batch is processed in chunks of C rows, and nothing is allocated per batch row outside a chunk (the
+inputs and the output gradient are drawn per chunk from row-block streams). Peak memory is at most about
+C * (2L + 8) * max(n) * itemsize (each layer's pre- and post-activations of the chunk, kept for the backward pass,
+plus inputs, deltas and scratch) plus one network's weights, sum_l n_l n_(l-1) * itemsize (twice with
+weight-gradient norms), plus transient sampling scratch of 40 bytes per entry of the largest weight matrix
+(:func:`plan_chunk`). C is chosen so that the first term stays under ``CHUNK_BYTES`` (512 MiB); a run whose
+estimated peak exceeds ``MEMORY_LIMIT_BYTES`` (8 GiB) is refused. Buffers are reused between networks and runs;
+after a run only that run's buffers stay allocated. Statistics are sums over rows, so they do not depend on C
+beyond float rounding; a network that diverges in chunk k averages its earlier layers over the rows they saw.
 
 Divergence: the first layer at which a network's sums are non-finite (overflow past the dtype's range, or nan) is
 recorded; that network stops there, its later statistics are nan, and the run goes on. ``diverged_at`` is the
@@ -44,14 +48,22 @@ MEMORY_LIMIT_BYTES = 8 * 2**30
 STATS = ("preact_mean", "preact_var", "post_mean", "post_second", "dead_fraction", "correlation", "grad_var")
 
 
+ROW_ARRAYS_EXTRA = 8  # per chunk besides the 2L stored layers: input, output gradient, 2 deltas, 1 scratch, and
+# room for an activation kernel's temporaries and a float64 re-summation
+
+
 def plan_chunk(config: NetworkConfig, batch: int, itemsize: int, chunk: int | None = None) -> tuple[int, int]:
-    """(rows per chunk, estimated peak bytes)."""
+    """(rows per chunk, estimated peak bytes): chunk * (2L + 8) * max(n) * itemsize for the chunk's arrays, plus
+    one network's weights, plus 40 bytes per entry of the largest weight matrix for transient sampling scratch
+    (an orthogonal init's float64 QR: 29 bytes per entry measured at 256 x 256). Nothing grows with the batch:
+    inputs and output gradients are drawn per chunk."""
     widest = max(config.widths)
-    per_row = (config.depth + 3) * widest * itemsize
+    per_row = (2 * config.depth + ROW_ARRAYS_EXTRA) * widest * itemsize
     if chunk is None:
         chunk = max(2, min(batch, CHUNK_BYTES // per_row))
-    weights = sum(a * b for a, b in zip(config.widths[:-1], config.widths[1:])) * itemsize
-    return chunk, chunk * per_row + 2 * weights
+    chunk = min(chunk, batch)
+    sizes = [a * b for a, b in zip(config.widths[:-1], config.widths[1:])]
+    return chunk, chunk * per_row + sum(sizes) * itemsize + 40 * max(sizes)
 
 
 def validate(batch: int, seeds: int, dtype: str, chunk: int | None) -> None:
@@ -71,17 +83,40 @@ _TINY = 1e-30  # below this mean square a float32 dot product may have lost squa
 
 def _sum_squares(flat: np.ndarray) -> float:
     """sum(x^2) by BLAS in the working dtype; redone in float64 when squares may have underflowed (float32 values
-    below ~1e-19 square to subnormals or 0), so tiny gradients are measured, not flushed."""
+    below ~1e-19 square to subnormals or 0), so tiny gradients are measured, not flushed, and when the float32 sum
+    overflowed although every value is finite: divergence is a signal value out of the dtype's range, which does
+    not depend on how many rows a chunk sums."""
     s2 = float(np.dot(flat, flat))
-    if flat.dtype != np.float64 and s2 < _TINY * flat.size:
+    if flat.dtype != np.float64 and (s2 < _TINY * flat.size or (not math.isfinite(s2) and np.isfinite(flat).all())):
         f64 = flat.astype(np.float64)
         s2 = float(np.dot(f64, f64))
     return s2
 
 
-def _output_gradient(key: int, start: int, rows: int, width: int, dt) -> np.ndarray:
-    """dL/dh_L ~ N(0, 1) for batch rows [start, start + rows): row block b always comes from the stream
-    SeedSequence([key, b]), so the draws, and hence the statistics, do not depend on the chunk size."""
+_ONES: dict = {}
+
+
+def _sum(flat: np.ndarray) -> float:
+    """sum(x) as a BLAS dot product with ones, in the working dtype (like the sums of squares; 2.5x faster than
+    NumPy's pairwise sum here). BLAS keeps many partial sums: measured in float32, the error relative to sum|x| is
+    1e-7 for 2^21 terms and 5e-7 for 2^24 (pairwise summation: 1e-8), far below the statistical error of a mean.
+    Redone in float64 if a float32 sum of finite values overflowed."""
+    key = (flat.size, flat.dtype)
+    ones = _ONES.get(key)
+    if ones is None:
+        if len(_ONES) > 64:
+            _ONES.clear()
+        ones = _ONES[key] = np.ones(flat.size, dtype=flat.dtype)
+    s = float(np.dot(flat, ones))
+    if not math.isfinite(s) and flat.dtype != np.float64 and np.isfinite(flat).all():
+        s = float(flat.sum(dtype=np.float64))
+    return s
+
+
+def _stream_rows(key: int, start: int, rows: int, width: int, dt) -> np.ndarray:
+    """N(0, 1) rows [start, start + rows) of a (batch, width) array that is never stored whole: row block b always
+    comes from the stream SeedSequence([key, b]), so the draws, and hence the statistics, do not depend on the
+    chunk size, and memory does not grow with the batch. Used for the inputs and the output gradient dL/dh_L."""
     first, last = start // GRAD_BLOCK, (start + rows - 1) // GRAD_BLOCK
     blocks = [standard_normal(np.random.default_rng(np.random.SeedSequence([key, b])), (GRAD_BLOCK, width), dt)
               for b in range(first, last + 1)]
@@ -91,16 +126,29 @@ def _output_gradient(key: int, start: int, rows: int, width: int, dt) -> np.ndar
 
 
 class Workspace:
-    """Buffers reused across networks: fresh 8 MB arrays per layer cost page faults comparable to the arithmetic."""
+    """Buffers reused across networks and runs: fresh 8 MB arrays per layer cost page faults comparable to the
+    arithmetic. :meth:`release_unused` (called at the end of every run) drops the buffers that run did not use, so
+    what stays allocated between runs is the last run's working set."""
 
     def __init__(self):
         self._bufs: dict = {}
+        self._used: set = set()
 
     def get(self, key, shape, dtype) -> np.ndarray:
+        self._used.add(key)
         buf = self._bufs.get(key)
         if buf is None or buf.shape != tuple(shape) or buf.dtype != dtype:
+            self._bufs.pop(key, None)  # release before allocating: never two generations at once
             buf = self._bufs[key] = np.empty(shape, dtype=dtype)
         return buf
+
+    def release_unused(self) -> None:
+        for key in set(self._bufs) - self._used:
+            del self._bufs[key]
+        self._used = set()
+
+    def nbytes(self) -> int:
+        return sum(b.nbytes for b in self._bufs.values())
 
 
 def _split_rows(fn, *arrays):
@@ -170,13 +218,12 @@ def _network(config, kern, scheme, rng, batch, chunk, dtype, c0, weight_grad_nor
          for i in range(L)]
     sb = math.sqrt(config.bias_var)
     b = [standard_normal(rng, (n[i + 1],), dt) * dt.type(sb) if sb > 0 else None for i in range(L)]
-    if inputs is None:
-        x_all = standard_normal(rng, (batch, n[0]), dt) * dt.type(math.sqrt(config.input_var))
-        x_all[1] = dt.type(c0) * x_all[0] + dt.type(math.sqrt(1 - c0 * c0)) * x_all[1]
-    else:
-        x_all = inputs.astype(dt, copy=False)
+    input_key = int(rng.integers(2**63))  # inputs, like the output gradient, come in chunk-independent row blocks
     grad_key = int(rng.integers(2**63))  # output-gradient rows come from per-block streams: chunk-independent
     acc = {k: np.zeros(L) for k in ("s_h", "s_h2", "s_p", "s_p2", "s_d2")}
+    # rows that reached each layer: a network that diverges in chunk k skips later chunks, so its earlier layers
+    # average over the rows they saw (iid inputs: still unbiased), never over rows they did not see
+    rows_fwd, rows_bwd = np.zeros(L), np.zeros(L)
     alive = [np.zeros(n[i + 1], dtype=bool) for i in range(L)]
     corr = np.full(L, np.nan)
     grads = [np.zeros((n[i + 1], n[i]), dtype=dt) for i in range(L)] if weight_grad_norm else None
@@ -184,11 +231,17 @@ def _network(config, kern, scheme, rng, batch, chunk, dtype, c0, weight_grad_nor
     inplace = _INPLACE.get(kern.activation.family)
     kept = {"post": [None] * L, "grad": [None] * L} if samples else None
     for start in range(0, batch, chunk):
-        x = x_all[start:start + chunk]
-        rows = x.shape[0]
+        rows = min(chunk, batch - start)
+        if inputs is None:
+            x = _stream_rows(input_key, start, rows, n[0], dt)
+            x *= dt.type(math.sqrt(config.input_var))
+            if start == 0:  # input 1 = c0 x_0 + sqrt(1 - c0^2) x_1' (chunks have >= 2 rows)
+                x[1] = dt.type(c0) * x[0] + dt.type(math.sqrt(1 - c0 * c0)) * x[1]
+        else:
+            x = inputs[start:start + rows].astype(dt, copy=False)
         hs, posts = [], [x]
         for l in range(L):
-            h = np.matmul(posts[-1], W[l].T, out=workspace.get(("h", l, rows), (rows, n[l + 1]), dt))
+            h = np.matmul(posts[-1], W[l].T, out=workspace.get(("h", l), (chunk, n[l + 1]), dt)[:rows])
             if b[l] is not None:
                 h += b[l]
             flat = h.ravel()
@@ -196,10 +249,10 @@ def _network(config, kern, scheme, rng, batch, chunk, dtype, c0, weight_grad_nor
             if not math.isfinite(s2):
                 diverged = l + 1 if diverged is None else min(diverged, l + 1)
                 break
-            acc["s_h"][l] += float(flat.sum())  # pairwise summation: error O(eps log n)
+            acc["s_h"][l] += _sum(flat)
             acc["s_h2"][l] += s2
             alive[l] |= np.maximum.reduce(h, axis=0) > 0
-            p = workspace.get(("p", l, rows), h.shape, dt)
+            p = workspace.get(("p", l), (chunk, n[l + 1]), dt)[:rows]
             if inplace is not None:
                 inplace(h, p)
             else:
@@ -209,8 +262,9 @@ def _network(config, kern, scheme, rng, batch, chunk, dtype, c0, weight_grad_nor
             if not math.isfinite(p2):  # phi can exceed its input (selu): the output overflowed
                 diverged = l + 1 if diverged is None else min(diverged, l + 1)
                 break
-            acc["s_p"][l] += float(pf.sum())
+            acc["s_p"][l] += _sum(pf)
             acc["s_p2"][l] += p2
+            rows_fwd[l] += rows
             if kept is not None and start == 0:
                 kept["post"][l] = pf[:samples].astype(np.float64)  # the first rows: iid inputs, exchangeable units
             if start == 0:
@@ -220,20 +274,21 @@ def _network(config, kern, scheme, rng, batch, chunk, dtype, c0, weight_grad_nor
             posts.append(p)
         if diverged is not None:
             break
-        delta = _output_gradient(grad_key, start, rows, n[L], dt)
+        delta = _stream_rows(grad_key, start, rows, n[L], dt)
         for l in range(L - 1, -1, -1):
             d2 = _sum_squares(delta.ravel())
             if not math.isfinite(d2):  # the backward signal overflowed at layer l + 1
                 back_diverged = l + 1 if back_diverged is None else max(back_diverged, l + 1)
                 break
             acc["s_d2"][l] += d2
+            rows_bwd[l] += rows
             if kept is not None and start == 0:
                 kept["grad"][l] = delta.ravel()[:samples].astype(np.float64)
             if grads is not None:
                 grads[l] += delta.T @ posts[l]
             if l > 0:
-                nxt = np.matmul(delta, W[l], out=workspace.get(("d", l % 2, rows), (rows, n[l]), dt))
-                tmp = workspace.get(("t", 0, rows), (rows, n[l]), dt)
+                nxt = np.matmul(delta, W[l], out=workspace.get(("d", l % 2), (chunk, n[l]), dt)[:rows])
+                tmp = workspace.get(("t", 0), (chunk, n[l]), dt)[:rows]
                 fused = _FUSED_BACKWARD.get(kern.activation.family)
                 if fused is not None:
                     fused(nxt, posts[l], tmp)
@@ -246,14 +301,15 @@ def _network(config, kern, scheme, rng, batch, chunk, dtype, c0, weight_grad_nor
                 nxt *= tmp
                 delta = nxt
     out = {}
-    count = np.array([batch * n[l + 1] for l in range(L)], dtype=np.float64)
+    width = np.array(n[1:], dtype=np.float64)
+    count = np.where(rows_fwd > 0, rows_fwd, np.nan) * width  # nan (not 0/0 warnings) where no row arrived
     out["preact_mean"] = acc["s_h"] / count
     out["preact_var"] = acc["s_h2"] / count
     out["post_mean"] = acc["s_p"] / count
     out["post_second"] = acc["s_p2"] / count
     out["dead_fraction"] = np.array([1.0 - a.mean() for a in alive])
     out["correlation"] = corr
-    out["grad_var"] = acc["s_d2"] / count
+    out["grad_var"] = acc["s_d2"] / (np.where(rows_bwd > 0, rows_bwd, np.nan) * width)
     if grads is not None:
         out["weight_grad_norm"] = np.array([float(np.linalg.norm(g)) for g in grads])
     if kept is not None:
@@ -289,27 +345,30 @@ def simulate(config: NetworkConfig, batch: int, seeds: int, *, dtype: str = "flo
         inputs = np.asarray(inputs)
         if inputs.ndim != 2 or inputs.shape != (batch, config.widths[0]):
             raise SpecError(f"inputs must have shape (batch, n_0) = ({batch}, {config.widths[0]}), got {inputs.shape}")
+    if backend not in ("numpy", "torch"):
+        raise SpecError(f"backend must be numpy or torch (got {backend!r})")
     itemsize = np.dtype(dtype).itemsize
-    chunk, peak = plan_chunk(config, batch, itemsize, chunk)
+    if backend == "torch":
+        from sims import torch_backend
+        if weight_grad_norm or samples_per_layer or inputs is not None:
+            raise SpecError("the torch backend computes the default statistics only")
+        dev = torch_backend.device_of(device)
+        chunk, peak, limit = torch_backend.plan(config, batch, itemsize, dev, chunk)
+    else:
+        if device != "cpu":
+            raise SpecError("--device cuda needs --backend torch")
+        chunk, peak = plan_chunk(config, batch, itemsize, chunk)
+        limit = MEMORY_LIMIT_BYTES
     if weight_grad_norm:
         peak += sum(a * b for a, b in zip(config.widths[:-1], config.widths[1:])) * itemsize
-    if peak > MEMORY_LIMIT_BYTES:
-        raise SpecError(f"this run needs about {peak / 2**30:.1f} GiB; the limit is {MEMORY_LIMIT_BYTES / 2**30:.0f} GiB "
+    if peak > limit:
+        raise SpecError(f"this run needs about {peak / 2**30:.1f} GiB; the limit is {limit / 2**30:.1f} GiB "
                         "(lower the width, depth or --chunk)")
     kern = kernel(config.act)
     scheme = config.scheme
     children = np.random.SeedSequence(seed).spawn(seeds)
     per_net, diverged = [], []
     workspace = _WORKSPACE  # kept between runs: re-touching fresh 8 MB buffers costs page faults every call
-    if backend not in ("numpy", "torch"):
-        raise SpecError(f"backend must be numpy or torch (got {backend!r})")
-    if backend == "torch":
-        from sims import torch_backend
-        if weight_grad_norm or samples_per_layer or inputs is not None:
-            raise SpecError("the torch backend computes the default statistics only")
-        dev = torch_backend.device_of(device)
-    elif device != "cpu":
-        raise SpecError("--device cuda needs --backend torch")
     t0 = time.perf_counter()
     with np.errstate(all="ignore"):
         for s, child in enumerate(children):
@@ -328,6 +387,7 @@ def simulate(config: NetworkConfig, batch: int, seeds: int, *, dtype: str = "flo
             if progress is not None:
                 progress(s + 1, seeds)
     seconds = time.perf_counter() - t0
+    workspace.release_unused()
     samples = None
     if samples_per_layer:
         samples = {kind: [np.concatenate([p["samples"][kind][l] for p in per_net if p["samples"][kind][l] is not None])

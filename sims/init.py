@@ -33,11 +33,14 @@ def _pool():
 _LOCAL = threading.local()
 
 
-def _scratch(n: int) -> np.ndarray:
-    """A per-thread float32 buffer of at least n entries, reused: fresh multi-MB arrays cost page faults."""
-    buf = getattr(_LOCAL, "buf", None)
-    if buf is None or buf.size < n:
-        buf = _LOCAL.buf = np.empty(n, dtype=np.float32)
+def _scratch(n: int, name: str = "uniform", dtype=np.float32) -> np.ndarray:
+    """A per-thread buffer of at least n entries, reused: fresh multi-MB arrays cost page faults."""
+    bufs = getattr(_LOCAL, "bufs", None)
+    if bufs is None:
+        bufs = _LOCAL.bufs = {}
+    buf = bufs.get(name)
+    if buf is None or buf.size < n or buf.dtype != dtype:
+        buf = bufs[name] = np.empty(n, dtype=dtype)
     return buf[:n]
 
 
@@ -67,17 +70,35 @@ def standard_normal(rng: np.random.Generator, shape, dtype, truncate: float | No
     return out.reshape(shape)
 
 
+SEARCH_BLOCK = 1 << 17  # the out-of-range search runs on blocks: index arrays stay small (no fresh-page faults)
+
+
+def _out_of_range(out: np.ndarray, bound: float) -> np.ndarray:
+    """Indices i with |out[i]| > bound, searched block by block in per-thread scratch."""
+    found = []
+    for start in range(0, out.size, SEARCH_BLOCK):
+        block = out[start:start + SEARCH_BLOCK]
+        mag = _scratch(block.size, "abs", block.dtype)
+        np.abs(block, out=mag)
+        hit = _scratch(block.size, "hit", np.bool_)
+        np.greater(mag, bound, out=hit)
+        idx = np.flatnonzero(hit)
+        if idx.size:
+            found.append(idx + start)
+    return np.concatenate(found) if found else np.empty(0, dtype=np.intp)
+
+
 def _truncated(draw, rng, out: np.ndarray, limit: float | None, scale: float = 1.0) -> None:
     draw(rng, out.size, out, scale) if scale != 1.0 else draw(rng, out.size, out)
     if limit is None:
         return
     bound = limit * abs(scale)
-    bad = np.flatnonzero(np.abs(out) > bound)
+    bad = _out_of_range(out, bound)
     while bad.size:  # TensorFlow/Keras redraw values beyond the limit
         fresh = np.empty(bad.size, dtype=out.dtype)
         draw(rng, bad.size, fresh, scale) if scale != 1.0 else draw(rng, bad.size, fresh)
         out[bad] = fresh
-        bad = bad[np.abs(out[bad]) > bound]
+        bad = bad[np.abs(fresh) > bound]
 
 
 def _box_muller(rng: np.random.Generator, n: int, out: np.ndarray | None = None, scale: float = 1.0) -> np.ndarray:
@@ -102,7 +123,8 @@ def _box_muller(rng: np.random.Generator, n: int, out: np.ndarray | None = None,
 
 
 @lru_cache(maxsize=4096)
-def _parameter(scheme: InitScheme, which: str, fan_in: int, fan_out: int) -> float:
+def scheme_parameter(scheme: InitScheme, which: str, fan_in: int, fan_out: int) -> float:
+    """A scheme's parameter (``bound`` or ``std``) at these fans, evaluated once (SymPy substitution is slow)."""
     return scheme.value(getattr(scheme, which), fan_in, fan_out)
 
 
@@ -112,22 +134,31 @@ def sample_weights(scheme: InitScheme, fan_in: int, fan_out: int, rng: np.random
     dtype = np.dtype(dtype)
     shape = (fan_out, fan_in)
     kind = scheme.distribution
+    if out is not None and (out.shape != shape or out.dtype != dtype):
+        out = None
     if kind == "zeros":
-        return np.zeros(shape, dtype=dtype)
+        if out is None:
+            return np.zeros(shape, dtype=dtype)
+        out.fill(0)
+        return out
     if kind == "uniform":
-        bound = dtype.type(_parameter(scheme, "bound", fan_in, fan_out))
-        w = rng.random(shape, dtype=dtype)
+        bound = dtype.type(scheme_parameter(scheme, "bound", fan_in, fan_out))
+        w = rng.random(shape, dtype=dtype, out=out)
         w *= dtype.type(2) * bound
         w -= bound
         return w
     if kind == "normal":
-        return standard_normal(rng, shape, dtype, scale=_parameter(scheme, "std", fan_in, fan_out), out=out)
+        return standard_normal(rng, shape, dtype, scale=scheme_parameter(scheme, "std", fan_in, fan_out), out=out)
     if kind == "truncated_normal":
-        return standard_normal(rng, shape, dtype, truncate=2.0, scale=_parameter(scheme, "std", fan_in, fan_out),
+        return standard_normal(rng, shape, dtype, truncate=2.0, scale=scheme_parameter(scheme, "std", fan_in, fan_out),
                                out=out)
     if kind == "orthogonal":
         a = rng.standard_normal((max(shape), min(shape)))
         q, r = np.linalg.qr(a)
         q *= np.sign(np.diag(r))  # the sign fix of Keras/PyTorch makes q Haar-distributed
-        return (q if shape[0] >= shape[1] else q.T).astype(dtype, copy=False)
+        q = q if shape[0] >= shape[1] else q.T
+        if out is None:
+            return q.astype(dtype, copy=False)
+        np.copyto(out, q, casting="same_kind")
+        return out
     raise ValueError(f"no sampler for distribution {kind!r}")

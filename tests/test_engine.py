@@ -6,6 +6,7 @@ were never changed to make a check pass; runs that are combined (two widths) use
 seed gives the same random streams whatever the width, so the runs would not be independent.
 """
 import functools
+import importlib.util
 import json
 import math
 import warnings
@@ -309,6 +310,51 @@ def test_float32_default_runs_and_is_finite():
         assert np.all(np.isfinite(mean)) and np.all(np.isfinite(se)), k
 
 
+# ------------------------------------------------------------------------------------------------ 5b: memory
+def _traced_peak(monkeypatch, cfg, batch, chunk, seeds=2):
+    """Peak bytes traced while simulating, from a fresh workspace (buffers of earlier tests do not hide any)."""
+    import tracemalloc
+
+    from sims import engine
+    monkeypatch.setattr(engine, "_WORKSPACE", engine.Workspace())
+    tracemalloc.start()
+    try:
+        res = simulate(cfg, batch, seeds, chunk=chunk, seed=3)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    return peak, res
+
+
+@pytest.mark.parametrize("act, init, bias_var", [("tanh", "glorot_normal", 0.0), ("gelu", "orthogonal", 0.1)])
+def test_peak_memory_is_within_the_documented_bound_and_does_not_grow_with_the_batch(monkeypatch, act, init,
+                                                                                      bias_var):
+    cfg = NetworkConfig(act, init, width=256, depth=6, bias_var=bias_var)
+    small, r_small = _traced_peak(monkeypatch, cfg, 64, 32)
+    large, r_large = _traced_peak(monkeypatch, cfg, 2048, 32)
+    assert small <= r_small["peak_bytes_estimate"] and large <= r_large["peak_bytes_estimate"]
+    # 32x the batch, same chunk: the same arrays (a batch-sized input would add 2 MB, one row-block 64 KB)
+    assert large - small < 64 * 1024, (small, large)
+
+
+def test_negative_control_memory_grows_when_the_batch_is_one_chunk(monkeypatch):
+    """The measurement sees batch-sized memory: with one chunk per batch, 32x the rows is far more memory."""
+    cfg = NetworkConfig("tanh", "glorot_normal", width=256, depth=6)
+    small, _ = _traced_peak(monkeypatch, cfg, 64, None)
+    large, _ = _traced_peak(monkeypatch, cfg, 2048, None)
+    assert large - small > 64 * 1024 * 32
+
+
+def test_workspace_keeps_only_the_last_runs_buffers():
+    from sims.engine import _WORKSPACE
+    simulate(NetworkConfig("tanh", "glorot_normal", width=256, depth=8), 64, 2)
+    big = _WORKSPACE.nbytes()
+    simulate(NetworkConfig("tanh", "glorot_normal", width=32, depth=3), 16, 2)
+    small = _WORKSPACE.nbytes()
+    # 3 layers of 32: weights 3 * 32 * 32, h and p 2 * 3 * 16 * 32, two deltas and a scratch 3 * 16 * 32 (float32)
+    assert small == 4 * (3 * 32 * 32 + 2 * 3 * 16 * 32 + 3 * 16 * 32) < big
+
+
 # -------------------------------------------------------------------------------------------- 6: divergence
 def _divergent():
     return NetworkConfig("relu", "normal:100/sqrt(n_in)", width=16, depth=300)  # x5000 per layer
@@ -330,6 +376,33 @@ def test_divergence_is_recorded_and_later_statistics_are_nan():
     first_nan = [int(np.argmax(np.isnan(p["preact_var"]))) + 1 for p in res["per_network"]
                  if np.isnan(p["preact_var"]).any()]
     assert len(first_nan) == res["diverged_networks"] and min(first_nan) == d
+
+
+def test_a_network_diverging_in_a_chunk_averages_its_earlier_layers_over_the_rows_they_saw():
+    """Identical input rows make every row's statistics equal, so the mean over the first chunk's rows equals the mean
+    over the whole batch to rounding; dividing by the whole batch's count would give 4/64 of it."""
+    cfg = _divergent()
+    x = np.tile(np.random.default_rng(0).standard_normal(16), (64, 1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        whole = simulate(cfg, 64, 2, dtype="float32", seed=0, inputs=x)
+        chunked = simulate(cfg, 64, 2, dtype="float32", seed=0, inputs=x, chunk=4)
+    d = whole["diverged_at"]
+    assert d is not None and chunked["diverged_at"] == d
+    for k in ("preact_var", "post_second"):
+        np.testing.assert_allclose(chunked["summary"][k][0][:d - 1], whole["summary"][k][0][:d - 1], rtol=1e-5)
+
+
+@pytest.mark.parametrize("backend", ["numpy", pytest.param("torch", marks=pytest.mark.skipif(
+    importlib.util.find_spec("torch") is None, reason="torch not installed"))])
+def test_divergence_is_a_value_out_of_range_not_an_overflowing_sum(backend):
+    """q grows x5000 per layer. float32 sums of squares overflow once values pass ~1.8e19, values themselves at
+    3.4e38; divergence is the latter, so the last finite layer's E[h^2] lies beyond float32's range (it is a float64
+    sum). An engine that tested its float32 sums would stop with E[h^2] below 3.4e38."""
+    cfg = NetworkConfig(activation="relu", init="normal:100/sqrt(n_in)", width=16, depth=60)
+    r = simulate(cfg, 64, 2, backend=backend, seed=3)
+    d = r["diverged_at"]
+    assert d is not None and r["summary"]["preact_var"][0][d - 2] > np.finfo(np.float32).max
 
 
 def test_divergent_run_json_is_strict_json():
@@ -456,7 +529,7 @@ def test_negative_control_weight_grad_norm_identity_needs_orthonormal_rows():
 def test_float32_statistics_do_not_depend_on_the_chunk_beyond_rounding():
     """The output gradient comes from per-row-block streams, so float32 chunking changes rounding only.
 
-    Tolerance: float32 matmul blocking and pairwise sums round at ~eps32 * log2(N) ~ 3e-6 relative; 1e-5 covers it,
+    Tolerance: float32 matmul blocking and BLAS dot-product sums round at ~1e-7 to 1e-6 relative; 1e-5 covers it,
     while different random draws would move the statistics by their standard error (~1e-2 here).
     """
     cfg = NetworkConfig("tanh", "glorot_normal", width=64, depth=4, bias_var=0.05)

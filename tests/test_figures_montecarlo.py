@@ -21,7 +21,7 @@ from theory.predict import predict
 NAMES = ("mc-variance-depth", "mc-activation-histograms", "mc-gradient-histograms", "mc-gradient-norm")
 CYRILLIC = re.compile("[\u0400-\u04ff]")
 #: a config that overflows float32 inside 30 layers: Var(h) grows x50 per layer (ReLU, Var(w) = 100/n_in)
-DIVERGING = "normal:10/sqrt(n_in)"
+DIVERGING = "normal:100/sqrt(n_in)"  # q x5000 per layer: float32 values overflow near layer 20
 SMALL30 = M.Sizes(width=64, depth=30, batch=32, seeds=4)
 
 
