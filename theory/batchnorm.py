@@ -1,0 +1,461 @@
+"""Batch normalization (Ioffe & Szegedy 2015) as on the lecture's slides, derived and checked with SymPy.
+
+The forward pass of the slide «Forward pass», over a mini-batch x_1..x_m of one unit:
+
+    mu_B = (1/m) sum_j x_j,   sigma_B^2 = (1/m) sum_j (x_j - mu_B)^2   (the biased variance),
+    xhat_i = (x_i - mu_B) / sqrt(sigma_B^2 + eps),   y_i = gamma xhat_i + beta.
+
+The backward pass is derived twice, from these definitions alone:
+
+* line by line, by the chain rule on the computation graph x -> (mu_B, sigma_B^2) -> xhat -> y, each local
+  derivative computed by ``sympy.diff`` of its node's definition with a symbolic batch size m
+  (:func:`derived_lines`); each line of the slide «Backward pass» (transcribed in :data:`SLIDE_LINES`) is compared
+  with it (:func:`check_slide_lines`), as written and after substituting the forward pass's mu_B;
+* for explicit batches m = 2..6, by differentiating l = sum_i dy_i y_i with respect to every x_i
+  (:func:`explicit_backward`), and compared with the closed form
+  dx_i = (gamma / sigma)(dy_i - mean(dy) - xhat_i mean(dy xhat)), sigma = sqrt(sigma_B^2 + eps), exactly: both sides
+  are rational in x, dy, gamma and sigma, so their difference times sigma^3 is reduced modulo
+  sigma^2 = sigma_B^2 + eps and must vanish as a polynomial (:func:`same_function_of_batch`).
+
+Assumptions: one unit (the features are independent), eps > 0, gamma and beta constants of the batch, the loss
+l depends on x only through y (upstream gradient dy_i = dl/dy_i). With m = 1 the batch variance is 0, xhat = 0
+and only eps is left: y = beta whatever x is, and the gradient to x is 0.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import sympy as sp
+
+from theory.derivation import Derivation, Step, derivation
+
+m = sp.Symbol("m", integer=True, positive=True)
+i, j = sp.symbols("i j", integer=True, positive=True)
+x = sp.IndexedBase("x")
+xhat = sp.IndexedBase("xhat")
+dl_dy = sp.IndexedBase("dl/dy")
+dl_dxhat = sp.IndexedBase("dl/dxhat")
+mu_B = sp.Symbol("mu_B", real=True)
+var_B = sp.Symbol("sigma_B^2", nonnegative=True)
+eps = sp.Symbol("epsilon", positive=True)
+gamma, beta = sp.symbols("gamma beta", real=True)
+dl_dvar = sp.Symbol("dl/dsigma_B^2", real=True)
+dl_dmu = sp.Symbol("dl/dmu_B", real=True)
+_k = sp.Symbol("k", integer=True, nonnegative=True)
+
+# ------------------------------------------------------------------------------------------ the forward pass
+MEAN = sp.Sum(x[j], (j, 1, m)) / m
+VAR = sp.Sum((x[j] - mu_B) ** 2, (j, 1, m)) / m  # with mu_B a node of the graph
+SIGMA = sp.sqrt(var_B + eps)
+
+
+def xhat_def(idx):
+    return (x[idx] - mu_B) / SIGMA
+
+
+def y_def(idx):
+    return gamma * xhat[idx] + beta
+
+
+def _within_batch(e: sp.Expr) -> sp.Expr:
+    """Resolve SymPy's ``Piecewise((f, i <= m), (0, True))`` from differentiating a sum over j = 1..m by x_i:
+    i is one of the batch's indices (written m = i + k, k >= 0, the condition is decided by SymPy, not assumed)."""
+    def pick(p):
+        for value, cond in p.args:
+            if sp.simplify(cond.subs(m, i + _k)) is sp.true:
+                return value
+        raise ValueError(f"cannot decide {p}")
+    return e.replace(lambda a: isinstance(a, sp.Piecewise), pick)
+
+
+# ---------------------------------------------------------------------------------- the slide, transcribed
+#: The slide «Backward pass», line by line (Ioffe & Szegedy's Algorithm with the slide's 1/(m - 1)); the slide's
+#: summation index i is written j here, because line 4 also has a free i.
+SLIDE_LINES: tuple[tuple[str, sp.Expr, str], ...] = (
+    ("dl/dxhat_i", dl_dy[i] * gamma,
+     r"\frac{\partial \ell}{\partial \hat{x}_i} = \frac{\partial \ell}{\partial y_i} \cdot \gamma"),
+    ("dl/dsigma_B^2", sp.Sum(dl_dxhat[j] * (x[j] - mu_B) * sp.Rational(-1, 2) * (var_B + eps) ** sp.Rational(-3, 2),
+                             (j, 1, m)),
+     r"\frac{\partial \ell}{\partial \sigma_B^2} = \sum_{i=1}^m \frac{\partial \ell}{\partial \hat{x}_i} \cdot "
+     r"(x_i - \mu_B) \cdot \frac{-1}{2} (\sigma_B^2 + \epsilon)^{-3/2}"),
+    ("dl/dmu_B", sp.Sum(dl_dxhat[j] * (-1 / SIGMA), (j, 1, m)) + dl_dvar * sp.Sum(-2 * (x[j] - mu_B), (j, 1, m)) / (m - 1),
+     r"\frac{\partial \ell}{\partial \mu_B} = \left( \sum_{i=1}^m \frac{\partial \ell}{\partial \hat{x}_i} \cdot "
+     r"\frac{-1}{\sqrt{\sigma_B^2 + \epsilon}} \right) + \frac{\partial \ell}{\partial \sigma_B^2} \cdot "
+     r"\frac{\sum_{i=1}^m -2(x_i - \mu_B)}{m-1}"),
+    ("dl/dx_i", dl_dxhat[i] / SIGMA + dl_dvar * 2 * (x[i] - mu_B) / (m - 1) + dl_dmu / m,
+     r"\frac{\partial \ell}{\partial x_i} = \frac{\partial \ell}{\partial \hat{x}_i} \cdot "
+     r"\frac{1}{\sqrt{\sigma_B^2 + \epsilon}} + \frac{\partial \ell}{\partial \sigma_B^2} \cdot \frac{2(x_i - \mu_B)}{m-1}"
+     r" + \frac{\partial \ell}{\partial \mu_B} \cdot \frac{1}{m}"),
+    ("dl/dgamma", sp.Sum(dl_dy[j] * xhat[j], (j, 1, m)),
+     r"\frac{\partial \ell}{\partial \gamma} = \sum_{i=1}^m \frac{\partial \ell}{\partial y_i} \cdot \hat{x}_i"),
+    ("dl/dbeta", sp.Sum(dl_dy[j], (j, 1, m)),
+     r"\frac{\partial \ell}{\partial \beta} = \sum_{i=1}^m \frac{\partial \ell}{\partial y_i}"),
+)
+
+
+@lru_cache(maxsize=1)
+def derived_lines() -> dict[str, sp.Expr]:
+    """Each line of the backward pass by the chain rule, every local derivative by ``sympy.diff`` of its node."""
+    xh = sp.Symbol("xh")
+    return {
+        "dl/dxhat_i": dl_dy[i] * sp.diff(y_def(i).subs(xhat[i], xh), xh),
+        "dl/dsigma_B^2": sp.Sum(dl_dxhat[j] * sp.diff(xhat_def(j), var_B), (j, 1, m)),
+        "dl/dmu_B": sp.Sum(dl_dxhat[j] * sp.diff(xhat_def(j), mu_B), (j, 1, m))
+        + dl_dvar * sp.diff(VAR, mu_B),
+        "dl/dx_i": dl_dxhat[i] * sp.diff(xhat_def(i), x[i])
+        + dl_dvar * _within_batch(sp.diff(VAR, x[i]).doit())
+        + dl_dmu * _within_batch(sp.diff(MEAN, x[i]).doit()),
+        "dl/dgamma": sp.Sum(dl_dy[j] * sp.diff(y_def(j), gamma), (j, 1, m)),
+        "dl/dbeta": sp.Sum(dl_dy[j] * sp.diff(y_def(j), beta), (j, 1, m)),
+    }
+
+
+def _zero(e: sp.Expr) -> bool:
+    return sp.simplify(sp.expand(e)) == 0
+
+
+def _given_forward(e: sp.Expr) -> sp.Expr:
+    """Substitute the forward pass's mu_B = (1/m) sum x_j (sums expanded first, so sum(x_j - mu_B) = sum x_j - m mu_B)."""
+    return sp.simplify(sp.expand(e).doit().subs(mu_B, MEAN).doit())
+
+
+@dataclass
+class LineCheck:
+    index: int
+    name: str
+    slide: sp.Expr
+    derived: sp.Expr
+    latex: str
+    as_written: bool  # the slide's expression equals the derived one
+    given_forward: bool  # equal once mu_B is the batch mean (a term that multiplies sum(x_j - mu_B) = 0)
+    difference: sp.Expr  # derived - slide
+    counterexample: dict | None  # explicit m and point where the slide's gradient differs, computed
+
+    @property
+    def verdict(self) -> str:
+        if self.as_written:
+            return "correct"
+        return "correct in value, wrong coefficient" if self.given_forward else "wrong"
+
+
+@lru_cache(maxsize=1)
+def check_slide_lines() -> tuple[LineCheck, ...]:
+    """Each slide line against the chain rule; where it disagrees, the difference, and for a wrong value a computed
+    counterexample on an explicit batch (the slide's lines evaluated in order, against sympy.diff of the loss)."""
+    derived = derived_lines()
+    out = []
+    for k, (name, slide, tex) in enumerate(SLIDE_LINES, start=1):
+        d = derived[name]
+        diff = sp.simplify(sp.expand(d - slide))
+        as_written = _zero(diff)
+        given = as_written or _zero(_given_forward(diff))
+        counter = None if given else _counterexample()
+        out.append(LineCheck(k, name, slide, d, tex, as_written, given, sp.factor(diff), counter))
+    return tuple(out)
+
+
+def _counterexample() -> dict:
+    """m = 2, x = (0, 2), dy = (1, 0), gamma = 1, eps = 1/100: the slide's lines evaluated in order against the
+    derivative of the explicit forward pass. At m = 2 the normalized batch is (-a, a) with a = 1/sqrt(1 + eps/d^2)
+    (d the half-distance), nearly constant in x: the true gradient is O(eps), the slide's is not."""
+    mm, point_x, point_dy = 2, (sp.Integer(0), sp.Integer(2)), (sp.Integer(1), sp.Integer(0))
+    e = sp.Rational(1, 100)
+    ex = explicit_backward(mm)
+    sub = {**dict(zip(ex.x, point_x)), **dict(zip(ex.dy, point_dy)), ex.gamma: 1, ex.beta: 0, ex.eps: e}
+    true = [sp.nsimplify(sp.simplify(v.subs(sub))) for v in ex.dx]
+    slide = slide_gradient(mm, point_x, point_dy, 1, e)
+    return {"m": mm, "x": [str(v) for v in point_x], "dy": [str(v) for v in point_dy], "gamma": "1", "eps": str(e),
+            "slide_dx": [str(v) for v in slide], "true_dx": [str(v) for v in true]}
+
+
+def slide_gradient(mm: int, xs, dys, g, e) -> list[sp.Expr]:
+    """dl/dx on an explicit batch by the slide's own lines, in the slide's order (exact arithmetic)."""
+    lines = {name: expr for name, expr, _ in SLIDE_LINES}
+    mean = sum(xs) / sp.Integer(mm)
+    var = sum((v - mean) ** 2 for v in xs) / mm
+    base = {m: mm, mu_B: mean, var_B: var, eps: e, gamma: g}
+    dxh = [lines["dl/dxhat_i"].subs({**base, dl_dy[i]: d}) for d in dys]
+
+    def evaluate(expr, extra):
+        expr = expr.subs({**base, **extra}).doit()
+        for idx in range(mm):
+            expr = expr.subs({x[idx + 1]: xs[idx], dl_dxhat[idx + 1]: dxh[idx]})
+        return sp.simplify(expr)
+
+    dvar = evaluate(lines["dl/dsigma_B^2"], {})
+    dmu = evaluate(lines["dl/dmu_B"], {dl_dvar: dvar})
+    return [evaluate(lines["dl/dx_i"].subs(i, idx + 1), {dl_dvar: dvar, dl_dmu: dmu}) for idx in range(mm)]
+
+
+# ------------------------------------------------------------------------------------------ explicit batches
+@dataclass(frozen=True)
+class ExplicitBN:
+    m: int
+    x: tuple
+    dy: tuple
+    gamma: sp.Symbol
+    beta: sp.Symbol
+    eps: sp.Symbol
+    y: tuple
+    dx: tuple  # d/dx_i of l = sum_j dy_j y_j, by sympy.diff of the explicit forward pass
+    dgamma: sp.Expr
+    dbeta: sp.Expr
+    closed_form: tuple  # (gamma/sigma)(dy_i - mean(dy) - xhat_i mean(dy xhat))
+    sigma: sp.Expr  # sqrt(sigma_B^2 + eps) in the x's
+
+
+@lru_cache(maxsize=16)
+def explicit_backward(mm: int) -> ExplicitBN:
+    """The forward pass on m explicit symbols and its exact gradient by ``sympy.diff`` (no chain rule by hand)."""
+    if not isinstance(mm, int) or mm < 1:
+        raise ValueError(f"m must be a positive integer (got {mm!r})")
+    xs = sp.symbols(f"x1:{mm + 1}", real=True)
+    dys = sp.symbols(f"dy1:{mm + 1}", real=True)
+    g, b = sp.symbols("gamma beta", real=True)
+    e = sp.Symbol("epsilon", positive=True)
+    mean = sum(xs) / mm
+    var = sum((v - mean) ** 2 for v in xs) / mm
+    sigma = sp.sqrt(var + e)
+    xh = [(v - mean) / sigma for v in xs]
+    y = tuple(g * v + b for v in xh)
+    loss = sum(d * v for d, v in zip(dys, y))
+    dx = tuple(sp.diff(loss, v) for v in xs)
+    mdy = sum(dys) / mm
+    mdyx = sum(d * v for d, v in zip(dys, xh)) / mm
+    closed = tuple(g / sigma * (d - mdy - v * mdyx) for d, v in zip(dys, xh))
+    return ExplicitBN(mm, xs, dys, g, b, e, y, dx, sp.diff(loss, g), sp.diff(loss, b), closed, sigma)
+
+
+def same_function_of_batch(a: sp.Expr, b: sp.Expr, ex: ExplicitBN) -> bool:
+    """Exact test of a == b for expressions rational in the batch and sigma = sqrt(sigma_B^2 + eps): half-integer
+    powers of sigma^2 become powers of a symbol s, the difference times s^3 is expanded and reduced modulo
+    s^2 - (sigma_B^2 + eps); the remainder is the zero polynomial iff a == b."""
+    s = sp.Symbol("s", positive=True)
+    base = sp.expand(ex.sigma**2)
+
+    def ours(p):
+        return isinstance(p, sp.Pow) and p.exp.is_Rational and p.exp.q == 2 and sp.expand(p.base - base) == 0
+
+    diff = (a - b).replace(ours, lambda p: s ** (2 * p.exp))
+    poly = sp.expand(diff * s**3)
+    if poly.has(sp.Pow) and any(ours(p) for p in poly.atoms(sp.Pow)):
+        return False
+    num = sp.numer(sp.together(poly))
+    return sp.rem(sp.Poly(num, s), sp.Poly(s**2 - base, s)).is_zero
+
+
+def _explicit_check(mm: int):
+    def check(lhs, rhs):
+        ex = explicit_backward(mm)
+        ok = all(same_function_of_batch(a, c, ex) for a, c in zip(ex.dx, ex.closed_form))
+        return ok, (f"m = {mm}: sympy.diff of l = sum dy_i y_i equals the closed form for every x_i (exact: "
+                    "difference * sigma^3 reduced modulo sigma^2 = sigma_B^2 + eps is the zero polynomial)"
+                    if ok else f"m = {mm}: the closed form differs from sympy.diff")
+    return check
+
+
+CLOSED_FORM = gamma / SIGMA * (dl_dy[i] - sp.Sum(dl_dy[j], (j, 1, m)) / m
+                               - xhat[i] * sp.Sum(dl_dy[j] * xhat[j], (j, 1, m)) / m)
+
+
+def _sub_indexed(e: sp.Expr, base: sp.IndexedBase, fn) -> sp.Expr:
+    """Replace every base[k] by fn(k), also inside sums (``subs`` leaves bound indices alone)."""
+    return e.replace(lambda a: isinstance(a, sp.Indexed) and a.base == base, lambda a: fn(a.indices[0]))
+
+
+def _linear_sums(e: sp.Expr) -> sp.Expr:
+    """Linearity of finite sums: split each Sum over its terms, pull out factors free of the index, and evaluate
+    sum_j 1 = m. What is left is rational in the remaining sums, which SymPy then treats as symbols."""
+    from sympy.simplify.simplify import factor_sum
+
+    def split(a):
+        f = sp.expand(a.function)
+        return sp.Add(*[factor_sum(sp.Sum(t, *a.limits)) for t in (f.args if isinstance(f, sp.Add) else (f,))])
+    e = sp.expand(sp.expand(e).replace(lambda a: isinstance(a, sp.Sum), split))
+    return e.replace(lambda a: isinstance(a, sp.Sum) and a.function == 1, lambda a: a.limits[0][2] - a.limits[0][1] + 1)
+
+
+@lru_cache(maxsize=1)
+def general_closed_form() -> tuple[sp.Expr, sp.Expr]:
+    """(dl/dx_i by the chain rule with lines 1-3 substituted, the residual chain - closed form), for symbolic m."""
+    d = derived_lines()
+    up = lambda e: _sub_indexed(e, dl_dxhat, lambda k: gamma * dl_dy[k])  # noqa: E731  line 1
+    dvar = up(d["dl/dsigma_B^2"])
+    dmu = up(d["dl/dmu_B"]).subs(dl_dvar, dvar)
+    chain = up(d["dl/dx_i"]).subs({dl_dvar: dvar, dl_dmu: dmu})
+    closed = _sub_indexed(CLOSED_FORM, xhat, xhat_def)
+    return chain, sp.factor(_linear_sums(chain - closed))
+
+
+def _general_check(lhs, rhs):
+    chain, residual = general_closed_form()
+    closed = _sub_indexed(CLOSED_FORM, xhat, xhat_def)
+    ok = sp.simplify(_linear_sums(chain - closed - residual)) == 0
+    return ok, ("lines 1-3 substituted into line 4, sums split by linearity (sum_j 1 = m): chain - closed form - "
+                "residual simplifies to 0" if ok else "the chain rule is not the closed form plus the residual")
+
+
+def _mean_check(lhs, rhs):
+    _, residual = general_closed_form()
+    ok = sp.simplify(residual.subs(mu_B, MEAN)) == 0
+    return ok, "mu_B = (1/m) sum_j x_j makes the factor (m mu_B - sum_j x_j) vanish" if ok else "residual survives"
+
+
+@derivation("batchnorm-backward", "the slide's batch-norm backward pass, line by line, against SymPy's chain rule; "
+                                  "the general closed form, proved for m = 2..6")
+def _batchnorm_backward() -> Derivation:
+    steps = []
+    for c in check_slide_lines():
+        label = f"slide line {c.index} ({c.name})"
+        if c.as_written:
+            steps.append(Step(lhs=c.derived, rhs=c.slide, why=f"{label} as written: agrees with the chain rule"))
+            continue
+        steps.append(Step(lhs=c.derived, rhs=sp.Add(c.slide, c.difference, evaluate=False),
+                          why=f"{label} disagrees: the chain rule gives the slide's expression plus "
+                              f"{sp.sstr(c.difference)}; corrected line: {sp.sstr(c.derived)}"))
+        zero_term = _given_forward(c.difference)
+        if c.given_forward:
+            steps.append(Step(lhs=sp.Sum(x[j] - mu_B, (j, 1, m)).doit().subs(mu_B, MEAN), rhs=0,
+                              why=f"but the difference multiplies sum_j (x_j - mu_B) = 0 (mu_B is the batch mean): "
+                                  f"line {c.index} has the wrong coefficient 1/(m - 1) (the forward pass's variance "
+                                  "is biased, 1/m) and still the right value"))
+        else:
+            ce = c.counterexample
+            slide0, true0 = sp.sympify(ce["slide_dx"][0]), sp.sympify(ce["true_dx"][0])
+            steps.append(Step(lhs=slide0, rhs=sp.Add(true0, slide0 - true0, evaluate=False),
+                              why=f"and the value is wrong (given the forward pass the difference is "
+                                  f"{sp.sstr(zero_term)}): at m = {ce['m']}, x = ({', '.join(ce['x'])}), "
+                                  f"dy = ({', '.join(ce['dy'])}), gamma = 1, eps = {ce['eps']} the slide's lines give "
+                                  f"dl/dx_1 = {ce['slide_dx'][0]}, the derivative of the forward pass "
+                                  f"{ce['true_dx'][0]}"))
+    chain, residual = general_closed_form()
+    steps.append(Step(lhs=chain, rhs=sp.Add(CLOSED_FORM, residual, evaluate=False),
+                      why="general m: the corrected lines substituted into each other (dl/dxhat = gamma dl/dy) give "
+                          "the closed form (gamma/sigma)(dl/dy_i - mean(dl/dy) - xhat_i mean(dl/dy xhat)) plus a "
+                          "residual", check=_general_check))
+    steps.append(Step(lhs=residual, rhs=0,
+                      why="for mu_B = (1/m) sum_j x_j, the forward pass's mean: the residual carries the factor "
+                          "m mu_B - sum_j x_j, so the closed form holds for every m", check=_mean_check))
+    for mm in range(2, 7):
+        steps.append(Step(lhs=sp.Symbol(f"dl/dx_i[m={mm}]"), rhs=CLOSED_FORM.subs(m, mm),
+                          why="explicit batch: differentiate l = sum dy_i y_i by every x_i",
+                          check=_explicit_check(mm)))
+    return Derivation(
+        "batchnorm-backward", "Batch-norm backward pass: the slide checked line by line",
+        steps,
+        assumptions=["forward: mu_B = (1/m) sum x_j, sigma_B^2 = (1/m) sum (x_j - mu_B)^2 (biased, as on the slide "
+                     "«Forward pass»), xhat_i = (x_i - mu_B)/sqrt(sigma_B^2 + eps), y_i = gamma xhat_i + beta",
+                     "eps > 0; gamma, beta constant over the batch; l depends on x only through y",
+                     "the slide's summation index i is written j (line 4 also has a free i)"],
+        references=["Ioffe & Szegedy 2015, Batch Normalization, arXiv:1502.03167, Algorithm 1 and section 3 "
+                    "(their backward pass has 1/m)"])
+
+
+# ------------------------------------------------------------------------------------------ running statistics
+alpha = sp.Symbol("alpha", positive=True)
+momentum = sp.Symbol("momentum", positive=True)
+running, batch_value = sp.symbols("r v", real=True)
+sigma2 = sp.Symbol("sigma^2", positive=True)
+TORCH_MOMENTUM, KERAS_MOMENTUM = sp.Rational(1, 10), sp.Rational(99, 100)
+
+
+def slide_update(old, new):
+    """The slide «Batch norm (2015)»: mu_h = alpha xbar_batch + (1 - alpha) mu_h (the same for sigma_h^2)."""
+    return alpha * new + (1 - alpha) * old
+
+
+def torch_update(old, new, mom=momentum):
+    """PyTorch BatchNorm: running = (1 - momentum) running + momentum batch; momentum (default 0.1) weights the NEW
+    value; the variance fed in is the unbiased m/(m - 1) sigma_B^2, while training normalizes with sigma_B^2."""
+    return (1 - mom) * old + mom * new
+
+
+def keras_update(old, new, mom=momentum):
+    """Keras BatchNormalization: moving = momentum moving + (1 - momentum) batch; momentum (default 0.99) weights
+    the OLD value; the variance fed in is the biased sigma_B^2."""
+    return mom * old + (1 - mom) * new
+
+
+def _expected_batch_variances():
+    """E[sigma_B^2] and E[m/(m-1) sigma_B^2] for iid inputs with variance sigma^2, from E[x_a x_b] = mu^2 + [a = b]
+    sigma^2 on an explicit batch of 5 (the general-m closed forms are checked in the derivation's steps)."""
+    mm = 5
+    xs = sp.symbols(f"x1:{mm + 1}", real=True)
+    mu = sp.Symbol("mu", real=True)
+    mean = sum(xs) / mm
+    var = sp.expand(sum((v - mean) ** 2 for v in xs) / mm)
+    expectation = var
+    for a in xs:  # E[x_a^2] = mu^2 + sigma^2, E[x_a x_b] = mu^2 (a != b): replace monomials
+        expectation = expectation.subs(a**2, mu**2 + sigma2)
+    for a in xs:
+        for b in xs:
+            if a != b:
+                expectation = expectation.subs(a * b, mu**2)
+    return mm, sp.simplify(expectation)
+
+
+@derivation("batchnorm-running-stats", "the slide's moving averages as the PyTorch and Keras conventions, and the "
+                                       "bias of each running variance")
+def _batchnorm_running_stats() -> Derivation:
+    t = sp.Symbol("t", integer=True, nonnegative=True)
+    mm, ev = _expected_batch_variances()
+    mu = sp.Symbol("mu", real=True)
+    steps = [
+        Step(lhs=slide_update(running, batch_value), rhs=torch_update(running, batch_value, alpha),
+             why="the slide's alpha is PyTorch's momentum: the weight of the new batch value"),
+        Step(lhs=slide_update(running, batch_value), rhs=keras_update(running, batch_value, 1 - alpha),
+             why="and 1 - Keras' momentum: Keras weights the old value"),
+        Step(lhs=torch_update(running, batch_value, TORCH_MOMENTUM),
+             rhs=keras_update(running, batch_value, 1 - TORCH_MOMENTUM),
+             why="PyTorch's default 0.1 is Keras' 0.9, not Keras' default 0.99 (0.99 averages over ~100 batches, "
+                 "0.1 over ~10)"),
+        Step(lhs=sp.Sum(alpha * (1 - alpha) ** t, (t, 0, sp.oo)), rhs=1,
+             why="unrolled, the running value is (1 - alpha)^k r_0 + alpha sum_t (1 - alpha)^t v_(k-t): weights "
+                 "summing to 1, so E[running] -> E[v] (0 < alpha < 1)",
+             under=(alpha, sp.Symbol("alpha", positive=True), "0 < alpha < 1"),
+             check=lambda lhs, rhs: (sp.simplify(sp.Sum(alpha * (1 - alpha) ** t, (t, 0, sp.oo))
+                                                 .subs(alpha, sp.Rational(1, 10)).doit() - 1) == 0
+                                     and sp.simplify(sp.Sum(alpha * (1 - alpha) ** t, (t, 0, sp.oo))
+                                                     .subs(alpha, sp.Rational(99, 100)).doit() - 1) == 0,
+                                     "geometric series at alpha = 1/10 and 99/100 (PyTorch and Keras defaults)")),
+        Step(lhs=(m * (mu**2 + sigma2) + m * (m - 1) * mu**2) / m**2, rhs=mu**2 + sigma2 / m,
+             why="E[mu_B^2] for iid inputs (mean mu, variance sigma^2): m squares E[x^2] = mu^2 + sigma^2 and "
+                 "m(m - 1) cross terms E[x_a x_b] = mu^2, over m^2"),
+        Step(lhs=(mu**2 + sigma2) - (mu**2 + sigma2 / m), rhs=(m - 1) * sigma2 / m,
+             why="E[sigma_B^2] = E[(1/m) sum x_j^2] - E[mu_B^2]: the batch variance of the forward pass is biased"),
+        Step(lhs=sp.Symbol(f"E[sigma_B^2](m={mm})"), rhs=(mm - 1) * sigma2 / mm,
+             why=f"the same on an explicit batch of {mm}, monomial by monomial in the expanded sigma_B^2",
+             check=lambda lhs, rhs: (sp.simplify(ev - rhs) == 0, f"E[sigma_B^2] = {sp.sstr(ev)}")),
+        Step(lhs=sp.Mul(m / (m - 1), (m - 1) * sigma2 / m, evaluate=False), rhs=sigma2,
+             why="PyTorch feeds m/(m - 1) sigma_B^2: its running variance is unbiased (E -> sigma^2)"),
+        Step(lhs=(m - 1) * sigma2 / m, rhs=sigma2 - sigma2 / m,
+             why="Keras feeds sigma_B^2: its moving variance is biased low by sigma^2/m (by half at m = 2); the "
+                 "slide writes s-hat^2_batch, the usual notation for the unbiased variance, i.e. PyTorch's choice"),
+    ]
+    return Derivation("batchnorm-running-stats", "Batch-norm running statistics: the slide, PyTorch and Keras",
+                      steps,
+                      assumptions=["inputs of a unit iid across batches with mean mu and variance sigma^2",
+                                   "PyTorch: torch.nn.BatchNorm1d(momentum=0.1), running_var updated with the "
+                                   "unbiased batch variance; Keras: BatchNormalization(momentum=0.99)"],
+                      references=["PyTorch BatchNorm1d documentation", "Keras BatchNormalization documentation",
+                                  "Ioffe & Szegedy 2015 (inference uses the unbiased variance m/(m-1) E[sigma_B^2])"])
+
+
+# ------------------------------------------------------------------------------------ scale and shift notation
+h_hat = sp.Symbol("hhat", real=True)
+#: (slide, the output as written, the normalized variable, the statement about learning)
+NOTATION = (
+    ("Проблема", beta * h_hat + gamma, h_hat),
+    ("Forward pass", gamma * h_hat + beta, h_hat),
+)
+
+
+def scale_shift_notation() -> dict:
+    """Which symbol scales and which shifts on each slide, read off the transcribed output by differentiation:
+    scale = d(out)/d(hhat), shift = out at hhat = 0; consistent iff every slide gives the same pair."""
+    roles = {}
+    for slide, out, var in NOTATION:
+        roles[slide] = {"scale": sp.sstr(sp.diff(out, var)), "shift": sp.sstr(out.subs(var, 0))}
+    pairs = {(r["scale"], r["shift"]) for r in roles.values()}
+    return {"slides": roles, "consistent": len(pairs) == 1}
