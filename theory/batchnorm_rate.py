@@ -1,0 +1,325 @@
+"""Per-layer growth of the back-propagated squared gradient norm in deep batch-normalized networks at initialization.
+
+Yang, Pennington, Rao, Sohl-Dickstein & Schoenholz (ICLR 2019), "A Mean Field Theory of Batch Normalization":
+the gradient explodes geometrically with depth at a rate lambda(B) > 1 set by the batch size B, whatever sigma_w.
+
+Setting and assumptions (all of them):
+
+* fully connected, no bias, equal widths n -> infinity; layer l: h_l = W_l x_(l-1), the entries of W_l iid
+  N(0, sigma_w^2 / n), independent across layers;
+* a batch of B inputs; each unit is normalized over the batch with gamma = 1, beta = 0, eps = 0 and the biased
+  standard deviation: x_hat = (h - mean_b h) / std_b(h), std_b^2 = |G h|^2 / B, G = I - 11^T/B; x_l = phi(x_hat);
+* deep in the network the forward pass is at its permutation-symmetric fixed point: the previous layer's kernel
+  K = E[x x^T] is c_1 I + c_2 11^T, so G h_j of a unit is isotropic Gaussian in the (B-1)-dim space 1-perp,
+  x_hat is uniform on the sphere of radius sqrt(B) there, and sigma_j^2 = sigma_w^2 a chi^2_(B-1) / B is
+  independent of x_hat, with a = E|G phi(x_hat)|^2 / (B-1) the eigenvalue of K on 1-perp;
+* gradient independence (the backward weights are taken independent of the forward ones, as in the mean-field
+  literature); the back-propagated dL/dx_(l-1) of a unit is then N(0, c G) (it lies in 1-perp and, deep in the
+  network, its covariance is the permutation-invariant eigendirection G of the backward map) independent of x_hat;
+* lambda(B) = E|dL/dh_(l-1)|^2 / E|dL/dh_l|^2, expectations over weights and units.
+
+Then the BN Jacobian of a unit is P/sigma, P = G - x_hat x_hat^T / B the projection onto {1, x_hat}-perp (rank
+B - 2), E[1/chi^2_nu] = 1/(nu - 2), sigma_w^2 cancels, and with D = diag(phi'(x_hat))
+
+    lambda(B) = B E tr(P D G D) / (a (B - 1) (B - 3)),
+
+finite only for B >= 4 (E[1/chi^2_(B-1)] diverges for B = 3; for B = 2, P = 0 and the gradient through BN is
+exactly 0). Linear: lambda = (B-2)/(B-3) -> 1. ReLU, theta = arccos(-1/(B-1)) the angle between two batch
+coordinates of x_hat:
+
+    lambda(B) = ((B-2)(pi B - theta) + sqrt(B(B-2))) / ((B-3)(pi B - theta - sqrt(B(B-2)))) -> pi/(pi-1),
+
+not the no-BN He value 1: BN removes the mean of relu(x_hat), so the effective gain is E relu'(z)^2 / Var relu(z)
+= (1/2) / ((pi-1)/(2 pi)). The derivation ``batchnorm-gradient-rate`` checks every step with SymPy.
+"""
+from __future__ import annotations
+
+import numbers
+from functools import lru_cache
+
+import sympy as sp
+from sympy import stats as st
+
+from theory.derivation import Derivation, Step, derivation
+from theory.errors import SpecError
+
+#: batch size
+B = sp.Symbol("B", integer=True, positive=True)
+RATE_ACTIVATIONS = ("linear", "relu")
+
+#: angle between two coordinates of x_hat (as vectors G e_i, G e_j in 1-perp): cos(theta) = -1/(B-1)
+theta = sp.Symbol("theta", positive=True)
+THETA = sp.acos(-1 / (B - 1))
+SIN_THETA = sp.sqrt(B * (B - 2)) / (B - 1)  # = sin(THETA) for B >= 2 (checked in the derivation)
+#: for a rotation-invariant pair (u.w, v.w), |u| = |v| = 1 at angle theta: P(both > 0) and E[relu relu]
+ORTHANT = (sp.pi - theta) / (2 * sp.pi)
+ARCCOS_KERNEL = (sp.sin(theta) + (sp.pi - theta) * sp.cos(theta)) / (2 * sp.pi)
+
+#: per-sample functionals of x_hat and d = 1(x_hat > 0): k = |d|^2, r = sum_i d_i x_i^2, s = sum_i d_i x_i
+k, r, s = sp.symbols("k r s", real=True)
+#: tr(P D G D) = E_g |P D g|^2 for g ~ N(0, G), written in k, r, s (pointwise identity; D^2 = D)
+TRACE_IDENTITY = k * (1 - 1 / B) - r / B - (k - k**2 / B - s**2 / B) / B
+#: |G relu(x_hat)|^2
+GRELU_IDENTITY = r - s**2 / B
+
+#: the general rate in the kernel eigenvalue a and T = E tr(P D G D) (sigma_w cancels)
+a, T = sp.symbols("a T", positive=True)
+RATE = B * T / (a * (B - 1) * (B - 3))
+
+LINEAR_RATE = (B - 2) / (B - 3)
+#: ReLU: T = E tr(P D G D) and a = E|G relu(x_hat)|^2 / (B-1), closed forms (checked against the moments)
+RELU_TRACE = ((B - 2) * (sp.pi * B - THETA) + sp.sqrt(B * (B - 2))) / (2 * sp.pi * B)
+RELU_KERNEL_EIG = (sp.pi * B - THETA - sp.sqrt(B * (B - 2))) / (2 * sp.pi * (B - 1))
+RELU_RATE = ((B - 2) * (sp.pi * B - THETA) + sp.sqrt(B * (B - 2))) / (
+    (B - 3) * (sp.pi * B - THETA - sp.sqrt(B * (B - 2))))
+RELU_RATE_LIMIT = sp.pi / (sp.pi - 1)
+
+
+def relu_moments(angle: sp.Expr = THETA) -> dict[str, sp.Expr]:
+    """E k, E k^2, E r, E s^2 for x_hat uniform on the radius-sqrt(B) sphere in 1-perp, two coordinates at ``angle``.
+
+    ``angle`` = THETA is the true law; pi/2 (uncorrelated coordinates) is the control that must fail."""
+    half = sp.Rational(1, 2)
+    return {"k": B * half, "k2": B * half + B * (B - 1) * ORTHANT.subs(theta, angle),
+            "r": B * half, "s2": B * half + B * (B - 1) * ARCCOS_KERNEL.subs(theta, angle)}
+
+
+def expect(identity: sp.Expr, moments: dict[str, sp.Expr]) -> sp.Expr:
+    """E of an expression linear in k, k^2, r, s^2 (TRACE_IDENTITY, GRELU_IDENTITY), from ``relu_moments``."""
+    e = sp.expand(identity).xreplace({k**2: moments["k2"], s**2: moments["s2"]})
+    e = e.xreplace({k: moments["k"], r: moments["r"]})
+    if e.has(k, r, s):
+        raise ValueError(f"{identity} is not linear in k, k^2, r, s^2")
+    return e
+
+
+def rate_expr(activation: str) -> sp.Expr | None:
+    """lambda(B) for ``linear`` or ``relu`` (valid for B >= 4); None for activations without a closed form here."""
+    if not isinstance(activation, str):
+        raise SpecError(f"activation must be a name, got {activation!r}")
+    return {"linear": LINEAR_RATE, "relu": RELU_RATE}.get(activation)
+
+
+@lru_cache(maxsize=None)
+def _rate_func(activation: str):
+    return sp.lambdify(B, rate_expr(activation), "math")
+
+
+def gradient_rate(activation: str, batch: int) -> float | None:
+    """lambda(batch) as a float: E|dL/dh_(l-1)|^2 / E|dL/dh_l|^2 per layer; None where no closed form."""
+    if isinstance(batch, bool) or not isinstance(batch, numbers.Integral) or int(batch) < 4:
+        raise SpecError(f"batch must be an integer >= 4, got {batch!r}: "
+                        "E[1/chi^2_(B-1)] diverges for B <= 3, so there is no finite rate")
+    if rate_expr(activation) is None:
+        return None
+    return float(_rate_func(activation)(int(batch)))
+
+
+# ------------------------------------------------------------------------------------------------ derivation
+# Matrix symbols for display; the explicit checks substitute small concrete batches for them.
+_G = sp.MatrixSymbol("G", B, B)
+_X = sp.MatrixSymbol("xhat", B, 1)
+_H = sp.MatrixSymbol("h", B, 1)
+_D = sp.MatrixSymbol("D", B, B)
+_sigma = sp.Symbol("sigma", positive=True)
+_P = _G - _X * _X.T / B
+
+
+def _centering(b: int) -> sp.Matrix:
+    one = sp.ones(b, 1)
+    return sp.eye(b) - one * one.T / b
+
+
+def _bn_env(b: int):
+    """Batch b of generic pre-activations h: x_hat = G h t with t = 1/sigma, sigma^2 = q = |G h|^2 / b.
+
+    Entries are polynomials in h and t; a result is reduced modulo q t^2 - 1 (pseudo-remainder in t)."""
+    h = sp.Matrix(sp.symbols(f"h1:{b + 1}", real=True))
+    inv = sp.Symbol("t_b", positive=True)
+    g = _centering(b)
+    c = g * h
+    q = sp.expand((c.T * c)[0] / b)
+
+    def reduce(e):
+        e = sp.expand(e)
+        return sp.expand(sp.prem(e, q * inv**2 - 1, inv)) if e.has(inv) else e
+
+    # keys named like the display symbols are substituted; "_"-keys are for the Jacobian check only
+    return {"G": g, "xhat": c * inv, "sigma": 1 / inv, "_h": h, "_q": q, "_t": inv}, reduce
+
+
+def _relu_env(b: int):
+    """Batch b of generic x and indicators d (d_i^2 = d_i): D = diag(d), k = sum d, r = sum d x^2, s = sum d x."""
+    x = sp.Matrix(sp.symbols(f"x1:{b + 1}", real=True))
+    d = sp.symbols(f"d1:{b + 1}", real=True)
+    env = {"G": _centering(b), "xhat": x, "D": sp.diag(*d), "k": sum(d),
+           "r": sum(di * xi**2 for di, xi in zip(d, x)), "s": sum(di * xi for di, xi in zip(d, x))}
+
+    def reduce(e):
+        e = sp.expand(e)
+        return sp.expand(e.replace(lambda t: t.is_Pow and t.base in d, lambda t: t.base))
+
+    return env, reduce
+
+
+def _explicit(expr, b: int, env: dict):
+    e = sp.sympify(expr).subs(B, b)
+    reps = {m: env[m.name] for m in e.atoms(sp.MatrixSymbol) if m.name in env}
+    reps.update({v: env[v.name] for v in e.free_symbols if isinstance(v, sp.Symbol) and v.name in env})
+    e = e.xreplace(reps).doit()
+    return sp.Matrix(e.as_explicit()) if getattr(e, "is_Matrix", False) else e
+
+
+def _zero(diff, reduce) -> bool:
+    entries = list(diff) if getattr(diff, "is_Matrix", False) else [diff]
+    return all(reduce(e) == 0 for e in entries)
+
+
+def _for_batches(batches, make_env, words: str):
+    """Check lhs = rhs after substituting explicit batch-b matrices, for each b in ``batches``."""
+    def check(lhs, rhs):
+        for b in batches:
+            env, reduce = make_env(b)
+            if not _zero(_explicit(lhs, b, env) - _explicit(rhs, b, env), reduce):
+                return False, f"fails for the explicit batch B = {b}"
+        return True, f"{words}, entry by entry for explicit B = {', '.join(map(str, batches))}"
+    return check
+
+
+def _jacobian_check(batches):
+    """d x_hat / d h by sympy differentiation of G h / sigma(h), sigma = sqrt(|G h|^2 / B), against the rhs."""
+    def check(lhs, rhs):
+        if lhs != sp.Derivative(_X, _H):
+            return False, "left side must be d xhat / d h"
+        for b in batches:
+            env, reduce = _bn_env(b)
+            h, inv, q = env["_h"], env["_t"], env["_q"]
+            sfun = sp.Function("sigma")(*h)
+            jac = (env["G"] * h / sfun).jacobian(h)
+            # d sigma / d h_j from sympy's derivative of sqrt(q), then q^e written t^(-2e) (t = 1/sigma)
+            chain = {sp.Derivative(sfun, hj): sp.diff(sp.sqrt(q), hj).replace(
+                lambda u: u.is_Pow and u.base == q, lambda u: inv**(-2 * u.exp)) for hj in h}
+            jac = jac.subs(chain).subs(sfun, 1 / inv)
+            if not _zero(jac - _explicit(rhs, b, env), reduce):
+                return False, f"the Jacobian differs from the rhs for B = {b}"
+        return True, f"sympy's Jacobian of the BN map equals the rhs for explicit B = {', '.join(map(str, batches))}"
+    return check
+
+
+def _diverges(lhs, rhs):
+    val = lhs.doit()
+    return val == sp.oo, f"the integral evaluates to {val}"
+
+
+@derivation("batchnorm-gradient-rate",
+            "BN networks: per-layer growth of the squared gradient norm, (B-2)/(B-3) for linear, closed form for "
+            "ReLU (-> pi/(pi-1)); no finite rate for B <= 3")
+def _batchnorm_gradient_rate() -> Derivation:
+    i, x, q, m = sp.Symbol("i", integer=True), sp.Symbol("x", positive=True), sp.Symbol("q", positive=True), \
+        sp.Symbol("m", integer=True, nonnegative=True)
+    kk = sp.Symbol("nu", positive=True)  # chi-square degrees of freedom
+    sw2 = sp.Symbol("sigma_w^2", positive=True)
+    z, rho, phi = sp.Symbol("z", real=True), sp.Symbol("rho", positive=True), sp.Symbol("phi", real=True)
+    b_ge_4 = (B, m + 4, "B >= 4")  # B = m + 4 with m a non-negative integer
+    small = (3, 4)
+
+    chi2_pdf = st.density(st.ChiSquared("X", kk))(x)
+    inv_chi2 = sp.Integral(chi2_pdf / x, (x, 0, sp.oo))
+    e_inv_chi2 = 1 / (kk - 2)
+    e_inv_sigma2 = B / (sw2 * a) * e_inv_chi2.subs(kk, B - 1)
+    tr_g = sp.Sum(1 - 1 / B, (i, 1, B))
+
+    # (z_i, z_j) = (u.w, v.w), w standard normal in the plane, |u| = |v| = 1 at angle theta; polar coordinates
+    # (rho, phi) with u at phi = 0: u.w > 0 and v.w > 0 on the arc theta - pi/2 < phi < pi/2 (0 <= theta <= pi)
+    polar = rho * sp.exp(-rho**2 / 2) / (2 * sp.pi)
+    arc = (phi, theta - sp.pi / 2, sp.pi / 2)
+    orthant = sp.Integral(polar, arc, (rho, 0, sp.oo))
+    kernel = sp.Integral(rho**2 * sp.cos(phi) * sp.cos(phi - theta) * polar, arc, (rho, 0, sp.oo))
+    var_z = 1 - 1 / B  # G_ii: the variance of a coordinate of z ~ N(0, G)
+    z_pdf = sp.exp(-z**2 / 2) / sp.sqrt(2 * sp.pi)  # standard normal: z_i = sqrt(var_z) Z
+    sphere = B / tr_g  # x_hat = sqrt(B) z / |z| and E|z|^2 = tr G: relu is 1-homogeneous
+
+    mom = relu_moments()
+    zn = st.Normal("Z", 0, 1)
+    steps = [
+        # ---- the BN Jacobian is a projection over sigma
+        Step(lhs=sp.Derivative(_X, _H), rhs=_P / _sigma, check=_jacobian_check(small),
+             why="differentiate x_hat = G h / sigma(h), sigma^2 = |G h|^2 / B: "
+                 "J = G/sigma - G h (G h)^T / (B sigma^3) = (G - x_hat x_hat^T / B)/sigma = P/sigma"),
+        Step(lhs=_P * _P, rhs=_P, check=_for_batches(small, _bn_env, "P^2 = P"),
+             why="P is a projection: x_hat is in 1-perp (G x_hat = x_hat) and |x_hat|^2 = B"),
+        Step(lhs=_P * _G, rhs=_P, check=_for_batches(small, _bn_env, "P G = P"),
+             why="P kills 1 (so P G = P) and x_hat: the projection onto {1, x_hat}-perp"),
+        Step(lhs=tr_g - B / B, rhs=B - 2, why="tr P = tr G - |x_hat|^2 / B = B(1 - 1/B) - 1: rank B - 2"),
+        # ---- forward: E[1/sigma^2]
+        Step(lhs=inv_chi2, rhs=e_inv_chi2, under=(kk, q + 2, "nu > 2"),
+             why="E[1/chi^2_nu]: integrate 1/x against the chi-square density"),
+        Step(lhs=inv_chi2.subs(kk, 2), rhs=sp.oo, check=_diverges,
+             why="for nu = B - 1 = 2 (B = 3) the integral diverges at 0: no finite rate for B <= 3 "
+                 "(for B = 2, P has rank 0 and the gradient through BN vanishes)"),
+        Step(lhs=e_inv_sigma2, rhs=B / (sw2 * a * (B - 3)),
+             why="sigma^2 = |G h|^2 / B = sigma_w^2 a chi^2_(B-1) / B: G h is N(0, sigma_w^2 a G), isotropic in 1-perp "
+                 "(a = eigenvalue of the previous kernel on 1-perp)"),
+        # ---- backward: the rate
+        Step(lhs=tr_g, rhs=B - 1, why="E|g|^2 = tr G for the back-propagated g ~ N(0, G), independent of x_hat"),
+        Step(lhs=sw2 * e_inv_sigma2 * T / (B - 1), rhs=RATE,
+             why="dL/dh = (P/sigma) D g, sigma independent of the direction x_hat and of g; E|P D g|^2 = "
+                 "E tr(P D G D) = T; E|W^T v|^2 = sigma_w^2 |v|^2 (gradient independence), so sigma_w cancels"),
+        # ---- linear
+        Step(lhs=sp.Trace((_G * _X).T * (_G * _X)) / (B - 1), rhs=B / (B - 1),
+             check=_for_batches(small, _bn_env, "|G x_hat|^2 / (B-1) = B/(B-1)"),
+             why="linear: a = E|G x_hat|^2 / (B - 1) with |x_hat|^2 = B"),
+        Step(lhs=RATE.subs({a: B / (B - 1), T: B - 2}), rhs=LINEAR_RATE,
+             why="linear: D = I, T = tr(P G) = tr P = B - 2"),
+        Step(lhs=sp.Limit(LINEAR_RATE, B, sp.oo), rhs=1, why="linear: no explosion only in the infinite-batch limit"),
+        # ---- ReLU: the angle between two coordinates and the moments of k, r, s
+        Step(lhs=(-1 / B) / var_z, rhs=sp.cos(THETA),
+             why="corr(z_i, z_j) = G_ij / G_ii for z ~ N(0, G); x_hat = sqrt(B) z/|z| has the same angles"),
+        Step(lhs=sp.sin(THETA), rhs=SIN_THETA, under=b_ge_4, why="sin(theta) = sqrt(1 - cos(theta)^2)"),
+        Step(lhs=orthant, rhs=ORTHANT,
+             why="orthant probability of a rotation-invariant pair at angle theta: the arc of length pi - theta"),
+        Step(lhs=kernel, rhs=ARCCOS_KERNEL,
+             why="E[relu(u.w) relu(v.w)], the degree-1 arc-cosine kernel (Cho & Saul 2009)"),
+        Step(lhs=sphere * var_z, rhs=1,
+             why="E[relu(x_i) relu(x_j)] = B/E|z|^2 E[relu(z_i) relu(z_j)] (relu 1-homogeneous, |z| independent "
+                 "of z/|z|, E|z|^2 = tr G) and |u||v| = G_ii: the factors cancel"),
+        Step(lhs=B * sp.Integral(z_pdf, (z, 0, sp.oo)), rhs=mom["k"],
+             why="E k = B P(x_i > 0), sign(x_i) = sign(z_i)"),
+        Step(lhs=B * sphere * var_z * sp.Integral(z**2 * z_pdf, (z, 0, sp.oo)), rhs=mom["r"],
+             why="E r = B E[x_i^2; x_i > 0] (homogeneity: the sphere factor B/E|z|^2)"),
+        Step(lhs=B * sp.Integral(z_pdf, (z, 0, sp.oo)) + B * (B - 1) * orthant.subs(theta, THETA), rhs=mom["k2"],
+             why="E k^2 = sum_i P(x_i > 0) + sum_(i != j) P(x_i > 0, x_j > 0)"),
+        Step(lhs=B * sphere * var_z * sp.Integral(z**2 * z_pdf, (z, 0, sp.oo))
+             + B * (B - 1) * sphere * var_z * kernel.subs(theta, THETA), rhs=mom["s2"], under=b_ge_4,
+             why="E s^2 = sum_i E[relu(x_i)^2] + sum_(i != j) E[relu(x_i) relu(x_j)]"),
+        # ---- ReLU: the rate
+        Step(lhs=sp.Trace(_P * _D * _G * _D), rhs=TRACE_IDENTITY, check=_for_batches((4,), _relu_env, "pointwise"),
+             why="expand tr((G - x x^T/B) D G D) with D^2 = D, D 1 = d, x^T D x = r, x^T d = s (any x)"),
+        Step(lhs=sp.Trace((_G * _D * _X).T * (_G * _D * _X)), rhs=GRELU_IDENTITY,
+             check=_for_batches((4,), _relu_env, "pointwise"),
+             why="|G relu(x)|^2 = |relu(x)|^2 - (1^T relu(x))^2 / B with relu(x) = D x"),
+        Step(lhs=expect(TRACE_IDENTITY, mom), rhs=RELU_TRACE, under=b_ge_4,
+             why="ReLU: T = E tr(P D G D), linear in E k, E k^2, E r, E s^2"),
+        Step(lhs=expect(GRELU_IDENTITY, mom) / (B - 1), rhs=RELU_KERNEL_EIG, under=b_ge_4,
+             why="ReLU: a = E|G relu(x_hat)|^2 / (B - 1) = (E r - E s^2 / B)/(B - 1)"),
+        Step(lhs=RATE.subs({a: RELU_KERNEL_EIG, T: RELU_TRACE}), rhs=RELU_RATE, why="ReLU: the rate"),
+        Step(lhs=sp.Limit(RELU_TRACE / (B - 1), B, sp.oo), rhs=st.Expectation(sp.Heaviside(zn)),
+             why="infinite batch: T/(B-1) -> E relu'(z)^2 = 1/2"),
+        Step(lhs=sp.Limit(RELU_KERNEL_EIG, B, sp.oo), rhs=st.Variance(sp.Max(zn, 0)),
+             why="infinite batch: a -> Var relu(z) (BN removes the mean), not E relu(z)^2 = 1/2"),
+        Step(lhs=sp.Limit(RELU_RATE, B, sp.oo), rhs=RELU_RATE_LIMIT,
+             why="ReLU: the rate tends to (1/2)/Var relu(z) = pi/(pi - 1) ~ 1.467"),
+        Step(rhs=1, rel=">", why="above the He (no-BN ReLU) value 1 even at infinite batch"),
+    ]
+    return Derivation(
+        "batchnorm-gradient-rate", "Gradient explosion rate of batch-normalized networks",
+        steps,
+        assumptions=["h_l = W_l x_(l-1), W entries iid N(0, sigma_w^2/n), equal widths n -> infinity, no bias",
+                     "BN per unit over a batch of B: gamma = 1, beta = 0, eps = 0, biased std; x_l = phi(x_hat)",
+                     "forward at its permutation-symmetric fixed point: x_hat uniform on the radius-sqrt(B) sphere "
+                     "in 1-perp, sigma independent of x_hat",
+                     "gradient independence: backward weights independent of forward ones; the back-propagated "
+                     "gradient of a unit is N(0, c G), independent of x_hat",
+                     "lambda(B) = E|dL/dh_(l-1)|^2 / E|dL/dh_l|^2 deep in the network; finite only for B >= 4"],
+        references=["Yang, Pennington, Rao, Sohl-Dickstein & Schoenholz 2019, A Mean Field Theory of Batch "
+                    "Normalization (ICLR)", "Cho & Saul 2009, Kernel Methods for Deep Learning (arc-cosine kernel)"])
