@@ -245,7 +245,6 @@ def _latex_text(s: str) -> str:
 _REGISTRY: dict[str, tuple[str, Callable[[], Derivation]]] = {}
 _MODULES = ("theory.activations", "theory.variance", "theory.init", "theory.finite_width", "theory.batchnorm",
             "theory.batchnorm_rate")  # later issues append theirs
-            "theory.batchnorm_rate")  # later issues append theirs
 
 
 def derivation(name: str, summary: str):
