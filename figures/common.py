@@ -39,6 +39,29 @@ DEFAULT_OUT = Path("out") / "figures"
 #: key -> {lang: text}; every key has a distinct entry per language (tested). Mathematical notation that reads
 #: the same in both languages ($x$, $f'(x)$, sup) is kept out of the table.
 STRINGS: dict[str, dict[str, str]] = {
+    # figures.batchnorm
+    "bn_no_growth": {"en": "no growth (λ = 1)", "ru": "без роста (λ = 1)"},
+    "bn_theory": {"en": "{act}: theory (mean field, width → ∞)", "ru": "{act}: теория (среднее поле, ширина → ∞)"},
+    "bn_mc": {"en": "{act}: Monte Carlo ± s.e.", "ru": "{act}: Монте-Карло ± ст. ошибка"},
+    "bn_mc_only": {"en": "{act}: Monte Carlo ± s.e. (no closed form)",
+                   "ru": "{act}: Монте-Карло ± ст. ошибка (нет формулы)"},
+    "bn_batch": {"en": "batch size B", "ru": "размер батча B"},
+    "bn_rate": {"en": "growth of $E|\\partial L/\\partial h|^2$ per layer, λ(B)",
+                "ru": "рост $E|\\partial L/\\partial h|^2$ за слой, λ(B)"},
+    "bn_rate_title": {"en": "Batch norm makes gradients explode with depth: width {width}, {depth} layers, "
+                            "{seeds} networks per point",
+                      "ru": "Батч-нормализация: градиенты растут с глубиной; ширина {width}, {depth} слоёв, "
+                            "{seeds} сетей на точку"},
+    "bn_percentile": {"en": "{q}th percentile", "ru": "{q}-й перцентиль"},
+    "bn_with": {"en": "with batch norm", "ru": "с батч-нормализацией"},
+    "bn_without": {"en": "without batch norm", "ru": "без батч-нормализации"},
+    "bn_layer": {"en": "layer $l$ (depth stands in for training steps)",
+                 "ru": "слой $l$ (глубина вместо шагов обучения)"},
+    "bn_unit_input": {"en": "input of unit 1", "ru": "вход нейрона 1"},
+    "bn_pct_title": {"en": "One {act} unit's input over {batch} inputs, by layer: a random network (width {width}, "
+                           "{depth} layers)\nat initialization, not the training curves of Ioffe & Szegedy (Fig. 1)",
+                     "ru": "Вход одного нейрона ({act}) по {batch} входам, по слоям: случайная сеть (ширина {width}, "
+                           "{depth} слоёв)\nпри инициализации, а не кривые обучения Ioffe & Szegedy (рис. 1)"},
     "function": {"en": "function", "ru": "функция активации"},
     "derivative": {"en": "derivative", "ru": "производная"},
     "max_derivative": {"en": "maximum of the derivative", "ru": "максимум производной"},
@@ -168,7 +191,7 @@ class FigureEntry:
 
 
 #: modules that register figures; later issues append theirs (imported lazily, in this order)
-MODULES = ("figures.activations", "figures.initialization", "figures.montecarlo")
+MODULES = ("figures.activations", "figures.initialization", "figures.montecarlo", "figures.batchnorm")
 _REGISTRY: dict[str, FigureEntry] = {}
 
 

@@ -2,7 +2,9 @@
 
     python -m sims run --activation A --init I --width N --depth L --batch B --seeds S [--bias-var V]
         [--dtype float32|float64] [--backend numpy] [--chunk C] [--seed K] [--input-correlation C0]
-        [--weight-grad-norm] --json
+        [--weight-grad-norm] [--batchnorm [--bn-eps E]] --json
+    python -m sims batchnorm-rate --activation A --batch B --width N --depth L --seeds S [--init I] [--seed K]
+        [--skip K] [--skip-bottom K] [--dtype float32|float64] --json
     python -m sims bench [--repeats R]
     python -m sims kernels [--activation SPEC ...] [--dtype float32|float64] [--json]
 
@@ -11,6 +13,7 @@ warning-free behaviour can be inspected.
 """
 from __future__ import annotations
 
+import math
 import sys
 import time
 
@@ -47,6 +50,27 @@ def _parser() -> ArgumentParser:
     s.add_argument("--seed", type=int, default=0, help="root seed of the SeedSequence (default 0)")
     s.add_argument("--input-correlation", type=float, default=0.5, help="correlation of inputs 0 and 1")
     s.add_argument("--weight-grad-norm", action="store_true", help="also the weight-gradient norm (3rd matmul)")
+    s.add_argument("--batchnorm", action="store_true",
+                   help="batch norm before every activation (numpy backend; the chunk is the whole batch)")
+    s.add_argument("--bn-eps", type=float, default=1e-5, help="batch norm's eps (> 0, default 1e-5)")
+    s.add_argument("--json", action="store_true")
+
+    s = sub.add_parser("batchnorm-rate", help="gradient explosion rate of a deep batch-norm network vs theory",
+                       description="Per-layer growth rate lambda of E[(dL/dh_l)^2] going down a batch-norm network: "
+                                   "per network an OLS fit of log grad_var_l against l, lambda = exp(-slope); the "
+                                   "geometric mean over S independent networks with its standard error, beside the "
+                                   "closed form of theory.batchnorm_rate (null where none).")
+    s.add_argument("--activation", required=True, metavar="SPEC")
+    s.add_argument("--batch", required=True, type=int, help="batch size B (>= 4)")
+    s.add_argument("--width", required=True, type=int)
+    s.add_argument("--depth", required=True, type=int)
+    s.add_argument("--seeds", required=True, type=int, help="independent networks S (>= 2)")
+    s.add_argument("--init", default="lecun_normal", metavar="SPEC",
+                   help="weights (default lecun_normal; batch norm cancels their scale)")
+    s.add_argument("--seed", type=int, default=0, help="root seed of the SeedSequence (default 0)")
+    s.add_argument("--skip", type=int, default=3, help="top layers left out of the fit (default 3)")
+    s.add_argument("--skip-bottom", type=int, default=1, help="bottom layers left out of the fit (default 1)")
+    s.add_argument("--dtype", default="float64", choices=["float32", "float64"])
     s.add_argument("--json", action="store_true")
 
     s = sub.add_parser("bench", help="engine time vs the same matrix products alone (target ratio >= 0.85)")
@@ -83,22 +107,48 @@ def _run(args) -> int:
     from theory.config import NetworkConfig
 
     cfg = NetworkConfig(activation=args.activation, init=args.init, width=args.width, depth=args.depth,
-                        bias_var=args.bias_var)
+                        bias_var=args.bias_var, batchnorm=args.batchnorm, bn_eps=args.bn_eps)
     doc = run_json(cfg, args.batch, args.seeds, dtype=args.dtype, seed=args.seed, chunk=args.chunk,
                    input_correlation=args.input_correlation, weight_grad_norm=args.weight_grad_norm,
                    progress=_Progress(not args.json), backend=args.backend, device=args.device)
     if args.json:
         print(dumps(doc))
         return 0
+    bn = f", batch norm (eps {args.bn_eps:g}): Var(h) is of BN's output" if args.batchnorm else ""
     print(f"{args.activation}, {args.init}: width {args.width}, depth {args.depth}, batch {args.batch}, "
-          f"{args.seeds} networks, {args.dtype}, {doc['seconds']:.2f} s")
+          f"{args.seeds} networks, {args.dtype}{bn}, {doc['seconds']:.2f} s")
     print(f"{'layer':>5} {'Var(h) MC':>12} {'+-SE':>10} {'theory':>12} {'Var(d) MC':>12} {'+-SE':>10} {'theory':>12}")
     for r in doc["layers"]:
         pv, gv = r["preact_var"], r["grad_var"]
-        print(f"{r['layer']:>5} {pv['mean']:>12.5g} {pv['se']:>10.2g} {r['theory_preact_var']:>12.5g} "
-              f"{gv['mean']:>12.5g} {gv['se']:>10.2g} {r['theory_grad_var']:>12.5g}")
+        print(f"{r['layer']:>5} {pv['mean']:>12.5g} {pv['se']:>10.2g} {_num(r['theory_preact_var']):>12} "
+              f"{gv['mean']:>12.5g} {gv['se']:>10.2g} {_num(r['theory_grad_var']):>12}")
     if doc["diverged_at"] is not None:
         print(f"diverged at layer {doc['diverged_at']} ({doc['diverged_networks']} of {args.seeds} networks)")
+    return 0
+
+
+def _num(v, fmt: str = ".5g") -> str:
+    """A number for the text tables; '-' where the theory has none (None)."""
+    return "-" if v is None else format(v, fmt)
+
+
+def _batchnorm_rate(args) -> int:
+    from sims.bnrate import measure_rate
+
+    doc = measure_rate(args.activation, args.batch, args.width, args.depth, args.seeds, init=args.init,
+                       seed=args.seed, skip=args.skip, skip_bottom=args.skip_bottom, dtype=args.dtype)
+    if args.json:
+        print(dumps(doc))
+        return 0
+    first, last = doc["fit_layers"]
+    theory = doc["theory_rate"]
+    print(f"batch norm, {args.activation}, {args.init}: batch {args.batch}, width {args.width}, depth {args.depth}, "
+          f"{args.seeds} networks, {args.dtype}, {doc['seconds']:.2f} s")
+    print(f"per-layer growth of E[(dL/dh_l)^2] going down (OLS of log over layers {first}..{last}):")
+    print(f"  measured {_num(doc['measured_rate'], '.5f')} +- {_num(doc['se'], '.2g')} (SE across networks)")
+    print(f"  theory   {_num(theory, '.5f')}" + ("" if theory is not None else " (no closed form)"))
+    if theory is not None and doc["se"] is not None and math.isfinite(doc["se"]) and doc["se"] > 0:
+        print(f"  z = {(doc['measured_rate'] - theory) / doc['se']:+.2f}")
     return 0
 
 
@@ -122,6 +172,8 @@ def main(argv: list[str] | None = None) -> int:
             return _run(args)
         if args.command == "bench":
             return _bench(args)
+        if args.command == "batchnorm-rate":
+            return _batchnorm_rate(args)
         grid = np.array(GRID, dtype=args.dtype)
         rows = []
         for spec in args.activation or NAMES:

@@ -29,6 +29,18 @@ recorded; that network stops there, its later statistics are nan, and the run go
 earliest such layer over the networks; statistics of layers at or after it are nan (null in JSON), never a mean
 over the survivors, which would be biased. No RuntimeWarning escapes (floating-point errors are silenced inside and
 detected from the sums).
+
+Batch norm (``config.batchnorm``; the layer of :mod:`theory.config`: h_l = W_l x_(l-1) + b_l, u_l = (h_l -
+mean_B) / sqrt(var_B + eps) per unit over the batch rows, x_l = phi(u_l)) runs in its own code path,
+:func:`_network_bn`, and leaves the path above untouched. BN couples the rows, so the chunk is the whole batch
+(an explicit smaller chunk is refused; the memory estimate and limit are those above with C = B). There
+``preact_*``, ``dead_fraction`` and ``correlation`` are of u_l (BN's output, the input of phi), ``post_*`` of x_l,
+and ``grad_var`` = E[(dL/dh_l)^2] of the pre-BN h_l, back-propagated through BN
+(dL/dh = (du - mean_B du - u mean_B(du u)) / sqrt(var_B + eps), du = dL/du) from a random output gradient
+dL/dx_L ~ N(0, 1) drawn from the same row-block streams as above (reproducible); the weight-gradient norm is that
+of dL/dW_l = (dL/dh_l)^T x_(l-1). Seed s draws the same weights, inputs and output gradient with or without BN.
+Divergence: as above (a non-finite u_l, x_l or dL/dh_l); the batch moments are float64, so a float32 h of any
+finite size normalizes, and a float64 variance past the range is recomputed from h scaled by its largest value.
 """
 from __future__ import annotations
 
@@ -300,6 +312,13 @@ def _network(config, kern, scheme, rng, batch, chunk, dtype, c0, weight_grad_nor
                     tmp[...] = kern.df(hs[l - 1])
                 nxt *= tmp
                 delta = nxt
+    return _finish(n, acc, rows_fwd, rows_bwd, alive, corr, grads, kept, diverged, back_diverged)
+
+
+def _finish(n, acc, rows_fwd, rows_bwd, alive, corr, grads, kept, diverged, back_diverged):
+    """Per-network statistics from the accumulated sums (both code paths), and the divergence layer: after a
+    forward divergence every statistic at and after it is nan and the gradient is nan everywhere (the backward
+    pass never ran); after a backward overflow the gradient is nan at and below it."""
     out = {}
     width = np.array(n[1:], dtype=np.float64)
     count = np.where(rows_fwd > 0, rows_fwd, np.nan) * width  # nan (not 0/0 warnings) where no row arrived
@@ -328,6 +347,160 @@ def _network(config, kern, scheme, rng, batch, chunk, dtype, c0, weight_grad_nor
     return out, diverged
 
 
+def _bn_forward(h: np.ndarray, eps: float) -> np.ndarray:
+    """Batch norm of one layer, in place: h (rows: the batch, columns: units) becomes u = (h - mean) / sigma with
+    sigma = sqrt(var + eps), mean and biased variance per unit over the rows; returns sigma (float64, per unit).
+
+    The moments are float64 (two passes: mean, then the centred squares), so a float32 h of any finite size
+    normalizes; where a float64 variance overflows (|h| > ~1e154) it is recomputed from h / max|h|. A non-finite
+    h gives a non-finite u: that is the divergence signal."""
+    rows = h.shape[0]
+    c = h if h.dtype == np.float64 else h.astype(np.float64)
+    np.subtract(c, c.mean(axis=0), out=c)
+    sigma = np.sqrt(np.einsum("ij,ij->j", c, c) / rows + eps)
+    if not np.isfinite(sigma).all() and np.isfinite(c).all():  # squares past the range, values not
+        scale = np.abs(c).max(axis=0)
+        scale[scale == 0] = 1.0
+        r = c / scale
+        sigma = scale * np.sqrt(np.einsum("ij,ij->j", r, r) / rows + eps / scale**2)
+    np.divide(c, sigma, out=c)
+    if c is not h:
+        h[...] = c
+    return sigma
+
+
+def _bn_backward(du: np.ndarray, u: np.ndarray, sigma: np.ndarray, tmp: np.ndarray) -> None:
+    """dL/du -> dL/dh through :func:`_bn_forward`, in place in ``du``: dh = (du - mean(du) - u mean(du u)) / sigma,
+    means per unit over the rows, u the normalized value (eps included, so this is the exact gradient of
+    u = (h - mean) / sqrt(var + eps)). ``tmp`` is scratch of du's shape; the two means are float64 sums."""
+    dt = du.dtype
+    m1 = du.mean(axis=0, dtype=np.float64)
+    np.multiply(du, u, out=tmp)
+    m2 = tmp.mean(axis=0, dtype=np.float64)
+    np.multiply(u, m2.astype(dt), out=tmp)
+    du -= m1.astype(dt)
+    du -= tmp
+    du /= sigma.astype(dt)
+
+
+def _network_bn(config, kern, scheme, rng, batch, dtype, c0, weight_grad_norm, inputs, workspace, samples=0,
+                trace=None):
+    """:func:`_network` for a batch-norm network (one chunk: the whole batch). ``trace`` (a dict, for tests) receives
+    float64 copies of the weights, biases, inputs, output gradient dL/dx_L and, per layer, h, u, x, sigma, dL/dh."""
+    L, n = config.depth, config.widths
+    dt = np.dtype(dtype)
+    # the draws of _network, in its order: seed s gives the same network with and without batch norm
+    W = [sample_weights(scheme, n[i], n[i + 1], rng, dt, out=workspace.get(("W", i), (n[i + 1], n[i]), dt))
+         for i in range(L)]
+    sb = math.sqrt(config.bias_var)
+    b = [standard_normal(rng, (n[i + 1],), dt) * dt.type(sb) if sb > 0 else None for i in range(L)]
+    input_key = int(rng.integers(2**63))
+    grad_key = int(rng.integers(2**63))
+    if trace is not None:
+        trace.update(W=[w.astype(np.float64) for w in W], b=[None if v is None else v.astype(np.float64) for v in b],
+                     h=[], u=[], x=[], sigma=[], dh=[None] * L)
+    acc = {k: np.zeros(L) for k in ("s_h", "s_h2", "s_p", "s_p2", "s_d2")}
+    rows_fwd, rows_bwd = np.zeros(L), np.zeros(L)
+    alive = [np.zeros(n[i + 1], dtype=bool) for i in range(L)]
+    corr = np.full(L, np.nan)
+    grads = [np.zeros((n[i + 1], n[i]), dtype=dt) for i in range(L)] if weight_grad_norm else None
+    kept = {"post": [None] * L, "grad": [None] * L} if samples else None
+    diverged = back_diverged = None
+    family = kern.activation.family
+    inplace, fused = _INPLACE.get(family), _FUSED_BACKWARD.get(family)
+    if inputs is None:
+        x = _stream_rows(input_key, 0, batch, n[0], dt)
+        x *= dt.type(math.sqrt(config.input_var))
+        x[1] = dt.type(c0) * x[0] + dt.type(math.sqrt(1 - c0 * c0)) * x[1]
+    else:
+        x = inputs.astype(dt, copy=False)
+    if trace is not None:
+        trace["inputs"] = x.astype(np.float64)
+    us, posts, sigmas = [], [x], []
+    for l in range(L):
+        u = np.matmul(posts[-1], W[l].T, out=workspace.get(("h", l), (batch, n[l + 1]), dt))
+        if b[l] is not None:
+            u += b[l]
+        if trace is not None:
+            trace["h"].append(u.astype(np.float64))
+        sigma = _bn_forward(u, config.bn_eps)  # u now holds BN(h)
+        flat = u.ravel()
+        s2 = _sum_squares(flat)
+        if not math.isfinite(s2):
+            diverged = l + 1
+            break
+        acc["s_h"][l] += _sum(flat)
+        acc["s_h2"][l] += s2
+        alive[l] |= np.maximum.reduce(u, axis=0) > 0
+        p = workspace.get(("p", l), (batch, n[l + 1]), dt)
+        if inplace is not None:
+            inplace(u, p)
+        else:
+            p[...] = kern.f(u)
+        pf = p.ravel()
+        p2 = _sum_squares(pf)
+        if not math.isfinite(p2):
+            diverged = l + 1
+            break
+        acc["s_p"][l] += _sum(pf)
+        acc["s_p2"][l] += p2
+        rows_fwd[l] += batch
+        if kept is not None:
+            kept["post"][l] = pf[:samples].astype(np.float64)
+        u0, u1 = u[0].astype(np.float64), u[1].astype(np.float64)
+        corr[l] = float(u0 @ u1 / math.sqrt((u0 @ u0) * (u1 @ u1))) if (u0 @ u0) * (u1 @ u1) > 0 else np.nan
+        if trace is not None:
+            trace["u"].append(u.astype(np.float64))
+            trace["x"].append(p.astype(np.float64))
+            trace["sigma"].append(sigma.copy())
+        us.append(u)
+        posts.append(p)
+        sigmas.append(sigma)
+    if diverged is None:
+        delta = _stream_rows(grad_key, 0, batch, n[L], dt)  # dL/dx_L
+        if trace is not None:
+            trace["output_grad"] = delta.astype(np.float64)
+        for l in range(L - 1, -1, -1):  # delta = dL/dx_(l+1) (0-based layer l) -> dL/du -> dL/dh
+            tmp = workspace.get(("t", 0), (batch, n[l + 1]), dt)
+            if fused is not None:
+                fused(delta, posts[l + 1], tmp)
+            else:
+                tmp[...] = kern.df_from_output(posts[l + 1]) if kern.df_from_output is not None else kern.df(us[l])
+                delta *= tmp
+            _bn_backward(delta, us[l], sigmas[l], tmp)
+            d2 = _sum_squares(delta.ravel())
+            if not math.isfinite(d2):  # the backward signal overflowed at layer l + 1
+                back_diverged = l + 1
+                break
+            acc["s_d2"][l] += d2
+            rows_bwd[l] += batch
+            if kept is not None:
+                kept["grad"][l] = delta.ravel()[:samples].astype(np.float64)
+            if trace is not None:
+                trace["dh"][l] = delta.astype(np.float64)
+            if grads is not None:
+                grads[l] += delta.T @ posts[l]
+            if l > 0:
+                delta = np.matmul(delta, W[l], out=workspace.get(("d", l % 2), (batch, n[l]), dt))
+    return _finish(n, acc, rows_fwd, rows_bwd, alive, corr, grads, kept, diverged, back_diverged)
+
+
+def bn_trace(config: NetworkConfig, batch: int, rng: np.random.Generator, *, dtype: str = "float64",
+             input_correlation: float = 0.5, inputs: np.ndarray | None = None) -> dict:
+    """The tensors of one batch-norm network drawn from ``rng`` (float64 copies, for tests and inspection): ``W``,
+    ``b`` (None without bias), ``inputs``, ``output_grad`` (dL/dx_L) and per layer ``h``, ``u``, ``x``, ``sigma``,
+    ``dh`` (dL/dh_l), plus ``stats`` (what :func:`simulate` reports for this network). With
+    ``rng = np.random.default_rng(SeedSequence(seed).spawn(S)[s])`` it is network s of ``simulate(..., seed=seed)``."""
+    if not config.batchnorm:
+        raise SpecError("bn_trace needs a batch-norm config (batchnorm=True)")
+    validate(batch, 2, dtype, None)
+    trace: dict = {}
+    stats, div = _network_bn(config, kernel(config.act), config.scheme, rng, batch, dtype, input_correlation, False,
+                             None if inputs is None else np.asarray(inputs), Workspace(), trace=trace)
+    trace["stats"], trace["diverged_at"] = stats, div
+    return trace
+
+
 def simulate(config: NetworkConfig, batch: int, seeds: int, *, dtype: str = "float32", seed: int = 0,
              chunk: int | None = None, input_correlation: float = 0.5, weight_grad_norm: bool = False,
              inputs: np.ndarray | None = None, progress: Callable[[int, int], None] | None = None,
@@ -347,6 +520,13 @@ def simulate(config: NetworkConfig, batch: int, seeds: int, *, dtype: str = "flo
             raise SpecError(f"inputs must have shape (batch, n_0) = ({batch}, {config.widths[0]}), got {inputs.shape}")
     if backend not in ("numpy", "torch"):
         raise SpecError(f"backend must be numpy or torch (got {backend!r})")
+    if config.batchnorm:
+        if backend != "numpy":
+            raise SpecError("batch norm: numpy backend only")
+        if chunk is not None and chunk < batch:
+            raise SpecError(f"batch norm normalizes over the whole batch, so the chunk must hold all {batch} rows "
+                            f"(got chunk {chunk}; leave it out)")
+        chunk = batch
     itemsize = np.dtype(dtype).itemsize
     if backend == "torch":
         from sims import torch_backend
@@ -380,8 +560,12 @@ def simulate(config: NetworkConfig, batch: int, seeds: int, *, dtype: str = "flo
                 if progress is not None:
                     progress(s + 1, seeds)
                 continue
-            stats, div = _network(config, kern, scheme, np.random.default_rng(child), batch, chunk, dtype,
-                                  input_correlation, weight_grad_norm, inputs, workspace, samples_per_layer)
+            if config.batchnorm:
+                stats, div = _network_bn(config, kern, scheme, np.random.default_rng(child), batch, dtype,
+                                         input_correlation, weight_grad_norm, inputs, workspace, samples_per_layer)
+            else:
+                stats, div = _network(config, kern, scheme, np.random.default_rng(child), batch, chunk, dtype,
+                                      input_correlation, weight_grad_norm, inputs, workspace, samples_per_layer)
             per_net.append(stats)
             diverged.append(div)
             if progress is not None:

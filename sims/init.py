@@ -102,15 +102,17 @@ def _truncated(draw, rng, out: np.ndarray, limit: float | None, scale: float = 1
 
 
 def _box_muller(rng: np.random.Generator, n: int, out: np.ndarray | None = None, scale: float = 1.0) -> np.ndarray:
-    """n float32 normals into ``out`` (allocated if None), times ``scale`` (folded into the radius: no extra pass)."""
+    """n float32 normals into ``out`` (allocated if None), times ``scale`` (folded into the radius)."""
     half = (n + 1) // 2
     u = _scratch(2 * half)
     rng.random(out=u, dtype=np.float32)
     r, theta = u[:half], u[half:]
     np.subtract(np.float32(1.0), r, out=r)  # (0, 1]: log is finite
     np.log(r, out=r)
-    r *= np.float32(-2.0 * scale * scale)
+    r *= np.float32(-2.0)
     np.sqrt(r, out=r)
+    if scale != 1.0:  # after the root: scale^2 would overflow float32 for scales above ~1e18
+        r *= np.float32(scale)
     theta *= _TWO_PI
     if out is None:
         out = np.empty(n, dtype=np.float32)

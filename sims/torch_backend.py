@@ -118,6 +118,12 @@ def needs_preactivations(act) -> bool:
 CUDA_CHUNK_BYTES = 8 * 2**30
 
 
+def _refuse_batchnorm(config) -> None:
+    """Batch norm couples the rows of a batch; only the NumPy engine implements it (sims.engine._network_bn)."""
+    if getattr(config, "batchnorm", False):
+        raise SpecError("batch norm: numpy backend only")
+
+
 def plan(config, batch: int, itemsize: int, device, chunk: int | None) -> tuple[int, int, int]:
     """(rows per chunk, estimated peak bytes, memory limit in bytes) on ``device``. A chunk stores L outputs (and
     L pre-activations where the backward pass needs them) plus about 4 work arrays of the widest layer; all L
@@ -125,6 +131,7 @@ def plan(config, batch: int, itemsize: int, device, chunk: int | None) -> tuple[
     4096 x 4096 x 50) and the limit is 90% of the device's free memory; on the CPU the NumPy engine's limits hold."""
     from sims import engine
 
+    _refuse_batchnorm(config)
     torch = _torch()
     stored = 2 * config.depth if needs_preactivations(config.act) else config.depth
     per_row = (stored + 4) * max(config.widths) * itemsize
@@ -144,6 +151,7 @@ def network(config, act, scheme, seed_seq, batch, chunk, dtype_name, c0, device)
     tree-reduced: rounding far below the Monte Carlo error), combined in float64; the host waits once per chunk
     and pass, to test the sums for finiteness. A non-finite float32 sum is recomputed from float64 casts, so
     divergence means a signal value out of the dtype's range, as in the NumPy engine, not an overflowing sum."""
+    _refuse_batchnorm(config)
     torch = _torch()
     dtype = {"float32": torch.float32, "float64": torch.float64}[dtype_name]
     f64 = torch.float64

@@ -6,6 +6,10 @@ Forward (exact in the infinite-width limit; the Monte Carlo measures the finite-
 Backward, from a random output gradient dL/dh_L ~ N(0, 1) per unit, under the gradient-independence assumption
 (Schoenholz et al. 2017):
     Var(delta_L) = 1,   Var(delta_(l-1)) = n_l Var(w_l) E[phi'(sqrt(q_(l-1)) z)^2] Var(delta_l).
+With batch norm (``config.batchnorm``) the prediction is of BN's output u_l: E[u^2] = mean over units of
+var_B / (var_B + eps) = 1 - O(eps / var_B) at every layer, given as 1 (no closed form for the eps correction, which
+lowers it by about eps / Var(h_l)); the gradient's per-layer growth rate is :mod:`theory.batchnorm_rate`'s, and its
+level is not predicted here (``grad_var`` None, null in JSON).
 """
 from __future__ import annotations
 
@@ -26,7 +30,15 @@ def _moments(act, q: float) -> tuple[float, float]:
 
 
 def predict(config: NetworkConfig) -> dict:
-    """Per layer ``{layer, preact_var, grad_var}`` (layers 1..L) and ``diverged_at`` (first non-finite layer)."""
+    """Per layer ``{layer, preact_var, grad_var}`` (layers 1..L) and ``diverged_at`` (first non-finite layer); with
+    batch norm, preact_var 1 and grad_var None at every layer, and a ``note`` saying so (module docstring)."""
+    if config.batchnorm:
+        return {"config": config.to_dict(),
+                "layers": [{"layer": i + 1, "preact_var": 1.0, "grad_var": None} for i in range(config.depth)],
+                "diverged_at": None,
+                "note": f"batch norm: preact_var is the variance of BN's output, 1 up to eps (lower by about "
+                        f"eps / Var(h) = {config.bn_eps:g} / Var(h)); grad_var is not predicted (only its per-layer "
+                        "growth rate, theory.batchnorm_rate)"}
     act, n, wv = config.act, config.widths, config.weight_vars()
     q = [n[0] * wv[0] * config.input_var + config.bias_var]
     second, dsecond = [], []
