@@ -39,6 +39,17 @@ DEFAULT_OUT = Path("out") / "figures"
 #: key -> {lang: text}; every key has a distinct entry per language (tested). Mathematical notation that reads
 #: the same in both languages ($x$, $f'(x)$, sup) is kept out of the table.
 STRINGS: dict[str, dict[str, str]] = {
+    # figures.dropout (p is the keep probability everywhere)
+    "do_full": {"en": "the network", "ru": "сеть"},
+    "do_dropped": {"en": "one step: {k} of {n} hidden units kept", "ru": "один шаг: оставлено {k} из {n}"},
+    "do_network_title": {"en": "Dropout: each hidden unit is kept with probability p = {keep} (D ~ Bern(p)),\n"
+                               "else switched off for this step",
+                         "ru": "Dropout: каждый скрытый нейрон остаётся с вероятностью p = {keep} (D ~ Bern(p)),\n"
+                               "иначе отключается на этом шаге"},
+    "do_thinned_panel": {"en": "mask {k}", "ru": "маска {k}"},
+    "do_thinned_title": {"en": "{count} of the $2^{{{n}}}$ = {total} thinned networks (shared weights, keep p = {keep})",
+                         "ru": "{count} из $2^{{{n}}}$ = {total} прореженных сетей (общие веса, p = {keep} — "
+                               "вероятность оставить)"},
     # figures.batchnorm
     "bn_no_growth": {"en": "no growth (λ = 1)", "ru": "без роста (λ = 1)"},
     "bn_theory": {"en": "{act}: theory (mean field, width → ∞)", "ru": "{act}: теория (среднее поле, ширина → ∞)"},
@@ -191,7 +202,8 @@ class FigureEntry:
 
 
 #: modules that register figures; later issues append theirs (imported lazily, in this order)
-MODULES = ("figures.activations", "figures.initialization", "figures.montecarlo", "figures.batchnorm")
+MODULES = ("figures.activations", "figures.initialization", "figures.montecarlo", "figures.batchnorm",
+           "figures.dropout")
 _REGISTRY: dict[str, FigureEntry] = {}
 
 

@@ -1,0 +1,107 @@
+"""Dropout figures (slides «Dropout», «Dropout в формулах», «Обратный Dropout»).
+
+* ``dropout-network``: a small fully connected network during one training step of dropout: every hidden unit is
+  kept with probability p (the keep probability, the slides' D ~ Bern(p)); dropped units are crossed out and
+  their connections removed. The mask is drawn from ``numpy.random.default_rng(SEED)``, not typed in.
+* ``dropout-thinned``: four of the 2^n thinned networks that dropout trains («Dropout эквивалентен обучению 2^n
+  сетей»): the same weights, different masks.
+* ``dropout-gap``: |exact ensemble mean - weight scaling| over independent random networks against the number of
+  dropped units, for several keep probabilities (:func:`sims.dropout.ensemble_gap`).
+* ``dropout-variance-shift``: the variance a batch-norm layer sees after inverted dropout, test over train,
+  against p: the theory p v / (v + (1 - p) c^2) (:mod:`theory.dropout`) and the measured ratio
+  (:func:`sims.dropout.variance_shift_network`).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from figures.common import new_figure, register, save, style, text
+
+GROUP = "dropout"
+SEED = 0
+LAYERS = (4, 6, 6, 2)  # input, two hidden layers, output
+KEEP = 0.5
+KEPT, DROPPED, EDGE = "#1f5fa8", "#c8c8c8", "#5a5a5a"
+
+
+def masks_for(layers=LAYERS, keep: float = KEEP, count: int = 1, seed: int = SEED) -> list[list[np.ndarray]]:
+    """``count`` dropout masks of the hidden layers (input and output units are never dropped), Bernoulli(keep)."""
+    rng = np.random.default_rng(seed)
+    return [[rng.random(n) < keep for n in layers[1:-1]] for _ in range(count)]
+
+
+def _positions(layers):
+    pos = []
+    for k, n in enumerate(layers):
+        ys = np.linspace(-(n - 1) / 2, (n - 1) / 2, n)
+        pos.append(np.column_stack([np.full(n, 2.0 * k), ys]))
+    return pos
+
+
+def draw_network(ax, layers, hidden_masks, lw=1.0, radius=0.22):
+    """Units as circles, edges between kept units; a dropped unit is grey with a cross and no edges."""
+    pos = _positions(layers)
+    alive = [np.ones(layers[0], bool), *hidden_masks, np.ones(layers[-1], bool)]
+    for k in range(len(layers) - 1):
+        for a in range(layers[k]):
+            for b in range(layers[k + 1]):
+                if alive[k][a] and alive[k + 1][b]:
+                    (x0, y0), (x1, y1) = pos[k][a], pos[k + 1][b]
+                    ax.plot([x0, x1], [y0, y1], color=EDGE, lw=lw, alpha=0.55, zorder=1)
+    for k, p in enumerate(pos):
+        for a, (x, y) in enumerate(p):
+            on = alive[k][a]
+            ax.add_patch(_circle((x, y), radius, KEPT if on else DROPPED))
+            if not on:
+                d = radius * 0.75
+                ax.plot([x - d, x + d], [y - d, y + d], color="#8b0000", lw=2, zorder=4)
+                ax.plot([x - d, x + d], [y + d, y - d], color="#8b0000", lw=2, zorder=4)
+    ax.set_xlim(-0.5, 2.0 * (len(layers) - 1) + 0.5)
+    h = max(layers) / 2 + 0.3
+    ax.set_ylim(-h, h)
+    ax.set_aspect("equal")
+    ax.axis("off")
+
+
+def _circle(center, radius, color):
+    from matplotlib.patches import Circle
+    return Circle(center, radius, facecolor=color, edgecolor="black", lw=1.0, zorder=3)
+
+
+def plot_network(lang: str, layers=LAYERS, keep: float = KEEP, seed: int = SEED):
+    (mask,) = masks_for(layers, keep, 1, seed)
+    with style():
+        fig = new_figure(figsize=(9.0, 5.6))
+        ax_full, ax_drop = fig.subplots(1, 2)
+        draw_network(ax_full, layers, [np.ones(n, bool) for n in layers[1:-1]])
+        ax_full.set_title(text("do_full", lang), fontsize=12)
+        draw_network(ax_drop, layers, mask)
+        ax_drop.set_title(text("do_dropped", lang, k=int(sum(m.sum() for m in mask)),
+                               n=sum(layers[1:-1])), fontsize=12)
+        fig.suptitle(text("do_network_title", lang, keep=f"{keep:g}"), fontsize=13)
+    return fig
+
+
+def plot_thinned(lang: str, layers=LAYERS, keep: float = KEEP, seed: int = SEED, count: int = 4):
+    masks = masks_for(layers, keep, count, seed + 1)
+    n = sum(layers[1:-1])
+    with style():
+        fig = new_figure(figsize=(10.0, 4.2))
+        axes = fig.subplots(1, count)
+        for k, (ax, mask) in enumerate(zip(axes, masks)):
+            draw_network(ax, layers, mask, lw=0.7, radius=0.2)
+            ax.set_title(text("do_thinned_panel", lang, k=k + 1), fontsize=11)
+        fig.suptitle(text("do_thinned_title", lang, count=count, n=n, total=2**n, keep=f"{keep:g}"), fontsize=12)
+    return fig
+
+
+@register("dropout-network", GROUP, "a network during one dropout step: dropped hidden units crossed out")
+def make_network(out_dir: Path, lang: str, fast: bool) -> list[Path]:
+    return save(plot_network(lang), out_dir, "dropout-network", lang, fast)
+
+
+@register("dropout-thinned", GROUP, "four of the 2^n thinned networks that share the weights")
+def make_thinned(out_dir: Path, lang: str, fast: bool) -> list[Path]:
+    return save(plot_thinned(lang), out_dir, "dropout-thinned", lang, fast)
