@@ -46,6 +46,22 @@ STRINGS: dict[str, dict[str, str]] = {
                                "else switched off for this step",
                          "ru": "Dropout: каждый скрытый нейрон остаётся с вероятностью p = {keep} (D ~ Bern(p)),\n"
                                "иначе отключается на этом шаге"},
+    "do_gap_keep": {"en": "keep p = {keep}", "ru": "p = {keep} (вероятность оставить)"},
+    "do_gap_units": {"en": "units under dropout n (all $2^n$ masks enumerated)",
+                     "ru": "нейронов под dropout n (перебраны все $2^n$ масок)"},
+    "do_gap_y": {"en": "|ensemble mean − weight scaling|", "ru": "|среднее ансамбля − масштабирование весов|"},
+    "do_gap_title": {"en": "The expectation trick is exact only for linear layers: {act} network, mean ± s.e. over "
+                           "{seeds} networks",
+                     "ru": "Матожидание вместо ансамбля точно только для линейных слоёв: сеть {act}, среднее ± ст. "
+                           "ошибка по {seeds} сетям"},
+    "do_shift_theory": {"en": "theory p v / (v + (1 − p) c²)", "ru": "теория p v / (v + (1 − p) c²)"},
+    "do_shift_p": {"en": "p (zero-mean input)", "ru": "p (вход с нулевым средним)"},
+    "do_shift_mc": {"en": "measured ± s.e. ({replicas} networks of width {width})",
+                    "ru": "измерено ± ст. ошибка ({replicas} сетей ширины {width})"},
+    "do_shift_x": {"en": "keep probability p", "ru": "вероятность оставить нейрон p"},
+    "do_shift_y": {"en": "Var_test / Var_train of the BN input", "ru": "Var_test / Var_train на входе BN"},
+    "do_shift_title": {"en": "Dropout before batch norm: the variance shift ({act} units)",
+                       "ru": "Dropout перед батч-нормализацией: сдвиг дисперсии (нейроны {act})"},
     "do_thinned_panel": {"en": "mask {k}", "ru": "маска {k}"},
     "do_thinned_title": {"en": "{count} of the $2^{{{n}}}$ = {total} thinned networks (shared weights, keep p = {keep})",
                          "ru": "{count} из $2^{{{n}}}$ = {total} прореженных сетей (общие веса, p = {keep} — "

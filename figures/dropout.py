@@ -105,3 +105,105 @@ def make_network(out_dir: Path, lang: str, fast: bool) -> list[Path]:
 @register("dropout-thinned", GROUP, "four of the 2^n thinned networks that share the weights")
 def make_thinned(out_dir: Path, lang: str, fast: bool) -> list[Path]:
     return save(plot_thinned(lang), out_dir, "dropout-thinned", lang, fast)
+
+
+# --------------------------------------------------------------------------- ensemble vs weight scaling
+GAP_UNITS, GAP_UNITS_FAST = (2, 4, 6, 8, 10, 12, 14, 16), (2, 4, 8, 12)
+GAP_KEEPS = (0.5, 0.8, 0.9)
+GAP_SEEDS, GAP_SEEDS_FAST = 64, 16
+GAP_COLORS = {0.5: "#c0392b", 0.8: "#1f5fa8", 0.9: "#2e8b57"}
+
+
+def gap_runs(units=GAP_UNITS, keeps=GAP_KEEPS, seeds: int = GAP_SEEDS, activation: str = "relu") -> dict:
+    """keep -> [ensemble_gap(...) per number of units]; run k uses rng_seed SEED + k (independent networks)."""
+    from sims.dropout import ensemble_gap
+
+    out, k = {}, 0
+    for keep in keeps:
+        out[keep] = []
+        for n in units:
+            out[keep].append(ensemble_gap(n, keep, activation, seeds=seeds, rng_seed=SEED + k))
+            k += 1
+    return out
+
+
+def plot_gap(runs: dict, lang: str):
+    with style():
+        fig = new_figure()
+        ax = fig.add_subplot()
+        for keep, rows in runs.items():
+            n = np.array([r["units"] for r in rows])
+            y = np.array([r["gap_abs_mean"] for r in rows])
+            se = np.array([r["gap_abs_se"] for r in rows])
+            ax.errorbar(n, y, yerr=se, fmt="o-", color=GAP_COLORS.get(keep, "0.3"), capsize=3, ms=5,
+                        label=text("do_gap_keep", lang, keep=f"{keep:g}"))
+        first = next(iter(runs.values()))[0]
+        ax.set_xlabel(text("do_gap_units", lang))
+        ax.set_ylabel(text("do_gap_y", lang))
+        ax.set_title(text("do_gap_title", lang, act=first["activation"], seeds=first["seeds"]), fontsize=12)
+        ax.set_ylim(bottom=0)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=10)
+    return fig
+
+
+@register("dropout-gap", GROUP, "|exact 2^n-mask ensemble mean - weight scaling| against the number of units, "
+                                "for keep 0.5, 0.8, 0.9 (relu, two layers after dropout)")
+def make_gap(out_dir: Path, lang: str, fast: bool) -> list[Path]:
+    runs = gap_runs(GAP_UNITS_FAST if fast else GAP_UNITS, seeds=GAP_SEEDS_FAST if fast else GAP_SEEDS)
+    return save(plot_gap(runs, lang), out_dir, "dropout-gap", lang, fast)
+
+
+# -------------------------------------------------------------------------------------- variance shift
+SHIFT_KEEPS = (0.3, 0.5, 0.7, 0.8, 0.9, 1.0)
+SHIFT_REPLICAS, SHIFT_REPLICAS_FAST = 16, 4
+SHIFT_STEPS, SHIFT_STEPS_FAST = 200, 100
+
+
+def shift_runs(keeps=SHIFT_KEEPS, replicas: int = SHIFT_REPLICAS, steps: int = SHIFT_STEPS,
+               activation: str = "relu") -> list[dict]:
+    from sims.dropout import variance_shift_network
+
+    return [variance_shift_network(keep, seed=SEED + k, replicas=replicas, steps=steps, activation=activation)
+            for k, keep in enumerate(keeps)]
+
+
+def shift_theory(activation: str, keeps: np.ndarray) -> np.ndarray:
+    """p v / (v + (1 - p) c^2) with c, v the mean and variance of phi(z), z ~ N(0, 1) (theory.activations)."""
+    from theory.activations import get_activation, moments
+    from theory.dropout import variance_shift
+
+    m = moments(get_activation(activation), 1.0)
+    c, v = m["mean"], m["second"] - m["mean"] ** 2
+    return np.array([variance_shift(float(p), c, v) for p in keeps])
+
+
+def plot_shift(runs: list[dict], lang: str):
+    act = runs[0]["activation"]
+    with style():
+        fig = new_figure()
+        ax = fig.add_subplot()
+        grid = np.linspace(0.05, 1.0, 96)
+        ax.plot(grid, shift_theory(act, grid), color="#1f5fa8", lw=2, label=text("do_shift_theory", lang))
+        ax.plot(grid, grid, color="0.6", lw=1, ls=":", label=text("do_shift_p", lang))
+        keeps = np.array([r["keep"] for r in runs])
+        y = np.array([r["ratio_mean"] for r in runs])
+        se = np.array([r["ratio_se"] for r in runs])
+        ax.errorbar(keeps, y, yerr=se, fmt="s", color="#c0392b", mfc="white", ms=7, capsize=3,
+                    label=text("do_shift_mc", lang, replicas=runs[0]["replicas"], width=runs[0]["width"]))
+        ax.set_xlabel(text("do_shift_x", lang))
+        ax.set_ylabel(text("do_shift_y", lang))
+        ax.set_title(text("do_shift_title", lang, act=act), fontsize=12)
+        ax.set_xlim(0, 1.02)
+        ax.set_ylim(0, 1.05)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=10, loc="upper left")
+    return fig
+
+
+@register("dropout-variance-shift", GROUP, "Var_test / Var_train of a BN input after inverted dropout against the "
+                                           "keep probability: theory p v/(v + (1-p) c^2) and measured")
+def make_shift(out_dir: Path, lang: str, fast: bool) -> list[Path]:
+    runs = shift_runs(replicas=SHIFT_REPLICAS_FAST if fast else SHIFT_REPLICAS,
+                      steps=SHIFT_STEPS_FAST if fast else SHIFT_STEPS)
+    return save(plot_shift(runs, lang), out_dir, "dropout-variance-shift", lang, fast)

@@ -56,3 +56,35 @@ def test_masks_are_bernoulli_keep_from_the_seed():
     se = np.sqrt(0.3 * 0.7 / kept.size)
     assert abs(kept.mean() - 0.3) < 4.5 * se
     assert abs(kept.mean() - 0.7) > 4.5 * se  # negative control: 0.3 is the keep, not the drop, probability
+
+
+def _errorbar_y(ax):
+    from matplotlib.container import ErrorbarContainer
+    return [np.asarray(c.lines[0].get_ydata(), dtype=float) for c in ax.containers
+            if isinstance(c, ErrorbarContainer)]
+
+
+def test_gap_figure_draws_ensemble_gap_numbers():
+    from sims.dropout import ensemble_gap
+
+    runs = F.gap_runs(units=(2, 4), keeps=(0.5, 0.8), seeds=4)
+    ys = _errorbar_y(F.plot_gap(runs, "en").axes[0])
+    assert len(ys) == 2
+    np.testing.assert_array_equal(ys[0], [r["gap_abs_mean"] for r in runs[0.5]])
+    # the oracle: ensemble_gap called directly with the run's arguments (run 1: keep 0.5, 4 units)
+    direct = ensemble_gap(4, 0.5, "relu", seeds=4, rng_seed=F.SEED + 1)
+    assert direct["gap_abs_mean"] == runs[0.5][1]["gap_abs_mean"]
+
+
+def test_shift_figure_curve_is_the_theory_and_points_are_measured():
+    from theory.dropout import variance_shift
+
+    runs = F.shift_runs(keeps=(0.5, 1.0), replicas=2, steps=20)
+    ax = F.plot_shift(runs, "ru").axes[0]
+    curve = ax.get_lines()[0]
+    p = np.asarray(curve.get_xdata())
+    # relu(z), z ~ N(0, 1): c = 1/sqrt(2 pi), v = 1/2 - 1/(2 pi): the ratio is p (pi - 1)/(pi - p)
+    np.testing.assert_allclose(curve.get_ydata(), p * (np.pi - 1) / (np.pi - p), rtol=1e-12)
+    assert variance_shift(0.5, 1 / np.sqrt(2 * np.pi), 0.5 - 1 / (2 * np.pi)) == pytest.approx(
+        0.5 * (np.pi - 1) / (np.pi - 0.5), rel=1e-12)
+    np.testing.assert_array_equal(_errorbar_y(ax)[0], [r["ratio_mean"] for r in runs])
