@@ -2,7 +2,8 @@
 
     python -m sims run --activation A --init I --width N --depth L --batch B --seeds S [--bias-var V]
         [--dtype float32|float64] [--backend numpy] [--chunk C] [--seed K] [--input-correlation C0]
-        [--weight-grad-norm] [--batchnorm [--bn-eps E]] --json
+        [--weight-grad-norm] [--batchnorm [--bn-eps E]] [--dropout-keep P] --json
+    python -m sims dropout-ensemble --units N (--keep P | --drop Q) [--activation A] [--T T] [--seed S] [--json]
     python -m sims batchnorm-rate --activation A --batch B --width N --depth L --seeds S [--init I] [--seed K]
         [--skip K] [--skip-bottom K] [--dtype float32|float64] --json
     python -m sims bench [--repeats R]
@@ -53,6 +54,10 @@ def _parser() -> ArgumentParser:
     s.add_argument("--batchnorm", action="store_true",
                    help="batch norm before every activation (numpy backend; the chunk is the whole batch)")
     s.add_argument("--bn-eps", type=float, default=1e-5, help="batch norm's eps (> 0, default 1e-5)")
+    s.add_argument("--dropout-keep", type=float, default=1.0, metavar="P",
+                   help="KEEP probability p in (0, 1] of inverted dropout x_l = D phi(h_l) / p on layers 1..L-1 "
+                        "(PyTorch's nn.Dropout p and Keras' rate are 1 - p; default 1: no dropout; numpy backend; "
+                        "with --batchnorm, dropout comes after phi, before the next layer's BN)")
     s.add_argument("--json", action="store_true")
 
     s = sub.add_parser("batchnorm-rate", help="gradient explosion rate of a deep batch-norm network vs theory",
@@ -71,6 +76,23 @@ def _parser() -> ArgumentParser:
     s.add_argument("--skip", type=int, default=3, help="top layers left out of the fit (default 3)")
     s.add_argument("--skip-bottom", type=int, default=1, help="bottom layers left out of the fit (default 1)")
     s.add_argument("--dtype", default="float64", choices=["float32", "float64"])
+    s.add_argument("--json", action="store_true")
+
+    s = sub.add_parser("dropout-ensemble", help="exact dropout ensemble mean vs weight scaling vs Monte Carlo dropout",
+                       description="One random network x -> phi -> dropout -> phi -> readout with N droppable units: "
+                                   "the exact ensemble mean over all 2^N masks (N <= 20), the weight-scaling "
+                                   "approximation, and the mean of T random masks with its standard error "
+                                   "(sims.dropout.dropout_ensemble).")
+    s.add_argument("--units", required=True, type=int, help="droppable units N (1..20: 2^N masks are enumerated)")
+    rate = s.add_mutually_exclusive_group(required=True)
+    rate.add_argument("--keep", type=float, metavar="P",
+                      help="keep probability p in (0, 1] (PyTorch's p and Keras' rate are 1 - p)")
+    rate.add_argument("--drop", type=float, metavar="Q",
+                      help="drop probability q in [0, 1), PyTorch's nn.Dropout p = Keras' Dropout rate; "
+                           "the same as --keep 1-q")
+    s.add_argument("--activation", default="relu", metavar="SPEC", help="phi (default relu)")
+    s.add_argument("--T", type=int, default=1000, help="Monte Carlo masks (>= 2, default 1000)")
+    s.add_argument("--seed", type=int, default=0, help="root seed of the SeedSequence (default 0)")
     s.add_argument("--json", action="store_true")
 
     s = sub.add_parser("bench", help="engine time vs the same matrix products alone (target ratio >= 0.85)")
@@ -107,7 +129,8 @@ def _run(args) -> int:
     from theory.config import NetworkConfig
 
     cfg = NetworkConfig(activation=args.activation, init=args.init, width=args.width, depth=args.depth,
-                        bias_var=args.bias_var, batchnorm=args.batchnorm, bn_eps=args.bn_eps)
+                        bias_var=args.bias_var, batchnorm=args.batchnorm, bn_eps=args.bn_eps,
+                        dropout_keep=args.dropout_keep)
     doc = run_json(cfg, args.batch, args.seeds, dtype=args.dtype, seed=args.seed, chunk=args.chunk,
                    input_correlation=args.input_correlation, weight_grad_norm=args.weight_grad_norm,
                    progress=_Progress(not args.json), backend=args.backend, device=args.device)
@@ -115,6 +138,9 @@ def _run(args) -> int:
         print(dumps(doc))
         return 0
     bn = f", batch norm (eps {args.bn_eps:g}): Var(h) is of BN's output" if args.batchnorm else ""
+    if cfg.dropout_keep < 1:
+        where = f"on layers 1..{args.depth - 1}" if args.depth > 1 else "(no hidden layer to drop at depth 1)"
+        bn += f", dropout keep p = {cfg.dropout_keep:g} (drop {1 - cfg.dropout_keep:g}) {where}"
     print(f"{args.activation}, {args.init}: width {args.width}, depth {args.depth}, batch {args.batch}, "
           f"{args.seeds} networks, {args.dtype}{bn}, {doc['seconds']:.2f} s")
     print(f"{'layer':>5} {'Var(h) MC':>12} {'+-SE':>10} {'theory':>12} {'Var(d) MC':>12} {'+-SE':>10} {'theory':>12}")
@@ -152,6 +178,41 @@ def _batchnorm_rate(args) -> int:
     return 0
 
 
+def _keep_from(args) -> float:
+    """The keep probability from --keep P or --drop Q (= 1 - P), each checked against its own range."""
+    if args.drop is not None:
+        q = args.drop
+        if not (math.isfinite(q) and 0 <= q < 1):
+            raise SpecError(f"--drop is the DROP probability q in [0, 1) (PyTorch's p, Keras' rate), got {q!r}; "
+                            "the keep probability is 1 - q")
+        return 1.0 - q
+    p = args.keep
+    if not (math.isfinite(p) and 0 < p <= 1):
+        raise SpecError(f"--keep is the KEEP probability p in (0, 1], got {p!r} (PyTorch's p and Keras' rate are "
+                        "1 - p: use --drop for those)")
+    return p
+
+
+def _dropout_ensemble(args) -> int:
+    from theory.activations import get_activation
+
+    keep = _keep_from(args)
+    get_activation(args.activation)  # an unknown activation: one line, before any work
+    from sims.dropout import dropout_ensemble  # lazily: only this command needs it
+
+    doc = dropout_ensemble(args.units, keep, activation=args.activation, T=args.T, seed=args.seed)
+    if args.json:
+        print(dumps(doc))
+        return 0
+    print(f"dropout ensemble: {doc['units']} units ({doc['masks']} masks), keep p = {doc['keep']:g} "
+          f"(drop {1 - doc['keep']:g}), {doc['activation']}")
+    print(f"  exact ensemble mean    {doc['ensemble_mean']:.10g}")
+    print(f"  weight scaling         {doc['weight_scaling']:.10g}   (minus exact: "
+          f"{doc['weight_scaling'] - doc['ensemble_mean']:+.3g})")
+    print(f"  MC mean of {args.T} masks {doc['mc_mean']:.10g} +- {doc['se']:.2g} (SE)")
+    return 0
+
+
 def _bench(args) -> int:
     from sims.bench import CONFIGS, bench_torch, environment, run_all
 
@@ -174,6 +235,8 @@ def main(argv: list[str] | None = None) -> int:
             return _bench(args)
         if args.command == "batchnorm-rate":
             return _batchnorm_rate(args)
+        if args.command == "dropout-ensemble":
+            return _dropout_ensemble(args)
         grid = np.array(GRID, dtype=args.dtype)
         rows = []
         for spec in args.activation or NAMES:

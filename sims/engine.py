@@ -41,6 +41,20 @@ dL/dx_L ~ N(0, 1) drawn from the same row-block streams as above (reproducible);
 of dL/dW_l = (dL/dh_l)^T x_(l-1). Seed s draws the same weights, inputs and output gradient with or without BN.
 Divergence: as above (a non-finite u_l, x_l or dL/dh_l); the batch moments are float64, so a float32 h of any
 finite size normalizes, and a float64 variance past the range is recomputed from h scaled by its largest value.
+
+Dropout (``config.dropout_keep`` = p < 1, the KEEP probability; :mod:`theory.config`): inverted dropout on the outputs
+of layers 1..L-1, x_l = D_l * phi(h_l) / p, in its own code path :func:`_network_dropout` (with batch norm: inside
+:func:`_network_bn`, after phi, so the next layer's BN sees the dropped-out signal); p = 1 runs the paths above
+unchanged. The mask of layer l, rows [r, r + 64), comes from the stream SeedSequence([key, l, r // 64]) (a third key
+after the input and output-gradient keys: seed s draws the same weights, inputs and output gradient with and without
+dropout), as float32 uniforms U with D = (U < p), so P(D = 1) = p within 2^-24 and the masks, like the inputs, do not
+depend on the chunk. The backward pass uses the same mask: delta_(l-1) = (delta_l W_l) * (D_(l-1) / p) * phi'(h_(l-1));
+the forward pass stores the product (D/p) phi'(h) per hidden layer (one more array per hidden layer: memory
+C * (3L + 7) * max(n) * itemsize, plus one byte per entry for the mask and a 64-row block of uniforms). Statistics: the
+pre-activation ones (``preact_*``, ``dead_fraction``, ``correlation``) are of h_l (of u_l with BN), which sees the
+dropped-out x_(l-1); ``post_*`` are of the dropped-out x_l at layers 1..L-1 and of phi(h_L) at layer L (not dropped);
+``grad_var`` is E[(dL/dh_l)^2] through the masks. Chunk invariance and divergence are as above (a non-finite x_l, which
+phi / p can reach before phi does, is a divergence at layer l).
 """
 from __future__ import annotations
 
@@ -68,14 +82,19 @@ def plan_chunk(config: NetworkConfig, batch: int, itemsize: int, chunk: int | No
     """(rows per chunk, estimated peak bytes): chunk * (2L + 8) * max(n) * itemsize for the chunk's arrays, plus
     one network's weights, plus 40 bytes per entry of the largest weight matrix for transient sampling scratch
     (an orthogonal init's float64 QR: 29 bytes per entry measured at 256 x 256). Nothing grows with the batch:
-    inputs and output gradients are drawn per chunk."""
+    inputs and output gradients are drawn per chunk. With dropout, per row (L - 1) * max(n) * itemsize + max(n) more
+    (the stored (D/p) phi' arrays and the boolean mask) and a 64-row block of float32 uniforms."""
     widest = max(config.widths)
     per_row = (2 * config.depth + ROW_ARRAYS_EXTRA) * widest * itemsize
+    fixed = 0
+    if config.dropout_keep < 1:  # L - 1 stored (D/p) phi'(h) arrays, a boolean mask, a block of float32 uniforms
+        per_row += (config.depth - 1) * widest * itemsize + widest
+        fixed = GRAD_BLOCK * widest * 4
     if chunk is None:
         chunk = max(2, min(batch, CHUNK_BYTES // per_row))
     chunk = min(chunk, batch)
     sizes = [a * b for a, b in zip(config.widths[:-1], config.widths[1:])]
-    return chunk, chunk * per_row + sum(sizes) * itemsize + 40 * max(sizes)
+    return chunk, chunk * per_row + sum(sizes) * itemsize + 40 * max(sizes) + fixed
 
 
 def validate(batch: int, seeds: int, dtype: str, chunk: int | None) -> None:
@@ -135,6 +154,44 @@ def _stream_rows(key: int, start: int, rows: int, width: int, dt) -> np.ndarray:
     full = np.concatenate(blocks) if len(blocks) > 1 else blocks[0]
     offset = start - first * GRAD_BLOCK
     return full[offset:offset + rows]
+
+
+def _stream_mask(key: int, layer: int, start: int, rows: int, width: int, keep: float, out: np.ndarray) -> np.ndarray:
+    """The dropout mask D = (U < keep) of rows [start, start + rows) of a layer's (batch, width) mask, written into the
+    boolean ``out`` (rows x width). U are float32 uniforms on [0, 1) in steps of 2^-24 from the stream
+    SeedSequence([key, layer, b]) of row block b, so P(D = 1) = keep within 2^-24, and the masks, hence the
+    statistics, do not depend on the chunk size (as :func:`_stream_rows`); only one block of uniforms is allocated."""
+    k32 = np.float32(keep)
+    first, last = start // GRAD_BLOCK, (start + rows - 1) // GRAD_BLOCK
+    for blk in range(first, last + 1):
+        u = np.random.default_rng(np.random.SeedSequence([key, layer, blk])).random((GRAD_BLOCK, width),
+                                                                                     dtype=np.float32)
+        lo, hi = max(start, blk * GRAD_BLOCK), min(start + rows, (blk + 1) * GRAD_BLOCK)
+        np.less(u[lo - blk * GRAD_BLOCK:hi - blk * GRAD_BLOCK], k32, out=out[lo - start:hi - start])
+    return out
+
+
+def _dropout_layer(kern, fused, drop_key, layer, start, chunk, h, p, keep, g, workspace):
+    """Inverted dropout of one hidden layer (0-based ``layer``; rows ``start``.. of a chunk of ``chunk`` rows), in
+    place: p = phi(h) becomes x = D * phi(h) / keep (exactly fl(phi / keep) where D = 1, 0 where D = 0), and ``g``
+    receives the backward factor (D / keep) * phi'(h), computed from the undropped phi(h) as the paths without dropout
+    compute phi' in their backward passes. Returns the boolean mask (a workspace buffer, valid until the next layer)."""
+    rows, width = p.shape
+    dt = p.dtype
+    mask = _stream_mask(drop_key, layer, start, rows, width, keep,
+                        workspace.get(("mask", width), (chunk, width), np.bool_)[:rows])
+    np.copyto(g, mask)  # 0 / 1
+    tmp = workspace.get(("t", 0), (chunk, width), dt)[:rows]
+    if fused is not None:
+        fused(g, p, tmp)
+    else:
+        tmp[...] = kern.df_from_output(p) if kern.df_from_output is not None else kern.df(h)
+        g *= tmp
+    k = dt.type(keep)
+    g /= k
+    p *= mask
+    p /= k
+    return mask
 
 
 class Workspace:
@@ -222,6 +279,18 @@ _FUSED_BACKWARD = {"tanh": lambda d, p, t: _tanh_backward(d, p, t), "relu": lamb
                    "sigmoid": lambda d, p, t: _sigmoid_backward(d, p, t), "linear": lambda d, p, t: None}
 
 
+def _chunk_inputs(inputs, input_key, start, rows, config, dt, c0):
+    """Inputs of batch rows [start, start + rows): the user's, or N(0, input_var) from the row-block streams with
+    input 1 = c0 x_0 + sqrt(1 - c0^2) x_1' (the first chunk has >= 2 rows), the same whatever the chunk size."""
+    if inputs is not None:
+        return inputs[start:start + rows].astype(dt, copy=False)
+    x = _stream_rows(input_key, start, rows, config.widths[0], dt)
+    x *= dt.type(math.sqrt(config.input_var))
+    if start == 0:
+        x[1] = dt.type(c0) * x[0] + dt.type(math.sqrt(1 - c0 * c0)) * x[1]
+    return x
+
+
 def _network(config, kern, scheme, rng, batch, chunk, dtype, c0, weight_grad_norm, inputs, workspace, samples=0):
     """Statistics of one network: dict of arrays of length L (nan after divergence) and the divergence layer."""
     L, n = config.depth, config.widths
@@ -244,13 +313,7 @@ def _network(config, kern, scheme, rng, batch, chunk, dtype, c0, weight_grad_nor
     kept = {"post": [None] * L, "grad": [None] * L} if samples else None
     for start in range(0, batch, chunk):
         rows = min(chunk, batch - start)
-        if inputs is None:
-            x = _stream_rows(input_key, start, rows, n[0], dt)
-            x *= dt.type(math.sqrt(config.input_var))
-            if start == 0:  # input 1 = c0 x_0 + sqrt(1 - c0^2) x_1' (chunks have >= 2 rows)
-                x[1] = dt.type(c0) * x[0] + dt.type(math.sqrt(1 - c0 * c0)) * x[1]
-        else:
-            x = inputs[start:start + rows].astype(dt, copy=False)
+        x = _chunk_inputs(inputs, input_key, start, rows, config, dt, c0)
         hs, posts = [], [x]
         for l in range(L):
             h = np.matmul(posts[-1], W[l].T, out=workspace.get(("h", l), (chunk, n[l + 1]), dt)[:rows])
@@ -312,6 +375,111 @@ def _network(config, kern, scheme, rng, batch, chunk, dtype, c0, weight_grad_nor
                     tmp[...] = kern.df(hs[l - 1])
                 nxt *= tmp
                 delta = nxt
+    return _finish(n, acc, rows_fwd, rows_bwd, alive, corr, grads, kept, diverged, back_diverged)
+
+
+def _network_dropout(config, kern, scheme, rng, batch, chunk, dtype, c0, weight_grad_norm, inputs, workspace,
+                     samples=0, trace=None):
+    """:func:`_network` with inverted dropout on layers 1..L-1 (module docstring), a copy of it so that the path
+    without dropout stays exactly as it is. ``trace`` (a dict, for tests; one chunk only) receives float64 copies of
+    the weights, biases, inputs, output gradient dL/dh_L and, per layer, h, phi(h), the mask D (None at layer L), x
+    and dL/dh."""
+    L, n = config.depth, config.widths
+    dt = np.dtype(dtype)
+    keep = float(config.dropout_keep)
+    # the draws of _network, in its order, then the mask key: seed s gives the same network with and without dropout
+    W = [sample_weights(scheme, n[i], n[i + 1], rng, dt, out=workspace.get(("W", i), (n[i + 1], n[i]), dt))
+         for i in range(L)]
+    sb = math.sqrt(config.bias_var)
+    b = [standard_normal(rng, (n[i + 1],), dt) * dt.type(sb) if sb > 0 else None for i in range(L)]
+    input_key = int(rng.integers(2**63))
+    grad_key = int(rng.integers(2**63))
+    drop_key = int(rng.integers(2**63))  # masks: per (layer, row block) streams, chunk-independent
+    if trace is not None:
+        if chunk < batch:
+            raise ValueError("a dropout trace needs the whole batch in one chunk")
+        trace.update(W=[w.astype(np.float64) for w in W], b=[None if v is None else v.astype(np.float64) for v in b],
+                     h=[], phi=[], mask=[], x=[], dh=[None] * L)
+    acc = {k: np.zeros(L) for k in ("s_h", "s_h2", "s_p", "s_p2", "s_d2")}
+    rows_fwd, rows_bwd = np.zeros(L), np.zeros(L)
+    alive = [np.zeros(n[i + 1], dtype=bool) for i in range(L)]
+    corr = np.full(L, np.nan)
+    grads = [np.zeros((n[i + 1], n[i]), dtype=dt) for i in range(L)] if weight_grad_norm else None
+    diverged = back_diverged = None
+    family = kern.activation.family
+    inplace, fused = _INPLACE.get(family), _FUSED_BACKWARD.get(family)
+    kept = {"post": [None] * L, "grad": [None] * L} if samples else None
+    for start in range(0, batch, chunk):
+        rows = min(chunk, batch - start)
+        x = _chunk_inputs(inputs, input_key, start, rows, config, dt, c0)
+        if trace is not None:
+            trace["inputs"] = x.astype(np.float64)
+        posts, gs = [x], []
+        for l in range(L):
+            h = np.matmul(posts[-1], W[l].T, out=workspace.get(("h", l), (chunk, n[l + 1]), dt)[:rows])
+            if b[l] is not None:
+                h += b[l]
+            flat = h.ravel()
+            s2 = _sum_squares(flat)
+            if not math.isfinite(s2):
+                diverged = l + 1 if diverged is None else min(diverged, l + 1)
+                break
+            acc["s_h"][l] += _sum(flat)
+            acc["s_h2"][l] += s2
+            alive[l] |= np.maximum.reduce(h, axis=0) > 0
+            p = workspace.get(("p", l), (chunk, n[l + 1]), dt)[:rows]
+            if inplace is not None:
+                inplace(h, p)
+            else:
+                p[...] = kern.f(h)
+            if trace is not None:
+                trace["h"].append(h.astype(np.float64))
+                trace["phi"].append(p.astype(np.float64))
+            if l < L - 1:  # x_l = D phi(h_l) / p; the top layer feeds nothing and is not dropped
+                g = workspace.get(("g", l), (chunk, n[l + 1]), dt)[:rows]
+                mask = _dropout_layer(kern, fused, drop_key, l, start, chunk, h, p, keep, g, workspace)
+                gs.append(g)
+                if trace is not None:
+                    trace["mask"].append(mask.astype(np.float64))
+            elif trace is not None:
+                trace["mask"].append(None)
+            pf = p.ravel()
+            p2 = _sum_squares(pf)
+            if not math.isfinite(p2):  # phi / p can overflow where phi did not
+                diverged = l + 1 if diverged is None else min(diverged, l + 1)
+                break
+            acc["s_p"][l] += _sum(pf)
+            acc["s_p2"][l] += p2
+            rows_fwd[l] += rows
+            if kept is not None and start == 0:
+                kept["post"][l] = pf[:samples].astype(np.float64)
+            if trace is not None:
+                trace["x"].append(p.astype(np.float64))
+            if start == 0:
+                h0, h1 = h[0].astype(np.float64), h[1].astype(np.float64)
+                corr[l] = float(h0 @ h1 / math.sqrt((h0 @ h0) * (h1 @ h1))) if (h0 @ h0) * (h1 @ h1) > 0 else np.nan
+            posts.append(p)
+        if diverged is not None:
+            break
+        delta = _stream_rows(grad_key, start, rows, n[L], dt)
+        if trace is not None:
+            trace["output_grad"] = delta.astype(np.float64)
+        for l in range(L - 1, -1, -1):
+            d2 = _sum_squares(delta.ravel())
+            if not math.isfinite(d2):  # the backward signal overflowed at layer l + 1
+                back_diverged = l + 1 if back_diverged is None else max(back_diverged, l + 1)
+                break
+            acc["s_d2"][l] += d2
+            rows_bwd[l] += rows
+            if kept is not None and start == 0:
+                kept["grad"][l] = delta.ravel()[:samples].astype(np.float64)
+            if trace is not None:
+                trace["dh"][l] = delta.astype(np.float64)
+            if grads is not None:
+                grads[l] += delta.T @ posts[l]
+            if l > 0:  # delta_(l-1) = (delta_l W_l) * (D/p) phi'(h_(l-1)), the factor stored by the forward pass
+                delta = np.matmul(delta, W[l], out=workspace.get(("d", l % 2), (chunk, n[l]), dt)[:rows])
+                _split_rows(lambda d, f: np.multiply(d, f, out=d), delta, gs[l - 1])
     return _finish(n, acc, rows_fwd, rows_bwd, alive, corr, grads, kept, diverged, back_diverged)
 
 
@@ -386,7 +554,8 @@ def _bn_backward(du: np.ndarray, u: np.ndarray, sigma: np.ndarray, tmp: np.ndarr
 def _network_bn(config, kern, scheme, rng, batch, dtype, c0, weight_grad_norm, inputs, workspace, samples=0,
                 trace=None):
     """:func:`_network` for a batch-norm network (one chunk: the whole batch). ``trace`` (a dict, for tests) receives
-    float64 copies of the weights, biases, inputs, output gradient dL/dx_L and, per layer, h, u, x, sigma, dL/dh."""
+    float64 copies of the weights, biases, inputs, output gradient dL/dx_L and, per layer, h, u, x, sigma, dL/dh;
+    with dropout also ``mask`` (D, None at layer L) and ``phi`` (phi(u), before dropout)."""
     L, n = config.depth, config.widths
     dt = np.dtype(dtype)
     # the draws of _network, in its order: seed s gives the same network with and without batch norm
@@ -396,9 +565,14 @@ def _network_bn(config, kern, scheme, rng, batch, dtype, c0, weight_grad_norm, i
     b = [standard_normal(rng, (n[i + 1],), dt) * dt.type(sb) if sb > 0 else None for i in range(L)]
     input_key = int(rng.integers(2**63))
     grad_key = int(rng.integers(2**63))
+    drop = config.dropout_keep < 1
+    drop_key = int(rng.integers(2**63)) if drop else None  # drawn only with dropout: BN alone is unchanged
+    gs = []
     if trace is not None:
         trace.update(W=[w.astype(np.float64) for w in W], b=[None if v is None else v.astype(np.float64) for v in b],
                      h=[], u=[], x=[], sigma=[], dh=[None] * L)
+        if drop:
+            trace.update(mask=[], phi=[])
     acc = {k: np.zeros(L) for k in ("s_h", "s_h2", "s_p", "s_p2", "s_d2")}
     rows_fwd, rows_bwd = np.zeros(L), np.zeros(L)
     alive = [np.zeros(n[i + 1], dtype=bool) for i in range(L)]
@@ -408,12 +582,7 @@ def _network_bn(config, kern, scheme, rng, batch, dtype, c0, weight_grad_norm, i
     diverged = back_diverged = None
     family = kern.activation.family
     inplace, fused = _INPLACE.get(family), _FUSED_BACKWARD.get(family)
-    if inputs is None:
-        x = _stream_rows(input_key, 0, batch, n[0], dt)
-        x *= dt.type(math.sqrt(config.input_var))
-        x[1] = dt.type(c0) * x[0] + dt.type(math.sqrt(1 - c0 * c0)) * x[1]
-    else:
-        x = inputs.astype(dt, copy=False)
+    x = _chunk_inputs(inputs, input_key, 0, batch, config, dt, c0)
     if trace is not None:
         trace["inputs"] = x.astype(np.float64)
     us, posts, sigmas = [], [x], []
@@ -437,6 +606,17 @@ def _network_bn(config, kern, scheme, rng, batch, dtype, c0, weight_grad_norm, i
             inplace(u, p)
         else:
             p[...] = kern.f(u)
+        if drop:  # dropout after phi: the next layer's BN normalizes x_l = D phi(u_l) / p
+            if trace is not None:
+                trace["phi"].append(p.astype(np.float64))
+            if l < L - 1:
+                g = workspace.get(("g", l), (batch, n[l + 1]), dt)
+                mask = _dropout_layer(kern, fused, drop_key, l, 0, batch, u, p, config.dropout_keep, g, workspace)
+                gs.append(g)
+                if trace is not None:
+                    trace["mask"].append(mask.astype(np.float64))
+            elif trace is not None:
+                trace["mask"].append(None)
         pf = p.ravel()
         p2 = _sum_squares(pf)
         if not math.isfinite(p2):
@@ -462,7 +642,9 @@ def _network_bn(config, kern, scheme, rng, batch, dtype, c0, weight_grad_norm, i
             trace["output_grad"] = delta.astype(np.float64)
         for l in range(L - 1, -1, -1):  # delta = dL/dx_(l+1) (0-based layer l) -> dL/du -> dL/dh
             tmp = workspace.get(("t", 0), (batch, n[l + 1]), dt)
-            if fused is not None:
+            if drop and l < L - 1:  # (D/p) phi'(u_l), stored by the forward pass
+                _split_rows(lambda d, f: np.multiply(d, f, out=d), delta, gs[l])
+            elif fused is not None:
                 fused(delta, posts[l + 1], tmp)
             else:
                 tmp[...] = kern.df_from_output(posts[l + 1]) if kern.df_from_output is not None else kern.df(us[l])
@@ -501,6 +683,27 @@ def bn_trace(config: NetworkConfig, batch: int, rng: np.random.Generator, *, dty
     return trace
 
 
+def dropout_trace(config: NetworkConfig, batch: int, rng: np.random.Generator, *, dtype: str = "float64",
+                  input_correlation: float = 0.5, inputs: np.ndarray | None = None) -> dict:
+    """The tensors of one dropout network drawn from ``rng`` (float64 copies, for tests and inspection; the whole batch
+    in one chunk): ``W``, ``b``, ``inputs``, ``output_grad`` and per layer ``h`` (u with batch norm), ``phi``
+    (phi(h), before dropout), ``mask`` (D as 0.0 / 1.0; None at layer L, not dropped), ``x`` (the layer's output,
+    D * phi(h) / p), ``dh`` (dL/dh_l), plus ``stats`` and ``diverged_at``. With
+    ``rng = np.random.default_rng(SeedSequence(seed).spawn(S)[s])`` it is network s of ``simulate(..., seed=seed)``.
+    A batch-norm config gives :func:`bn_trace`'s tensors with ``mask`` and ``phi`` added."""
+    if not config.dropout_keep < 1:
+        raise SpecError("dropout_trace needs a dropout config (dropout_keep < 1)")
+    if config.batchnorm:
+        return bn_trace(config, batch, rng, dtype=dtype, input_correlation=input_correlation, inputs=inputs)
+    validate(batch, 2, dtype, None)
+    trace: dict = {}
+    stats, div = _network_dropout(config, kernel(config.act), config.scheme, rng, batch, batch, dtype,
+                                  input_correlation, False, None if inputs is None else np.asarray(inputs),
+                                  Workspace(), trace=trace)
+    trace["stats"], trace["diverged_at"] = stats, div
+    return trace
+
+
 def simulate(config: NetworkConfig, batch: int, seeds: int, *, dtype: str = "float32", seed: int = 0,
              chunk: int | None = None, input_correlation: float = 0.5, weight_grad_norm: bool = False,
              inputs: np.ndarray | None = None, progress: Callable[[int, int], None] | None = None,
@@ -520,6 +723,8 @@ def simulate(config: NetworkConfig, batch: int, seeds: int, *, dtype: str = "flo
             raise SpecError(f"inputs must have shape (batch, n_0) = ({batch}, {config.widths[0]}), got {inputs.shape}")
     if backend not in ("numpy", "torch"):
         raise SpecError(f"backend must be numpy or torch (got {backend!r})")
+    if config.dropout_keep < 1 and backend != "numpy":
+        raise SpecError("dropout: numpy backend only (the torch backend does not implement it)")
     if config.batchnorm:
         if backend != "numpy":
             raise SpecError("batch norm: numpy backend only")
@@ -563,6 +768,10 @@ def simulate(config: NetworkConfig, batch: int, seeds: int, *, dtype: str = "flo
             if config.batchnorm:
                 stats, div = _network_bn(config, kern, scheme, np.random.default_rng(child), batch, dtype,
                                          input_correlation, weight_grad_norm, inputs, workspace, samples_per_layer)
+            elif config.dropout_keep < 1:
+                stats, div = _network_dropout(config, kern, scheme, np.random.default_rng(child), batch, chunk, dtype,
+                                              input_correlation, weight_grad_norm, inputs, workspace,
+                                              samples_per_layer)
             else:
                 stats, div = _network(config, kern, scheme, np.random.default_rng(child), batch, chunk, dtype,
                                       input_correlation, weight_grad_norm, inputs, workspace, samples_per_layer)

@@ -119,9 +119,12 @@ CUDA_CHUNK_BYTES = 8 * 2**30
 
 
 def _refuse_batchnorm(config) -> None:
-    """Batch norm couples the rows of a batch; only the NumPy engine implements it (sims.engine._network_bn)."""
+    """Batch norm couples the rows of a batch; only the NumPy engine implements it (sims.engine._network_bn). The
+    same for dropout (sims.engine._network_dropout)."""
     if getattr(config, "batchnorm", False):
         raise SpecError("batch norm: numpy backend only")
+    if getattr(config, "dropout_keep", 1.0) < 1:  # sims.engine._network_dropout: numpy only, like batch norm
+        raise SpecError("dropout: numpy backend only (the torch backend does not implement it)")
 
 
 def plan(config, batch: int, itemsize: int, device, chunk: int | None) -> tuple[int, int, int]:

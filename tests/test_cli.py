@@ -133,3 +133,22 @@ def test_module_entry_points_run_as_subprocesses(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "sims", "kernels", "--activation", "x**"],
                          capture_output=True, text=True)
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1
+
+
+def test_predict_with_dropout_and_batchnorm(capsys):
+    from theory.config import NetworkConfig
+    from theory.predict import predict
+
+    args = ["predict", "--activation", "relu", "--init", "he_normal", "--width", "32", "--depth", "4"]
+    assert theory_main(args + ["--dropout-keep", "0.5", "--json"]) == 0
+    got = json.loads(capsys.readouterr().out)
+    want = predict(NetworkConfig("relu", "he_normal", width=32, depth=4, dropout_keep=0.5))
+    assert [r["preact_var"] for r in got["layers"]] == [r["preact_var"] for r in want["layers"]]
+    # He: n Var(w) = 2, E[relu(h)^2] = q/2, and E[(D/p)^2] = 1/p
+    assert got["layers"][1]["preact_var"] == 2 * (got["layers"][0]["preact_var"] / 2) / 0.5
+    assert theory_main(args + ["--batchnorm", "--json"]) == 0
+    bn = json.loads(capsys.readouterr().out)
+    assert all(r["preact_var"] == 1 and r["grad_var"] is None for r in bn["layers"])
+    for bad in ("0", "1.5", "nan"):
+        assert theory_main(args + ["--dropout-keep", bad]) == 2
+        assert "keep probability" in capsys.readouterr().err

@@ -79,6 +79,10 @@ def _parser() -> ArgumentParser:
     s.add_argument("--depth", required=True, type=int, help="number of layers L")
     s.add_argument("--bias-var", type=float, default=0.0, help="bias variance sigma_b^2 (default 0)")
     s.add_argument("--input-var", type=float, default=1.0, help="E[x^2] of the input coordinates (default 1)")
+    s.add_argument("--dropout-keep", type=float, default=1.0, metavar="P",
+                   help="inverted dropout on the hidden outputs with KEEP probability P in (0, 1] (default 1: none; "
+                        "PyTorch's p and Keras' rate are 1 - P)")
+    s.add_argument("--batchnorm", action="store_true", help="batch norm before every activation")
     s.add_argument("--json", action="store_true")
     return p
 
@@ -134,7 +138,8 @@ def _predict(args) -> int:
     from theory.predict import predict
 
     cfg = NetworkConfig(activation=args.activation, init=args.init, width=args.width, depth=args.depth,
-                        bias_var=args.bias_var, input_var=args.input_var)
+                        bias_var=args.bias_var, input_var=args.input_var, dropout_keep=args.dropout_keep,
+                        batchnorm=args.batchnorm)
     result = predict(cfg)
     if args.json:
         print(dumps(result))
@@ -142,7 +147,10 @@ def _predict(args) -> int:
         print(f"{cfg.activation}, {cfg.init}, width {args.width}, depth {args.depth}, bias var {args.bias_var}")
         print(f"{'layer':>6} {'Var(h_l)':>14} {'Var(delta_l)':>14}")
         for row in result["layers"]:
-            print(f"{row['layer']:>6} {row['preact_var']:>14.6g} {row['grad_var']:>14.6g}")
+            grad = "-" if row["grad_var"] is None else f"{row['grad_var']:.6g}"
+            print(f"{row['layer']:>6} {row['preact_var']:>14.6g} {grad:>14}")
+        if result.get("note"):
+            print(result["note"])
         if result["diverged_at"] is not None:
             print(f"diverges (non-finite) at layer {result['diverged_at']}")
     return 0

@@ -1,14 +1,27 @@
 """The one configuration object of a deep random network, read by the theory prediction and the Monte Carlo.
 
-``NetworkConfig(activation, init, width, depth, bias_var, input_var, input_dim, batchnorm, bn_eps)`` describes a
-fully connected network h_1 = W_1 x + b_1, h_l = W_l phi(h_(l-1)) + b_l (l = 2..L), with weights drawn by the init
-scheme (fans n_(l-1), n_l), biases N(0, bias_var), and inputs with per-coordinate second moment ``input_var``.
-``width`` is one integer (every hidden layer) or a tuple of L widths. Dropout joins through its issue.
+``NetworkConfig(activation, init, width, depth, bias_var, input_var, input_dim, batchnorm, bn_eps, dropout_keep)``
+describes a fully connected network h_1 = W_1 x + b_1, h_l = W_l phi(h_(l-1)) + b_l (l = 2..L), with weights drawn by
+the init scheme (fans n_(l-1), n_l), biases N(0, bias_var), and inputs with per-coordinate second moment
+``input_var``. ``width`` is one integer (every hidden layer) or a tuple of L widths.
+
+With ``dropout_keep = p < 1`` (the KEEP probability, the lecture's D ~ Bern(p); PyTorch's ``nn.Dropout(p')`` and
+Keras' ``Dropout(rate)`` take the drop probability p' = rate = 1 - p) every hidden layer's output is replaced by
+inverted dropout (Srivastava et al. 2014, train mode):
+    x_l = D_l * phi(h_l) / p,   D_l iid Bernoulli(p) per unit and input,   l = 1..L-1,
+and h_(l+1) = W_(l+1) x_l + b_(l+1). The inputs x_0 and the top layer are not dropped: phi(h_L) feeds no layer (the
+network's output is h_L, and the backward pass starts from dL/dh_L), so dropping it would change no pre-activation
+and no gradient, only relabel a statistic. With this choice the mean-field maps gain exactly one factor per layer
+transition, E[x_l^2] = E[phi(h_l)^2] / p forward and E[(D_l/p)^2 phi'(h_l)^2] = E[phi'(h_l)^2] / p backward
+(:mod:`theory.predict`), while q_1 and the output gradient's scale stay those of the network without dropout.
+``dropout_keep = 1`` is the network without dropout.
 
 With ``batchnorm=True`` every layer normalizes its pre-activation over the batch before the nonlinearity
 (Ioffe & Szegedy 2015, train mode, gamma = 1, beta = 0):
     h_l = W_l x_(l-1) + b_l  (x_0 = input),   u_l = (h_l - mean_B h_l) / sqrt(var_B h_l + bn_eps),   x_l = phi(u_l),
 with mean_B and the biased variance var_B (1/B) per unit over the B rows of the batch. The bias then cancels.
+With batch norm and dropout, dropout acts on x_l = D_l * phi(u_l) / p (l = 1..L-1), after phi, so the next layer's
+batch norm normalizes the dropped-out signal ("dropout before BN", the order analysed by Li et al. 2019).
 """
 from __future__ import annotations
 
@@ -31,11 +44,14 @@ class NetworkConfig:
     input_dim: int | None = None  # n_0; defaults to the first hidden width
     batchnorm: bool = False  # normalize each layer's pre-activation over the batch (module docstring)
     bn_eps: float = 1e-5  # added to the batch variance (torch.nn.BatchNorm1d's default)
+    dropout_keep: float = 1.0  # KEEP probability p of inverted dropout on layers 1..L-1 (module docstring); 1: none
 
     def __post_init__(self):
         if isinstance(self.width, list):
             object.__setattr__(self, "width", tuple(self.width))
         self.validate()
+        if isinstance(self.dropout_keep, int):  # 1 -> 1.0: one spelling in to_dict and JSON
+            object.__setattr__(self, "dropout_keep", float(self.dropout_keep))
 
     def validate(self) -> None:
         if not isinstance(self.depth, int) or isinstance(self.depth, bool) or self.depth <= 0:
@@ -55,6 +71,10 @@ class NetworkConfig:
         eps = self.bn_eps
         if isinstance(eps, bool) or not (isinstance(eps, (int, float)) and math.isfinite(eps) and eps > 0):
             raise SpecError(f"bn_eps must be a finite number > 0 (got {eps!r}): it keeps sqrt(var + eps) above 0")
+        keep = self.dropout_keep
+        if isinstance(keep, bool) or not (isinstance(keep, (int, float)) and math.isfinite(keep) and 0 < keep <= 1):
+            raise SpecError(f"dropout_keep is the keep probability p and must be a number in (0, 1] (got {keep!r}); "
+                            "p = 1 - PyTorch's nn.Dropout p = 1 - Keras' Dropout rate")
         self.act, self.scheme  # resolve the specs now: a bad spec fails at construction
 
     @property
