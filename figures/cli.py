@@ -41,16 +41,22 @@ def _parser() -> ArgumentParser:
 def _list(as_json: bool) -> int:
     entries = common.entries().values()
     if as_json:
-        print(dumps([{"name": e.name, "group": e.group, "description": e.description} for e in entries]))
+        print(dumps([{"name": e.name, "group": e.group, "description": e.description, "timing": e.timing}
+                     for e in entries]))
     else:
         width = max((len(e.name) for e in entries), default=0)
         for e in entries:
-            print(f"{e.name:<{width}}  {e.description}")
+            print(f"{e.name:<{width}}  {e.description}" + ("  [timing: only with --only]" if e.timing else ""))
     return 0
 
 
+def default_names() -> list[str]:
+    """Every figure except the timing ones (wall-clock measurements, not byte-reproducible: drawn only when named)."""
+    return [n for n, e in common.entries().items() if not e.timing]
+
+
 def _generate(args) -> int:
-    names = list(dict.fromkeys(args.only)) if args.only else list(common.entries())
+    names = list(dict.fromkeys(args.only)) if args.only else default_names()
     chosen = [common.get(n) for n in names]  # all names checked before anything is drawn
     out = common.prepare_out_dir(args.out)
     for entry in chosen:

@@ -39,6 +39,21 @@ DEFAULT_OUT = Path("out") / "figures"
 #: key -> {lang: text}; every key has a distinct entry per language (tested). Mathematical notation that reads
 #: the same in both languages ($x$, $f'(x)$, sup) is kept out of the table.
 STRINGS: dict[str, dict[str, str]] = {
+    # figures.training
+    "st_raw": {"en": "raw features: κ = {kappa}, {steps} steps", "ru": "исходные признаки: κ = {kappa}, {steps} шагов"},
+    "st_std": {"en": "standardized: κ = {kappa}, {steps} steps",
+               "ru": "стандартизованные: κ = {kappa}, {steps} шагов"},
+    "st_theory": {"en": "theory ⌈log tol / log((κ−1)/(κ+1))⌉", "ru": "теория ⌈log tol / log((κ−1)/(κ+1))⌉"},
+    "st_measured": {"en": "gradient descent, η* = 2/(λ_min + λ_max)", "ru": "градиентный спуск, η* = 2/(λ_min + λ_max)"},
+    "st_kappa": {"en": "condition number κ of XᵀX/n", "ru": "обусловленность κ матрицы XᵀX/n"},
+    "st_steps": {"en": "steps to relative error {tol}", "ru": "шагов до относительной ошибки {tol}"},
+    "st_title": {"en": "Which situation is better for SGD? Standardized features: round contours, few steps",
+                 "ru": "Какая из ситуаций лучше для SGD? Стандартизация: круглые линии уровня, мало шагов"},
+    "ac_ratio": {"en": "time per element / ReLU's", "ru": "время на элемент / время ReLU"},
+    "ac_title": {"en": "Is $e^x$ expensive? NumPy {numpy}, {dtype}, {size} elements, {machine}:\nnp.exp is "
+                       "vectorized; the cost of sigmoid, ELU, softplus is in their extra passes",
+                 "ru": "Дорого ли $e^x$? NumPy {numpy}, {dtype}, {size} элементов, {machine}:\nnp.exp "
+                       "векторизована; цена sigmoid, ELU, softplus — в дополнительных проходах"},
     # figures.dropout (p is the keep probability everywhere)
     "do_full": {"en": "the network", "ru": "сеть"},
     "do_dropped": {"en": "one step: {k} of {n} hidden units kept", "ru": "один шаг: оставлено {k} из {n}"},
@@ -215,20 +230,23 @@ class FigureEntry:
     group: str
     description: str
     make: Callable[[Path, str, bool], list[Path]]
+    timing: bool = False  # draws wall-clock timings: not byte-reproducible, so only drawn when named (--only)
 
 
 #: modules that register figures; later issues append theirs (imported lazily, in this order)
 MODULES = ("figures.activations", "figures.initialization", "figures.montecarlo", "figures.batchnorm",
-           "figures.dropout")
+           "figures.dropout", "figures.training")
 _REGISTRY: dict[str, FigureEntry] = {}
 
 
-def register(name: str, group: str, description: str):
-    """Register ``fn(out_dir, lang, fast) -> list[Path]`` as figure ``name`` of ``group``."""
+def register(name: str, group: str, description: str, *, timing: bool = False):
+    """Register ``fn(out_dir, lang, fast) -> list[Path]`` as figure ``name`` of ``group``. A ``timing`` figure
+    draws wall-clock measurements, which differ run to run: it is left out of the default set (every other figure
+    is byte-reproducible) and drawn only when named with ``--only``."""
     def deco(fn: Callable[[Path, str, bool], list[Path]]):
         if name in _REGISTRY:
             raise ValueError(f"figure {name!r} registered twice")
-        _REGISTRY[name] = FigureEntry(name, group, description, fn)
+        _REGISTRY[name] = FigureEntry(name, group, description, fn, timing)
         return fn
     return deco
 

@@ -123,7 +123,8 @@ def test_list_and_json(capsys):
     assert main(["list", "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert {d["name"] for d in doc} == set(common.entries())
-    assert all(set(d) == {"name", "group", "description"} for d in doc)
+    assert all(set(d) == {"name", "group", "description", "timing"} for d in doc)
+    assert {d["name"] for d in doc if d["timing"]} == {n for n, e in common.entries().items() if e.timing}
 
 
 def test_paths_printed_unless_quiet(tmp_path, capsys):

@@ -244,7 +244,8 @@ def _latex_text(s: str) -> str:
 # -------------------------------------------------------------------- registry
 _REGISTRY: dict[str, tuple[str, Callable[[], Derivation]]] = {}
 _MODULES = ("theory.activations", "theory.variance", "theory.init", "theory.finite_width", "theory.batchnorm",
-            "theory.batchnorm_rate", "theory.dropout")  # later issues append theirs
+            "theory.batchnorm_rate", "theory.dropout",
+            "theory.optimization")  # later issues append theirs
 
 
 def derivation(name: str, summary: str):

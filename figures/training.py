@@ -1,0 +1,95 @@
+"""Training-experiment figures (issue: training experiments); each draws one experiment's returned results.
+
+* ``train-standardization``: «Какая из ситуаций лучше для SGD?»: loss contours and gradient-descent paths for raw
+  features on different scales and for standardized ones, and the steps to converge against the condition number
+  beside the theory ceil(log tol / log((kappa - 1)/(kappa + 1))) (:mod:`sims.experiments.standardization`).
+* ``train-activation-cost``: NumPy time per element of activations and of e^x, relative to ReLU
+  (:mod:`sims.experiments.activation_cost`); the machine and NumPy version are printed on the figure.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from figures.common import new_figure, register, save, style, text
+from sims.experiments import activation_cost, standardization
+from theory.optimization import steps_to
+
+GROUP = "training"
+CONTOUR_SCALE = 10.0
+
+
+def _contours(ax, res: dict, lang: str, title_key: str):
+    a, w_hat, path = res["hessian"], res["w_hat"], res["path"]
+    span = np.abs(path - w_hat).max() * 1.15 + 1e-12  # a square window: the contours' true shape
+    g0 = np.linspace(w_hat[0] - span, w_hat[0] + span, 161)
+    g1 = np.linspace(w_hat[1] - span, w_hat[1] + span, 161)
+    w0, w1 = np.meshgrid(g0, g1)
+    d0, d1 = w0 - w_hat[0], w1 - w_hat[1]
+    loss = 0.5 * (a[0, 0] * d0**2 + 2 * a[0, 1] * d0 * d1 + a[1, 1] * d1**2)
+    ax.contour(w0, w1, loss, levels=np.geomspace(loss.max() * 1e-4, loss.max(), 12), colors="0.55",
+               linewidths=0.8)
+    ax.plot(path[:, 0], path[:, 1], "o-", color="#c0392b", ms=3, lw=1.2)
+    ax.plot(*w_hat, "*", color="black", ms=10)
+    ax.set_title(text(title_key, lang, kappa=f"{res['kappa']:.3g}", steps=res["steps"]), fontsize=11)
+    ax.set_aspect("equal")
+    ax.set_xlabel("$w_1$")
+    ax.set_ylabel("$w_2$")
+
+
+def plot_standardization(result: dict, lang: str):
+    rows = result["rows"]
+    pick = min(rows, key=lambda r: abs(r["scale"] - CONTOUR_SCALE))
+    with style():
+        fig = new_figure(figsize=(13.0, 4.6))
+        ax_raw, ax_std, ax_k = fig.subplots(1, 3)
+        _contours(ax_raw, pick["raw"], lang, "st_raw")
+        _contours(ax_std, pick["standardized"], lang, "st_std")
+        kappas = np.array([r["raw"]["kappa"] for r in rows] + [r["standardized"]["kappa"] for r in rows])
+        steps = np.array([r["raw"]["steps"] for r in rows] + [r["standardized"]["steps"] for r in rows])
+        grid = np.geomspace(1.0, kappas.max() * 1.2, 200)
+        ax_k.plot(grid, [max(steps_to(k, result["tol"]), 0.5) for k in grid], color="#1f5fa8", lw=2,
+                  label=text("st_theory", lang))
+        ax_k.plot(kappas, np.maximum(steps, 0.5), "s", color="#c0392b", mfc="white", ms=7, label=text("st_measured", lang))
+        ax_k.set_xscale("log")
+        ax_k.set_yscale("log")
+        ax_k.set_xlabel(text("st_kappa", lang))
+        ax_k.set_ylabel(text("st_steps", lang, tol=f"{result['tol']:g}"))
+        ax_k.legend(fontsize=9)
+        ax_k.grid(alpha=0.3)
+        fig.suptitle(text("st_title", lang), fontsize=13)
+    return fig
+
+
+@register("train-standardization", GROUP, "GD paths on raw vs standardized features, and steps vs condition number "
+                                          "against (kappa - 1)/(kappa + 1)")
+def make_standardization(out_dir: Path, lang: str, fast: bool) -> list[Path]:
+    result = standardization.run(n=200 if fast else 500)
+    return save(plot_standardization(result, lang), out_dir, "train-standardization", lang, fast)
+
+
+def plot_activation_cost(result: dict, lang: str):
+    names = list(result["ratio_to_relu"])
+    ratios = [result["ratio_to_relu"][k] for k in names]
+    with style():
+        fig = new_figure()
+        ax = fig.add_subplot()
+        colors = ["#2e8b57" if k in ("relu",) else "#1f5fa8" if k in ("exp", "tanh") else "#c0392b" for k in names]
+        ax.bar(names, ratios, color=colors)
+        for i, (r, k) in enumerate(zip(ratios, names)):
+            ax.text(i, r, f"{r:.1f}×\n{result['ns_per_element'][k]:.2g} ns", ha="center", va="bottom", fontsize=9)
+        ax.set_yscale("log")
+        ax.set_ylabel(text("ac_ratio", lang))
+        ax.set_title(text("ac_title", lang, dtype=result["dtype"], size=result["size"], numpy=result["numpy"],
+                          machine=result["processor"]), fontsize=11)
+        ax.set_ylim(top=max(ratios) * 4)
+        ax.grid(alpha=0.3, axis="y")
+    return fig
+
+
+@register("train-activation-cost", GROUP, "NumPy time per element of activations and e^x relative to ReLU",
+          timing=True)
+def make_activation_cost(out_dir: Path, lang: str, fast: bool) -> list[Path]:
+    result = activation_cost.run(size=1 << 18 if fast else 1 << 21, repeats=5 if fast else 9)
+    return save(plot_activation_cost(result, lang), out_dir, "train-activation-cost", lang, fast)

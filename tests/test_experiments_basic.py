@@ -1,0 +1,81 @@
+"""Experiments e (standardization) and k (cost of activations), and their figures."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from figures import common
+from figures import training as F
+from figures.cli import main
+from sims.experiments import activation_cost, standardization
+from theory.derivation import get
+from theory.errors import SpecError
+from theory.optimization import rate, steps_to
+
+
+def test_gd_rate_derivation_verifies():
+    assert get("gd-quadratic-rate").ok
+
+
+def test_two_feature_descent_takes_exactly_the_theorys_steps():
+    """With two features both eigen-directions contract by exactly (kappa - 1)/(kappa + 1) per step at eta*: the
+    step count is the theory's, not just below it."""
+    res = standardization.run(scales=(1.0, 3.0, 10.0, 30.0), n=300, tol=1e-5)
+    for row in res["rows"]:
+        for key in ("raw", "standardized"):
+            r = row[key]
+            assert r["steps"] == steps_to(r["kappa"], 1e-5), (row["scale"], key)
+    raw = [row["raw"]["kappa"] for row in res["rows"]]
+    std = [row["standardized"]["kappa"] for row in res["rows"]]
+    assert raw[-1] > 100 * max(std)  # standardizing removes the scale's condition number
+    assert max(std) < 1.5
+
+
+def test_negative_control_a_worse_step_needs_more_steps():
+    x, y = standardization.make_data(10.0, 300, 0)
+    y = y - y.mean()
+    best = standardization.descend(x - x.mean(axis=0), y, tol=1e-5)
+    a = best["hessian"]
+    lam = np.linalg.eigvalsh(a)
+    eta = 1.0 / lam[-1]  # the common "1/L" step: rate 1 - 1/kappa, slower than (kappa - 1)/(kappa + 1)
+    w, w_hat = np.array([-3.0, 3.0]) * np.sqrt(np.diag(np.linalg.inv(a))), best["w_hat"]
+    e0, k = np.linalg.norm(w - w_hat), 0
+    while np.linalg.norm(w - w_hat) > 1e-5 * e0:
+        w = w - eta * (a @ w - best["b"])
+        k += 1
+    assert k > best["steps"]
+    assert rate(best["kappa"]) < 1 - 1 / best["kappa"]
+
+
+def test_activation_cost_reports_ratios_to_relu():
+    r = activation_cost.run(size=1 << 14, repeats=3, functions=("relu", "exp", "sigmoid"))
+    assert r["ratio_to_relu"]["relu"] == 1.0
+    assert all(v > 0 for v in r["ns_per_element"].values())
+    with pytest.raises(SpecError):
+        activation_cost.run(functions=("exp",))
+
+
+@pytest.mark.parametrize("lang", common.LANGS)
+def test_training_figures_written(tmp_path, lang):
+    names = ("train-standardization", "train-activation-cost")
+    assert main(["--only", *names, "--out", str(tmp_path), "--lang", lang, "--fast", "--quiet"]) == 0
+    suffix = "" if lang == "en" else ".ru"
+    for name in names:
+        assert (tmp_path / f"{name}{suffix}.png").stat().st_size > 1000
+
+
+def test_standardization_figure_draws_the_measured_steps():
+    res = standardization.run(scales=(1.0, 10.0), n=200)
+    ax = F.plot_standardization(res, "en").axes[2]
+    marks = [ln for ln in ax.get_lines() if ln.get_marker() == "s"][0]
+    want = [r["raw"]["steps"] for r in res["rows"]] + [r["standardized"]["steps"] for r in res["rows"]]
+    np.testing.assert_array_equal(marks.get_ydata(), np.maximum(want, 0.5))
+
+
+def test_timing_figure_is_left_out_of_the_default_set():
+    """Timings differ run to run: the default set stays byte-reproducible; the figure is drawn only when named."""
+    from figures.cli import default_names
+
+    assert common.get("train-activation-cost").timing and not common.get("train-standardization").timing
+    assert "train-activation-cost" not in default_names() and "train-standardization" in default_names()
+    assert set(default_names()) == {n for n, e in common.entries().items() if not e.timing}

@@ -1,0 +1,62 @@
+"""Gradient descent on a quadratic: why standardized features help SGD (slide «Стандартизация»: «Какая из ситуаций
+лучше для SGD?»).
+
+For f(w) = (1/2)(w - w*)^T A (w - w*) with A symmetric positive definite, eigenvalues lambda_min <= ... <=
+lambda_max and condition number kappa = lambda_max / lambda_min, a gradient step w <- w - eta A (w - w*) multiplies
+the error's component along eigenvector i by (1 - eta lambda_i). The worst factor max_i |1 - eta lambda_i| is
+smallest at eta* = 2 / (lambda_min + lambda_max), where it equals (kappa - 1)/(kappa + 1): the error shrinks at
+least that fast per step, and exactly that fast along the extreme eigenvectors. Reaching a relative error tol
+takes ceil(log(tol) / log((kappa - 1)/(kappa + 1))) steps, about (kappa/2) log(1/tol) for large kappa. For least
+squares A = X^T X / n: features on very different scales make kappa large; standardizing each feature (zero mean,
+unit variance) makes A the correlation matrix, whose kappa is 1 for uncorrelated features.
+"""
+from __future__ import annotations
+
+import math
+
+import sympy as sp
+
+from theory.derivation import Derivation, Step, derivation
+
+lam, eta = sp.symbols("lambda eta", positive=True)
+lmin, lmax, kappa = sp.symbols("lambda_min lambda_max kappa", positive=True)
+RATE = (kappa - 1) / (kappa + 1)
+ETA_OPT = 2 / (lmin + lmax)
+
+
+def rate(cond: float) -> float:
+    """(kappa - 1)/(kappa + 1) at kappa = cond (>= 1), from :data:`RATE`."""
+    return float(RATE.subs(kappa, cond))
+
+
+def steps_to(cond: float, tol: float) -> int:
+    """Steps of gradient descent with eta* for the worst-case error to fall below tol (relative): 0 for kappa = 1."""
+    r = rate(cond)
+    return 0 if r == 0 else math.ceil(math.log(tol) / math.log(r))
+
+
+@derivation("gd-quadratic-rate", "gradient descent on a quadratic: the best fixed step 2/(l_min + l_max) contracts "
+                                 "the error by (kappa - 1)/(kappa + 1) per step")
+def _gd_rate() -> Derivation:
+    factor = 1 - eta * lam
+    at_min, at_max = factor.subs(lam, lmin), factor.subs(lam, lmax)
+    return Derivation(
+        "gd-quadratic-rate", "Gradient descent on a quadratic: rate and condition number",
+        [
+            Step(lhs=sp.Derivative(lam * sp.Symbol("e") ** 2 / 2, sp.Symbol("e")), rhs=lam * sp.Symbol("e"),
+                 why="along an eigenvector the error e obeys e <- e - eta lambda e: the gradient of lambda e^2/2 is "
+                     "lambda e"),
+            Step(lhs=sp.solve(sp.Eq(at_min, -at_max), eta)[0], rhs=ETA_OPT,
+                 why="|1 - eta lambda| is largest at an end of [lambda_min, lambda_max]; the two ends balance, "
+                     "1 - eta lambda_min = -(1 - eta lambda_max), at eta*"),
+            Step(lhs=at_min.subs(eta, ETA_OPT), rhs=RATE.subs(kappa, lmax / lmin),
+                 why="the worst contraction at eta*, with kappa = lambda_max / lambda_min"),
+            Step(lhs=sp.Limit(RATE, kappa, 1), rhs=0,
+                 why="kappa = 1 (standardized, uncorrelated features): one step solves the problem"),
+            Step(lhs=sp.Limit(kappa * sp.log(1 / RATE), kappa, sp.oo), rhs=2,
+                 why="for large kappa, log(1/rate) ~ 2/kappa: steps ~ (kappa/2) log(1/tol), linear in kappa"),
+        ],
+        assumptions=["f(w) = (1/2)(w - w*)^T A (w - w*), A symmetric positive definite",
+                     "full-batch gradient descent with a fixed step; SGD adds noise but has the same dependence on "
+                     "kappa through its step size"],
+        references=["Nesterov, Introductory Lectures on Convex Optimization (2004), Theorem 2.1.15"])
