@@ -49,6 +49,12 @@ STRINGS: dict[str, dict[str, str]] = {
     "st_steps": {"en": "steps to relative error {tol}", "ru": "шагов до относительной ошибки {tol}"},
     "st_title": {"en": "Which situation is better for SGD? Standardized features: round contours, few steps",
                  "ru": "Какая из ситуаций лучше для SGD? Стандартизация: круглые линии уровня, мало шагов"},
+    "nz_label": {"en": "{act} inputs: same-sign steps {frac}, path/straight {ratio}, {steps} steps (medians)",
+                 "ru": "входы {act}: шагов одного знака {frac}, путь/прямая {ratio}, {steps} шагов (медианы)"},
+    "nz_title": {"en": "Non-zero-centred inputs: all weight-gradient components share one sign, the path zig-zags\n"
+                       "first {show} SGD steps of one unit towards w* = (1, −1); medians over {seeds} seeds",
+                 "ru": "Входы не центрированы: все компоненты градиента по весам одного знака, путь зигзагом\n"
+                       "первые {show} шагов SGD одного нейрона к w* = (1, −1); медианы по {seeds} сидам"},
     "ac_ratio": {"en": "time per element / ReLU's", "ru": "время на элемент / время ReLU"},
     "ac_title": {"en": "Is $e^x$ expensive? NumPy {numpy}, {dtype}, {size} elements, {machine}:\nnp.exp is "
                        "vectorized; the cost of sigmoid, ELU, softplus is in their extra passes",

@@ -93,3 +93,40 @@ def plot_activation_cost(result: dict, lang: str):
 def make_activation_cost(out_dir: Path, lang: str, fast: bool) -> list[Path]:
     result = activation_cost.run(size=1 << 18 if fast else 1 << 21, repeats=5 if fast else 9)
     return save(plot_activation_cost(result, lang), out_dir, "train-activation-cost", lang, fast)
+
+
+def plot_nonzero_centred(runs: dict, summaries: dict, lang: str, show: int = 60):
+    colors = {"sigmoid": "#c0392b", "tanh": "#1f5fa8", "relu": "#2e8b57"}
+    with style():
+        fig = new_figure()
+        ax = fig.add_subplot()
+        for act, r in runs.items():
+            s = summaries[act]
+            ax.plot(r["path"][:show, 0], r["path"][:show, 1], "o-", ms=2.5, lw=1.0, color=colors.get(act, "0.3"),
+                    label=text("nz_label", lang, act=act, frac=f"{s['same_sign_fraction']['median']:.2f}",
+                               ratio=f"{s['path_ratio']['median']:.2f}", steps=f"{s['steps_to_tol']['median']:g}"))
+        ax.plot(*standardization_star(), "*", color="black", ms=14)
+        ax.set_aspect("equal")
+        ax.set_xlabel("$w_1$")
+        ax.set_ylabel("$w_2$")
+        ax.set_title(text("nz_title", lang, show=show, seeds=len(next(iter(summaries.values()))["seeds"])),
+                     fontsize=11)
+        ax.legend(fontsize=9, loc="lower left")
+        ax.grid(alpha=0.3)
+    return fig
+
+
+def standardization_star():
+    from sims.experiments.nonzero_centred import W_STAR
+    return W_STAR
+
+
+@register("train-nonzero-centred", GROUP, "SGD paths of a unit fed by sigmoid (all-positive) vs tanh vs relu inputs "
+                                          "towards weights (1, -1): same-sign gradients zig-zag")
+def make_nonzero_centred(out_dir: Path, lang: str, fast: bool) -> list[Path]:
+    from sims.experiments import nonzero_centred as nz
+
+    acts = ("sigmoid", "tanh", "relu")
+    runs = {a: nz.run(a) for a in acts}
+    summaries = {a: nz.over_seeds(a) for a in acts}
+    return save(plot_nonzero_centred(runs, summaries, lang), out_dir, "train-nonzero-centred", lang, fast)

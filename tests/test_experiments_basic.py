@@ -79,3 +79,16 @@ def test_timing_figure_is_left_out_of_the_default_set():
     assert common.get("train-activation-cost").timing and not common.get("train-standardization").timing
     assert "train-activation-cost" not in default_names() and "train-standardization" in default_names()
     assert set(default_names()) == {n for n, e in common.entries().items() if not e.timing}
+
+
+def test_sigmoid_inputs_give_same_sign_gradients_and_a_longer_path():
+    from sims.experiments import nonzero_centred as nz
+
+    sig, tanh = nz.over_seeds("sigmoid"), nz.over_seeds("tanh")
+    # positive inputs: every gradient's components share the sign of delta (exact, every step of every seed)
+    assert sig["same_sign_fraction"]["min"] == 1.0
+    # negative control: zero-centred inputs have free signs (about half the steps for two inputs)
+    assert tanh["same_sign_fraction"]["max"] < 0.9
+    # the zig-zag: longer paths and more steps in every seed (spreads do not overlap)
+    assert sig["path_ratio"]["min"] > tanh["path_ratio"]["max"]
+    assert sig["steps_to_tol"]["min"] > tanh["steps_to_tol"]["max"]
