@@ -8,6 +8,9 @@
         [--skip K] [--skip-bottom K] [--dtype float32|float64] --json
     python -m sims bench [--repeats R]
     python -m sims kernels [--activation SPEC ...] [--dtype float32|float64] [--json]
+    python -m sims train --dataset digits|mnist:DIR --depth D --width N --activation A --init I [--batchnorm]
+        [--dropout-keep P] [--skip] [--l1 C] [--l2 C] [--optimizer sgd|momentum|adam] [--lr LR] [--batch B]
+        [--epochs E] [--seed S] [--early-stopping PATIENCE] [--json]
 
 prints phi and phi' of the stable numeric kernels on a grid that includes the extremes +-1000, so the
 warning-free behaviour can be inspected.
@@ -101,6 +104,35 @@ def _parser() -> ArgumentParser:
     s.add_argument("--device", default="cpu", choices=["cpu", "cuda"],
                    help="with --backend torch: the GPU configuration (width 4096, depth 50, batch 4096) on cuda")
 
+    s = sub.add_parser("train", help="train a small MLP (NumPy, float64) on digits or MNIST",
+                       description="Train an MLP of D hidden layers of width N (then a softmax output layer) with "
+                                   "sims.train: deterministic for a seed (weights, shuffles, dropout masks). Per "
+                                   "epoch the train loss/accuracy (mean over the minibatches, train mode), the "
+                                   "validation loss/accuracy (eval mode) and per-layer weight-gradient norms; the "
+                                   "test accuracy at the end (of the best epoch's weights with --early-stopping).")
+    s.add_argument("--dataset", required=True, metavar="SPEC",
+                   help="digits (scikit-learn's bundled 8x8 digits) or mnist:DIR (the four IDX files in DIR); "
+                        "split 70/10/20 train/val/test (MNIST: its own test set), standardized on train, split seed 0")
+    s.add_argument("--depth", required=True, type=int, help="hidden layers D (>= 1)")
+    s.add_argument("--width", required=True, type=int, help="units per hidden layer N (>= 1)")
+    s.add_argument("--activation", required=True, metavar="SPEC")
+    s.add_argument("--init", required=True, metavar="SPEC")
+    s.add_argument("--batchnorm", action="store_true", help="batch norm after each hidden dense layer, before phi")
+    s.add_argument("--dropout-keep", type=float, default=1.0, metavar="P",
+                   help="KEEP probability p in (0, 1] of inverted dropout after each hidden activation (PyTorch's "
+                        "nn.Dropout p and Keras' rate are 1 - p; default 1: no dropout)")
+    s.add_argument("--skip", action="store_true", help="skip connections a_l = a_{l-1} + block(a_{l-1}) (width->width)")
+    s.add_argument("--l1", type=float, default=0.0, help="L1 penalty l1 * sum |W| on the weights (default 0)")
+    s.add_argument("--l2", type=float, default=0.0, help="L2 penalty l2 * sum W^2 on the weights (default 0)")
+    s.add_argument("--optimizer", default="adam", choices=["sgd", "momentum", "adam"])
+    s.add_argument("--lr", type=float, default=1e-3, help="learning rate (> 0, default 1e-3)")
+    s.add_argument("--batch", type=int, default=64, help="minibatch size (>= 1, default 64)")
+    s.add_argument("--epochs", type=int, default=20, help="epochs (>= 1, default 20)")
+    s.add_argument("--seed", type=int, default=0, help="seed of the weights, shuffles and dropout masks (default 0)")
+    s.add_argument("--early-stopping", type=int, default=None, metavar="PATIENCE",
+                   help="stop after PATIENCE epochs without a lower validation loss; restore the best weights")
+    s.add_argument("--json", action="store_true")
+
     s = sub.add_parser("kernels", help="evaluate the stable numeric kernels at extreme inputs")
     s.add_argument("--activation", action="append", metavar="SPEC", help="name or expression in x (repeatable)")
     s.add_argument("--dtype", default="float32", choices=["float32", "float64"])
@@ -122,6 +154,76 @@ class _Progress:
         self.shown = True
         bar = "#" * int(30 * done / total)
         print(f"\r[{bar:<30}] network {done}/{total}", end="" if done < total else "\n", file=sys.stderr, flush=True)
+
+
+class _EpochProgress(_Progress):
+    """The same progress line, counting epochs."""
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled or (not self.shown and time.perf_counter() - self.start < 2.0):
+            return
+        self.shown = True
+        bar = "#" * int(30 * done / total)
+        print(f"\r[{bar:<30}] epoch {done}/{total}", end="" if done < total else "\n", file=sys.stderr, flush=True)
+
+
+def _train(args) -> int:
+    from sims.dropout import check_keep
+    from theory.activations import get_activation
+    from theory.init import get_init
+
+    get_activation(args.activation)  # unknown specs: one line, before any work
+    get_init(args.init)
+    p = args.dropout_keep
+    if not (math.isfinite(p) and 0 < p <= 1):
+        raise SpecError(f"--dropout-keep is the KEEP probability p in (0, 1], got {p!r} (PyTorch's nn.Dropout p and "
+                        "Keras' rate are the drop probability 1 - p)")
+    check_keep(p)
+    if not (math.isfinite(args.lr) and args.lr > 0):
+        raise SpecError(f"--lr must be a finite number > 0 (got {args.lr!r})")
+    for flag, value in (("--depth", args.depth), ("--width", args.width), ("--batch", args.batch),
+                        ("--epochs", args.epochs)):
+        if value < 1:
+            raise SpecError(f"{flag} must be >= 1 (got {value})")
+    if args.early_stopping is not None and args.early_stopping < 1:
+        raise SpecError(f"--early-stopping is a patience in epochs, >= 1 (got {args.early_stopping})")
+    if args.seed < 0:
+        raise SpecError(f"--seed must be >= 0 (got {args.seed})")
+    for flag, value in (("--l1", args.l1), ("--l2", args.l2)):
+        if not (math.isfinite(value) and value >= 0):
+            raise SpecError(f"{flag} must be a finite number >= 0 (got {value!r})")
+    from sims.data import load_dataset
+    from sims.train import MLP, train
+
+    data = load_dataset(args.dataset, seed=0)
+    sizes = [data.n_features] + [args.width] * args.depth + [int(data.n_classes)]
+    model = MLP(sizes, args.activation, args.init, batchnorm=args.batchnorm, dropout_keep=p, skip=args.skip,
+                l1=args.l1, l2=args.l2, seed=args.seed)
+    res = train(model, data, optimizer=args.optimizer, lr=args.lr, batch=args.batch, epochs=args.epochs,
+                seed=args.seed, early_stopping=args.early_stopping, progress=_EpochProgress(not args.json))
+    config = {"dataset": args.dataset, **model.config(), "depth": args.depth, "width": args.width,
+              "optimizer": args.optimizer, "lr": args.lr, "batch": args.batch, "epochs": args.epochs,
+              "early_stopping": args.early_stopping, "split_seed": 0, "sizes_data": data.describe()["sizes"]}
+    doc = {"config": config, "history": res["history"], "test_acc": res["test_acc"], "test_loss": res["test_loss"],
+           "best_epoch": res["best_epoch"], "stopped_epoch": res["stopped_epoch"], "diverged_at": res["diverged_at"],
+           "seconds": res["seconds"]}
+    if args.json:
+        print(dumps(doc))
+        return 0
+    extras = (", batch norm" if args.batchnorm else "") + (f", dropout keep p = {p:g}" if p < 1 else "") \
+        + (", skip" if args.skip else "")
+    print(f"{data.name}: {args.depth} x {args.width} {args.activation}, {args.init}{extras}; {args.optimizer} lr "
+          f"{args.lr:g}, batch {args.batch}, seed {args.seed}, {res['seconds']:.2f} s")
+    print(f"{'epoch':>5} {'train loss':>11} {'train acc':>9} {'val loss':>10} {'val acc':>8}")
+    for r in res["history"]:
+        print(f"{r['epoch']:>5} {_num(r['train_loss'], '.5g'):>11} {_num(r['train_acc'], '.4f'):>9} "
+              f"{_num(r['val_loss'], '.5g'):>10} {_num(r['val_acc'], '.4f'):>8}")
+    if res["diverged_at"] is not None:
+        print(f"diverged at step {res['diverged_at']} (non-finite loss or gradient)")
+    if res["stopped_epoch"] is not None:
+        print(f"early stopping at epoch {res['stopped_epoch']}; restored epoch {res['best_epoch']}")
+    print(f"test accuracy {_num(res['test_acc'], '.4f')}")
+    return 0
 
 
 def _run(args) -> int:
@@ -237,6 +339,8 @@ def main(argv: list[str] | None = None) -> int:
             return _batchnorm_rate(args)
         if args.command == "dropout-ensemble":
             return _dropout_ensemble(args)
+        if args.command == "train":
+            return _train(args)
         grid = np.array(GRID, dtype=args.dtype)
         rows = []
         for spec in args.activation or NAMES:
