@@ -4,10 +4,11 @@
   networks at initialization, theory (:func:`theory.batchnorm_rate.gradient_rate`, linear and ReLU) as lines over
   every integer batch size, Monte Carlo (:func:`sims.bnrate.measure_rate`, mean +- standard error across
   networks) as points, tanh measured only.
-* ``bn-unit-percentiles``: the 15th, 50th and 85th percentiles of one sigmoid unit's input, without and with batch
-  norm (:func:`sims.bnunit.unit_input_percentiles`). This is the random-network version, by layer at
-  initialization, labelled as such on the figure; the lecture's figure is over training steps, which needs the
-  trainer of the training-experiments issue.
+* ``bn-unit-percentiles``: Ioffe & Szegedy's Fig. 1 on the digits (:mod:`sims.experiments.bn_training`, 3 x 100
+  sigmoid units, SGD): validation accuracy over training steps and the 15th, 50th and 85th percentiles of one
+  unit's input over the steps, without and with batch norm, medians over 5 seeds.
+* ``bn-unit-percentiles-depth``: the same percentiles by layer in random networks at initialization
+  (:func:`sims.bnunit.unit_input_percentiles`), labelled as such: depth, not training steps.
 
 The data functions return what the sims functions return; the ``plot_*`` functions only draw.
 """
@@ -129,9 +130,53 @@ def plot_percentiles(runs: dict, config: NetworkConfig, batch: int, lang: str):
     return fig
 
 
-@register("bn-unit-percentiles", GROUP, "15/50/85th percentiles of one sigmoid unit's input by layer, without and "
-                                        "with BN (random networks at initialization; Ioffe & Szegedy Fig. 1 b, c)")
+@register("bn-unit-percentiles-depth", GROUP, "15/50/85th percentiles of one sigmoid unit's input by layer, without "
+                                              "and with BN, in random networks at initialization")
 def make_percentiles(out_dir: Path, lang: str, fast: bool) -> list[Path]:
     config, batch = (PCT_FAST, PCT_BATCH_FAST) if fast else (PCT_CONFIG, PCT_BATCH)
     fig = plot_percentiles(percentile_runs(config, batch), config, batch, lang)
-    return save(fig, out_dir, "bn-unit-percentiles", lang, fast)
+    return save(fig, out_dir, "bn-unit-percentiles-depth", lang, fast)
+
+
+# --------------------------------------------------------------------- the training version (experiment b)
+def plot_training_percentiles(result: dict, lang: str):
+    """Ioffe & Szegedy Fig. 1: validation accuracy over steps (median and min-max over seeds), and the 15/50/85th
+    percentiles of one unit's input over training steps (median over seeds), without and with batch norm."""
+    nets = result["networks"]
+    colors = {"plain": "#c0392b", "batchnorm": "#1f5fa8"}
+    with style():
+        fig = new_figure(figsize=(13.0, 4.6))
+        ax_acc, ax_plain, ax_bn = fig.subplots(1, 3)
+        for key in ("plain", "batchnorm"):
+            e = nets[key]
+            steps = np.asarray(e["eval_steps"])
+            ax_acc.plot(steps, e["val_acc"]["median"], color=colors[key], lw=2,
+                        label=text("bn_with" if key == "batchnorm" else "bn_without", lang))
+            ax_acc.fill_between(steps, e["val_acc"]["min"], e["val_acc"]["max"], color=colors[key], alpha=0.2)
+        ax_acc.set_xlabel(text("bnt_steps", lang))
+        ax_acc.set_ylabel(text("bnt_acc", lang))
+        ax_acc.legend(fontsize=10)
+        ax_acc.grid(alpha=0.3)
+        shades = ("#7fa7d9", "#1f5fa8", "#7fa7d9")
+        for ax, key in ((ax_plain, "plain"), (ax_bn, "batchnorm")):
+            u = np.asarray(nets[key]["units_median"])
+            for k, q in enumerate(result["percentiles"]):
+                ax.plot(np.arange(len(u)), u[:, k], color=shades[k], lw=2.0 if k == 1 else 1.2,
+                        label=text("bn_percentile", lang, q=f"{q:g}"))
+            ax.set_title(text("bn_with" if key == "batchnorm" else "bn_without", lang), fontsize=12)
+            ax.set_xlabel(text("bnt_steps", lang))
+            ax.grid(alpha=0.3)
+        ax_plain.set_ylabel(text("bnt_unit", lang))
+        ax_plain.legend(fontsize=9)
+        fig.suptitle(text("bnt_title", lang, hidden="×".join(map(str, result["hidden"])), batch=result["batch"],
+                          lr=result["lr"], seeds=len(result["seeds"])), fontsize=12)
+    return fig
+
+
+@register("bn-unit-percentiles", GROUP, "Ioffe & Szegedy Fig. 1 on digits: accuracy over steps and one sigmoid "
+                                        "unit's input percentiles during training, without and with BN")
+def make_training_percentiles(out_dir: Path, lang: str, fast: bool) -> list[Path]:
+    from sims.experiments import bn_training
+
+    result = bn_training.over_seeds(epochs=bn_training.FAST_EPOCHS if fast else bn_training.EPOCHS)
+    return save(plot_training_percentiles(result, lang), out_dir, "bn-unit-percentiles", lang, fast)

@@ -55,6 +55,22 @@ STRINGS: dict[str, dict[str, str]] = {
                        "first {show} SGD steps of one unit towards w* = (1, −1); medians over {seeds} seeds",
                  "ru": "Входы не центрированы: все компоненты градиента по весам одного знака, путь зигзагом\n"
                        "первые {show} шагов SGD одного нейрона к w* = (1, −1); медианы по {seeds} сидам"},
+    "ti_inits": {"en": "relu: Keras' default uniform vs He, without and with batch norm",
+                 "ru": "relu: равномерная по умолчанию в Keras и He, без и с батч-нормализацией"},
+    "ti_acts": {"en": "activations, all with glorot_uniform", "ru": "функции активации, все с glorot_uniform"},
+    "ti_label": {"en": "{name}: test {acc} [{lo}, {hi}]", "ru": "{name}: тест {acc} [{lo}, {hi}]"},
+    "ti_epoch": {"en": "epoch", "ru": "эпоха"},
+    "ti_val_acc": {"en": "validation accuracy (median, min–max band)",
+                   "ru": "точность на валидации (медиана, полоса min–max)"},
+    "ti_title": {"en": "The seminar network {hidden} on digits, batch {batch}, {opt} lr {lr}: medians over {seeds} seeds",
+                 "ru": "Сеть семинара {hidden} на digits, батч {batch}, {opt} lr {lr}: медианы по {seeds} сидам"},
+    "bnt_steps": {"en": "training step", "ru": "шаг обучения"},
+    "bnt_acc": {"en": "validation accuracy", "ru": "точность на валидации"},
+    "bnt_unit": {"en": "input of unit 1, last hidden layer", "ru": "вход нейрона 1 последнего скрытого слоя"},
+    "bnt_title": {"en": "As Ioffe & Szegedy (2015), Fig. 1, on digits: sigmoid {hidden}, SGD lr {lr}, batch {batch}; "
+                        "medians over {seeds} seeds",
+                  "ru": "Как у Ioffe & Szegedy (2015), рис. 1, на digits: sigmoid {hidden}, SGD lr {lr}, батч {batch}; "
+                        "медианы по {seeds} сидам"},
     "ac_ratio": {"en": "time per element / ReLU's", "ru": "время на элемент / время ReLU"},
     "ac_title": {"en": "Is $e^x$ expensive? NumPy {numpy}, {dtype}, {size} elements, {machine}:\nnp.exp is "
                        "vectorized; the cost of sigmoid, ELU, softplus is in their extra passes",

@@ -130,3 +130,39 @@ def make_nonzero_centred(out_dir: Path, lang: str, fast: bool) -> list[Path]:
     runs = {a: nz.run(a) for a in acts}
     summaries = {a: nz.over_seeds(a) for a in acts}
     return save(plot_nonzero_centred(runs, summaries, lang), out_dir, "train-nonzero-centred", lang, fast)
+
+
+# ----------------------------------------------------------------------- experiment a: inits on the seminar net
+def plot_inits(inits_result: dict, acts_result: dict, lang: str):
+    palette = ("#c0392b", "#1f5fa8", "#e67e22", "#2e8b57")
+    with style():
+        fig = new_figure(figsize=(13.0, 4.8))
+        axes = fig.subplots(1, 2, sharey=True)
+        for ax, res, key in ((axes[0], inits_result, "ti_inits"), (axes[1], acts_result, "ti_acts")):
+            for color, (name, c) in zip(palette, res["configs"].items()):
+                cur = c["curves"]["val_acc"]
+                ep = np.arange(1, len(cur["median"]) + 1)
+                ax.plot(ep, cur["median"], color=color, lw=2,
+                        label=text("ti_label", lang, name=name, acc=f"{c['test_acc']['median']:.3f}",
+                                   lo=f"{c['test_acc']['min']:.3f}", hi=f"{c['test_acc']['max']:.3f}"))
+                ax.fill_between(ep, cur["min"], cur["max"], color=color, alpha=0.15)
+            ax.set_title(text(key, lang), fontsize=12)
+            ax.set_xlabel(text("ti_epoch", lang))
+            ax.legend(fontsize=8.5, loc="lower right")
+            ax.grid(alpha=0.3)
+        axes[0].set_ylabel(text("ti_val_acc", lang))
+        fig.suptitle(text("ti_title", lang, hidden="×".join(map(str, inits_result["hidden"])),
+                          batch=inits_result["batch"], opt=inits_result["optimizer"], lr=inits_result["lr"],
+                          seeds=len(inits_result["seeds"])), fontsize=12)
+    return fig
+
+
+@register("train-inits", GROUP, "the course's seminar network (6 x 100, batch 500) on digits: keras_uniform vs "
+                                "he_uniform vs batch norm, and relu vs sigmoid vs elu")
+def make_inits(out_dir: Path, lang: str, fast: bool) -> list[Path]:
+    from sims.experiments import inits
+
+    epochs = inits.FAST_EPOCHS if fast else inits.EPOCHS
+    a = inits.over_seeds(inits.run_inits, epochs=epochs)
+    b = inits.over_seeds(inits.run_activations, epochs=epochs)
+    return save(plot_inits(a, b, lang), out_dir, "train-inits", lang, fast)

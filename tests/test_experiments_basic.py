@@ -92,3 +92,16 @@ def test_sigmoid_inputs_give_same_sign_gradients_and_a_longer_path():
     # the zig-zag: longer paths and more steps in every seed (spreads do not overlap)
     assert sig["path_ratio"]["min"] > tanh["path_ratio"]["max"]
     assert sig["steps_to_tol"]["min"] > tanh["steps_to_tol"]["max"]
+
+
+def test_inits_figure_draws_the_median_curves():
+    from sims.experiments import inits
+
+    a = inits.over_seeds(inits.run_inits, seeds=[0], epochs=1)
+    b = inits.over_seeds(inits.run_activations, seeds=[0], epochs=1)
+    fig = F.plot_inits(a, b, "en")
+    for ax, res in zip(fig.axes, (a, b)):
+        lines = ax.get_lines()
+        assert len(lines) == len(res["configs"])
+        for line, c in zip(lines, res["configs"].values()):
+            np.testing.assert_array_equal(line.get_ydata(), c["curves"]["val_acc"]["median"])

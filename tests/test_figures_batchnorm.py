@@ -17,7 +17,8 @@ from theory.batchnorm_rate import gradient_rate
 from theory.config import NetworkConfig
 from theory.errors import SpecError
 
-NAMES = ("bn-gradient-rate", "bn-unit-percentiles")
+NAMES = ("bn-gradient-rate", "bn-unit-percentiles", "bn-unit-percentiles-depth")
+QUICK = ("bn-gradient-rate", "bn-unit-percentiles-depth")  # the training figure is tested on a small run below
 CYRILLIC = re.compile("[\u0400-\u04ff]")
 TINY = F.RateSizes(width=32, depth=8, seeds=4)
 
@@ -29,9 +30,9 @@ def test_registered_in_their_group():
 
 @pytest.mark.parametrize("lang", common.LANGS)
 def test_written_in_both_languages(tmp_path, lang):
-    assert main(["--only", *NAMES, "--out", str(tmp_path), "--lang", lang, "--fast", "--quiet"]) == 0
+    assert main(["--only", *QUICK, "--out", str(tmp_path), "--lang", lang, "--fast", "--quiet"]) == 0
     suffix = "" if lang == "en" else ".ru"
-    for name in NAMES:
+    for name in QUICK:
         for ext in ("png", "pdf"):
             assert (tmp_path / f"{name}{suffix}.{ext}").stat().st_size > 1000
 
@@ -72,3 +73,18 @@ def test_unit_percentiles_bad_input():
         unit_input_percentiles(cfg, 1, batchnorm=True)
     with pytest.raises(SpecError):
         unit_input_percentiles(cfg, 10, batchnorm=True, unit=8)
+
+
+def test_training_percentile_figure_draws_the_experiments_medians():
+    from sims.experiments import bn_training
+
+    res = bn_training.over_seeds(seeds=[0, 1], epochs=1, after=(10,))
+    fig = F.plot_training_percentiles(res, "ru")
+    ax_acc, ax_plain, ax_bn = fig.axes
+    plain, bn = ax_acc.get_lines()[:2]
+    np.testing.assert_array_equal(plain.get_ydata(), res["networks"]["plain"]["val_acc"]["median"])
+    np.testing.assert_array_equal(bn.get_ydata(), res["networks"]["batchnorm"]["val_acc"]["median"])
+    for ax, key in ((ax_plain, "plain"), (ax_bn, "batchnorm")):
+        u = np.asarray(res["networks"][key]["units_median"])
+        for k, line in enumerate(ax.get_lines()[:3]):
+            np.testing.assert_array_equal(line.get_ydata(), u[:, k])

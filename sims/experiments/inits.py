@@ -1,0 +1,150 @@
+"""Experiment «Inits on the course's seminar network» (Nikolenko, p. 149 of the lecture): the course's seminar MLP,
+6 dense hidden layers of 100 units, batch 500, Adam (lr 1e-3; b1 0.9, b2 0.999, eps 1e-8), standardized digits.
+
+Two comparisons, each run on the same data split, weight seed and batch order (paired within a seed):
+  * :func:`run_inits`, relu with Keras' old default U[-0.05, 0.05] (``keras_uniform``: Var w = 0.05^2/3, so each
+    layer multiplies the signal's second moment by about n Var w / 2 = 0.04 and six layers shrink it ~4e-9) against
+    ``he_uniform`` (Var w = 2 / n_in: second moment preserved for relu), each without and with batch norm before
+    the activation (which re-normalizes every layer, so the scale of the init no longer compounds).
+  * :func:`run_activations`, relu vs sigmoid vs elu, all with ``glorot_uniform`` (Var w = 2 / (n_in + n_out), Keras'
+    Dense default). One init for all three keeps it a comparison of activations only; He's 2 / n_in is derived for
+    relu and would build one answer into the comparison.
+
+Caveat for the batch-norm curves: validation accuracy is measured in eval mode (running statistics, torch momentum
+0.1, running variance starting at 1). With batch 500 an epoch of the 1,259 training rows is only 3 steps, so after t
+steps the running variance still carries 0.9^t of its initial 1, while under ``keras_uniform`` the true variance of
+h_l is ~100 * 0.05^2/3 * 1/2 = 0.04. Measured (seed 0, after 4 epochs): running variance 0.32 against 0.04-0.06 in
+every layer, eval-mode validation accuracy 0.10, the same weights with batch statistics 0.93. So keras_uniform+bn's
+validation curve stays near chance for ~5 epochs and crosses 0.9 at epoch 9-10; its train-mode ``train_loss`` has
+no such lag (below every plain keras_uniform seed's from epoch 2).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from sims.data import load_dataset
+from sims.train import MLP, train
+from theory.errors import SpecError
+
+HIDDEN = (100,) * 6  # the seminar network: 6 dense hidden layers of 100 units
+BATCH = 500
+OPTIMIZER = "adam"
+LR = 1e-3
+EPOCHS = 30  # default; about 0.7 s per configuration on a 2-core machine
+FAST_EPOCHS = 12  # the figures' --fast variant
+THRESHOLD = 0.9  # validation accuracy whose first crossing is reported
+
+INIT_CONFIGS = {  # name -> MLP arguments (comparison 1)
+    "keras_uniform": {"activation": "relu", "init": "keras_uniform", "batchnorm": False},
+    "he_uniform": {"activation": "relu", "init": "he_uniform", "batchnorm": False},
+    "keras_uniform+bn": {"activation": "relu", "init": "keras_uniform", "batchnorm": True},
+    "he_uniform+bn": {"activation": "relu", "init": "he_uniform", "batchnorm": True},
+}
+ACTIVATION_INIT = "glorot_uniform"
+ACTIVATION_CONFIGS = {name: {"activation": name, "init": ACTIVATION_INIT, "batchnorm": False}  # comparison 2
+                      for name in ("relu", "sigmoid", "elu")}
+
+
+def seeds_of(seed: int) -> tuple[int, int, int]:
+    """(data split, weights, batch order) seeds: three children of SeedSequence(seed), so seeds are independent
+    replicas and the three sources of randomness do not share a stream."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise SpecError(f"seed must be an integer >= 0 (got {seed!r})")
+    return tuple(int(c.generate_state(1)[0]) for c in np.random.SeedSequence(int(seed)).spawn(3))
+
+
+def blas_single_thread():
+    """A context in which BLAS runs on one thread. The products here are at most 500 x 100 by 100 x 100: a second
+    BLAS thread buys nothing and, on a loaded 2-core machine, costs synchronization spikes (measured: steps of
+    8 ms became 0.1 s). One thread also makes the floats independent of the machine's core count.
+    (threadpoolctl ships with scikit-learn, a dependency.)"""
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1, user_api="blas")
+
+
+def first_above(values, threshold: float = THRESHOLD) -> int | None:
+    """The first epoch (1-based) whose value exceeds ``threshold``; None if none does."""
+    return next((k + 1 for k, v in enumerate(values) if v > threshold), None)
+
+
+def run_config(config: dict, *, seed: int = 0, epochs: int = EPOCHS, data=None) -> dict:
+    """Train the seminar network with ``config`` (activation, init, batchnorm). Returns per epoch ``val_acc``,
+    ``val_loss``, ``train_loss`` (train mode, mean over the epoch's batches), and ``test_acc``, ``first_above``
+    (epoch where val_acc first exceeds THRESHOLD, or None), ``seconds``."""
+    data_seed, model_seed, train_seed = seeds_of(seed)
+    data = load_dataset("digits", seed=data_seed) if data is None else data
+    model = MLP([data.n_features, *HIDDEN, data.n_classes], config["activation"], config["init"],
+                batchnorm=config["batchnorm"], seed=model_seed)
+    with blas_single_thread():
+        r = train(model, data, optimizer=OPTIMIZER, lr=LR, batch=BATCH, epochs=epochs, seed=train_seed,
+                  grad_norms=False)
+    hist = r["history"]
+    val_acc = [h["val_acc"] for h in hist]
+    return {**config, "val_acc": val_acc, "val_loss": [h["val_loss"] for h in hist],
+            "train_loss": [h["train_loss"] for h in hist], "test_acc": r["test_acc"],
+            "first_above": first_above(val_acc), "diverged_at": r["diverged_at"], "seconds": r["seconds"]}
+
+
+def _run(configs: dict, seed: int, epochs: int) -> dict:
+    data = load_dataset("digits", seed=seeds_of(seed)[0])  # one split for all configurations of this seed
+    return {"configs": {name: run_config(cfg, seed=seed, epochs=epochs, data=data) for name, cfg in configs.items()},
+            "seed": seed, "epochs": epochs, "hidden": list(HIDDEN), "batch": BATCH, "optimizer": OPTIMIZER, "lr": LR,
+            "threshold": THRESHOLD}
+
+
+def run_inits(seed: int = 0, epochs: int = EPOCHS) -> dict:
+    """Comparison 1: relu with keras_uniform / he_uniform, without and with batch norm."""
+    return _run(INIT_CONFIGS, seed, epochs)
+
+
+def run_activations(seed: int = 0, epochs: int = EPOCHS) -> dict:
+    """Comparison 2: relu / sigmoid / elu, all with glorot_uniform."""
+    return _run(ACTIVATION_CONFIGS, seed, epochs)
+
+
+def _spread(values) -> dict:
+    v = np.asarray(values, dtype=float)
+    return {"median": float(np.median(v)), "min": float(v.min()), "max": float(v.max()), "values": v.tolist()}
+
+
+def _censored_spread(epochs_list, horizon: int) -> dict:
+    """Median / min / max of first-crossing epochs where None means "not within ``horizon`` epochs" (later than all
+    of them): an order statistic is defined as long as it is not a censored value, else it is None."""
+    key = sorted((math.inf if e is None else e) for e in epochs_list)
+    def stat(x):
+        return None if math.isinf(x) else float(x)
+    n = len(key)
+    med = (key[(n - 1) // 2] + key[n // 2]) / 2
+    return {"median": stat(med), "min": stat(key[0]), "max": stat(key[-1]), "values": list(epochs_list),
+            "never": sum(e is None for e in epochs_list), "horizon": horizon}
+
+
+def over_seeds(fn=run_inits, seeds=range(5), epochs: int = EPOCHS) -> dict:
+    """``fn`` (:func:`run_inits` or :func:`run_activations`) over independent seeds. Per configuration: median and
+    spread (min, max, and the per-seed values in seed order) of the final ``val_acc``, of ``test_acc`` and of
+    ``first_above`` (None = never within ``epochs``: a median is None when at least half never cross), and the
+    per-epoch median / min / max curves of ``val_acc`` and ``train_loss``."""
+    seeds = list(seeds)
+    if not seeds:
+        raise SpecError("over_seeds needs at least one seed")
+    runs = [fn(seed=s, epochs=epochs) for s in seeds]
+    out = {"seeds": seeds, "epochs": epochs, "configs": {}}
+    for name in runs[0]["configs"]:
+        rs = [r["configs"][name] for r in runs]
+        curves = {}
+        for key in ("val_acc", "train_loss"):
+            a = np.array([r[key] for r in rs], dtype=float)
+            curves[key] = {"median": np.median(a, axis=0), "min": a.min(axis=0), "max": a.max(axis=0)}
+        out["configs"][name] = {
+            "activation": rs[0]["activation"], "init": rs[0]["init"], "batchnorm": rs[0]["batchnorm"],
+            "final_val_acc": _spread([r["val_acc"][-1] for r in rs]),
+            "test_acc": _spread([r["test_acc"] for r in rs]),
+            "first_above": _censored_spread([r["first_above"] for r in rs], epochs),
+            "curves": curves,
+        }
+    for key in ("hidden", "batch", "optimizer", "lr", "threshold"):
+        out[key] = runs[0][key]
+    return out
