@@ -166,3 +166,84 @@ def make_inits(out_dir: Path, lang: str, fast: bool) -> list[Path]:
     a = inits.over_seeds(inits.run_inits, epochs=epochs)
     b = inits.over_seeds(inits.run_activations, epochs=epochs)
     return save(plot_inits(a, b, lang), out_dir, "train-inits", lang, fast)
+
+
+def _single_blas_thread():
+    from sims.experiments.inits import blas_single_thread
+    return blas_single_thread()
+
+
+# ------------------------------------------------------------------- experiment c: vanishing and exploding
+def plot_gradients(van: dict, exp: dict, lang: str):
+    colors = ("#9ecae1", "#6baed6", "#3182bd", "#08519c", "#08306b")
+    with style():
+        fig = new_figure(figsize=(13.0, 4.6))
+        ax_v, ax_e = fig.subplots(1, 2)
+        for color, (depth, r) in zip(colors, van["runs"].items()):
+            g = np.asarray(r["grad_norms"])[0]  # epoch 1, layers 1..L+1 (the output layer last)
+            ax_v.plot(np.arange(1, len(g) + 1), g, "o-", color=color, ms=4,
+                      label=text("tg_depth", lang, depth=depth, factor=f"{r['factor'] or float('nan'):.3f}",
+                                 theory=f"{r['factor_theory']:.3f}"))
+        ax_v.set_yscale("log")
+        ax_v.set_xlabel(text("tg_layer", lang))
+        ax_v.set_ylabel(text("tg_wnorm", lang))
+        ax_v.set_title(text("tg_vanishing", lang, act=next(iter(van["runs"].values()))["activation"]), fontsize=11)
+        ax_v.legend(fontsize=8.5)
+        ax_v.grid(alpha=0.3)
+        for color, (init, r) in zip(("#2e8b57", "#c0392b"), exp["runs"].items()):
+            d = np.asarray(r["delta_norms"])
+            ax_e.plot(np.arange(1, len(d) + 1), d, "s-", color=color, ms=4,
+                      label=text("tg_init", lang, init=init, factor=f"{r['delta_factor']:.2f}",
+                                 theory=f"{r['delta_factor_theory']:.2f}",
+                                 div=text("tg_never", lang) if r["diverged_at"] is None else str(r["diverged_at"])))
+        ax_e.set_yscale("log")
+        ax_e.set_xlabel(text("tg_layer", lang))
+        ax_e.set_ylabel(text("tg_delta", lang))
+        ax_e.set_title(text("tg_exploding", lang), fontsize=11)
+        ax_e.legend(fontsize=8.5)
+        ax_e.grid(alpha=0.3)
+        fig.suptitle(text("tg_title", lang, seed=van["seed"]), fontsize=12)
+    return fig
+
+
+@register("train-gradients", GROUP, "vanishing (deep sigmoid: per-layer weight-gradient norms, the per-layer factor "
+                                    "vs sqrt(chi1)) and exploding (relu, Var(w) = 4/n_in vs He) gradients in training")
+def make_gradients(out_dir: Path, lang: str, fast: bool) -> list[Path]:
+    from sims.experiments import gradients
+
+    with _single_blas_thread():
+        van = gradients.run_vanishing(depths=(3, 6, 10), epochs=2 if fast else 5)
+        exp = gradients.run_exploding(epochs=1 if fast else 3)
+    return save(plot_gradients(van, exp, lang), out_dir, "train-gradients", lang, fast)
+
+
+# ------------------------------------------------------------------------------- experiment l: shuffling
+def plot_shuffling(result: dict, lang: str):
+    styles = {"sorted": "-", "shuffled_once": "--", "reshuffled": ":"}
+    with style():
+        fig = new_figure(figsize=(12.0, 4.6))
+        axes = fig.subplots(1, 2, sharey=True)
+        for ax, bn in zip(axes, (False, True)):
+            for name, r in result["runs"].items():
+                if bool(r["batchnorm"]) != bn:
+                    continue
+                ep = np.arange(1, len(r["val_acc"]) + 1)
+                ax.plot(ep, r["val_acc"], styles.get(r["order"], "-"), lw=2,
+                        label=text("tl_order", lang, order=r["order"], acc=f"{r['val_acc'][-1]:.2f}"))
+            ax.set_title(text("bn_with" if bn else "bn_without", lang), fontsize=12)
+            ax.set_xlabel(text("ti_epoch", lang))
+            ax.legend(fontsize=9, loc="lower right")
+            ax.grid(alpha=0.3)
+        axes[0].set_ylabel(text("bnt_acc", lang))
+        fig.suptitle(text("tl_title", lang, seed=result["seed"]), fontsize=12)
+    return fig
+
+
+@register("train-shuffling", GROUP, "class-sorted data without reshuffling vs a fixed order vs reshuffled every "
+                                    "epoch, without and with batch norm")
+def make_shuffling(out_dir: Path, lang: str, fast: bool) -> list[Path]:
+    from sims.experiments import shuffling
+
+    with _single_blas_thread():
+        result = shuffling.run(epochs=5 if fast else 15)
+    return save(plot_shuffling(result, lang), out_dir, "train-shuffling", lang, fast)

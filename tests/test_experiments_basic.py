@@ -105,3 +105,19 @@ def test_inits_figure_draws_the_median_curves():
         assert len(lines) == len(res["configs"])
         for line, c in zip(lines, res["configs"].values()):
             np.testing.assert_array_equal(line.get_ydata(), c["curves"]["val_acc"]["median"])
+
+
+def test_gradient_and_shuffling_figures_draw_the_experiments_numbers():
+    from sims.experiments import gradients, shuffling
+
+    van = gradients.run_vanishing(depths=(3,), epochs=1)
+    exp = gradients.run_exploding(epochs=1, depth=4)
+    fig = F.plot_gradients(van, exp, "ru")
+    np.testing.assert_array_equal(fig.axes[0].get_lines()[0].get_ydata(), np.asarray(van["runs"][3]["grad_norms"])[0])
+    for line, r in zip(fig.axes[1].get_lines(), exp["runs"].values()):
+        np.testing.assert_array_equal(line.get_ydata(), r["delta_norms"])
+    res = shuffling.run(epochs=1)
+    fig = F.plot_shuffling(res, "en")
+    drawn = [ln.get_ydata()[-1] for ax in fig.axes for ln in ax.get_lines()]
+    want = [r["val_acc"][-1] for bn in (False, True) for r in res["runs"].values() if bool(r["batchnorm"]) == bn]
+    assert drawn == want
