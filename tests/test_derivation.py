@@ -37,7 +37,14 @@ def test_registry_lists_expected_derivations():
     assert all(isinstance(summary, str) and summary.strip() for summary in names.values())
 
 
-@pytest.mark.parametrize("name", NAMES)
+#: verified in their own modules' default tests (test_init, test_finite_width, test_theory_batchnorm,
+#: test_batchnorm_rate, test_theory_dropout, test_experiments_basic): here only in the slow run, which CI also runs
+OWN_TESTS = {"lecture-uniform-inits", "xavier", "he", "zero-init-symmetry", "finite-width-relu", "batchnorm-backward",
+             "batchnorm-running-stats", "batchnorm-gradient-rate", "inverted-dropout", "dropout-ensemble",
+             "dropout-l2-penalty", "dropout-variance-shift", "gd-quadratic-rate"}
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n in OWN_TESTS else n for n in NAMES])
 def test_registered_derivation_verifies(name):
     d = registered(name)
     assert isinstance(d, Derivation) and d.name == name
@@ -49,7 +56,7 @@ def test_registered_derivation_verifies(name):
     assert d.to_dict()["verified"] is True
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n in OWN_TESTS else n for n in NAMES])
 def test_renderings(name):
     d = registered(name)
     text = d.render("text")

@@ -58,6 +58,7 @@ def test_registered_in_their_group():
     assert {n for n, e in reg.items() if e.group == M.GROUP} == set(NAMES)
 
 
+@pytest.mark.slow  # renders the four Monte Carlo figures twice (about 20 s): CI's slow run
 @pytest.mark.parametrize("lang", common.LANGS)
 def test_each_figure_written_in_both_languages(rendered, lang):
     d = rendered[lang]
@@ -71,6 +72,7 @@ def test_each_figure_written_in_both_languages(rendered, lang):
         assert pdf.startswith(b"%PDF-") and len(pdf) > 10_000 and b"/CreationDate" not in pdf, name
 
 
+@pytest.mark.slow
 def test_byte_identical_in_process(rendered, tmp_path):
     assert main(["--only", *NAMES, "--out", str(tmp_path), "--lang", "en", "--fast", "--quiet"]) == 0
     for p in rendered["en"].iterdir():
