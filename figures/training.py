@@ -169,7 +169,7 @@ def make_inits(out_dir: Path, lang: str, fast: bool) -> list[Path]:
 
 
 def _single_blas_thread():
-    from sims.experiments.inits import blas_single_thread
+    from sims.experiments.common import blas_single_thread
     return blas_single_thread()
 
 

@@ -21,7 +21,8 @@ from __future__ import annotations
 import numpy as np
 
 from sims.data import load_dataset
-from sims.experiments.inits import blas_single_thread, seeds_of
+from sims.experiments.common import blas_single_thread, seeds_of
+from sims.experiments.common import spread as _spread
 from sims.train import MLP, PERCENTILES, train
 from theory.errors import SpecError
 
@@ -81,11 +82,6 @@ def accuracy_after(result: dict, n_steps: int) -> float:
         if step >= n_steps:
             return acc
     raise SpecError(f"the run has {result['eval_steps'][-1]} steps, fewer than {n_steps}")
-
-
-def _spread(values) -> dict:
-    v = np.asarray(values, dtype=float)
-    return {"median": float(np.median(v)), "min": float(v.min()), "max": float(v.max()), "values": v.tolist()}
 
 
 def over_seeds(seeds=range(5), epochs: int = EPOCHS, *, lr: float = LR, after=AFTER) -> dict:

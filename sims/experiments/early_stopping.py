@@ -20,7 +20,7 @@ import dataclasses
 import numpy as np
 
 from sims.data import load_dataset
-from sims.experiments.gradients import censored_spread, seeds_of, spread
+from sims.experiments.common import censored_spread, seeds_of, spread
 from sims.train import MLP, train
 from theory.errors import SpecError
 

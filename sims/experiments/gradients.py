@@ -30,6 +30,7 @@ import numpy as np
 
 from sims.data import load_dataset
 from sims.train import MLP, train
+from sims.experiments.common import censored_spread, seeds_of, spread  # noqa: F401 (re-exported)
 from theory.errors import SpecError
 from theory.init import get_init
 from theory.meanfield import chi1
@@ -42,13 +43,6 @@ EXPLODING = {"activation": "relu", "depth": 10, "width": 64, "optimizer": "sgd",
 EXPLODING_INITS = ("he_uniform", "normal:2/sqrt(n_in)")  # control; Var(w) = 4/n_in (twice He)
 DROP = 0.1  # the plateau ends when the training loss is 10% below ln K
 DELTA_ROWS = 64  # rows whose per-row error signal |dJ/dh_l| is measured at initialization
-
-
-def seeds_of(seed: int) -> tuple[int, int, int]:
-    """(data split, weights, batch order) seeds: three children of SeedSequence(seed)."""
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise SpecError(f"seed must be an integer >= 0 (got {seed!r})")
-    return tuple(int(c.generate_state(1)[0]) for c in np.random.SeedSequence(int(seed)).spawn(3))
 
 
 def sigma_w2(init: str, width: int) -> float:
@@ -166,24 +160,6 @@ def run(*, seed: int = 0, depths=DEPTHS, inits=EXPLODING_INITS, vanishing_kw=Non
 
 
 # ------------------------------------------------------------------ summaries
-def spread(values) -> dict:
-    """Median and (min, max) of finite values, with the per-seed values."""
-    v = np.asarray(values, dtype=float)
-    return {"median": float(np.median(v)), "min": float(v.min()), "max": float(v.max()), "values": v.tolist()}
-
-
-def censored_spread(values, horizon: int) -> dict:
-    """Median / min / max of event times where None means "not within ``horizon``" (later than all): an order
-    statistic that falls on a censored value is None."""
-    key = sorted(math.inf if e is None else e for e in values)
-    n = len(key)
-    med = (key[(n - 1) // 2] + key[n // 2]) / 2
-    def stat(x):
-        return None if math.isinf(x) else float(x)
-    return {"median": stat(med), "min": stat(key[0]), "max": stat(key[-1]), "values": list(values),
-            "never": sum(e is None for e in values), "horizon": horizon}
-
-
 def over_seeds(seeds=range(5), **kw) -> dict:
     """:func:`run` over independent seeds. Vanishing, per depth: ``ratio_first``, ``ratio_last``, ``factor`` (with
     ``factor_theory``), ``plateau`` (censored at the epoch budget), ``test_acc``. Exploding, per init:

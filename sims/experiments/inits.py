@@ -20,12 +20,14 @@ no such lag (below every plain keras_uniform seed's from epoch 2).
 """
 from __future__ import annotations
 
-import math
 
 import numpy as np
 
 from sims.data import load_dataset
 from sims.train import MLP, train
+from sims.experiments.common import blas_single_thread, seeds_of  # noqa: F401 (re-exported)
+from sims.experiments.common import censored_spread as _censored_spread
+from sims.experiments.common import spread as _spread
 from theory.errors import SpecError
 
 HIDDEN = (100,) * 6  # the seminar network: 6 dense hidden layers of 100 units
@@ -45,24 +47,6 @@ INIT_CONFIGS = {  # name -> MLP arguments (comparison 1)
 ACTIVATION_INIT = "glorot_uniform"
 ACTIVATION_CONFIGS = {name: {"activation": name, "init": ACTIVATION_INIT, "batchnorm": False}  # comparison 2
                       for name in ("relu", "sigmoid", "elu")}
-
-
-def seeds_of(seed: int) -> tuple[int, int, int]:
-    """(data split, weights, batch order) seeds: three children of SeedSequence(seed), so seeds are independent
-    replicas and the three sources of randomness do not share a stream."""
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise SpecError(f"seed must be an integer >= 0 (got {seed!r})")
-    return tuple(int(c.generate_state(1)[0]) for c in np.random.SeedSequence(int(seed)).spawn(3))
-
-
-def blas_single_thread():
-    """A context in which BLAS runs on one thread. The products here are at most 500 x 100 by 100 x 100: a second
-    BLAS thread buys nothing and, on a loaded 2-core machine, costs synchronization spikes (measured: steps of
-    8 ms became 0.1 s). One thread also makes the floats independent of the machine's core count.
-    (threadpoolctl ships with scikit-learn, a dependency.)"""
-    from threadpoolctl import threadpool_limits
-
-    return threadpool_limits(limits=1, user_api="blas")
 
 
 def first_above(values, threshold: float = THRESHOLD) -> int | None:
@@ -103,23 +87,6 @@ def run_inits(seed: int = 0, epochs: int = EPOCHS) -> dict:
 def run_activations(seed: int = 0, epochs: int = EPOCHS) -> dict:
     """Comparison 2: relu / sigmoid / elu, all with glorot_uniform."""
     return _run(ACTIVATION_CONFIGS, seed, epochs)
-
-
-def _spread(values) -> dict:
-    v = np.asarray(values, dtype=float)
-    return {"median": float(np.median(v)), "min": float(v.min()), "max": float(v.max()), "values": v.tolist()}
-
-
-def _censored_spread(epochs_list, horizon: int) -> dict:
-    """Median / min / max of first-crossing epochs where None means "not within ``horizon`` epochs" (later than all
-    of them): an order statistic is defined as long as it is not a censored value, else it is None."""
-    key = sorted((math.inf if e is None else e) for e in epochs_list)
-    def stat(x):
-        return None if math.isinf(x) else float(x)
-    n = len(key)
-    med = (key[(n - 1) // 2] + key[n // 2]) / 2
-    return {"median": stat(med), "min": stat(key[0]), "max": stat(key[-1]), "values": list(epochs_list),
-            "never": sum(e is None for e in epochs_list), "horizon": horizon}
 
 
 def over_seeds(fn=run_inits, seeds=range(5), epochs: int = EPOCHS) -> dict:

@@ -24,7 +24,7 @@ import dataclasses
 import numpy as np
 
 from sims.data import class_sorted, load_dataset
-from sims.experiments.gradients import seeds_of, spread
+from sims.experiments.common import seeds_of, spread
 from sims.train import MLP, train
 from theory.errors import SpecError
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from sims.data import load_dataset
-from sims.experiments.gradients import seeds_of, spread  # shared summary helpers
+from sims.experiments.common import seeds_of, spread  # shared summary helpers
 from sims.train import MLP, train
 from theory.errors import SpecError
 

@@ -1,0 +1,45 @@
+"""Helpers shared by the training experiments: independent seeds, BLAS on one thread, summaries over seeds."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from theory.errors import SpecError
+
+
+def seeds_of(seed: int) -> tuple[int, int, int]:
+    """(data split, weights, batch order) seeds: three children of SeedSequence(seed), so seeds are independent
+    replicas and the three sources of randomness do not share a stream."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise SpecError(f"seed must be an integer >= 0 (got {seed!r})")
+    return tuple(int(c.generate_state(1)[0]) for c in np.random.SeedSequence(int(seed)).spawn(3))
+
+
+def blas_single_thread():
+    """A context in which BLAS runs on one thread. The products here are at most 500 x 100 by 100 x 100: a second
+    BLAS thread buys nothing and, on a loaded 2-core machine, costs synchronization spikes (measured: steps of
+    8 ms became 0.1 s). One thread also makes the floats independent of the machine's core count.
+    (threadpoolctl ships with scikit-learn, a dependency.)"""
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1, user_api="blas")
+
+
+def spread(values) -> dict:
+    """Median and (min, max) of finite values, with the per-seed values."""
+    v = np.asarray(values, dtype=float)
+    return {"median": float(np.median(v)), "min": float(v.min()), "max": float(v.max()), "values": v.tolist()}
+
+
+def censored_spread(values, horizon: int) -> dict:
+    """Median / min / max of event times where None means "not within ``horizon``" (later than all): an order
+    statistic that falls on a censored value is None."""
+    key = sorted(math.inf if e is None else e for e in values)
+    n = len(key)
+    med = (key[(n - 1) // 2] + key[n // 2]) / 2
+
+    def stat(x):
+        return None if math.isinf(x) else float(x)
+    return {"median": stat(med), "min": stat(key[0]), "max": stat(key[-1]), "values": list(values),
+            "never": sum(e is None for e in values), "horizon": horizon}
