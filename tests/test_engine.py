@@ -258,6 +258,7 @@ def test_finite_width_second_moment_of_squared_norm(width):
     assert abs(_z(v2.mean(), se, expected)) <= Z, f"E v^2: MC {v2.mean():.5g} +- {se:.2g}, law {expected:.5g}"
 
 
+@pytest.mark.slow  # the negative control of the slow test above runs with it
 def test_negative_control_second_moment_without_the_five_over_n_factors():
     # the one-layer chi-square law (1 + 2/n_L) alone, as if the layers below were deterministic (infinite width)
     width = 32

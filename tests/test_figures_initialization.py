@@ -55,6 +55,7 @@ def test_registered_in_their_group():
     assert {n for n, e in reg.items() if e.group == F.GROUP} == set(NAMES)
 
 
+@pytest.mark.slow  # renders every figure of the group twice: CI's slow run
 @pytest.mark.parametrize("lang", common.LANGS)
 def test_each_figure_written_in_both_languages(rendered, lang):
     d = rendered[lang]
@@ -72,6 +73,7 @@ def test_each_figure_written_in_both_languages(rendered, lang):
     assert md == gains_markdown(gains_table(F.FAST_GAINS), lang)
 
 
+@pytest.mark.slow
 def test_byte_identical_in_process(rendered, tmp_path):
     assert main(["--only", *NAMES, "--out", str(tmp_path), "--lang", "ru", "--fast", "--quiet"]) == 0
     for p in rendered["ru"].iterdir():
