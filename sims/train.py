@@ -119,6 +119,7 @@ class MLP:
         self.dropout = [Dropout(self.dropout_keep) for _ in hidden] if self.dropout_keep < 1 else []
         # a skip connection where the block maps n -> n (never on the output layer)
         self.skips = [self.skip and self.sizes[i] == self.sizes[i + 1] for i in range(len(hidden))]
+        self.masks: list[np.ndarray] | None = None  # pruning masks of the weight matrices (see set_masks)
         self.params: list[np.ndarray] = []
         self.param_names: list[str] = []
         self.weight_index: list[int] = []
@@ -134,6 +135,34 @@ class MLP:
         return {"sizes": self.sizes, "activation": self.activation.name, "init": self.init.name,
                 "batchnorm": self.batchnorm, "dropout_keep": self.dropout_keep, "skip": self.skip,
                 "l1": self.l1, "l2": self.l2, "seed": self.seed}
+
+    def set_masks(self, masks: Sequence[np.ndarray] | None) -> None:
+        """Fix pruned connections: ``masks[l - 1]`` is a 0/1 array shaped like W_l (None: no masks). The weights
+        where a mask is 0 are set to 0 now, and :func:`train` keeps them there (their gradient is zeroed before the
+        optimizer step, and the weight is zeroed again after it)."""
+        if masks is None:
+            self.masks = None
+            return
+        masks = list(masks)
+        if len(masks) != len(self.W):
+            raise SpecError(f"masks: need one per weight matrix ({len(self.W)}), got {len(masks)}")
+        out = []
+        for i, (m, w) in enumerate(zip(masks, self.W)):
+            m = np.asarray(m)
+            if m.shape != w.shape or not np.isin(m, (0, 1)).all():
+                raise SpecError(f"masks[{i}] must be a 0/1 array of shape {w.shape} (got shape {m.shape})")
+            out.append(m.astype(np.float64))
+        self.masks = out
+        self.apply_masks()
+
+    def apply_masks(self, grads: list[np.ndarray] | None = None) -> None:
+        """Zero the masked weights (and, given ``grads``, their gradients) in place; nothing without masks."""
+        if self.masks is None:
+            return
+        for i, m in enumerate(self.masks):
+            self.W[i] *= m
+            if grads is not None:
+                grads[self.weight_index[i]] *= m
 
     # -------------------------------------------------- state (weights + running statistics)
     def state(self) -> dict:
@@ -380,7 +409,8 @@ def train(model: MLP, data, *, optimizer: str = "adam", lr: float = 1e-3, batch:
     training. A 1-row minibatch is skipped with batch norm (its variance is 0). A non-finite loss or gradient stops
     training before the update (``diverged_at`` = that step; NumPy's overflow warnings are silenced in the loop, the
     divergence is reported instead). Also ``test_loss``, ``test_acc`` (eval mode, after any
-    restore), ``best_epoch``, ``stopped_epoch`` (None unless stopped early), ``seconds``.
+    restore), ``best_epoch``, ``stopped_epoch`` (None unless stopped early), ``seconds``. Pruned connections
+    (:meth:`MLP.set_masks`) stay at zero: their gradients are zeroed before each step and the weights after it.
     """
     from sims.data import batches
 
@@ -415,7 +445,9 @@ def train(model: MLP, data, *, optimizer: str = "adam", lr: float = 1e-3, batch:
                 if not _all_finite(loss, grads):
                     diverged = step
                     break
+                model.apply_masks(grads)
                 opt.step(model.params, grads)
+                model.apply_masks()
                 loss_sum += loss * len(idx)
                 correct += int((logits.argmax(axis=1) == y[idx]).sum())
                 seen += len(idx)

@@ -266,6 +266,29 @@ def test_unit_percentiles_leave_training_unchanged():
     assert (p[:, 0] <= p[:, 1]).all() and (p[:, 1] <= p[:, 2]).all()
 
 
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam"])
+def test_masked_weights_stay_zero_and_the_rest_trains(optimizer):
+    m = _small()
+    rng = np.random.default_rng(5)
+    masks = [(rng.random(w.shape) < 0.5).astype(float) for w in m.W]
+    m.set_masks(masks)
+    before = [w.copy() for w in m.W]
+    train(m, digits(), optimizer=optimizer, lr=1e-2, epochs=1)
+    for w, w0, mk in zip(m.W, before, masks):
+        assert (w[mk == 0] == 0).all()
+        assert (w[mk == 1] != w0[mk == 1]).mean() > 0.5  # the kept weights moved
+    # negative control: without masks the same zeros do not stay zero
+    m2 = _small()
+    for w, mk in zip(m2.W, masks):
+        w *= mk
+    train(m2, digits(), optimizer=optimizer, lr=1e-2, epochs=1)
+    assert all((w[mk == 0] != 0).mean() > 0.5 for w, mk in zip(m2.W, masks))
+    with pytest.raises(SpecError, match="masks"):
+        m.set_masks(masks[:1])
+    with pytest.raises(SpecError, match="0/1"):
+        m.set_masks([mk * 2 for mk in masks])
+
+
 def test_bad_arguments_raise_spec_error():
     with pytest.raises(SpecError, match="KEEP"):
         MLP([4, 3, 2], "relu", "he_uniform", dropout_keep=0.0)
