@@ -247,3 +247,112 @@ def make_shuffling(out_dir: Path, lang: str, fast: bool) -> list[Path]:
     with _single_blas_thread():
         result = shuffling.run(epochs=5 if fast else 15)
     return save(plot_shuffling(result, lang), out_dir, "train-shuffling", lang, fast)
+
+
+# --------------------------------------------------------------- experiment d: zero / constant initialization
+def plot_symmetry(per_seed: list, summary: dict, lang: str):
+    colors = {"zeros": "#c0392b", "he_uniform": "#2e8b57"}
+    result = per_seed[0]
+    runs = result["runs"]
+    with style():
+        fig = new_figure(figsize=(12.5, 4.8))
+        ax_l, ax_b = fig.subplots(1, 2)
+        for init, r in runs.items():
+            ax_l.plot(np.arange(1, len(r["train_loss"]) + 1), r["train_loss"], "-", lw=2,
+                      color=colors.get(init, "#1f5fa8"), label=text("sy_label", lang, init=init,
+                                                                    acc=f"{r['test_acc']:.3f}"))
+        r0 = next(iter(runs.values()))
+        ax_l.set_xlabel(text("ti_epoch", lang))
+        ax_l.set_ylabel(text("sy_loss", lang))
+        ax_l.set_title(text("sy_curves", lang, act=r0["activation"], hidden="×".join(map(str, r0["hidden"])),
+                            lr=r0["lr"]), fontsize=11)
+        ax_l.legend(fontsize=9)
+        ax_l.grid(alpha=0.3)
+        inits = list(summary["runs"])
+        n_layers = len(r0["distinct"])
+        width = 0.8 / n_layers
+        for layer in range(n_layers):
+            vals = [max(r["runs"][i]["distinct"][layer] for r in per_seed) for i in inits]
+            x = np.arange(len(inits)) + (layer - (n_layers - 1) / 2) * width
+            ax_b.bar(x, vals, width, label=text("sy_layer", lang, layer=layer + 1),
+                     color=("#1f5fa8", "#9ecae1", "#6baed6")[layer % 3])
+            for xi, v in zip(x, vals):
+                ax_b.annotate(str(v), (xi, v), ha="center", va="bottom", fontsize=9)
+        ax_b.set_xticks(np.arange(len(inits)), inits)
+        ax_b.set_yscale("log")
+        ax_b.set_ylim(0.7, r0["hidden"][0] * 2.5)
+        ax_b.set_ylabel(text("sy_distinct", lang, n=r0["hidden"][0]))
+        rel = ", ".join(f"{i} {summary['runs'][i]['max_relative']['max']:.2g}" for i in inits)
+        ax_b.set_title(text("sy_bars", lang, seeds=len(summary["seeds"]), rel=rel), fontsize=10)
+        ax_b.legend(fontsize=9, loc="upper left")
+        fz = summary["frozen"]
+        fig.supxlabel(text("sy_frozen", lang, grad=fz["max_abs_grad"], w=fz["max_abs_weight"],
+                           acc=f"{fz['test_acc']['median']:.3f}"), fontsize=9.5)
+        fig.suptitle(text("sy_title", lang, seed=result["seed"]), fontsize=12)
+    return fig
+
+
+@register("train-symmetry", GROUP, "zero and constant initialization: identical hidden units never become different "
+                                   "(sigmoid), relu with zeros never moves; he_uniform as the control")
+def make_symmetry(out_dir: Path, lang: str, fast: bool) -> list[Path]:
+    from sims.experiments import symmetry
+
+    epochs = 5 if fast else symmetry.CONFIG["epochs"]
+    seeds = range(2) if fast else range(5)
+    with _single_blas_thread():
+        per_seed = [symmetry.run(seed=s, epochs=epochs) for s in seeds]
+    summary = symmetry.summarize(per_seed)
+    return save(plot_symmetry(per_seed, summary, lang), out_dir, "train-symmetry", lang, fast)
+
+
+# ------------------------------------------------------------------ experiment g: early stopping and size
+def plot_early_stopping(result: dict, summary: dict, lang: str):
+    c = result["curves"]
+    h = c["history"]
+    ep = np.arange(1, len(h["train_loss"]) + 1)
+    with style():
+        fig = new_figure(figsize=(15.0, 4.6))
+        ax_l, ax_a, ax_s = fig.subplots(1, 3)
+        for ax, key in ((ax_l, "loss"), (ax_a, "acc")):
+            ax.plot(ep, h[f"train_{key}"], "-", color="#1f5fa8", lw=2, label=text("es_train", lang))
+            ax.plot(ep, h[f"val_{key}"], "-", color="#c0392b", lw=2, label=text("es_val", lang))
+            ax.axvline(c["best_epoch"], color="#2e8b57", ls="--", lw=1.2,
+                       label=text("es_best", lang, epoch=c["best_epoch"]))
+            if c["stopped_epoch"] is not None:
+                ax.axvline(c["stopped_epoch"], color="0.4", ls=":", lw=1.2,
+                           label=text("es_stop", lang, epoch=c["stopped_epoch"], patience=c["patience"]))
+            ax.set_xlabel(text("ti_epoch", lang))
+            ax.set_ylabel(text(f"es_{key}", lang))
+            ax.grid(alpha=0.3)
+            ax.legend(fontsize=9)
+        ax_l.set_yscale("log")
+        ax_l.set_title(text("es_curves", lang, hidden="×".join(map(str, c["hidden"])), n=c["n_train"],
+                            full=f"{c['test_acc_full']:.3f}", stopped=f"{c['test_acc_stopped']:.3f}"), fontsize=10)
+        widths = sorted(summary["sizes"])
+        for key, color, marker in (("train_acc", "#1f5fa8", "o"), ("val_acc", "#c0392b", "s")):
+            med = np.array([summary["sizes"][w][key]["median"] for w in widths])
+            lo = np.array([summary["sizes"][w][key]["min"] for w in widths])
+            hi = np.array([summary["sizes"][w][key]["max"] for w in widths])
+            ax_s.errorbar(widths, med, yerr=[med - lo, hi - med], fmt=f"{marker}-", color=color, capsize=3, lw=2,
+                          label=text("es_train" if key == "train_acc" else "es_val", lang))
+        ax_s.set_xscale("log", base=2)
+        ax_s.set_xlabel(text("es_width", lang))
+        ax_s.set_ylabel(text("es_acc", lang))
+        ax_s.set_title(text("es_sizes", lang, seeds=len(summary["seeds"])), fontsize=10)
+        ax_s.legend(fontsize=9)
+        ax_s.grid(alpha=0.3)
+        fig.suptitle(text("es_title", lang, n=c["n_train"], seed=result["seed"]), fontsize=12)
+    return fig
+
+
+@register("train-early-stopping", GROUP, "train and validation curves of an over-parameterized net on 200 digits "
+                                         "with the early-stopping point, and final accuracy against width")
+def make_early_stopping(out_dir: Path, lang: str, fast: bool) -> list[Path]:
+    from sims.experiments import early_stopping as es
+
+    seeds = range(2) if fast else range(5)
+    kw = {"curves_kw": {"epochs": 40}, "sizes_kw": {"epochs": 20}} if fast else {}
+    with _single_blas_thread():
+        per_seed = [es.run(seed=s, **kw) for s in seeds]
+    summary = es.summarize(per_seed)
+    return save(plot_early_stopping(per_seed[0], summary, lang), out_dir, "train-early-stopping", lang, fast)

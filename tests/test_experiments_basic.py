@@ -121,3 +121,24 @@ def test_gradient_and_shuffling_figures_draw_the_experiments_numbers():
     drawn = [ln.get_ydata()[-1] for ax in fig.axes for ln in ax.get_lines()]
     want = [r["val_acc"][-1] for bn in (False, True) for r in res["runs"].values() if bool(r["batchnorm"]) == bn]
     assert drawn == want
+
+
+def test_symmetry_and_early_stopping_figures_draw_the_experiments_numbers():
+    from sims.experiments import early_stopping, symmetry
+
+    per_seed = [symmetry.run(seed=s, epochs=2, hidden=(8, 8)) for s in (0, 1)]
+    summary = symmetry.summarize(per_seed)
+    fig = F.plot_symmetry(per_seed, summary, "ru")
+    for line, r in zip(fig.axes[0].get_lines(), per_seed[0]["runs"].values()):
+        np.testing.assert_array_equal(line.get_ydata(), r["train_loss"])
+    heights = [p.get_height() for p in fig.axes[1].patches]  # layer 1 for each init, then layer 2
+    want = [max(r["runs"][i]["distinct"][layer] for r in per_seed) for layer in (0, 1) for i in summary["runs"]]
+    assert heights == want and want[:2] == [1, 1] and want[2] == 8
+    es = [early_stopping.run(seed=s, widths=(4, 16), curves_kw={"epochs": 12, "hidden": (32,), "patience": 2},
+                             sizes_kw={"epochs": 3}) for s in (0, 1)]
+    fig = F.plot_early_stopping(es[0], early_stopping.summarize(es), "en")
+    c = es[0]["curves"]
+    np.testing.assert_array_equal(fig.axes[0].get_lines()[1].get_ydata(), c["history"]["val_loss"])
+    assert fig.axes[0].get_lines()[2].get_xdata()[0] == c["best_epoch"]
+    drawn = fig.axes[2].get_lines()[0].get_ydata()
+    np.testing.assert_array_equal(drawn, [np.median([r["sizes"]["rows"][w]["train_acc"] for r in es]) for w in (4, 16)])

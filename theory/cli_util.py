@@ -71,3 +71,51 @@ def run(prog: str, body: Callable[[], int]) -> int:
     except KeyboardInterrupt:
         print(f"{prog}: interrupted", file=sys.stderr)
         return 130
+
+
+class Progress:
+    """A progress bar on stderr for long commands: ``[#####-----]  3/25  name  0:42``.
+
+    Drawn only where someone watches: when ``stream`` is a terminal (redrawn in place with a carriage return), or
+    when ``enabled=True`` (then one plain line per item, for logs). Otherwise silent, so scripted and tested runs
+    keep stderr empty. It reports; it never changes what is computed."""
+
+    WIDTH = 24
+
+    def __init__(self, total: int, *, stream=None, enabled: bool | None = None, clock=None):
+        import time
+
+        self.total = max(int(total), 0)
+        self.stream = sys.stderr if stream is None else stream
+        isatty = getattr(self.stream, "isatty", None)
+        self.tty = bool(isatty and isatty())
+        self.enabled = self.tty if enabled is None else bool(enabled)
+        self.clock = time.monotonic if clock is None else clock
+        self.start = self.clock()
+        self.done = 0
+        self._drawn = False
+
+    def _line(self, label: str) -> str:
+        filled = self.WIDTH * self.done // self.total if self.total else self.WIDTH
+        elapsed = int(self.clock() - self.start)
+        return (f"[{'#' * filled}{'-' * (self.WIDTH - filled)}] {self.done:>{len(str(self.total))}}/{self.total}  "
+                f"{label}  {elapsed // 60}:{elapsed % 60:02d}")
+
+    def update(self, label: str, done: int | None = None) -> None:
+        """Show ``label`` (what runs now) with ``done`` items finished (default: unchanged)."""
+        if done is not None:
+            self.done = min(max(int(done), 0), self.total)
+        if not self.enabled:
+            return
+        if self.tty:
+            self.stream.write("\r\033[K" + self._line(label))
+        else:
+            self.stream.write(self._line(label) + "\n")
+        self.stream.flush()
+        self._drawn = True
+
+    def close(self, label: str = "done") -> None:
+        self.update(label, self.total)
+        if self.enabled and self.tty and self._drawn:
+            self.stream.write("\n")
+            self.stream.flush()

@@ -110,9 +110,15 @@ def over_seeds(seeds=range(5), **kw) -> dict:
     seeds = list(seeds)
     if not seeds:
         raise SpecError("over_seeds needs at least one seed")
-    runs = [run(seed=s, **kw) for s in seeds]
+    return summarize([run(seed=s, **kw) for s in seeds])
+
+
+def summarize(runs: list) -> dict:
+    """The :func:`over_seeds` summary of :func:`run` results already computed (one per seed)."""
+    if not runs:
+        raise SpecError("summarize needs at least one run")
     cs = [r["curves"] for r in runs]
-    out = {"seeds": seeds, "curves": {k: spread([c[k] for c in cs]) for k in
+    out = {"seeds": [r["seed"] for r in runs], "curves": {k: spread([c[k] for c in cs]) for k in
                                       ("best_epoch", "min_val_epoch", "val_loss_rise", "gap_final", "val_acc_best",
                                        "val_acc_final", "test_acc_stopped", "test_acc_full")}}
     out["curves"]["stopped_epoch"] = censored_spread([c["stopped_epoch"] for c in cs], cs[0]["epochs"])

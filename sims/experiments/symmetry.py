@@ -120,8 +120,14 @@ def over_seeds(seeds=range(5), **kw) -> dict:
     seeds = list(seeds)
     if not seeds:
         raise SpecError("over_seeds needs at least one seed")
-    runs = [run(seed=s, **kw) for s in seeds]
-    out = {"seeds": seeds, "runs": {}}
+    return summarize([run(seed=s, **kw) for s in seeds])
+
+
+def summarize(runs: list) -> dict:
+    """The :func:`over_seeds` summary of :func:`run` results already computed (one per seed)."""
+    if not runs:
+        raise SpecError("summarize needs at least one run")
+    out = {"seeds": [r["seed"] for r in runs], "runs": {}}
     for i in runs[0]["runs"]:
         rs = [r["runs"][i] for r in runs]
         out["runs"][i] = {"max_relative": spread([r["max_relative"] for r in rs]),
