@@ -18,6 +18,7 @@ from sims.experiments import gradients as G
 from sims.experiments import shuffling as H
 from sims.experiments import symmetry as S
 from theory.errors import SpecError
+from same import assert_same
 
 SEEDS = range(5)
 OVERSCALED = "normal:2/sqrt(n_in)"
@@ -25,24 +26,6 @@ OVERSCALED = "normal:2/sqrt(n_in)"
 FACTOR_RTOL = 0.10
 
 
-def assert_same(a, b, path="result"):
-    """Recursive equality, floats bit for bit (NaN equal to NaN): determinism, not closeness."""
-    if isinstance(a, dict):
-        assert a.keys() == b.keys(), path
-        for k in a:
-            assert_same(a[k], b[k], f"{path}[{k!r}]")
-    elif isinstance(a, (list, tuple)):
-        assert len(a) == len(b), path
-        for i, (x, y) in enumerate(zip(a, b)):
-            assert_same(x, y, f"{path}[{i}]")
-    elif isinstance(a, np.ndarray):
-        np.testing.assert_array_equal(a, b, err_msg=path)
-    elif isinstance(a, float) and math.isnan(a):
-        assert isinstance(b, float) and math.isnan(b), path
-    elif path.endswith("['seconds']"):
-        pass  # wall time
-    else:
-        assert a == b, path
 
 
 # ------------------------------------------------------------------ determinism
