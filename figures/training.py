@@ -356,3 +356,154 @@ def make_early_stopping(out_dir: Path, lang: str, fast: bool) -> list[Path]:
         per_seed = [es.run(seed=s, **kw) for s in seeds]
     summary = es.summarize(per_seed)
     return save(plot_early_stopping(per_seed[0], summary, lang), out_dir, "train-early-stopping", lang, fast)
+
+
+def _seeds(fast: bool) -> range:
+    return range(2) if fast else range(5)
+
+
+# ------------------------------------------------------------------------------------- experiment h: pruning
+PRUNE_STYLE = {"saliency": "#c0392b", "magnitude": "#1f5fa8", "random": "0.5"}
+
+
+def plot_pruning(first: dict, summary: dict, lang: str):
+    fr = np.asarray(first["fractions"])
+    with style():
+        fig = new_figure(figsize=(10.5, 5.6))
+        ax = fig.add_subplot()
+        cont = summary["continued"]["test_acc"]
+        ax.plot(fr, [c["median"] for c in cont], "-", color="black", lw=1.2, label=text("pr_dense", lang))
+        for crit, color in PRUNE_STYLE.items():
+            curves = summary["criteria"][crit]["curves"]
+            for arm, ls, marker in (("one_shot", "--", "o"), ("retrained", "-", "s")):
+                c = curves[f"test_{arm}"]
+                med = np.array([v["median"] for v in c])
+                ax.plot(fr, med, ls, marker=marker, ms=5, color=color, lw=2,
+                        label=text("pr_arm", lang, crit=crit, arm=text(f"pr_{arm}", lang)))
+                ax.fill_between(fr, [v["min"] for v in c], [v["max"] for v in c], color=color, alpha=0.12, lw=0)
+        stop = summary["criteria"]["saliency"]["restore_fraction"]["median"]
+        ax.axvline(stop, color=PRUNE_STYLE["saliency"], ls=":", lw=1.2,
+                   label=text("pr_restore", lang, frac=f"{stop:g}"))
+        ax.set_xlabel(text("pr_fraction", lang))
+        ax.set_ylabel(text("pr_acc", lang, seeds=len(summary["seeds"])))
+        ax.set_ylim(0, 1.02)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8.5, loc="lower left")
+        arch = "-".join(map(str, [64, *first["hidden"], 10]))
+        ax.set_title(text("pr_title", lang, arch=arch), fontsize=10)
+    return fig
+
+
+@register("train-pruning", GROUP, "pruning by the slide's criterion (loss increase when a weight is zeroed) vs |w| "
+                                  "vs random: accuracy against the fraction pruned, at once and with retraining")
+def make_pruning(out_dir: Path, lang: str, fast: bool) -> list[Path]:
+    from sims.experiments import pruning
+
+    kw = {"epochs": 15, "fractions": (0.5, 0.8, 0.9, 0.95)} if fast else {}
+    with _single_blas_thread():
+        runs = [pruning.run(seed=s, **kw) for s in _seeds(fast)]
+    return save(plot_pruning(runs[0], pruning.summarize(runs), lang), out_dir, "train-pruning", lang, fast)
+
+
+# ------------------------------------------------------------------------------------- experiment i: growth
+GROWTH_COLORS = {"zero_out": "0.45", "random": "0.7", "subsample": "#1f5fa8", "hardest": "#c0392b",
+                 "inputs": "#2e8b57", "restarts": "#8e44ad"}
+
+
+def plot_growth(first: dict, summary: dict, lang: str):
+    with style():
+        fig = new_figure(figsize=(13.5, 5.2))
+        ax_c, ax_r = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.4, 1.0]})
+        for name, r in first["strategies"].items():
+            cost, loss = np.asarray(r["cost_curve"], float), np.asarray(r["train_loss"])
+            ax_c.plot(cost, loss, "-", color=GROWTH_COLORS.get(name, "0.3"), lw=1.6,
+                      label=text("gr_grown", lang, name=name, h=r["h_final"]))
+            grow_at = [e["epoch"] for e in r["events"]]
+            ax_c.plot(cost[np.array(grow_at) - 1], loss[np.array(grow_at) - 1], "o", ms=4,
+                      color=GROWTH_COLORS.get(name, "0.3"))
+        for h, r in first["scratch"].items():
+            ax_c.plot(np.asarray(r["cost_curve"], float), r["train_loss"], ":", color="black",
+                      lw=2.2 if int(h) == max(map(int, first["scratch"])) else 1.2,
+                      label=text("gr_scratch", lang, h=h))
+        ax_c.set_xscale("log")
+        ax_c.set_yscale("log")
+        ax_c.axhline(first["config"]["target"], color="0.3", lw=0.8)
+        ax_c.set_xlabel(text("gr_cost", lang))
+        ax_c.set_ylabel(text("gr_loss", lang))
+        ax_c.set_title(text("gr_curves", lang, seed=first["seed"]), fontsize=10)
+        ax_c.legend(fontsize=7.5, ncol=2)
+        ax_c.grid(alpha=0.3)
+        names = list(summary["strategies"])
+        lo_claim, hi_claim = summary["claim"]
+        ax_r.axhspan(lo_claim, hi_claim, color="#f1c40f", alpha=0.3, label=text("gr_claim", lang))
+        ax_r.axhline(1.0, color="black", lw=0.8)
+        for i, name in enumerate(names):
+            r = summary["strategies"][name]["ratio"]
+            ax_r.errorbar([i], [r["median"]], yerr=[[r["median"] - r["min"]], [r["max"] - r["median"]]], fmt="o",
+                          color=GROWTH_COLORS.get(name, "0.3"), capsize=4, ms=7)
+            ax_r.plot(np.full(len(r["values"]), i + 0.18), r["values"], ".", color=GROWTH_COLORS.get(name, "0.3"),
+                      alpha=0.6)
+        ax_r.set_xticks(range(len(names)), names, rotation=20)
+        ax_r.set_ylabel(text("gr_ratio", lang))
+        ax_r.set_title(text("gr_ratios", lang, target=first["config"]["target"], seeds=len(summary["seeds"])),
+                       fontsize=10)
+        ax_r.legend(fontsize=9, loc="upper right")
+        ax_r.grid(alpha=0.3)
+        fig.suptitle(text("gr_title", lang), fontsize=12)
+    return fig
+
+
+@register("train-growth", GROUP, "dynamic growth from 2 units, one added at each stall with the slide's four "
+                                 "initialization strategies: total cost against the final size from scratch (1.5–2×?)")
+def make_growth(out_dir: Path, lang: str, fast: bool) -> list[Path]:
+    from sims.experiments import growth
+
+    kw = {"strategies": ("zero_out", "hardest"), "target": 0.3} if fast else {}
+    with _single_blas_thread():
+        runs = [growth.run(seed=s, **kw) for s in _seeds(fast)]
+    return save(plot_growth(runs[0], growth.summarize(runs), lang), out_dir, "train-growth", lang, fast)
+
+
+# --------------------------------------------------------------------------------- experiment j: pretraining
+PRETRAIN_COLORS = {"scratch": "black", "units": "#1f5fa8", "autoencoder": "#c0392b"}
+
+
+def plot_pretraining(first: dict, summary: dict, lang: str):
+    settings = list(first["settings"])
+    with style():
+        fig = new_figure(figsize=(6.2 * len(settings), 5.0))
+        axes = np.atleast_1d(fig.subplots(1, len(settings), sharey=True))
+        for ax, name in zip(axes, settings):
+            st = first["settings"][name]
+            summ = summary["settings"][name]
+            for arm, r in st["arms"].items():
+                acc = [r["val_acc_start"], *r["val_acc"]]
+                if arm == "scratch":
+                    label = text("pt_scratch_label", lang, acc=f"{summ['scratch']['test_acc']['median']:.3f}")
+                else:
+                    d = summ[arm]["diff_test_acc"]
+                    label = text("pt_arm", lang, arm=arm, acc=f"{summ[arm]['test_acc']['median']:.3f}",
+                                 diff=f"{d['median']:+.3f}", lo=f"{d['min']:+.3f}", hi=f"{d['max']:+.3f}")
+                ax.plot(np.arange(len(acc)), acc, "-", color=PRETRAIN_COLORS.get(arm, "0.3"), lw=2, label=label)
+            ax.set_xscale("symlog", linthresh=1)
+            ax.set_xlabel(text("pt_epoch", lang))
+            ax.set_title(text(f"pt_{name}", lang, n=st["n_labels"]), fontsize=11)
+            ax.legend(fontsize=8.5, loc="lower right")
+            ax.grid(alpha=0.3)
+        axes[0].set_ylabel(text("pt_val", lang))
+        cfg = first["config"]
+        arch = "-".join(map(str, [64, *np.atleast_1d(cfg.get("hidden", 32)), 10]))
+        fig.suptitle(text("pt_title", lang, arch=arch, seed=first["seed"], seeds=len(summary["seeds"])), fontsize=11)
+    return fig
+
+
+@register("train-pretraining", GROUP, "pretraining in both forms of the slide (units on random subsamples, then "
+                                      "joined; an autoencoder's encoder) against training from scratch")
+def make_pretraining(out_dir: Path, lang: str, fast: bool) -> list[Path]:
+    from sims.experiments import pretraining
+
+    kw = {"settings": ("full",), "epochs": 3, "unit_epochs": 3, "ae_epochs": 5} if fast else {}
+    with _single_blas_thread():
+        runs = [pretraining.run(seed=s, **kw) for s in _seeds(fast)]
+    return save(plot_pretraining(runs[0], pretraining.summarize(runs), lang), out_dir, "train-pretraining", lang,
+                fast)

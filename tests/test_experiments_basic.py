@@ -142,3 +142,23 @@ def test_symmetry_and_early_stopping_figures_draw_the_experiments_numbers():
     assert fig.axes[0].get_lines()[2].get_xdata()[0] == c["best_epoch"]
     drawn = fig.axes[2].get_lines()[0].get_ydata()
     np.testing.assert_array_equal(drawn, [np.median([r["sizes"]["rows"][w]["train_acc"] for r in es]) for w in (4, 16)])
+
+
+def test_pruning_growth_pretraining_figures_draw_the_experiments_numbers():
+    from sims.experiments import growth, pretraining, pruning
+
+    runs = [pruning.run(seed=s, hidden=(16,), epochs=3, retrain_epochs=1, fractions=(0.5, 0.9)) for s in (0, 1)]
+    summary = pruning.summarize(runs)
+    fig = F.plot_pruning(runs[0], summary, "ru")
+    lines = fig.axes[0].get_lines()
+    want = [v["median"] for v in summary["criteria"]["saliency"]["curves"]["test_retrained"]]
+    np.testing.assert_array_equal(lines[2].get_ydata(), want)  # after the control, saliency at once, retrained
+    g = [growth.run(seed=s, strategies=("zero_out", "hardest"), target=0.8, h_max=4) for s in (0, 1)]
+    fig = F.plot_growth(g[0], growth.summarize(g), "en")
+    r = g[0]["strategies"]["zero_out"]
+    np.testing.assert_array_equal(fig.axes[0].get_lines()[0].get_ydata(), r["train_loss"])
+    p = [pretraining.run(seed=s, settings=("full",), epochs=2, unit_epochs=1, ae_epochs=2) for s in (0, 1)]
+    fig = F.plot_pretraining(p[0], pretraining.summarize(p), "en")
+    arms = p[0]["settings"]["full"]["arms"]
+    for line, arm in zip(fig.axes[0].get_lines(), arms.values()):
+        np.testing.assert_array_equal(line.get_ydata(), [arm["val_acc_start"], *arm["val_acc"]])

@@ -469,7 +469,14 @@ def over_seeds(seeds=range(5), **kw) -> dict:
     seeds = list(seeds)
     if not seeds:
         raise SpecError("over_seeds needs at least one seed")
-    runs = [run(seed=s, **kw) for s in seeds]
+    return summarize([run(seed=s, **kw) for s in seeds])
+
+
+def summarize(runs: list) -> dict:
+    """The :func:`over_seeds` summary of :func:`run` results already computed (one per seed)."""
+    if not runs:
+        raise SpecError("summarize needs at least one run")
+    seeds = [r["seed"] for r in runs]
     out = {"seeds": seeds, "claim": list(CLAIM), "strategies": {}}
     for name in runs[0]["strategies"]:
         rs = [r["strategies"][name] for r in runs]

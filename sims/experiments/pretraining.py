@@ -475,7 +475,14 @@ def over_seeds(seeds=range(5), **kw) -> dict:
     seeds = list(seeds)
     if not seeds:
         raise SpecError("over_seeds needs at least one seed")
-    runs = [run(seed=s, **kw) for s in seeds]
+    return summarize([run(seed=s, **kw) for s in seeds])
+
+
+def summarize(runs: list) -> dict:
+    """The :func:`over_seeds` summary of :func:`run` results already computed (one per seed)."""
+    if not runs:
+        raise SpecError("summarize needs at least one run")
+    seeds = [r["seed"] for r in runs]
     out = {"seeds": seeds, "config": runs[0]["config"], "settings": {}}
     if "autoencoder" in runs[0]:
         out["autoencoder"] = {k: spread([r["autoencoder"][k] for r in runs]) for k in ("val_mse", "pca_val_mse")}

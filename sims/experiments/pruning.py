@@ -409,7 +409,14 @@ def over_seeds(seeds=range(5), fraction: float = HEADLINE_FRACTION, **kw) -> dic
     seeds = list(seeds)
     if not seeds:
         raise SpecError("over_seeds needs at least one seed")
-    runs = [run(seed=s, **kw) for s in seeds]
+    return summarize([run(seed=s, **kw) for s in seeds], fraction)
+
+
+def summarize(runs: list, fraction: float = HEADLINE_FRACTION) -> dict:
+    """The :func:`over_seeds` summary of :func:`run` results already computed (one per seed)."""
+    if not runs:
+        raise SpecError("summarize needs at least one run")
+    seeds = [r["seed"] for r in runs]
     last = runs[0]["fractions"][-1]
     out = {"seeds": seeds, "fraction": fraction,
            "dense": {k: spread([r["dense"][k] for r in runs]) for k in ("val_acc", "test_acc")},
