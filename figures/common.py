@@ -118,14 +118,13 @@ STRINGS: dict[str, dict[str, str]] = {
     "pr_acc": {"en": "test accuracy (median, min–max over {seeds} seeds)",
                "ru": "точность на тесте (медиана, min–max по {seeds} сидам)"},
     "pr_dense": {"en": "unpruned, trained as long", "ru": "без прореживания, столько же обучения"},
-    "pr_arm": {"en": "{crit}, {arm}", "ru": "{crit}, {arm}"},
     "pr_one_shot": {"en": "at once, no retraining", "ru": "сразу, без дообучения"},
     "pr_retrained": {"en": "step by step, retrained", "ru": "по шагам, с дообучением"},
     "pr_restore": {"en": "restore rule stops at {frac}", "ru": "правило возврата: стоп на {frac}"},
-    "pr_title": {"en": "«Обнуляем вес, смотрим как сильно упала ошибка…»: pruning {arch} on digits\n"
-                       "(criterion: the loss increase when one weight is zeroed)",
+    "pr_title": {"en": "The slide's pruning, {arch} on digits: zero a weight, see how much the loss grows,\n"
+                       "remove the N least significant, retrain",
                  "ru": "«Обнуляем вес, смотрим как сильно упала ошибка…»: прореживание {arch} на digits\n"
-                       "(критерий: рост потерь при обнулении веса)"},
+                       "(критерий: рост потерь при обнулении веса), удаляем N наименее значимых, дообучаем"},
     "gr_cost": {"en": "training cost (multiply-adds)", "ru": "стоимость обучения (умножений-сложений)"},
     "gr_loss": {"en": "training loss (epoch mean)", "ru": "потери на обучении (за эпоху)"},
     "gr_scratch": {"en": "{h} units from scratch", "ru": "{h} нейронов с нуля"},
@@ -145,6 +144,19 @@ STRINGS: dict[str, dict[str, str]] = {
     "pt_few": {"en": "{n} labels (the autoencoder sees all inputs)", "ru": "{n} меток (автокодировщик видит все входы)"},
     "pt_title": {"en": "Pretraining {arch} (seed {seed}; Δ = pretrained − scratch test accuracy over {seeds} seeds)",
                  "ru": "Предобучение {arch} (сид {seed}; Δ = точность на тесте с предобучением − с нуля, {seeds} сидов)"},
+    "sw_point": {"en": "MC ξ = {xi} ± {se}\ntheory {th}", "ru": "МК ξ = {xi} ± {se}\nтеория {th}"},
+    "sw_phase_title": {"en": "tanh: ξ_c fitted to Monte Carlo correlations (width {width}, depth {depth}, {seeds} "
+                             "networks per point) on the theory's map",
+                       "ru": "tanh: ξ_c по корреляциям Монте-Карло (ширина {width}, глубина {depth}, {seeds} "
+                             "сетей на точку) на карте теории"},
+    "fw_mc": {"en": "width {n}: Monte Carlo, {nets} networks", "ru": "ширина {n}: Монте-Карло, {nets} сетей"},
+    "fw_exact": {"en": "exact law (binomial × trigamma)", "ru": "точный закон (бином × тригамма)"},
+    "fw_lognormal": {"en": "log-normal: Σ log(1 + 5/n_l)", "ru": "логнормальное: Σ log(1 + 5/n_l)"},
+    "fw_five": {"en": "first order: 5 Σ 1/n_l", "ru": "первый порядок: 5 Σ 1/n_l"},
+    "fw_x": {"en": "Σ_l 1/n_l (depth / width)", "ru": "Σ_l 1/n_l (глубина / ширина)"},
+    "fw_y": {"en": "Var log ‖x_L‖² (live networks)", "ru": "Var log ‖x_L‖² (живые сети)"},
+    "fw_title": {"en": "ReLU, He normal, no bias: the exact law within |z| ≤ {zmax} at all {n} points",
+                 "ru": "ReLU, He normal, без сдвига: точный закон в пределах |z| ≤ {zmax} во всех {n} точках"},
     "ac_ratio": {"en": "time per element / ReLU's", "ru": "время на элемент / время ReLU"},
     "ac_title": {"en": "Is $e^x$ expensive? NumPy {numpy}, {dtype}, {size} elements, {machine}:\nnp.exp is "
                        "vectorized; the cost of sigmoid, ELU, softplus is in their extra passes",
@@ -331,7 +343,7 @@ class FigureEntry:
 
 #: modules that register figures; later issues append theirs (imported lazily, in this order)
 MODULES = ("figures.activations", "figures.initialization", "figures.montecarlo", "figures.batchnorm",
-           "figures.dropout", "figures.training")
+           "figures.dropout", "figures.training", "figures.sweeps")
 _REGISTRY: dict[str, FigureEntry] = {}
 
 

@@ -379,7 +379,7 @@ def plot_pruning(first: dict, summary: dict, lang: str):
                 c = curves[f"test_{arm}"]
                 med = np.array([v["median"] for v in c])
                 ax.plot(fr, med, ls, marker=marker, ms=5, color=color, lw=2,
-                        label=text("pr_arm", lang, crit=crit, arm=text(f"pr_{arm}", lang)))
+                        label=f"{crit}, {text(f'pr_{arm}', lang)}")
                 ax.fill_between(fr, [v["min"] for v in c], [v["max"] for v in c], color=color, alpha=0.12, lw=0)
         stop = summary["criteria"]["saliency"]["restore_fraction"]["median"]
         ax.axvline(stop, color=PRUNE_STYLE["saliency"], ls=":", lw=1.2,

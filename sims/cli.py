@@ -7,6 +7,10 @@
     python -m sims batchnorm-rate --activation A --batch B --width N --depth L --seeds S [--init I] [--seed K]
         [--skip K] [--skip-bottom K] [--dtype float32|float64] --json
     python -m sims bench [--repeats R]
+    python -m sims sweep --grid FILE.toml --out DIR [--executor local|dask] [--scheduler ADDR] [--workers N]
+        [--resume] [--timeout S] [--[no-]progress]
+    python -m sims sweep-table DIR [--json]
+    python -m sims sweep-bench [--repeats R] [--json]
     python -m sims kernels [--activation SPEC ...] [--dtype float32|float64] [--json]
     python -m sims train --dataset digits|mnist:DIR --depth D --width N --activation A --init I [--batchnorm]
         [--dropout-keep P] [--skip] [--l1 C] [--l2 C] [--optimizer sgd|momentum|adam] [--lr LR] [--batch B]
@@ -20,12 +24,13 @@ from __future__ import annotations
 import math
 import sys
 import time
+from argparse import BooleanOptionalAction
 
 import numpy as np
 
 from sims.activations import kernel
 from theory.activations import NAMES
-from theory.cli_util import ArgumentParser, dumps, run
+from theory.cli_util import ArgumentParser, Progress, dumps, run
 from theory.errors import SpecError
 
 PROG = "sims"
@@ -103,6 +108,33 @@ def _parser() -> ArgumentParser:
     s.add_argument("--backend", default="numpy", choices=["numpy", "torch"])
     s.add_argument("--device", default="cpu", choices=["cpu", "cuda"],
                    help="with --backend torch: the GPU configuration (width 4096, depth 50, batch 4096) on cuda")
+
+    s = sub.add_parser("sweep", help="run a grid of configurations through an Executor into an on-disk store",
+                       description="Expand the [grid] table of a TOML file (field = [values]; the product of the "
+                                   "lists) into configurations and run each (sims.sweep) through a local process "
+                                   "pool or a dask cluster; one result file per configuration in DIR/results.")
+    s.add_argument("--grid", required=True, metavar="FILE.toml", help="TOML file with a [grid] table")
+    s.add_argument("--out", required=True, metavar="DIR", help="the store (created if needed)")
+    s.add_argument("--executor", default="local", choices=["local", "dask"],
+                   help="local: a process pool, one worker per core (default); dask: dask.distributed")
+    s.add_argument("--scheduler", metavar="ADDR", default=None,
+                   help="with --executor dask: the scheduler's address (default: an in-process LocalCluster)")
+    s.add_argument("--workers", type=int, default=None, help="worker processes (default: one per core)")
+    s.add_argument("--resume", action="store_true",
+                   help="continue a sweep in DIR: configurations with a stored result are skipped")
+    s.add_argument("--timeout", type=float, default=10.0, help="seconds to reach the dask scheduler (default 10)")
+    s.add_argument("--progress", action=BooleanOptionalAction, default=None,
+                   help="a progress bar on stderr (default: only when stderr is a terminal)")
+    s.add_argument("--json", action="store_true", help="print the run summary as JSON")
+
+    s = sub.add_parser("sweep-table", help="the stored results of a sweep, one row per configuration")
+    s.add_argument("dir", metavar="DIR")
+    s.add_argument("--json", action="store_true",
+                   help="one JSON document: rows (key, config, results), missing (unfinished keys)")
+
+    s = sub.add_parser("sweep-bench", help="sweep throughput: local pool vs one process, and dask's overhead")
+    s.add_argument("--repeats", type=int, default=3)
+    s.add_argument("--json", action="store_true")
 
     s = sub.add_parser("train", help="train a small MLP (NumPy, float64) on digits or MNIST",
                        description="Train an MLP of D hidden layers of width N (then a softmax output layer) with "
@@ -328,6 +360,44 @@ def _bench(args) -> int:
     return 0
 
 
+def _sweep_commands(args) -> int:
+    from sims import sweep as S
+
+    if args.command == "sweep-bench":
+        from sims.sweep_bench import run_bench
+
+        if args.repeats < 1:
+            raise SpecError("--repeats must be >= 1")
+        doc = run_bench(args.repeats)
+        print(dumps(doc) if args.json else S.format_bench(doc))
+        return 0
+    if args.command == "sweep-table":
+        doc = S.table_rows(args.dir)
+        if args.json:
+            print(dumps(doc))
+        else:
+            print(S.format_table(doc))
+        return 0
+    if args.timeout <= 0 or not math.isfinite(args.timeout):
+        raise SpecError(f"--timeout must be a positive number of seconds (got {args.timeout})")
+    if args.scheduler is not None and args.executor != "dask":
+        raise SpecError("--scheduler needs --executor dask")
+    grid = S.read_grid(args.grid)
+    configs = S.expand(grid)  # every configuration checked before anything runs
+    bar = Progress(len(configs), enabled=args.progress)
+    res = S.sweep(grid, args.out, executor=args.executor, scheduler=args.scheduler, workers=args.workers,
+                  resume=args.resume, timeout=args.timeout, progress=lambda done, total: bar.update("sweep", done))
+    bar.close()
+    if args.json:
+        print(dumps(res))
+    else:
+        print(f"{res['configurations']} configurations: {res['ran']} ran, {res['skipped']} already finished, "
+              f"{res['retried']} resubmitted after a lost worker, {len(res['failed'])} failed")
+        for key, why in res["failed"].items():
+            print(f"  failed {key}: {why}")
+    return 1 if res["failed"] else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     def body() -> int:
         args = _parser().parse_args(argv)
@@ -341,6 +411,8 @@ def main(argv: list[str] | None = None) -> int:
             return _dropout_ensemble(args)
         if args.command == "train":
             return _train(args)
+        if args.command in ("sweep", "sweep-table", "sweep-bench"):
+            return _sweep_commands(args)
         grid = np.array(GRID, dtype=args.dtype)
         rows = []
         for spec in args.activation or NAMES:

@@ -40,6 +40,7 @@ def test_registry_lists_expected_derivations():
 #: verified in their own modules' default tests (test_init, test_finite_width, test_theory_batchnorm,
 #: test_batchnorm_rate, test_theory_dropout, test_experiments_basic): here only in the slow run, which CI also runs
 OWN_TESTS = {"lecture-uniform-inits", "xavier", "he", "zero-init-symmetry", "finite-width-relu", "batchnorm-backward",
+             "finite-width-log-variance",
              "batchnorm-running-stats", "batchnorm-gradient-rate", "inverted-dropout", "dropout-ensemble",
              "dropout-l2-penalty", "dropout-variance-shift", "gd-quadratic-rate"}
 
@@ -84,7 +85,7 @@ def test_renderings(name):
         d.render("pdf")
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n in OWN_TESTS else n for n in NAMES])
 def test_latex_justifications_compile_in_text_mode(name):
     r"""Inside \text{...} LaTeX is in text mode, where ^ (and ~) are errors or wrong glyphs ("Missing $
     inserted"): the justification text must be escaped for them, like _ and & already are."""

@@ -281,3 +281,33 @@ def test_perturbed_excess_fails_at_that_step():
     results = bad.verify()
     assert all(r.ok for r in results[:k]) and results[k + 1].ok  # only the perturbed step fails
     assert f"NOT VERIFIED: step {k + 1} fails" in bad.render("text")
+
+
+# ------------------------------------------------------------------------------------- exact Var(log ||x_L||^2)
+def test_log_variance_derivation_verifies_and_a_wrong_cumulant_fails():
+    d = D._REGISTRY["finite-width-log-variance"][1]()
+    assert d.ok, f"step {d.first_failure().index} fails: {d.first_failure().detail}"
+    rhs = [s.rhs for s in d.steps]
+    assert fw.LOG_CHI2_MEAN in rhs and fw.LOG_CHI2_VAR in rhs
+    (k,) = [i for i, s in enumerate(d.steps) if s.rhs == fw.LOG_CHI2_VAR and i == 2]
+    steps = list(d.steps)
+    steps[k] = dataclasses.replace(steps[k], rhs=sp.polygamma(1, fw.k_active))  # trigamma at k, not k/2
+    assert not Derivation(d.name, d.title, steps[:k + 1], list(d.assumptions)).ok  # the steps up to the changed one
+
+
+def test_log_variance_by_direct_enumeration_at_small_width():
+    """n = 2: K in {1, 2} with P(K = 1) = 2/3, P(K = 2) = 1/3 given K >= 1; the law of total variance by hand."""
+    from scipy.special import polygamma
+
+    p = np.array([2 / 3, 1 / 3])
+    mean = polygamma(0, np.array([0.5, 1.0]))
+    var = polygamma(1, np.array([0.5, 1.0]))
+    want = p @ var + p @ (mean - p @ mean) ** 2
+    assert fw.log_norm_variance([2, 2]) == pytest.approx(float(want), rel=1e-14)
+    assert fw.log_norm_variance([5, 2, 2, 2]) == pytest.approx(3 * float(want), rel=1e-14)  # layers add; n_0 free
+
+
+def test_log_variance_approaches_five_over_n():
+    for n_ in (256, 1024, 4096):
+        v = fw.log_norm_variance([n_, n_])
+        assert abs(n_ * v - 5) < 40 / n_  # 5/n + O(1/n^2)

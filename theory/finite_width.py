@@ -55,6 +55,12 @@ log_m1, log_m2 = sp.symbols("a b", real=True)
 LOGNORMAL_SIGMA2 = log_m2 - 2 * log_m1
 LOGNORMAL_MU = 2 * log_m1 - log_m2 / 2
 
+#: log of a chi-square with k degrees of freedom: its mean and variance (derivation ``finite-width-log-variance``).
+#: Given K_l = k active units, log ||x_l||^2 = log sigma_l^2 + log chi^2_k.
+k_active = sp.Symbol("k", positive=True)
+LOG_CHI2_MEAN = sp.polygamma(0, k_active / 2) + sp.log(2)
+LOG_CHI2_VAR = sp.polygamma(1, k_active / 2)
+
 
 def layer_ratio_moments(width: sp.Expr = n) -> dict[str, sp.Expr]:
     """Per-layer SymPy expressions in ``width`` (default the symbol ``n`` = n_l).
@@ -202,6 +208,38 @@ def lognormal_params(widths: Sequence[int], *, of: str = "post") -> tuple[float,
     a = math.fsum(math.log1p(f[f"{k}_mean_excess"](w)) for k, w in zip(keys, ws[1:]))
     b = math.fsum(math.log1p(f[f"{k}_second_excess"](w)) for k, w in zip(keys, ws[1:]))
     return float(f["mu"](a, b)), float(f["sigma2"](a, b))
+
+
+@lru_cache(maxsize=None)
+def _log_chi2_funcs():
+    return (sp.lambdify(k_active, LOG_CHI2_MEAN, "scipy"), sp.lambdify(k_active, LOG_CHI2_VAR, "scipy"))
+
+
+def log_norm_variance_by_layer(widths: Sequence[int]) -> list[float]:
+    """Per layer l = 1..L, V(n_l) = Var(log chi^2_(K_l) | K_l >= 1) with K_l ~ Binomial(n_l, 1/2): the law of total
+    variance over K, E[LOG_CHI2_VAR(K)] + Var[LOG_CHI2_MEAN(K)], summed exactly over k = 1..n_l."""
+    import numpy as np
+    from scipy.stats import binom
+
+    ws = _check_widths(widths)
+    mean_f, var_f = _log_chi2_funcs()
+    out = []
+    for w in ws[1:]:
+        k = np.arange(1, w + 1, dtype=float)
+        p = binom.pmf(k, w, 0.5)
+        p = p / p.sum()  # conditioned on K >= 1 (the normalization is 1 - 2^-n, summed directly)
+        m = mean_f(k)
+        mbar = float(np.dot(p, m))
+        out.append(float(np.dot(p, var_f(k)) + np.dot(p, (m - mbar) ** 2)))
+    return out
+
+
+def log_norm_variance(widths: Sequence[int]) -> float:
+    """Exact Var(log ||x_L||^2 | x_L != 0) for the network of :func:`norm_moments` (He normal, no bias, relu):
+    sum over layers of :func:`log_norm_variance_by_layer`. Given that no layer is dead the layers' factors
+    chi^2_(K_l) stay independent (each K_l >= 1 is an event of layer l alone), so the variances add. For wide layers
+    V(n) = 5/n + O(1/n^2), the log-normal sigma^2 = sum log(1 + 5/n_l) to first order."""
+    return math.fsum(log_norm_variance_by_layer(widths))
 
 
 # ------------------------------------------------------------------------------------------------- derivation
@@ -400,4 +438,42 @@ def _finite_width_relu(depth: int = 3) -> Derivation:
         references=["B. Hanin, Which neural net architectures give rise to exploding and vanishing gradients? "
                     "NeurIPS 2018",
                     "B. Hanin, M. Nica, Products of many large random matrices and gradients in deep neural networks, "
+                    "Comm. Math. Phys. 2019"])
+
+
+@derivation("finite-width-log-variance",
+            "He-normal ReLU net: Var(log ||x_L||^2 | alive) = sum_l E[psi_1(K_l/2)] + Var[psi(K_l/2)], "
+            "K_l ~ Binomial(n_l, 1/2) | K_l >= 1")
+def _finite_width_log_variance() -> Derivation:
+    k = k_active
+    t = sp.Symbol("t", positive=True)
+    Q = st.ChiSquared("Q", k)
+    mgf = 2**t * sp.gamma(k / 2 + t) / sp.gamma(k / 2)  # E[Q^t]: the moment generating function of log Q
+    return Derivation(
+        "finite-width-log-variance", "Variance of the log squared norm of a finite-width He-normal ReLU network",
+        [
+            Step(lhs=st.Expectation(Q**t), rhs=mgf,
+                 why="Mellin transform of chi^2_k (sympy.stats): E[Q^t] = E[e^(t log Q)], the moment generating "
+                     "function of log Q"),
+            Step(lhs=sp.Subs(sp.Derivative(sp.log(mgf), t), t, 0), rhs=LOG_CHI2_MEAN,
+                 why="first cumulant of log Q: d/dt log E[Q^t] at t = 0"),
+            Step(lhs=sp.Subs(sp.Derivative(sp.log(mgf), t, 2), t, 0), rhs=LOG_CHI2_VAR,
+                 why="second cumulant: the variance of log chi^2_k is the trigamma function at k/2"),
+            Step(lhs=st.Expectation(sp.log(Q)), rhs=LOG_CHI2_MEAN,
+                 why="cross-check: E log Q integrated directly against the chi^2_k density"),
+            Step(lhs=st.Expectation(sp.log(Q) ** 2) - st.Expectation(sp.log(Q)) ** 2, rhs=LOG_CHI2_VAR,
+                 why="cross-check: E (log Q)^2 - (E log Q)^2 integrated directly"),
+            Step(lhs=sp.Limit(k * LOG_CHI2_VAR, k, sp.oo), rhs=2,
+                 why="many active units: Var log chi^2_k ~ 2/k, so E[psi_1(K/2)] ~ 4/n with K ~ n/2; "
+                     "Var[psi(K/2)] ~ Var(log K) ~ Var K / (E K)^2 = 1/n; together 5/n per layer, the log-normal "
+                     "sigma^2 = sum log(1 + 5/n_l) to first order"),
+        ],
+        assumptions=["the setting of finite-width-relu: x_0 fixed, W_l iid N(0, 2/n_(l-1)), no bias, relu",
+                     "given x_(l-1): ||x_l||^2 = sigma_l^2 chi^2_(K_l), sigma_l^2 = 2 ||x_(l-1)||^2 / n_(l-1), "
+                     "K_l ~ Binomial(n_l, 1/2) the active units (finite-width-relu)",
+                     "so log ||x_L||^2 = log ||x_0||^2 + sum_l [log(2/n_(l-1)) + log chi^2_(K_l)] with independent "
+                     "terms; conditioning on x_L != 0 is conditioning each K_l >= 1, which keeps them independent",
+                     "law of total variance over K_l: Var(log chi^2_(K_l) | K_l >= 1) = E[psi_1(K_l/2)] + "
+                     "Var[psi(K_l/2) + log 2], summed exactly over the Binomial pmf (log_norm_variance)"],
+        references=["B. Hanin, M. Nica, Products of many large random matrices and gradients in deep neural networks, "
                     "Comm. Math. Phys. 2019"])
