@@ -178,5 +178,9 @@ def plot_training_percentiles(result: dict, lang: str):
 def make_training_percentiles(out_dir: Path, lang: str, fast: bool) -> list[Path]:
     from sims.experiments import bn_training
 
-    result = bn_training.over_seeds(epochs=bn_training.FAST_EPOCHS if fast else bn_training.EPOCHS)
+    from sims import memo
+    from sims.experiments.common import blas_single_thread
+
+    with blas_single_thread():  # as every training experiment: floats independent of the core count
+        result = memo.call(bn_training.over_seeds, epochs=bn_training.FAST_EPOCHS if fast else bn_training.EPOCHS)
     return save(plot_training_percentiles(result, lang), out_dir, "bn-unit-percentiles", lang, fast)

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from figures.common import new_figure, register, save, style, text
+from sims import memo
 from sims.experiments import activation_cost, standardization
 from theory.optimization import steps_to
 
@@ -163,8 +164,9 @@ def make_inits(out_dir: Path, lang: str, fast: bool) -> list[Path]:
     from sims.experiments import inits
 
     epochs = inits.FAST_EPOCHS if fast else inits.EPOCHS
-    a = inits.over_seeds(inits.run_inits, epochs=epochs)
-    b = inits.over_seeds(inits.run_activations, epochs=epochs)
+    with _single_blas_thread():
+        a = memo.call(inits.over_seeds, fn=inits.run_inits, epochs=epochs)
+        b = memo.call(inits.over_seeds, fn=inits.run_activations, epochs=epochs)
     return save(plot_inits(a, b, lang), out_dir, "train-inits", lang, fast)
 
 
@@ -245,7 +247,7 @@ def make_shuffling(out_dir: Path, lang: str, fast: bool) -> list[Path]:
     from sims.experiments import shuffling
 
     with _single_blas_thread():
-        result = shuffling.run(epochs=5 if fast else 15)
+        result = memo.call(shuffling.run, **({"epochs": 5} if fast else {}))
     return save(plot_shuffling(result, lang), out_dir, "train-shuffling", lang, fast)
 
 
@@ -297,10 +299,9 @@ def plot_symmetry(per_seed: list, summary: dict, lang: str):
 def make_symmetry(out_dir: Path, lang: str, fast: bool) -> list[Path]:
     from sims.experiments import symmetry
 
-    epochs = 5 if fast else symmetry.CONFIG["epochs"]
-    seeds = range(2) if fast else range(5)
+    kw = {"epochs": 5} if fast else {}
     with _single_blas_thread():
-        per_seed = [symmetry.run(seed=s, epochs=epochs) for s in seeds]
+        per_seed = [memo.call(symmetry.run, seed=s, **kw) for s in _seeds(fast)]
     summary = symmetry.summarize(per_seed)
     return save(plot_symmetry(per_seed, summary, lang), out_dir, "train-symmetry", lang, fast)
 
@@ -353,7 +354,7 @@ def make_early_stopping(out_dir: Path, lang: str, fast: bool) -> list[Path]:
     seeds = range(2) if fast else range(5)
     kw = {"curves_kw": {"epochs": 40}, "sizes_kw": {"epochs": 20}} if fast else {}
     with _single_blas_thread():
-        per_seed = [es.run(seed=s, **kw) for s in seeds]
+        per_seed = [memo.call(es.run, seed=s, **kw) for s in seeds]
     summary = es.summarize(per_seed)
     return save(plot_early_stopping(per_seed[0], summary, lang), out_dir, "train-early-stopping", lang, fast)
 
@@ -401,7 +402,7 @@ def make_pruning(out_dir: Path, lang: str, fast: bool) -> list[Path]:
 
     kw = {"epochs": 15, "fractions": (0.5, 0.8, 0.9, 0.95)} if fast else {}
     with _single_blas_thread():
-        runs = [pruning.run(seed=s, **kw) for s in _seeds(fast)]
+        runs = [memo.call(pruning.run, seed=s, **kw) for s in _seeds(fast)]
     return save(plot_pruning(runs[0], pruning.summarize(runs), lang), out_dir, "train-pruning", lang, fast)
 
 
@@ -460,7 +461,7 @@ def make_growth(out_dir: Path, lang: str, fast: bool) -> list[Path]:
 
     kw = {"strategies": ("zero_out", "hardest"), "target": 0.3} if fast else {}
     with _single_blas_thread():
-        runs = [growth.run(seed=s, **kw) for s in _seeds(fast)]
+        runs = [memo.call(growth.run, seed=s, **kw) for s in _seeds(fast)]
     return save(plot_growth(runs[0], growth.summarize(runs), lang), out_dir, "train-growth", lang, fast)
 
 
@@ -504,6 +505,6 @@ def make_pretraining(out_dir: Path, lang: str, fast: bool) -> list[Path]:
 
     kw = {"settings": ("full",), "epochs": 3, "unit_epochs": 3, "ae_epochs": 5} if fast else {}
     with _single_blas_thread():
-        runs = [pretraining.run(seed=s, **kw) for s in _seeds(fast)]
+        runs = [memo.call(pretraining.run, seed=s, **kw) for s in _seeds(fast)]
     return save(plot_pretraining(runs[0], pretraining.summarize(runs), lang), out_dir, "train-pretraining", lang,
                 fast)

@@ -1,3 +1,10 @@
-from lecture.cli import main
+try:
+    from lecture.cli import main
 
-raise SystemExit(main())
+    code = main()
+except KeyboardInterrupt:  # Ctrl-C outside the command body (while importing, or at the very end)
+    import sys
+
+    print("lecture: interrupted", file=sys.stderr)
+    code = 130
+raise SystemExit(code)

@@ -1,40 +1,220 @@
-"""``python -m lecture``: the main job.
+"""``python -m lecture``: the main job, and the claims.
 
-Until the claims registry and REPORT.md exist (a later issue), the main job regenerates every figure that exists:
+    python -m lecture [--out DIR] [--lang en|ru] [--fast] [--jobs N] [--[no-]progress]
+    python -m lecture claims [--json | --markdown] [--fast] [--cache DIR]
 
-    python -m lecture [--out DIR] [--lang en|ru] [--fast] [--[no-]progress]
+The main job regenerates every figure (except the timing one) into ``DIR/figures``, evaluates every claim of the
+lecture (:mod:`lecture.claims`) and writes ``DIR/REPORT.md`` (:mod:`lecture.report`) and ``DIR/claims.json``.
+Work runs in ``--jobs`` processes (default: one per core). Results are cached under ``DIR/.cache``, keyed by the
+configuration and the code version (a hash of every source file): experiment runs shared by the figures and the
+claims (:mod:`sims.memo`), the claims' evidence, rendered derivations, and for each figure a stamp with the hashes
+of its files, so a second run redraws nothing that is current. Every file is written to a temporary name and renamed
+into place, so an interrupted run (Ctrl-C: exit status 130) leaves no half-written file.
 
-writes the figures under ``DIR/figures`` (default ``out/figures``).
+``claims`` prints the claims with their verdicts (``--json``: a list of objects with ``id``, ``slide``, ``quote``,
+``verdict``, ``evidence`` and more), computed or read from the cache folder (default ``out/.cache``, the main job's).
 """
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 from argparse import BooleanOptionalAction
 from pathlib import Path
 
-from theory.cli_util import ArgumentParser, run
+from theory.cli_util import ArgumentParser, Progress, dumps, run
+from theory.errors import SpecError
 
 PROG = "lecture"
+DEFAULT_OUT = Path("out")
 
 
 def _parser() -> ArgumentParser:
     p = ArgumentParser(prog=f"python -m {PROG}",
-                       description="Regenerate everything for the lecture: for now, all figures (PNG and PDF).")
-    p.add_argument("--out", default="out", type=Path, help="output folder (default: out); figures go to OUT/figures")
-    p.add_argument("--lang", default="en", choices=["en", "ru"], help="language of the figures' labels")
-    p.add_argument("--fast", action="store_true", help="lower resolution, for tests")
+                       description="Regenerate everything for the lecture: all figures, every claim's verdict, and "
+                                   "REPORT.md (the lecture fact-checked slide by slide).")
+    p.add_argument("--out", default=DEFAULT_OUT, type=Path, help="output folder (default: out)")
+    p.add_argument("--lang", default="en", choices=["en", "ru"], help="language of the figures and the report")
+    p.add_argument("--fast", action="store_true", help="small runs and low resolution (for tests)")
+    p.add_argument("--jobs", type=int, default=None, help="worker processes (default: one per core)")
     p.add_argument("--progress", action=BooleanOptionalAction, default=None,
                    help="a progress bar on stderr (default: only when stderr is a terminal)")
+    sub = p.add_subparsers(dest="command", metavar="{claims}")
+    c = sub.add_parser("claims", help="the claims and their verdicts")
+    c.add_argument("--json", action="store_true", help="a JSON list of claims (id, slide, quote, verdict, evidence...)")
+    c.add_argument("--markdown", action="store_true",
+                   help="the table slide -> figure -> derivation -> verdict, as Markdown (the README's)")
+    c.add_argument("--fast", action="store_true", dest="claims_fast", help="small runs (for tests)")
+    c.add_argument("--cache", type=Path, default=DEFAULT_OUT / ".cache", help="cache folder (default: out/.cache)")
     return p
+
+
+# ------------------------------------------------------------------------------------------------ work units
+def _worker_init(memo_dir: str) -> None:
+    from sims import memo
+
+    memo.configure(memo_dir)
+
+
+def _make_figure(name: str, fig_dir: str, lang: str, fast: bool) -> list[str]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from figures import common
+
+    return [str(p) for p in common.get(name).make(Path(fig_dir), lang, fast)]
+
+
+def _claims_and_derivations(cache_dir: str, fast: bool) -> dict:
+    """Every claim's row, and the rendered derivations the rows name (both cached by code version)."""
+    from lecture import claims as C
+    from lecture.registry import Evidence
+
+    evidence = Evidence(Path(cache_dir), fast=fast)
+
+    def rows():
+        return [C.row(c, o) for c, o in C.evaluate_all(evidence)]
+    result = evidence.get("claims", rows)
+
+    def render(name):
+        from theory.derivation import get
+
+        return get(name).render("markdown")
+    names = sorted({r["derivation"] for r in result if r.get("derivation")})
+    return {"rows": result, "derivations": {n: evidence.get("derivation", render, name=n) for n in names}}
+
+
+# ------------------------------------------------------------------------------------------------ figure stamps
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _stamp_path(cache: Path, name: str, lang: str, fast: bool) -> Path:
+    return cache / "figures" / f"{name}.{lang}.{'fast' if fast else 'full'}.json"
+
+
+def _fresh(cache: Path, name: str, lang: str, fast: bool, code: str) -> bool:
+    p = _stamp_path(cache, name, lang, fast)
+    try:
+        stamp = json.loads(p.read_text())
+        return stamp["code"] == code and all(Path(f).is_file() and _sha(Path(f)) == h
+                                             for f, h in stamp["files"].items())
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return False
+
+
+def _write_stamp(cache: Path, name: str, lang: str, fast: bool, code: str, files: list[str]) -> None:
+    from lecture.registry import atomic_write_text
+
+    atomic_write_text(_stamp_path(cache, name, lang, fast),
+                      json.dumps({"code": code, "files": {f: _sha(Path(f)) for f in files}}, sort_keys=True))
+
+
+# ------------------------------------------------------------------------------------------------ the main job
+def _jobs(n: int | None) -> int:
+    if n is None:
+        return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
+    if isinstance(n, bool) or n < 1:
+        raise SpecError(f"--jobs must be an integer >= 1 (got {n})")
+    return n
+
+
+def main_job(out: Path, lang: str = "en", fast: bool = False, jobs: int | None = None, progress=None,
+             names: list[str] | None = None) -> dict:
+    """Figures, claims and REPORT.md under ``out``; returns what was done (``drawn``, ``current``, ``claims``).
+    ``names``: only these figures (default: every figure but the timing ones)."""
+    from figures import common
+    from figures.cli import default_names
+    from lecture.claims import counts
+    from lecture.registry import atomic_write_text
+    from lecture.report import render
+    from sims import memo
+
+    jobs = _jobs(jobs)
+    out = Path(out)
+    fig_dir = common.prepare_out_dir(out / "figures")
+    cache = out / ".cache"
+    memo_dir = cache / "memo"
+    code = memo.code_version()
+    names = default_names() if names is None else [common.get(n).name for n in names]
+    todo = [n for n in names if not _fresh(cache, n, lang, fast, code)]
+    bar = Progress(len(todo) + 1, enabled=progress)
+    done = 0
+    claims_result = None
+    if jobs == 1:
+        previous = memo.folder()
+        memo.configure(memo_dir)
+        try:
+            for n in todo:
+                bar.update(n, done)
+                _write_stamp(cache, n, lang, fast, code, _make_figure(n, str(fig_dir), lang, fast))
+                done += 1
+            bar.update("claims", done)
+            claims_result = _claims_and_derivations(str(cache), fast)
+        finally:
+            memo.configure(previous)
+    else:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        ex = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
+                                 initializer=_worker_init, initargs=(str(memo_dir),))
+        try:
+            futures = {ex.submit(_make_figure, n, str(fig_dir), lang, fast): n for n in todo}
+            futures[ex.submit(_claims_and_derivations, str(cache), fast)] = None  # last: reads the figures' runs
+            bar.update("figures and claims", 0)
+            for fut in as_completed(futures):
+                name = futures[fut]
+                result = fut.result()
+                if name is None:
+                    claims_result = result
+                else:
+                    _write_stamp(cache, name, lang, fast, code, result)
+                done += 1
+                bar.update(name or "claims", done)
+        except BaseException:
+            ex.shutdown(wait=False, cancel_futures=True)
+            raise
+        ex.shutdown()
+    rows = claims_result["rows"]
+    drawn = {p.name.split(".")[0] for p in fig_dir.glob("*.png")}
+    report = render(rows, derivations=claims_result["derivations"], lang=lang, code=code,
+                    figures={n for n in names if n in drawn})
+    atomic_write_text(out / "REPORT.md", report)
+    atomic_write_text(out / "claims.json", dumps(rows) + "\n")
+    bar.close()
+    return {"drawn": todo, "current": [n for n in names if n not in todo], "claims": counts(rows),
+            "report": str(out / "REPORT.md")}
+
+
+def _claims_command(args) -> int:
+    from lecture.claims import counts
+
+    res = _claims_and_derivations(str(args.cache), args.claims_fast)
+    rows = res["rows"]
+    if args.json:
+        print(dumps(rows))
+        return 0
+    if args.markdown:
+        from lecture.report import claims_table
+
+        print(claims_table(rows))
+        return 0
+    width = max(len(r["id"]) for r in rows)
+    for r in rows:
+        print(f"{r['id']:<{width}}  {r['verdict']:<13}  «{r['slide']}»")
+    print("; ".join(f"{v} {n}" for v, n in counts(rows).items()))
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     def body() -> int:
         args = _parser().parse_args(argv)
-        from figures.cli import main as figures_main
-
-        fig_args = ["--out", str(args.out / "figures"), "--lang", args.lang] + (["--fast"] if args.fast else [])
-        if args.progress is not None:
-            fig_args.append("--progress" if args.progress else "--no-progress")
-        return figures_main(fig_args)
+        if args.command == "claims":
+            return _claims_command(args)
+        res = main_job(args.out, args.lang, args.fast, args.jobs, args.progress)
+        print(res["report"])
+        print("claims: " + ", ".join(f"{v} {n}" for v, n in res["claims"].items()))
+        return 0
 
     return run(PROG, body)

@@ -1,0 +1,70 @@
+"""All claims of the lecture, in slide order, and their evaluation.
+
+The claims live in three modules by part of the lecture (:mod:`lecture.claims_activations`,
+:mod:`lecture.claims_init`, :mod:`lecture.claims_bn_dropout`); this one collects them, evaluates them against one
+:class:`lecture.registry.Evidence` store, and turns the results into the ``claims --json`` rows (DESIGN.md: at least
+``id``, ``slide``, ``quote``, ``verdict``, ``evidence``).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from lecture.registry import Claim, Evidence, Outcome
+
+#: the parts of the lecture (its agenda), each with the claim-id prefixes that belong to it
+SECTIONS = (
+    ("activations", "act-", {"en": "Activation functions", "ru": "Какими бывают функции активации"}),
+    ("init", "init-", {"en": "Weight initialization", "ru": "Инициализация весов"}),
+    ("batchnorm", "bn-", {"en": "Batch normalization", "ru": "Нормализация по батчам"}),
+    ("dropout", "do-", {"en": "Dropout", "ru": "Dropout"}),
+    ("other", "other-", {"en": "Other heuristics", "ru": "Другие эвристики"}),
+)
+
+
+def all_claims() -> tuple[Claim, ...]:
+    from lecture import claims_activations, claims_bn_dropout, claims_init
+
+    claims = claims_activations.CLAIMS + claims_init.CLAIMS + claims_bn_dropout.CLAIMS
+    ids = [c.id for c in claims]
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"duplicate claim ids: {sorted({i for i in ids if ids.count(i) > 1})}")
+    return claims
+
+
+def section_of(claim: Claim) -> str:
+    for key, prefix, _ in SECTIONS:
+        if claim.id.startswith(prefix):
+            return key
+    raise ValueError(f"claim {claim.id!r} belongs to no section (prefixes {[p for _, p, _ in SECTIONS]})")
+
+
+def evaluate(claim: Claim, evidence: Evidence) -> Outcome:
+    out = claim.check(claim.claimed, evidence)
+    if not isinstance(out, Outcome):
+        raise TypeError(f"claim {claim.id}: its check returned {type(out).__name__}, not an Outcome")
+    return out
+
+
+def evaluate_all(evidence: Evidence, claims: tuple[Claim, ...] | None = None,
+                 progress: Callable[[int, int, str], None] | None = None) -> list[tuple[Claim, Outcome]]:
+    claims = all_claims() if claims is None else claims
+    out = []
+    for k, c in enumerate(claims):
+        if progress is not None:
+            progress(k, len(claims), c.id)
+        out.append((c, evaluate(c, evidence)))
+    return out
+
+
+def row(claim: Claim, outcome: Outcome) -> dict:
+    """One ``claims --json`` object."""
+    return {"id": claim.id, "slide": claim.slide, "quote": claim.quote, "statement": claim.statement,
+            "section": section_of(claim), "verdict": outcome.verdict, "evidence": outcome.evidence,
+            "numbers": outcome.numbers, "condition": outcome.condition, "correction": outcome.correction,
+            "figure": claim.figure, "derivation": claim.derivation, "references": list(claim.references)}
+
+
+def counts(rows: list[dict]) -> dict[str, int]:
+    from lecture.registry import VERDICTS
+
+    return {v: sum(r["verdict"] == v for r in rows) for v in VERDICTS}

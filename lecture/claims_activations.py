@@ -1,0 +1,795 @@
+"""Claims of the activation-function slides («Паралич сети» to «ELU activation») as data, each with its check.
+
+Exact statements (formulas, ranges, maxima, signs) are decided by SymPy on the activation expressions of
+:mod:`theory.activations` (the single source of each formula); the per-layer backward factor
+chi_1 = sigma_w^2 E[phi'(h)^2] comes from :mod:`theory.meanfield`; empirical statements are read from the training
+experiments (:func:`lecture.registry.experiment`: gradients, nonzero_centred, activation_cost, activations,
+symmetry) and from two small computations on the digits (dead ReLU layers, units behind a negative bias), run
+through :meth:`lecture.registry.Evidence.get`.
+"""
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+
+import numpy as np
+import sympy as sp
+
+from lecture.registry import (Claim, Outcome, effect_verdict, exact_equal, experiment, flipped, fmt, scaled,
+                              spread_text)
+from theory import activations as acts
+from theory.calculus import extrema, x
+
+F = sp.Symbol("f", real=True)  # the activation's value, for derivatives written through f
+ALPHA = sp.Symbol("alpha", positive=True)
+A = sp.Symbol("a", real=True)
+PREFIX = "act-"
+
+SIGMOID = "Паралич сети"
+CENTRING = "Центрирование"
+SIG_SLIDE = "Sigmoid activation"
+TANH_SLIDE = "Tanh activation"
+RELU_SLIDE = "ReLU activation"
+RELU_ZERO = "Зануление ReLU"
+LEAKY_SLIDE = "Leaky ReLU activation"
+CHOICE = "Что же выбрать"
+ELU_SLIDE = "ELU activation"
+
+#: the lecture's inits on equal widths (n_in = n_out): the slide's U[-1/sqrt(n_in), 1/sqrt(n_in)], Glorot and He
+LECTURE_INITS = ("uniform:1/sqrt(n_in)", "glorot_uniform", "he_uniform")
+CHI1_TOL = 1e-9  # chi_1 is computed by quadrature to ~1e-14; "vanishing" means chi_1 < 1 - CHI1_TOL
+OWN_SEEDS = 5  # seeds of the three small computations of this module (not Evidence.fast-dependent: ~1 s in all)
+
+
+def _act(spec: str) -> acts.Activation:
+    return acts.get_activation(spec)
+
+
+def _sstr(e) -> str:
+    """SymPy's sstr, intervals as (a, b] etc."""
+    if isinstance(e, sp.Interval):
+        return f"{'(' if e.left_open else '['}{sp.sstr(e.start)}, {sp.sstr(e.end)}{')' if e.right_open else ']'}"
+    if isinstance(e, sp.Union):
+        return " U ".join(_sstr(a) for a in e.args)
+    return sp.sstr(e)
+
+
+# ============================================================================== exact checks (SymPy)
+def check_derivative_in_f(claimed, evidence) -> Outcome:
+    """phi'(x) written through f = phi(x): exact if phi' - claimed(f = phi) simplifies to 0."""
+    act = _act(claimed["activation"])
+    true = sp.diff(act.expr, x)
+    stated = sp.sympify(claimed["derivative_of_f"])
+    ok = exact_equal(true, stated.subs(F, act.expr))
+    num = {"activation": act.name, "derivative": _sstr(sp.simplify(true)), "claimed": _sstr(stated), "equal": ok}
+    text = (f"SymPy: d/dx {_sstr(act.expr)} = {_sstr(sp.simplify(true))}; {_sstr(stated)} with f = {act.name}(x) "
+            f"{'equals' if ok else 'differs from'} it (difference simplifies to "
+            f"{_sstr(sp.simplify(true - stated.subs(F, act.expr)))}).")
+    if ok:
+        return Outcome("confirmed", text, num)
+    return Outcome("refuted", text, num, correction=f"{act.name}'(x) = {_sstr(sp.simplify(true))}")
+
+
+def check_range(claimed, evidence) -> Outcome:
+    """The range of phi over the reals (exact, theory.activations.value_range) against the stated set."""
+    act = _act(claimed["activation"])
+    rng, exact = acts.value_range(act)
+    stated = claimed["range"]
+    num = {"range": _sstr(rng), "claimed": _sstr(stated), "exact": exact,
+           "inf_attained": not rng.left_open, "sup_attained": not rng.right_open}
+    text = (f"SymPy: the range of {act.name} over the reals is {_sstr(rng)} (endpoints are limits at -oo/+oo, "
+            f"attained: {not rng.left_open}/{not rng.right_open}); the slide says {_sstr(stated)}.")
+    if rng == stated:
+        return Outcome("confirmed", text, num)
+    if rng.is_subset(stated) and rng.closure == stated:
+        return Outcome("imprecise", text, num,
+                       condition=f"read as 'values lie within {_sstr(stated)}' (range contained in it); the "
+                                 "endpoints are never attained",
+                       correction=f"{act.name} takes values in the open interval {_sstr(rng)}")
+    return Outcome("refuted", text, num, correction=f"the range of {act.name} is {_sstr(rng)}")
+
+
+def check_max_derivative(claimed, evidence) -> Outcome:
+    """sup |phi'| over the reals (exact), and whether it is attained (a maximum)."""
+    act = _act(claimed["activation"])
+    sup = acts.sup_abs_derivative(act)
+    stated = sp.sympify(claimed["max_derivative"])
+    where = [_sstr(w) for w in sup.where]
+    num = {"sup": _sstr(sup.value), "attained": sup.attained, "where": where, "claimed": _sstr(stated)}
+    text = (f"SymPy: sup over x of {act.name}'(x) = {_sstr(sup.value)}, attained at x in {where} "
+            f"({'exact' if sup.exact else 'numeric'}); the slide says {_sstr(stated)}.")
+    if sup.attained and sup.exact and exact_equal(sup.value, stated):
+        return Outcome("confirmed", text, num)
+    return Outcome("refuted", text, num, correction=f"max {act.name}' = {_sstr(sup.value)}")
+
+
+@lru_cache(maxsize=32)
+def _mean_symmetric(spec: str) -> tuple[sp.Expr, str]:
+    """E[phi(Z)] for Z symmetric about 0: if phi(x) + phi(-x) is a constant c, E = c/2 for ANY symmetric law;
+    otherwise the Gaussian closed form E[phi(sqrt(q) z)] in q (theory.activations)."""
+    act = _act(spec)
+    s = sp.simplify(act.expr + act.expr.subs(x, -x))
+    if not s.has(x):
+        return sp.nsimplify(s / 2), (f"{act.name}(x) + {act.name}(-x) = {_sstr(s)}, so E = {_sstr(s / 2)} for any "
+                                     "law symmetric about 0")
+    mean = acts.moment_closed_forms(act)["mean"]
+    return sp.simplify(mean), f"for h ~ N(0, q): E[{act.name}(h)] = {_sstr(sp.simplify(mean))}"
+
+
+def check_centred(claimed, evidence) -> Outcome:
+    """Zero-centred := E[phi(h)] = 0 for h symmetric about 0 (at every scale q)."""
+    act = _act(claimed["activation"])
+    mean, how = _mean_symmetric(act.name)
+    centred = sp.simplify(mean) == 0
+    value_q1 = float(mean.subs(sp.Symbol("q", positive=True), 1)) if mean.free_symbols else float(mean)
+    num = {"mean": _sstr(mean), "mean_at_q1": value_q1, "centred": centred, "claimed": claimed["centred"]}
+    text = f"SymPy: {how} (at q = 1: {fmt(value_q1)}); {'zero' if centred else 'non-zero'}-centred."
+    if centred == claimed["centred"]:
+        return Outcome("confirmed", text, num)
+    return Outcome("refuted", text, num, correction=f"E[{act.name}(h)] = {_sstr(mean)} for symmetric h: "
+                                                    f"{'centred' if centred else 'not centred'}")
+
+
+def check_tanh_as_sigmoid(claimed, evidence) -> Outcome:
+    """tanh(x) = scale * sigmoid(rate * x) + shift, exactly."""
+    t, s = _act("tanh").expr, _act("sigmoid").expr
+    stated = claimed["scale"] * s.subs(x, claimed["rate"] * x) + claimed["shift"]
+    rest = sp.simplify((t - stated).rewrite(sp.exp))
+    ok = rest == 0
+    num = {k: _sstr(claimed[k]) for k in ("scale", "rate", "shift")} | {"equal": ok}
+    text = (f"SymPy: tanh(x) - ({_sstr(claimed['scale'])} sigmoid({_sstr(claimed['rate'])} x) "
+            f"{'-' if claimed['shift'] < 0 else '+'} {_sstr(abs(claimed['shift']))}) simplifies to {_sstr(rest)}: tanh "
+            f"{'is' if ok else 'is not'} this rescaled sigmoid (range (-1, 1) vs (0, 1), the same S shape).")
+    if ok:
+        return Outcome("confirmed", text, num)
+    return Outcome("refuted", text, num, correction="tanh(x) = 2 sigmoid(2x) - 1")
+
+
+@lru_cache(maxsize=64)
+def _chi1_table(spec: str, inits: tuple[str, ...]) -> tuple[tuple[str, str, float], ...]:
+    """(init, sigma_w^2 = n Var(w) on equal widths n_in = n_out = n (exact), chi_1 at the fixed point q*)."""
+    from theory.init import get_init, n_in, n_out
+    from theory.meanfield import chi1
+
+    n = sp.Symbol("n", positive=True)
+    rows = []
+    for name in inits:
+        sw2 = sp.simplify(get_init(name).weight_var.subs({n_in: n, n_out: n}) * n)
+        rows.append((name, _sstr(sw2), float(chi1(spec, float(sw2), 0.0))))
+    return tuple(rows)
+
+
+@lru_cache(maxsize=8)
+def _critical(spec: str) -> float | None:
+    from theory.meanfield import critical_weight_var
+    return critical_weight_var(spec, 0.0)
+
+
+def check_vanishing(claimed, evidence) -> Outcome:
+    """Does the backward signal vanish (chi_1 = sigma_w^2 E[phi'(h)^2] < 1 per layer, mean field, no bias) at the
+    lecture's inits? All agree with the claim: confirmed; some: imprecise (condition: those inits); none: refuted."""
+    spec = claimed["activation"]
+    rows = _chi1_table(spec, tuple(claimed["inits"]))
+    vanish = {name: c < 1 - CHI1_TOL for name, _, c in rows}
+    holds = [name for name in vanish if vanish[name] == claimed["vanishes"]]
+    crit = _critical(spec)
+    parts = "; ".join(f"{name} (sigma_w^2 = {sw}): {fmt(c, 4)}" for name, sw, c in rows)
+    text = (f"Mean field: chi_1 = sigma_w^2 E[{spec}'(h)^2] per layer at {parts}; the squared gradient is multiplied "
+            f"by chi_1 per layer, chi_1 = 1 at sigma_w^2 = {fmt(crit, 4)}.")
+    num = {"chi1": {name: c for name, _, c in rows}, "sigma_w2": {name: sw for name, sw, _ in rows},
+           "critical_sigma_w2": crit, "vanishes": vanish}
+    if len(holds) == len(rows):
+        return Outcome("confirmed", text, num)
+    truth = "; ".join(f"{name}: x{fmt(c, 3)} per layer" for name, _, c in rows)
+    if holds:
+        return Outcome("imprecise", text, num,
+                       condition=f"holds with {', '.join(holds)} (equal widths, no bias), not with the others",
+                       correction=f"the backward factor of {spec} depends on the init: {truth}")
+    return Outcome("refuted", text, num, correction=f"the backward factor of {spec} is {truth}")
+
+
+@lru_cache(maxsize=4)
+def _leaky_symbolic() -> sp.Expr:
+    """leaky ReLU with a symbolic slope a: the family's own builder (theory.activations)."""
+    return acts._FAMILIES["leaky_relu"][0](A)  # noqa: SLF001 (the single definition of the family)
+
+
+def _derivative_pieces_of(expr: sp.Expr):
+    from theory import calculus
+    return calculus.derivative_pieces(calculus.pieces(expr))
+
+
+def check_leaky_derivative_sign(claimed, evidence) -> Outcome:
+    """Signs the derivative of leaky ReLU takes over x and over the slope domain a in claimed['a_range']."""
+    dom = claimed["a_range"]
+    image = sp.S.EmptySet
+    for p in _derivative_pieces_of(_leaky_symbolic()):
+        e = p.expr
+        image = image | (sp.imageset(sp.Lambda(A, e), dom) if e.has(A) else sp.FiniteSet(e))
+    image = sp.simplify(image)
+    signs = frozenset(s for s, half in (("positive", sp.Interval.open(0, sp.oo)),
+                                        ("negative", sp.Interval.open(-sp.oo, 0)),
+                                        ("zero", sp.FiniteSet(0))) if image.intersect(half) != sp.S.EmptySet)
+    out_rng, _ = acts.value_range(_act("leaky_relu"))
+    num = {"derivative_values": _sstr(image), "signs": sorted(signs), "claimed": sorted(claimed["derivative_signs"]),
+           "output_range": _sstr(out_rng)}
+    text = (f"SymPy: leaky ReLU's derivative is a for x < 0 and 1 for x > 0, so over a in {_sstr(dom)} it takes "
+            f"values in {_sstr(image)}: signs {sorted(signs)}; the output's range is {_sstr(out_rng)} "
+            "(both signs).")
+    if signs == frozenset(claimed["derivative_signs"]):
+        return Outcome("confirmed", text, num)
+    return Outcome("refuted", text, num,
+                   correction=f"the derivative is a or 1, in {_sstr(image)}: {', '.join(sorted(signs))} only "
+                              "(negative only for a < 0); it is the OUTPUT that can be of either sign")
+
+
+def check_leaky_linear(claimed, evidence) -> Outcome:
+    """The slopes a for which leaky ReLU has no kink (and is then the identity)."""
+    ps = _derivative_pieces_of(_leaky_symbolic())
+    left, right = ps[0].expr, ps[-1].expr
+    linear_at = sp.solveset(sp.Eq(left, right), A, sp.S.Reals)
+    identity = {_sstr(v): bool(sp.simplify(_leaky_symbolic().subs(A, v).rewrite(sp.Piecewise) - x) == 0)
+                for v in linear_at} if isinstance(linear_at, sp.FiniteSet) else {}
+    num = {"linear_at": _sstr(linear_at), "identity": identity, "claimed": _sstr(claimed["linear_at"])}
+    text = (f"SymPy: one-sided slopes at 0 are {_sstr(left)} and {_sstr(right)}: equal (no kink, f linear) for a in "
+            f"{_sstr(linear_at)}, where f(x) - x simplifies to 0: {identity}.")
+    if linear_at == claimed["linear_at"]:
+        return Outcome("confirmed", text, num)
+    return Outcome("refuted", text, num, correction=f"leaky ReLU is linear exactly for a in {_sstr(linear_at)}")
+
+
+def check_no_dying(claimed, evidence) -> Outcome:
+    """A unit 'dies' when phi' = 0 on a whole interval (its gradient is exactly 0 for all those inputs):
+    inf phi' over x = 0 and attained. Computed on the derivative's pieces."""
+    act = _act(claimed["activation"])
+    lo, hi = extrema(list(acts.derivative_pieces(act)), closed_at_kinks=False)
+    dies = bool(lo.value == 0 and lo.attained)
+    num = {"inf_derivative": _sstr(lo.value), "attained_on": [_sstr(w) for w in lo.where] if lo.attained else [],
+           "dies": dies, "claimed_dies": claimed["dies"]}
+    text = (f"SymPy: inf {act.name}'(x) = {_sstr(lo.value)}" +
+            (f", attained on {num['attained_on']}" if lo.attained else "") +
+            f": the gradient through a unit is {'exactly 0 for all inputs there' if dies else 'never 0'}.")
+    if dies == claimed["dies"]:
+        return Outcome("confirmed", text, num)
+    return Outcome("refuted", text, num, correction=f"{act.name} {'can' if dies else 'cannot'} die: inf phi' = "
+                                                    f"{_sstr(lo.value)}")
+
+
+def check_elu_formula(claimed, evidence) -> Outcome:
+    """The slide's ELU against the package's ELU (Clevert et al. 2015) at alpha = 1/2, 1, 2, and its continuity."""
+    from theory import calculus
+
+    pos, neg = sp.sympify(claimed["nonneg_piece"]), sp.sympify(claimed["neg_piece"])
+    matches = {}
+    for a in ("1/2", "1", "2"):
+        av = sp.Rational(a)
+        ok = True
+        for p in calculus.pieces(_act(f"elu:{a}").expr):
+            mine = neg.subs(ALPHA, av) if p.interval.end <= 0 else pos
+            ok = ok and exact_equal(p.expr, mine)
+        matches[a] = ok
+    left, right = sp.limit(neg, x, 0, "-"), pos.subs(x, 0)
+    continuous = sp.simplify(left - right) == 0
+    dl, dr = sp.limit(sp.diff(neg, x), x, 0, "-"), sp.diff(pos, x).subs(x, 0)
+    smooth_at = sp.solveset(sp.Eq(dl, dr), ALPHA, sp.Interval.open(0, sp.oo))
+    num = {"matches_reference": matches, "left_limit": _sstr(left), "right_value": _sstr(right),
+           "continuous": continuous, "left_slope": _sstr(dl), "right_slope": _sstr(dr),
+           "differentiable_for_alpha": _sstr(smooth_at)}
+    text = (f"SymPy: the slide's pieces equal the package's ELU at alpha = 1/2, 1, 2: {matches}; at 0 the left limit "
+            f"is {_sstr(left)} and the right value {_sstr(right)} ({'continuous' if continuous else 'a jump'}); "
+            f"slopes {_sstr(dl)} and {_sstr(dr)}: differentiable at 0 only for alpha in {_sstr(smooth_at)}.")
+    if all(matches.values()) and continuous:
+        return Outcome("confirmed", text, num)
+    return Outcome("refuted", text, num, correction="ELU is f(x) = x for x >= 0, alpha (e^x - 1) for x < 0")
+
+
+@lru_cache(maxsize=8)
+def _active_probability(k: sp.Expr) -> tuple[sp.Expr, sp.Expr]:
+    """P(w0 + s > 0) for s ~ N(0, sigma_h^2) and w0 = k sigma_h (exact), and its limit as k -> -oo."""
+    from sympy.stats import Normal, P
+
+    kk = sp.Symbol("k", real=True)
+    p = sp.simplify(P(Normal("s", 0, 1) > -kk))
+    return sp.simplify(p.subs(kk, k)), sp.limit(p, kk, -sp.oo)
+
+
+def _bias_dead_digits(seeds: int, ks: tuple, width: int) -> dict:
+    """First relu layer (he_uniform, `width` units) on the standardized digits with bias w0 = k * sd(h_j) for each
+    unit: the fraction of (row, unit) pairs that are active, and of units active on no training row (dead)."""
+    from sims.data import load_dataset
+    from sims.experiments.common import seeds_of
+    from sims.train import MLP
+
+    out = {str(k): {"active": [], "dead_units": []} for k in ks}
+    for s in range(seeds):
+        data_seed, model_seed, _ = seeds_of(s)
+        d = load_dataset("digits", seed=data_seed)
+        m = MLP([d.n_features, width, d.n_classes], "relu", "he_uniform", seed=model_seed)
+        h = d.x_train @ m.W[0].T
+        sd = h.std(axis=0)
+        for k in ks:
+            on = h + k * sd > 0
+            out[str(k)]["active"].append(float(on.mean()))
+            out[str(k)]["dead_units"].append(float((on.sum(axis=0) == 0).mean()))
+    out["rows"] = int(d.x_train.shape[0])
+    return out
+
+
+def check_bias_dead(claimed, evidence) -> Outcome:
+    """A unit h = w0 + sum w_i h_i with a Gaussian sum of sd sigma_h is active on P = Phi(w0 / sigma_h) of inputs:
+    exactly 0 never (confirmed only if the claimed fraction is the exact P), 0 in the limit w0 -> -oo (imprecise)."""
+    k = sp.nsimplify(claimed["w0_over_sigma"])
+    stated = sp.nsimplify(claimed["active_fraction"])
+    p, lim = _active_probability(k)
+    kf, deeper = float(k), float(k) - 2
+    digits = evidence.get("act-bias-dead-digits", _bias_dead_digits, seeds=OWN_SEEDS, ks=[kf, deeper], width=100)
+    act3, dead3 = np.median(digits[str(kf)]["active"]), digits[str(kf)]["dead_units"]
+    dead5 = digits[str(deeper)]["dead_units"]
+    num = {"active_probability": _sstr(p), "active_probability_value": float(p), "limit": _sstr(lim),
+           "claimed": _sstr(stated), "digits_active_fraction": digits[str(kf)]["active"],
+           "digits_dead_units": dead3, "digits_dead_units_deeper": dead5, "deeper_w0_over_sigma": deeper,
+           "rows": digits["rows"]}
+    text = (f"Gaussian pre-activation: at w0 = {_sstr(k)} sigma_h the unit is active on Phi({_sstr(k)}) = "
+            f"{fmt(float(p))} of inputs (exact {_sstr(p)} > 0), 0 only in the limit w0 -> -oo. Digits, he_uniform "
+            f"first layer of 100 units, {OWN_SEEDS} seeds: at w0 = {fmt(kf)} sd(h) active on {fmt(act3)} of "
+            f"(row, unit) pairs and {fmt(np.median(dead3))} ({fmt(min(dead3))}–{fmt(max(dead3))}) of units dead on all "
+            f"{digits['rows']} rows; at {fmt(deeper)} sd: {fmt(np.median(dead5))} "
+            f"({fmt(min(dead5))}–{fmt(max(dead5))}).")
+    if exact_equal(p, stated):
+        return Outcome("confirmed", text, num)
+    if exact_equal(lim, stated):
+        return Outcome("imprecise", text, num,
+                       condition="w0 << -sigma_h (several sd of the weighted input sum): the unit is then active on "
+                                 "a vanishing fraction of inputs and dead on a finite data set only when w0 is below "
+                                 "-max_x sum w_i h_i",
+                       correction=f"a large negative w0 makes the unit rarely active (Phi(w0/sigma_h): {fmt(float(p))} "
+                                  f"at {_sstr(k)} sigma_h), dead in the limit, not at once for every size of w0")
+    return Outcome("refuted", text, num,
+                   correction=f"the active fraction at w0 = {_sstr(k)} sigma_h is {fmt(float(p))}")
+
+
+# ------------------------------------------------------------------ the Центрирование slide: gradient signs
+def _step_signs(activation: str, seeds: int) -> dict:
+    """Per seed, the fractions of SGD steps (until arrival) whose gradient components are all > 0 / all < 0, from
+    the paths of sims.experiments.nonzero_centred.run (g_t = (w_t - w_(t+1)) / lr)."""
+    from sims.experiments import nonzero_centred
+
+    pos, neg = [], []
+    for s in range(seeds):
+        r = nonzero_centred.run(activation, seed=s)
+        n = r["steps_to_tol"] or r["steps"]
+        g = -np.diff(r["path"][: n + 1], axis=0) / r["lr"]
+        pos.append(float(np.mean(np.all(g > 0, axis=1))))
+        neg.append(float(np.mean(np.all(g < 0, axis=1))))
+    return {"positive": pos, "negative": neg}
+
+
+def check_same_sign(claimed, evidence) -> Outcome:
+    """dL/dw_i = delta * o_i with o_i = sigma(h_i) > 0: SymPy gives sign(dL/dw_i) = sign(delta) for every i, so all
+    components share one sign, the sign of delta, which can be either."""
+    delta = sp.Symbol("delta", real=True)
+    o = sp.symbols("o1:4", positive=True)
+    g = [delta * oi for oi in o]
+    shared = all(sp.simplify(sp.sign(gi) - sp.sign(delta)) == 0 for gi in g)
+    signs = set()
+    for sym in (sp.Symbol("d", positive=True), sp.Symbol("d", negative=True)):
+        vals = [gi.subs(delta, sym) for gi in g]
+        if all(v.is_positive for v in vals):
+            signs.add("positive")
+        if all(v.is_negative for v in vals):
+            signs.add("negative")
+    stated = set(claimed["gradient_signs"])
+    nz = experiment(evidence, "nonzero_centred")
+    steps = evidence.get("act-step-signs", _step_signs, activation="sigmoid", seeds=OWN_SEEDS)
+    num = {"shared_sign": shared, "possible_signs": sorted(signs), "claimed": sorted(stated),
+           "same_sign_fraction": {a: nz[a]["same_sign_fraction"] for a in ("sigmoid", "tanh")},
+           "steps_all_positive": steps["positive"], "steps_all_negative": steps["negative"]}
+    text = (f"SymPy: sign(delta o_i) = sign(delta) for o_i > 0, so the components share the sign of delta = dL/dh, "
+            f"which takes both signs {sorted(signs)}. SGD on a unit fed by sigmoid outputs: same-sign steps "
+            f"{spread_text(nz['sigmoid']['same_sign_fraction'])} (tanh inputs: "
+            f"{spread_text(nz['tanh']['same_sign_fraction'])}), of which all-positive "
+            f"{fmt(np.median(steps['positive']))} ({fmt(min(steps['positive']))}–{fmt(max(steps['positive']))}) "
+            f"and all-negative {fmt(np.median(steps['negative']))} ({fmt(min(steps['negative']))}–"
+            f"{fmt(max(steps['negative']))}) of the steps (own runs of the same experiment, {OWN_SEEDS} seeds).")
+    if shared and stated == signs:
+        return Outcome("confirmed", text, num)
+    if shared and stated < signs:
+        return Outcome("imprecise", text, num, condition=f"when delta = dL/dh_j is {', '.join(sorted(stated))}",
+                       correction="the gradient components all share the sign of delta (all positive or all "
+                                  "negative), so the weights move together in one direction, up or down")
+    return Outcome("refuted", text, num, correction=f"the components share the sign of delta: {sorted(signs)}")
+
+
+# ============================================================================== empirical checks (experiments)
+def _deepest(vanishing: dict) -> str:
+    return max(vanishing, key=int)
+
+
+def check_exponential(claimed, evidence) -> Outcome:
+    """Deep sigmoid nets (experiment gradients): every seed's fitted per-layer factor |dJ/dW_l| / |dJ/dW_(l+1)| in
+    the claimed direction from 1; the law: log(|dJ/dW_L| / |dJ/dW_1|) against depth fits better linearly
+    (exponential) than against log depth (power law), per seed (with >= 3 depths)."""
+    van = experiment(evidence, "gradients")["vanishing"]
+    deep = _deepest(van)
+    f = van[deep]["factor"]
+    logs = [math.log(v) for v in f["values"]]
+    direction_ok = effect_verdict(logs, claimed["direction"])
+    depths = sorted(van, key=int)
+    laws, across = [], []
+    ratios = np.array([van[d]["ratio_first"]["values"] for d in depths]).T
+    dx = np.array([int(d) for d in depths], float)
+    for r in ratios:
+        y = np.log(r)
+        across.append(float(np.exp(-np.polyfit(dx, y, 1)[0])))
+        if len(depths) >= 3:
+            res = {law: float(np.sum((y - np.polyval(np.polyfit(xs, y, 1), xs)) ** 2))
+                   for law, xs in (("exponential", dx), ("power", np.log(dx)))}
+            laws.append(min(res, key=res.get))
+    law_ok = all(w == claimed["law"] for w in laws)
+    num = {"depth": int(deep), "factor": f, "factor_theory": van[deep]["factor_theory"], "factor_across_depths": across,
+           "best_law": laws, "depths": [int(d) for d in depths]}
+    text = (f"Sigmoid/Glorot nets on digits, {len(logs)} seeds: the weight-gradient norm shrinks by "
+            f"{spread_text(f)} per layer towards the input at depth {deep} (mean field sqrt(chi_1) = "
+            f"{fmt(van[deep]['factor_theory'])}); across depths {', '.join(depths)} the output/input gradient ratio "
+            f"gives {fmt(np.median(across))} ({fmt(min(across))}–{fmt(max(across))}) per layer"
+            + (f", fitted better by an exponential than a power law in {laws.count('exponential')}/{len(laws)} seeds."
+               if laws else "."))
+    if direction_ok and law_ok:
+        return Outcome("supported", text, num)
+    return Outcome("not-supported", text, num,
+                   correction=f"measured per-layer factor {spread_text(f)} ({'decay' if f['max'] < 1 else 'mixed'}), "
+                              f"law: {laws or 'not tested'}")
+
+
+def check_ratio_first(claimed, evidence) -> Outcome:
+    """|dJ/dW_L| / |dJ/dW_1| (first epoch) of the deepest sigmoid net: every seed on the claimed side of 1."""
+    van = experiment(evidence, "gradients")["vanishing"]
+    deep = _deepest(van)
+    r = van[deep]["ratio_first"]
+    ok = effect_verdict([math.log(v) for v in r["values"]], claimed["direction"])
+    num = {"depth": int(deep), "ratio_first": r, "ratio_last": van[deep]["ratio_last"]}
+    text = (f"Sigmoid/Glorot net with {deep} hidden layers: |dJ/dW_out| / |dJ/dW_1| = {spread_text(r)} in the first "
+            f"epoch and {spread_text(van[deep]['ratio_last'])} in the last (the first layer's weights get the "
+            "smallest gradient).")
+    if ok:
+        return Outcome("supported", text, num)
+    return Outcome("not-supported", text, num, correction=f"the output/first-layer gradient ratio is {spread_text(r)}")
+
+
+def check_paralysis(claimed, evidence) -> Outcome:
+    """The deepest sigmoid net stays on the chance plateau (loss above 0.9 ln K) for the whole budget in every seed
+    (claimed stuck) / leaves it in every seed (claimed not stuck)."""
+    van = experiment(evidence, "gradients")["vanishing"]
+    deep = _deepest(van)
+    pl, acc = van[deep]["plateau"], van[deep]["test_acc"]
+    stuck = [v is None for v in pl["values"]]
+    ok = all(s == claimed["stuck"] for s in stuck)
+    num = {"depth": int(deep), "plateau": pl, "test_acc": acc}
+    text = (f"Sigmoid/Glorot net with {deep} hidden layers: the training loss stays above 0.9 ln 10 for the whole "
+            f"budget of {pl['horizon']} epochs in {sum(stuck)}/{len(stuck)} seeds; test accuracy {spread_text(acc)} "
+            "(chance 0.1).")
+    if ok:
+        return Outcome("supported", text, num)
+    return Outcome("not-supported", text, num,
+                   correction=f"stuck in {sum(stuck)}/{len(stuck)} seeds, test accuracy {spread_text(acc)}")
+
+
+def check_shallow(claimed, evidence) -> Outcome:
+    """Test accuracy of the shallow sigmoid net minus the deepest one's, per seed (paired), against min_size."""
+    van = experiment(evidence, "gradients")["vanishing"]
+    sh, deep = str(claimed["shallow_depth"]), _deepest(van)
+    a, b = van[sh]["test_acc"]["values"], van[deep]["test_acc"]["values"]
+    diff = [u - v for u, v in zip(a, b)]
+    ok = effect_verdict(diff, claimed["direction"], claimed["min_size"])
+    num = {"shallow": int(sh), "deep": int(deep), "test_acc_shallow": van[sh]["test_acc"],
+           "test_acc_deep": van[deep]["test_acc"], "difference": diff, "ratio_first_shallow": van[sh]["ratio_first"],
+           "ratio_first_deep": van[deep]["ratio_first"], "plateau_shallow": van[sh]["plateau"]}
+    text = (f"Sigmoid/Glorot nets: {sh} hidden layers reach test accuracy {spread_text(van[sh]['test_acc'])} "
+            f"(output/first-layer gradient ratio {spread_text(van[sh]['ratio_first'])}), {deep} layers "
+            f"{spread_text(van[deep]['test_acc'])} (ratio {spread_text(van[deep]['ratio_first'])}); paired "
+            f"difference {fmt(min(diff))}–{fmt(max(diff))}.")
+    if ok:
+        return Outcome("supported", text, num)
+    return Outcome("not-supported", text, num, correction=f"shallow minus deep test accuracy {fmt(min(diff))}–"
+                                                          f"{fmt(max(diff))}")
+
+
+def check_zigzag(claimed, evidence) -> Outcome:
+    """Unit fed by sigmoid vs tanh outputs (experiment nonzero_centred): steps to reach w* and path length over the
+    straight distance; every sigmoid seed beyond every tanh seed in the claimed direction, and sigmoid arrives."""
+    nz = experiment(evidence, "nonzero_centred")
+    s, t = nz["sigmoid"], nz["tanh"]
+    checks = {}
+    for key in ("steps_to_tol", "path_ratio"):
+        if claimed["direction"] == "greater":
+            checks[key] = s[key]["min"] is not None and t[key]["max"] is not None and s[key]["min"] > t[key]["max"]
+        else:
+            checks[key] = s[key]["max"] is not None and t[key]["min"] is not None and s[key]["max"] < t[key]["min"]
+    arrives = s["steps_to_tol"]["not_reached"] == 0
+    num = {"sigmoid": s, "tanh": t, "checks": checks, "arrives": arrives}
+    text = (f"SGD on one unit towards w* = (1, -1), {len(s['seeds'])} seeds: fed by sigmoid outputs "
+            f"{spread_text(s['steps_to_tol'])} steps and path/straight {spread_text(s['path_ratio'])}, fed by tanh "
+            f"{spread_text(t['steps_to_tol'])} steps and {spread_text(t['path_ratio'])}; sigmoid arrives in "
+            f"{len(s['seeds']) - s['steps_to_tol']['not_reached']}/{len(s['seeds'])} seeds.")
+    if all(checks.values()) and arrives:
+        return Outcome("supported", text, num)
+    return Outcome("not-supported", text, num, correction=f"measured: {checks}, arrives: {arrives}")
+
+
+def check_cost(claimed, evidence) -> Outcome:
+    """NumPy time per element relative to ReLU (experiment activation_cost, one process, median over repeats):
+    every named function at least min_ratio times ReLU's. A timing: machine- and build-dependent."""
+    c = experiment(evidence, "activation_cost")
+    ratio = c["ratio_to_relu"]
+    fns = claimed["functions"]
+    ok = all(ratio[f] > claimed["min_ratio"] for f in fns)
+    num = {"ratio_to_relu": ratio, "ns_per_element": c["ns_per_element"], "numpy": c["numpy"],
+           "machine": c["machine"], "size": c["size"], "dtype": c["dtype"]}
+    text = (f"Timing ({c['dtype']}, {c['size']} elements, NumPy {c['numpy']}, {c['machine']}), time relative to "
+            f"ReLU: {', '.join(f'{k} {fmt(v)}' for k, v in ratio.items() if k != 'relu')}; claimed at least "
+            f"{fmt(claimed['min_ratio'])} for {', '.join(fns)}.")
+    if ok:
+        return Outcome("supported", text, num)
+    fails = [f for f in fns if not ratio[f] > claimed["min_ratio"]]
+    passes = [f for f in fns if f not in fails]
+    return Outcome("not-supported", text, num,
+                   correction=(f"{', '.join(passes)} cost{'s' if len(passes) == 1 else ''} more than "
+                               f"{fmt(claimed['min_ratio'])}x ReLU, but " if passes else "")
+                   + f"{', '.join(f'{f} costs {fmt(ratio[f])}x ReLU' for f in fails)} here: on large arrays NumPy's "
+                   "SIMD exp and tanh cost about as much as max(0, x) (memory-bound), while SciPy's expit costs "
+                   f"{fmt(ratio['expit'])}x: the cost is the implementation, not e^x itself")
+
+
+def _advantage(cfgs: dict, a: str, b: str) -> list[float]:
+    """Per seed, how far ``a`` is ahead of ``b``: epochs saved to 0.9 validation accuracy (inf if only ``a``
+    crosses), or, when neither crosses within the budget, the final validation accuracy difference."""
+    out = []
+    fa, fb = cfgs[a]["first_above"]["values"], cfgs[b]["first_above"]["values"]
+    va, vb = cfgs[a]["final_val_acc"]["values"], cfgs[b]["final_val_acc"]["values"]
+    for ea, eb, xa, xb in zip(fa, fb, va, vb):
+        if ea is None and eb is None:
+            out.append(xa - xb)
+        else:
+            out.append((math.inf if eb is None else eb) - (math.inf if ea is None else ea))
+    return out
+
+
+def _epochs_text(cfg: dict) -> str:
+    f = cfg["first_above"]
+    if f["never"] == len(f["values"]):
+        return f"never within {f['horizon']} epochs (final val. acc. {spread_text(cfg['final_val_acc'])})"
+    med = fmt(f["median"]) if f["median"] is not None else "n/a"
+    never = f", never in {f['never']}/{len(f['values'])} seeds" if f["never"] else ""
+    return f"epoch {med} ({fmt(f['min'])}–{fmt(f['max']) if f['max'] is not None else 'never'}){never}"
+
+
+def check_faster(claimed, evidence) -> Outcome:
+    """The seminar net (6 x 100, Glorot, Adam; experiment activations): ``faster`` ahead of ``than`` in every seed
+    (paired) in the claimed direction (:func:`_advantage`)."""
+    cfgs = experiment(evidence, "activations")["configs"]
+    a, b = claimed["faster"], claimed["than"]
+    adv = _advantage(cfgs, a, b)
+    ok = effect_verdict(adv, claimed["direction"])
+    num = {"advantage": [None if math.isinf(v) else v for v in adv],  # None: only one of the two crosses 0.9
+           a: cfgs[a]["first_above"], b: cfgs[b]["first_above"],
+           f"{a}_test_acc": cfgs[a]["test_acc"], f"{b}_test_acc": cfgs[b]["test_acc"]}
+    text = (f"6 x 100 net, Glorot, Adam, {len(adv)} seeds: validation accuracy first above 0.9 for {a} at "
+            f"{_epochs_text(cfgs[a])}; for {b} at {_epochs_text(cfgs[b])}; {a} ahead in "
+            f"{sum(v > 0 for v in adv)}/{len(adv)} seeds.")
+    if ok:
+        return Outcome("supported", text, num)
+    return Outcome("not-supported", text, num,
+                   correction=f"{a} ahead of {b} in {sum(v > 0 for v in adv)}/{len(adv)} seeds only")
+
+
+def check_small_gain(claimed, evidence) -> Outcome:
+    """|test accuracy difference| below max_gain in every seed, per pair of activations (experiment activations):
+    all pairs: supported; some: imprecise (among those); none: not-supported."""
+    cfgs = experiment(evidence, "activations")["configs"]
+    names = list(claimed["activations"])
+    pairs, small = {}, []
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            d = [abs(u - v) for u, v in zip(cfgs[a]["test_acc"]["values"], cfgs[b]["test_acc"]["values"])]
+            pairs[f"{a} vs {b}"] = d
+            if all(v < claimed["max_gain"] for v in d):
+                small.append(f"{a} vs {b}")
+    num = {"abs_test_acc_difference": pairs, "small_pairs": small,
+           "test_acc": {a: cfgs[a]["test_acc"] for a in names}}
+    text = ("6 x 100 net, Glorot, Adam: test accuracy " + ", ".join(f"{a} {spread_text(cfgs[a]['test_acc'])}"
+                                                                    for a in names)
+            + "; |paired difference| " + ", ".join(f"{k} {fmt(min(v))}–{fmt(max(v))}" for k, v in pairs.items())
+            + f" (claimed below {fmt(claimed['max_gain'])}).")
+    if len(small) == len(pairs):
+        return Outcome("supported", text, num)
+    worst = max(pairs, key=lambda k: max(pairs[k]))
+    corr = f"the choice matters: {worst} differs by {fmt(min(pairs[worst]))}–{fmt(max(pairs[worst]))} in test accuracy"
+    if small:
+        others = [k for k in pairs if k not in small]
+        return Outcome("imprecise", text, num,
+                       condition=f"between {', '.join(small)}; not for "
+                                 f"{', '.join(others)} on this 6-layer net",
+                       correction=corr)
+    return Outcome("not-supported", text, num, correction=corr)
+
+
+def _dead_layer(seeds: int, inactive_fraction: float, width: int) -> dict:
+    """relu net [64, width, width, 10] (he_uniform) on digits whose first-layer biases put ``inactive_fraction`` of
+    its units below 0 on every training row (b_j = -max_rows h_j - 1): the largest |gradient| of W_1, b_1 and W_2
+    on the training set, and the spread of the logits over rows."""
+    from sims.data import load_dataset
+    from sims.experiments.common import seeds_of
+    from sims.train import MLP
+
+    g1, g2, spread = [], [], []
+    for s in range(seeds):
+        data_seed, model_seed, _ = seeds_of(s)
+        d = load_dataset("digits", seed=data_seed)
+        m = MLP([d.n_features, width, width, d.n_classes], "relu", "he_uniform", seed=model_seed)
+        h = d.x_train @ m.W[0].T
+        k = int(round(inactive_fraction * width))
+        m.b[0][:k] = -h[:, :k].max(axis=0) - 1.0
+        _, grads = m.loss_and_grads(d.x_train, d.y_train, train=True)
+        i1, i2 = m.weight_index[0], m.weight_index[1]
+        g1.append(float(max(np.abs(grads[i1]).max(), np.abs(grads[i1 + 1]).max())))
+        g2.append(float(np.abs(grads[i2]).max()))
+        spread.append(float(m.logits(d.x_train).std(axis=0).max()))
+    return {"max_grad_layer1": g1, "max_grad_W2": g2, "logit_spread": spread}
+
+
+def check_relu_dies(claimed, evidence) -> Outcome:
+    """Exact: with ``inactive_fraction`` of a relu layer's units at h < 0 on every input, relu' = 0 there, so the
+    layer's gradients are exactly 0 (computed in float64, no tolerance) and, all units off, the output is constant."""
+    r = evidence.get("act-dead-layer", _dead_layer, seeds=OWN_SEEDS, inactive_fraction=claimed["inactive_fraction"],
+                     width=32)
+    sym = experiment(evidence, "symmetry")["frozen"]
+    zero = all(v == 0 for v in r["max_grad_layer1"])
+    num = {**r, "frozen_max_abs_grad": sym["max_abs_grad"], "frozen_max_abs_weight": sym["max_abs_weight"],
+           "inactive_fraction": claimed["inactive_fraction"], "gradient_zero": zero}
+    text = (f"Relu net 64-32-32-10 on digits, {OWN_SEEDS} seeds, a fraction {fmt(claimed['inactive_fraction'])} of "
+            f"the first layer's units below 0 on every row: max |dJ/d(W_1, b_1)| = "
+            f"{fmt(max(r['max_grad_layer1']))}, max |dJ/dW_2| = {fmt(max(r['max_grad_W2']))}, logit spread over rows "
+            f"{fmt(max(r['logit_spread']))}; a relu net initialized with zeros (experiment symmetry): max |grad| "
+            f"{fmt(sym['max_abs_grad'])}, weights after training {fmt(sym['max_abs_weight'])}.")
+    if zero == claimed["gradient_zero"]:
+        return Outcome("confirmed", text, num)
+    return Outcome("refuted", text, num,
+                   correction=f"with {fmt(claimed['inactive_fraction'])} of the units off the layer's gradient is "
+                              f"{'exactly 0' if zero else 'non-zero'}")
+
+
+# ============================================================================== the claims
+CLAIMS: tuple[Claim, ...] = (
+    # ---------------------------------------------------------------- Паралич сети
+    Claim("act-sigmoid-derivative", SIGMOID, r"$\sigma'(x) = \sigma(x) \cdot (1 - \sigma(x))$",
+          "The sigmoid's derivative is sigma(x)(1 - sigma(x)).",
+          {"activation": "sigmoid", "derivative_of_f": F * (1 - F)}, check_derivative_in_f,
+          lambda c: scaled(c, "derivative_of_f", 2), figure="activation-sigmoid", derivation="sigmoid-derivative"),
+    Claim("act-sigmoid-range", SIGMOID, r"Сигмоида принимает значения на отрезке $[0; 1]$",
+          "The sigmoid takes values on the closed interval [0, 1].",
+          {"activation": "sigmoid", "range": sp.Interval(0, 1)}, check_range,
+          lambda c: {**c, "range": sp.Interval(-1, 1)}, figure="activation-sigmoid"),
+    Claim("act-sigmoid-max-derivative", SIGMOID, r"максимальное значение её производной это $\frac{1}{4}$",
+          "The maximum of the sigmoid's derivative is 1/4.",
+          {"activation": "sigmoid", "max_derivative": sp.Rational(1, 4)}, check_max_derivative,
+          lambda c: scaled(c, "max_derivative", 2), figure="activation-sigmoid", derivation="sigmoid-derivative"),
+    Claim("act-vanishing-exponential", SIGMOID, "Градиент затухает экспоненциально",
+          "In a deep sigmoid network the gradient decays exponentially (by a constant factor per layer) towards the "
+          "input.",
+          {"direction": "less", "law": "exponential"}, check_exponential, flipped,
+          figure="train-gradients", derivation="vanishing-gradient-bound"),
+    Claim("act-early-layers-slower", SIGMOID, "более ранние веса обновляются дольше, более глубокие веса быстрее",
+          "In a deep sigmoid network the weights near the input get smaller gradients (update more slowly) than "
+          "those near the output.",
+          {"direction": "greater"}, check_ratio_first, flipped, figure="train-gradients"),
+    Claim("act-paralysis", SIGMOID, "наступает **паралич сети**",
+          "A deep sigmoid network gets stuck (network paralysis): training does not leave the initial plateau.",
+          {"stuck": True}, check_paralysis, lambda c: flipped(c, "stuck"), figure="train-gradients"),
+    Claim("act-shallow-unaffected", SIGMOID, "В сетях с небольшим числом слоёв этот эффект незаметен",
+          "With few layers the vanishing gradient does not hurt: a shallow sigmoid net trains, far better (by over "
+          "10 accuracy points) than a deep one.",
+          {"shallow_depth": 2, "direction": "greater", "min_size": 0.1}, check_shallow, flipped,
+          figure="train-gradients"),
+    # ---------------------------------------------------------------- Центрирование
+    Claim("act-same-sign-gradients", CENTRING,
+          r"Выход слоя мы обычно находим как $o_i = \sigma(h_i)$ , он всегда положительный, значит градиент по "
+          r"весам, идущим на вход в текущий нейрон тоже положительные $\Rightarrow$ они обновляются в одинаковом "
+          r"направлении",
+          "Since sigmoid outputs are positive, the gradients of a unit's incoming weights are all positive, so the "
+          "weights move in the same direction.",
+          {"gradient_signs": ("positive",)}, check_same_sign,
+          lambda c: {**c, "gradient_signs": ("positive", "negative")}, figure="train-nonzero-centred"),
+    Claim("act-zigzag-converges", CENTRING, "Сходимость идёт медленнее и зигзагообразно, но идёт",
+          "With all-positive (sigmoid) inputs SGD converges more slowly and along a zig-zag path than with "
+          "zero-centred (tanh) inputs, but it converges.",
+          {"direction": "greater"}, check_zigzag, flipped, figure="train-nonzero-centred"),
+    # ---------------------------------------------------------------- Sigmoid activation
+    Claim("act-sigmoid-vanishing", SIG_SLIDE, "Способствует затуханию градиента",
+          "The sigmoid makes the backpropagated gradient shrink from layer to layer (chi_1 < 1) at the lecture's "
+          "inits.",
+          {"activation": "sigmoid", "vanishes": True, "inits": LECTURE_INITS}, check_vanishing,
+          lambda c: {**c, "activation": "relu"}, figure="init-variance-depth"),
+    Claim("act-sigmoid-not-centred", SIG_SLIDE, "Не центрирована относительно нуля",
+          "The sigmoid is not zero-centred: its mean over inputs symmetric about 0 is not 0.",
+          {"activation": "sigmoid", "centred": False}, check_centred, lambda c: flipped(c, "centred"),
+          figure="activation-sigmoid"),
+    Claim("act-exp-costly", SIG_SLIDE, r"Вычислять $e^x$ дорого",
+          "Computing e^x is expensive: at least twice the cost of ReLU.",
+          {"functions": ("exp",), "min_ratio": 2.0}, check_cost, lambda c: scaled(c, "min_ratio", 0.25),
+          figure="train-activation-cost"),
+    # ---------------------------------------------------------------- Tanh activation
+    Claim("act-tanh-centred", TANH_SLIDE, "Центрирован относительно нуля",
+          "tanh is zero-centred: its mean over inputs symmetric about 0 is 0.",
+          {"activation": "tanh", "centred": True}, check_centred, lambda c: flipped(c, "centred"),
+          figure="activation-tanh"),
+    Claim("act-tanh-like-sigmoid", TANH_SLIDE, "Всё ещё похож на сигмоиду",
+          "tanh is still like the sigmoid: exactly a rescaled sigmoid, tanh(x) = 2 sigma(2x) - 1.",
+          {"scale": 2, "rate": 2, "shift": -1}, check_tanh_as_sigmoid, lambda c: scaled(c, "rate", sp.Rational(1, 2)),
+          figure="activation-zoo", derivation="tanh-derivative"),
+    Claim("act-tanh-derivative", TANH_SLIDE, r"f'(x) = 1 - f(x)^2",
+          "The derivative of tanh is 1 - tanh(x)^2.",
+          {"activation": "tanh", "derivative_of_f": 1 - F**2}, check_derivative_in_f,
+          lambda c: {**c, "derivative_of_f": 1 - F}, figure="activation-tanh", derivation="tanh-derivative"),
+    Claim("act-tanh-vanishing", TANH_SLIDE, r"$f'(x) = 1 - f(x)^2 \Rightarrow$ затухание градиента",
+          "Because tanh' = 1 - tanh^2 <= 1, tanh networks have vanishing gradients (chi_1 < 1) at the lecture's "
+          "inits.",
+          {"activation": "tanh", "vanishes": True, "inits": LECTURE_INITS}, check_vanishing,
+          lambda c: {**c, "activation": "sigmoid"}, figure="init-variance-depth", derivation="tanh-derivative"),
+    # ---------------------------------------------------------------- ReLU activation
+    Claim("act-relu-fast", RELU_SLIDE, "Быстро вычисляется",
+          "ReLU is fast to compute: the sigmoid (SciPy's expit) and tanh cost at least twice as much.",
+          {"functions": ("expit", "tanh"), "min_ratio": 2.0}, check_cost, lambda c: scaled(c, "min_ratio", 0.25),
+          figure="train-activation-cost"),
+    Claim("act-relu-no-vanishing", RELU_SLIDE, "Градиент не затухает",
+          "With ReLU the backpropagated gradient does not shrink from layer to layer (chi_1 >= 1) at the lecture's "
+          "inits.",
+          {"activation": "relu", "vanishes": False, "inits": LECTURE_INITS}, check_vanishing,
+          lambda c: {**c, "activation": "sigmoid"}, figure="init-variance-depth", derivation="he"),
+    Claim("act-relu-faster-convergence", RELU_SLIDE, "Сходимость сетей ускоряется",
+          "Networks with ReLU converge faster than with the sigmoid.",
+          {"faster": "relu", "than": "sigmoid", "direction": "greater"}, check_faster, flipped, figure="train-inits"),
+    Claim("act-relu-dies", RELU_SLIDE, "Сетка может умереть, если активация занулится на всех нейронах",
+          "If a ReLU layer's units are all at zero for every input, its gradients are exactly zero and the network "
+          "stops learning (dies).",
+          {"inactive_fraction": 1.0, "gradient_zero": True}, check_relu_dies, lambda c: flipped(c, "gradient_zero"),
+          figure="train-symmetry"),
+    Claim("act-relu-not-centred", RELU_SLIDE, "Не центрирован относительно нуля",
+          "ReLU is not zero-centred: its mean over inputs symmetric about 0 is positive.",
+          {"activation": "relu", "centred": False}, check_centred, lambda c: flipped(c, "centred"),
+          figure="activation-relu"),
+    # ---------------------------------------------------------------- Зануление ReLU
+    Claim("act-relu-bias-dead", RELU_ZERO,
+          r"Если $w_0$ инициализировано большим отрицательным числом, нейрон сразу умирает",
+          "A ReLU unit whose bias w0 starts at a large negative value (here -3 sd of its weighted input) is dead "
+          "at once: active on no input.",
+          {"w0_over_sigma": -3, "active_fraction": 0}, check_bias_dead,
+          lambda c: {**c, "active_fraction": sp.Rational(1, 2)}, figure="activation-relu"),
+    # ---------------------------------------------------------------- Leaky ReLU activation
+    Claim("act-leaky-no-dying", LEAKY_SLIDE, "Как ReLU, но не умирает",
+          "Leaky ReLU cannot die: its derivative is never zero.",
+          {"activation": "leaky_relu", "dies": False}, check_no_dying, lambda c: {**c, "activation": "relu"},
+          figure="activation-leaky-relu", derivation="leaky-relu-derivative"),
+    Claim("act-leaky-derivative-sign", LEAKY_SLIDE, "Производная может быть любого знака",
+          "The derivative of leaky ReLU (0 < a < 1) can be of either sign.",
+          {"a_range": sp.Interval.open(0, 1), "derivative_signs": ("positive", "negative")},
+          check_leaky_derivative_sign, lambda c: {**c, "derivative_signs": ("positive",)},
+          figure="activation-leaky-relu", derivation="leaky-relu-derivative"),
+    Claim("act-leaky-linear-at-1", LEAKY_SLIDE, r"Важно, чтобы $a \neq 1$ , иначе линейность",
+          "Leaky ReLU is linear exactly when a = 1.",
+          {"linear_at": sp.FiniteSet(1)}, check_leaky_linear, lambda c: {**c, "linear_at": sp.FiniteSet(0)},
+          figure="activation-leaky-relu", derivation="leaky-relu-derivative"),
+    # ---------------------------------------------------------------- Что же выбрать
+    Claim("act-choice-small-gain", CHOICE, "от перебора функций обычно выигрыш в качестве довольно низкий",
+          "Trying different activations usually gains little quality: test accuracies differ by less than 2 points.",
+          {"activations": ("relu", "elu", "sigmoid"), "max_gain": 0.02}, check_small_gain,
+          lambda c: scaled(c, "max_gain", 50), figure="train-inits"),
+    # ---------------------------------------------------------------- ELU activation
+    Claim("act-elu-deep-convergence", ELU_SLIDE, "ELU улучшает сходимость для глубоких сетей",
+          "ELU converges faster than ReLU in deep networks.",
+          {"faster": "elu", "than": "relu", "direction": "greater"}, check_faster, flipped, figure="train-inits"),
+    Claim("act-elu-formula", ELU_SLIDE,
+          r"$$f(x) = \begin{cases} x, & x \geq 0 \\ \alpha \cdot (e^x - 1), & x < 0 \end{cases}$$",
+          "ELU is f(x) = x for x >= 0 and alpha (e^x - 1) for x < 0, continuous at 0.",
+          {"nonneg_piece": x, "neg_piece": ALPHA * (sp.exp(x) - 1)}, check_elu_formula,
+          lambda c: {**c, "neg_piece": ALPHA * sp.exp(x)}, figure="activation-elu", derivation="elu-derivative"),
+)

@@ -1,0 +1,1046 @@
+"""Claims of the weight-initialization slides («Инициализация весов» … «Краткие итоги»), the first «Эксперимент с
+MNIST» (Nikolenko, p. 149) and «Стандартизация», each with the check that computes its verdict.
+
+Exact statements are decided by SymPy (:mod:`theory.variance`, :mod:`theory.init`, :mod:`theory.activations`),
+depth laws by the mean-field recursion (:func:`theory.predict.predict`) and Monte Carlo networks
+(:func:`sims.engine.simulate`, through :meth:`lecture.registry.Evidence.get`), and empirical effects by the
+training experiments (:func:`lecture.registry.experiment`: ``symmetry``, ``inits``, ``standardization``).
+Conventions: ``n_in``, ``n_out`` are the fans of :mod:`theory.init`; the "symmetric case" of the slides is
+E[w] = E[x] = 0, so Var(h) = Var(x) n_in Var(w).
+"""
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+
+import sympy as sp
+
+from lecture.registry import Claim, Outcome, effect_verdict, experiment, flipped, fmt, scaled, spread_text
+from theory.init import n_in, n_out
+
+PREFIX = "init-"
+
+# the slide's symbols: sigma_1 = sigma(w_2 sigma_2 + w_3 sigma_3 + ...), dL/dsigma_1 = g
+s1, s2, s3 = sp.symbols("sigma_1 sigma_2 sigma_3", real=True)
+w2, w3, w0 = sp.symbols("w_2 w_3 w_0", real=True)
+g = sp.Symbol("g", real=True)  # dL/dsigma_1
+var_w, var_x = sp.symbols("Var_w Var_x", positive=True)
+
+EXACT_TOL = 1e-12  # closed form / quadrature vs an exact value (quadrature is accurate to ~1e-13 relative)
+Z_SE = 4.5  # theory vs Monte Carlo: z standard errors (false-alarm budget ~1e-3 over ~100 checks, STYLE.md)
+
+# Monte Carlo networks (independent networks are the replicas; units of one network are not independent)
+MC_WIDTH, MC_DEPTH, MC_BATCH, MC_NETWORKS = 256, 10, 32, 16
+DEPTH, WIDTH = 20, 512  # the mean-field depth checks
+
+
+def _sig(z):
+    return 1 / (1 + sp.exp(-z))
+
+
+# ------------------------------------------------------------------------------------------------ shared computations
+@lru_cache(maxsize=None)
+def _slide_unit():
+    """sigma_1 = sigma(z), z = w_0 + w_2 sigma_2 + w_3 sigma_3 (the "..." of the slide as a bias w_0)."""
+    z = w0 + w2 * s2 + w3 * s3
+    return _sig(z)
+
+
+def _chain_rule(wrt) -> sp.Expr:
+    """dL/dw for L = L(sigma_1) by SymPy's chain rule, with dL/dsigma_1 written g."""
+    L = sp.Function("L")
+    expr = sp.diff(L(_slide_unit()), wrt)
+    return expr.replace(lambda e: isinstance(e, (sp.Subs, sp.Derivative)), lambda e: g)
+
+
+@lru_cache(maxsize=None)
+def _zero_init_gradients() -> dict:
+    """Gradients of each unit's incoming weights at zero init, for the slide's net: inputs x_1, x_2; hidden units
+    sigma_2, sigma_3 (weights v_jk); output sigma_1 = sigma(w_2 sigma_2 + w_3 sigma_3); any loss L(sigma_1, t)."""
+    x1, x2, t = sp.symbols("x_1 x_2 t", real=True)
+    v = sp.Matrix(2, 2, sp.symbols("v_21 v_22 v_31 v_32", real=True))
+    hidden = {2: _sig(v[0, 0] * x1 + v[0, 1] * x2), 3: _sig(v[1, 0] * x1 + v[1, 1] * x2)}
+    out = _sig(w2 * hidden[2] + w3 * hidden[3])
+    L = sp.Function("ell")(out, t)
+    zero = {p: 0 for p in (*v, w2, w3)}
+    dl = sp.Symbol("ell'(1/2)")  # dL/dsigma_1 at sigma_1 = sigma(0) = 1/2, for display
+
+    def grad(p):
+        e = sp.simplify(sp.diff(L, p).subs(zero).doit())
+        return e.replace(lambda a: isinstance(a, sp.Subs), lambda a: dl)
+    return {1: [grad(p) for p in (w2, w3)], 2: [grad(p) for p in (v[0, 0], v[0, 1])],
+            3: [grad(p) for p in (v[1, 0], v[1, 1])]}
+
+
+def _same_update(i: int, j: int) -> bool:
+    gi, gj = _zero_init_gradients()[i], _zero_init_gradients()[j]
+    return all(sp.simplify(a - b) == 0 for a, b in zip(gi, gj))
+
+
+def _uniform_var(bound) -> sp.Expr:
+    from theory.variance import uniform_variance
+
+    return sp.simplify(uniform_variance(bound))
+
+
+def _second_relu_half() -> sp.Expr:
+    """E[relu(h)^2] / Var(h) for h ~ N(0, q): the closed form of theory.activations, divided by q."""
+    from theory import activations as acts
+    from theory.gaussian import q
+
+    return sp.simplify(acts.moment_closed_forms(acts.get_activation("relu"))["second"] / q)
+
+
+def _mc_runs(configs: list) -> dict:
+    """Monte Carlo Var(h_l) per network for each (activation, init); per-network per-layer ratio from the slope of
+    log Var(h_l) over layers (exp of the least-squares slope)."""
+    from sims.experiments.common import blas_single_thread
+
+    with blas_single_thread():  # small products: a second BLAS thread only adds contention on a loaded machine
+        return _mc_runs_inner(configs)
+
+
+def _mc_runs_inner(configs: list) -> dict:
+    import numpy as np
+
+    from sims.engine import simulate
+    from theory.config import NetworkConfig
+    from theory.predict import predict
+
+    out = {}
+    for k, (act, init) in enumerate(configs):
+        cfg = NetworkConfig(act, init, MC_WIDTH, MC_DEPTH)
+        r = simulate(cfg, MC_BATCH, MC_NETWORKS, dtype="float64", seed=1000 + k)
+        pv = np.array([p["preact_var"] for p in r["per_network"]], dtype=float)
+        layers = np.arange(1, MC_DEPTH + 1)
+        ratios = [float(np.exp(np.polyfit(layers, np.log(v), 1)[0])) for v in pv]
+        theory = [row["preact_var"] for row in predict(cfg)["layers"]]
+        out[f"{act}/{init}"] = {"ratios": ratios, "first": r["summary"]["preact_var"][0][0],
+                                "last": r["summary"]["preact_var"][0][-1], "last_se": r["summary"]["preact_var"][1][-1],
+                                "theory_first": theory[0], "theory_last": theory[-1],
+                                # the same estimator (log-slope over the layers) applied to the mean field
+                                "theory_ratio": float(np.exp(np.polyfit(layers, np.log(theory), 1)[0]))}
+    return out
+
+
+def _mc_backward(widths: tuple) -> dict:
+    """Monte Carlo Var(delta_l) (mean, SE over independent networks) of a linear net with lecun_uniform and
+    unequal widths, with the mean-field prediction."""
+    from sims.engine import simulate
+    from sims.experiments.common import blas_single_thread
+    from theory.config import NetworkConfig
+    from theory.predict import predict
+
+    cfg = NetworkConfig("linear", "lecun_uniform", tuple(widths), len(widths), input_dim=widths[-1])
+    with blas_single_thread():
+        r = simulate(cfg, MC_BATCH, 2 * MC_NETWORKS, dtype="float64", seed=7)
+    pred = predict(cfg)["layers"]
+    return {"widths": list(cfg.widths), "weight_vars": cfg.weight_vars(),
+            "grad_mean": r["summary"]["grad_var"][0], "grad_se": r["summary"]["grad_var"][1],
+            "preact_mean": r["summary"]["preact_var"][0],
+            "pred_grad": [p["grad_var"] for p in pred], "pred_preact": [p["preact_var"] for p in pred]}
+
+
+def _depth_ratio(activation: str, init: str, depth: int = DEPTH, width: int = WIDTH) -> dict:
+    """Mean-field Var(h_l) by layer (input Var(x) = 1): first, last, and the largest per-layer deviation from 1."""
+    from theory.config import NetworkConfig
+    from theory.predict import predict
+
+    q = [row["preact_var"] for row in predict(NetworkConfig(activation, init, width, depth))["layers"]]
+    return {"first": q[0], "last": q[-1], "ratio": q[-1] / q[0], "first_step": q[1] / q[0],
+            "max_step_dev": max(abs(b / a - 1) for a, b in zip(q, q[1:]))}
+
+
+def _phi_prime_at_zero(spec: str) -> sp.Expr:
+    """phi'(0) exactly: the limits of the derivative pieces at 0 from both sides (equal for these activations)."""
+    from theory import activations as acts
+    from theory.calculus import x
+
+    values = set()
+    for p in acts.derivative_pieces(acts.get_activation(spec)):
+        if p.interval.start <= 0 <= p.interval.end:
+            for d in ("+", "-"):
+                if (d == "+" and p.interval.start <= 0 < p.interval.end) or (d == "-" and p.interval.start < 0):
+                    values.add(sp.nsimplify(sp.simplify(sp.limit(p.expr, x, 0, d))))
+    if len(values) != 1:
+        raise ArithmeticError(f"phi'(0) of {spec} is not unique: {values}")
+    return values.pop()
+
+
+# ------------------------------------------------------------------------------------------------ checks
+def _check_chain_rule(claimed, evidence) -> Outcome:
+    truth = {"dL_dw2": _chain_rule(w2), "dL_dw3": _chain_rule(w3)}
+    bad = []
+    for key, expr in truth.items():
+        stated = sp.sympify(claimed[key]).subs(s1, _slide_unit())
+        if sp.simplify(stated - expr) != 0:
+            bad.append(key)
+    z = w0 + w2 * s2 + w3 * s3  # e^(-z) = (1 - sigma_1)/sigma_1
+    computed = {k: sp.factor(sp.simplify(v.subs(_slide_unit(), s1).subs(sp.exp(-z), (1 - s1) / s1)))
+                for k, v in truth.items()}
+    nums = {"computed_dL_dw2": sp.sstr(computed["dL_dw2"]), "computed_dL_dw3": sp.sstr(computed["dL_dw3"]),
+            "mismatch": bad}
+    text = (f"SymPy's chain rule on L(sigma(w_0 + w_2 sigma_2 + w_3 sigma_3)) gives dL/dw_2 = "
+            f"{sp.sstr(computed['dL_dw2'])} and dL/dw_3 = {sp.sstr(computed['dL_dw3'])} (g = dL/dsigma_1; sigma' = "
+            f"sigma (1 - sigma)).")
+    if not bad:
+        return Outcome("confirmed", text, nums)
+    return Outcome("refuted", text, nums,
+                   correction=f"dL/dw_2 = {sp.sstr(computed['dL_dw2'])}, dL/dw_3 = {sp.sstr(computed['dL_dw3'])}")
+
+
+_UNIT_NAMES = {1: "sigma_1", 2: "sigma_2", 3: "sigma_3"}
+
+
+def _check_zero_pair(claimed, evidence) -> Outcome:
+    names = {v: k for k, v in _UNIT_NAMES.items()}
+    i, j = (names[u] for u in claimed["pair"])
+    grads = _zero_init_gradients()
+    equal_pairs = [(a, b) for a in (1, 2, 3) for b in (1, 2, 3) if a < b and _same_update(a, b)]
+    same = _same_update(i, j)
+    nums = {"gradients_at_zero_init": {_UNIT_NAMES[k]: [sp.sstr(e) for e in v] for k, v in grads.items()},
+            "identical_pairs": [[_UNIT_NAMES[a], _UNIT_NAMES[b]] for a, b in equal_pairs],
+            "claimed_pair_identical": same}
+    text = ("With all weights 0 in the slide's net (hidden sigma_2, sigma_3 feed sigma_1), SymPy gives the first "
+            f"gradients of the incoming weights: sigma_1 {[sp.sstr(e) for e in grads[1]]}, sigma_2 "
+            f"{[sp.sstr(e) for e in grads[2]]}, sigma_3 {[sp.sstr(e) for e in grads[3]]} "
+            "(ell'(1/2) = dL/dsigma_1 at sigma_1 = 1/2); "
+            "identical updates only for "
+            + (", ".join(f"{_UNIT_NAMES[a]} and {_UNIT_NAMES[b]}" for a, b in equal_pairs) or "no pair") + ".")
+    if same == claimed.get("identical", True):
+        return Outcome("confirmed", text, nums)
+    same_pairs = " and ".join(f"{_UNIT_NAMES[a]}, {_UNIT_NAMES[b]}" for a, b in equal_pairs) or "no units"
+    return Outcome("refuted", text, nums,
+                   correction=f"{same_pairs} (the units of one layer; hence also w_2 and w_3, whose gradients differ "
+                              f"only by sigma_2 vs sigma_3) are updated identically, {claimed['pair'][0]} and "
+                              f"{claimed['pair'][1]} are not")
+
+
+def _check_break_symmetry(claimed, evidence) -> Outcome:
+    res = experiment(evidence, "symmetry")
+    runs = res["runs"]
+
+    def identical(r):  # bitwise identical units, or differences at rounding level
+        return r["max_distinct"] == 1 or r["max_relative"]["max"] < 1e-12
+
+    sym = {i: identical(runs[i]) for i in claimed["symmetric_inits"]}
+    control = runs[claimed["random_init"]]
+    measured = all(sym.values())
+    control_ok = not identical(control)
+    nums = {i: {"max_distinct": runs[i]["max_distinct"], "max_relative": runs[i]["max_relative"],
+                "exact_seeds": runs[i]["exact"], "test_acc": runs[i]["test_acc"]}
+            for i in (*claimed["symmetric_inits"], claimed["random_init"])}
+    nums["seeds"] = len(res["seeds"])
+    parts = [f"{i}: {runs[i]['max_distinct']} distinct unit(s) per layer, max relative difference "
+             f"{fmt(runs[i]['max_relative']['max'])}, test acc {spread_text(runs[i]['test_acc'])}"
+             for i in claimed["symmetric_inits"]]
+    text = (f"Sigmoid nets trained on digits over {len(res['seeds'])} seeds: " + "; ".join(parts)
+            + f"; the random control {claimed['random_init']}: {control['max_distinct']} distinct units, "
+              f"test acc {spread_text(control['test_acc'])}.")
+    if measured == claimed["stay_identical"] and control_ok:
+        return Outcome("supported", text, nums)
+    return Outcome("not-supported", text, nums,
+                   correction=("zero/constant-initialized units stayed identical in every seed"
+                               if measured else "zero/constant-initialized units became different")
+                   + ("" if control_ok else "; the random control did not break the symmetry either"))
+
+
+_MC_CONFIGS = (("tanh", "torch_default"), ("relu", "keras_uniform"), ("relu", "uniform:sqrt(12/n_in)"))
+
+
+def _mc(evidence) -> dict:
+    return evidence.get("init-mc-depth", lambda configs: _mc_runs([tuple(c) for c in configs]),
+                        configs=[list(c) for c in _MC_CONFIGS])
+
+
+def _ratio_text(name: str, r: dict) -> str:
+    import numpy as np
+
+    return (f"{name}: per-layer factor {fmt(float(np.median(r['ratios'])))} ({fmt(min(r['ratios']))}–"
+            f"{fmt(max(r['ratios']))}) over {len(r['ratios'])} networks (mean field {fmt(r['theory_ratio'])}), "
+            f"Var(h_{MC_DEPTH}) = {fmt(r['last'])} ± {fmt(r['last_se'])}")
+
+
+def _check_vanish_explode(claimed, evidence) -> Outcome:
+    mc = _mc(evidence)
+    ok, nums, parts = True, {}, []
+    for key, direction in claimed["directions"].items():
+        r = mc[key]
+        # direction of the per-layer factor against 1 (log-ratio > 0: grows), every network
+        logs = [math.log(v) for v in r["ratios"]]
+        ok &= effect_verdict(logs, direction, math.log(claimed["min_factor"]))
+        nums[key] = {"ratios": r["ratios"], "theory_ratio": r["theory_ratio"], "last": r["last"],
+                     "last_se": r["last_se"]}
+        parts.append(_ratio_text(key, r))
+    text = (f"Monte Carlo, width {MC_WIDTH}, depth {MC_DEPTH}, Var(x) = 1: " + "; ".join(parts) + ".")
+    if ok:
+        return Outcome("supported", text, nums)
+    return Outcome("not-supported", text, nums,
+                   correction="measured per-layer factors: " + ", ".join(f"{k} {fmt(min(v['ratios']))}–"
+                                                                         f"{fmt(max(v['ratios']))}"
+                                                                         for k, v in nums.items()
+                                                                         if isinstance(v, dict)))
+
+
+def _check_bias_constant(claimed, evidence) -> Outcome:
+    from sympy.stats import Variance
+
+    from theory import variance as V
+
+    fams = (("two-point(1/5)", "two-point(1/2)"), ("two-point(1/2)", "two-point(1/5)"))  # exact finite sums: fast
+    diffs = []
+    for fw, fx in fams:
+        ws = [V.FAMILIES[fw](f"w_{j}", V.mu_w, V.sigma_w) for j in (1, 2)]
+        xs = [V.FAMILIES[fx](f"x_{j}", V.mu_x, V.sigma_x) for j in (1, 2)]
+        s = ws[0] * xs[0] + ws[1] * xs[1]
+        diffs.append(sp.simplify(V.evaluate(Variance(w0 + s)) - V.evaluate(Variance(s))))
+    agree = all(sp.simplify(d - claimed["variance_shift"]) == 0 for d in diffs)
+    nums = {"variance_shift": [sp.sstr(d) for d in diffs], "laws": ["/".join(f) for f in fams]}
+    text = ("sympy.stats: Var(w_0 + w_1 x_1 + w_2 x_2) - Var(w_1 x_1 + w_2 x_2) = "
+            + ", ".join(sp.sstr(d) for d in diffs) + " for " + " and ".join("/".join(f) for f in fams)
+            + " laws of (w, x) with symbolic means and variances (w_0 a constant).")
+    if agree:
+        return Outcome("confirmed", text, nums)
+    return Outcome("refuted", text, nums, correction=f"adding the constant w_0 changes Var(h) by {sp.sstr(diffs[0])}")
+
+
+def _check_product_variance(claimed, evidence) -> Outcome:
+    from theory import variance as V
+
+    truth = V.product_variance()
+    stated = sp.sympify(claimed["var_wx"])
+    nums = {"computed": sp.sstr(truth), "claimed": sp.sstr(stated)}
+    text = (f"sympy.stats (normal w, x; the same result for uniform and skewed two-point laws): Var(w x) = "
+            f"{sp.sstr(truth)} with E[w] = mu_w, E[x] = mu_x, Var = sigma^2.")
+    if sp.simplify(truth - stated) == 0:
+        return Outcome("confirmed", text, nums)
+    return Outcome("refuted", text, nums, correction=f"Var(w x) = {sp.sstr(truth)}")
+
+
+#: activations that are "symmetric" in some sense: odd (tanh, identity, softsign), even (|x|), and point-symmetric
+#: about (0, 1/2) (sigmoid)
+SYMMETRIC_ACTIVATIONS = ("tanh", "linear", "x/(1 + Abs(x))", "Abs(x)", "sigmoid")
+
+
+def _symmetry_kind(spec: str) -> str:
+    from theory import activations as acts
+    from theory.calculus import x
+
+    f = acts.get_activation(spec).expr
+    if sp.simplify(f.subs(x, -x) + f) == 0:
+        return "odd"
+    if sp.simplify(f.subs(x, -x) - f) == 0:
+        return "even"
+    if sp.simplify(f.subs(x, -x) + f - 2 * f.subs(x, 0)) == 0:
+        return f"point-symmetric about (0, {sp.sstr(f.subs(x, 0))})"
+    return "none"
+
+
+@lru_cache(maxsize=None)
+def _activation_means() -> dict:
+    from theory import activations as acts
+
+    return {a: (acts.moments(acts.get_activation(a), 1.0)["mean"], _symmetry_kind(a)) for a in SYMMETRIC_ACTIVATIONS}
+
+
+def _check_symmetric_mean(claimed, evidence) -> Outcome:
+    means = _activation_means()
+    target = float(claimed["mean"])
+    holds = [a for a, (m, kind) in means.items() if kind != "none" and abs(m - target) < EXACT_TOL]
+    fails = [a for a, (m, kind) in means.items() if kind != "none" and a not in holds]
+    nums = {a: {"mean": m, "symmetry": k} for a, (m, k) in means.items()}
+    text = ("E[phi(h)] for h ~ N(0, 1) (Gaussian quadrature / closed form): "
+            + "; ".join(f"{a} ({k}) {fmt(m) if abs(m) > EXACT_TOL else '0'}" for a, (m, k) in means.items()) + ".")
+    truth = ", ".join(f"{a}: {fmt(means[a][0])}" for a in fails)
+    if not fails:
+        return Outcome("confirmed", text, nums)
+    if holds:
+        kinds = sorted({means[a][1] for a in holds})
+        return Outcome("imprecise", text, nums,
+                       condition=f"only for {' / '.join(kinds)} activations ({', '.join(holds)}) with h symmetric "
+                                 "about 0 (zero-mean symmetric weights and inputs)",
+                       correction=f"other 'symmetric' activations have E(x) != {fmt(target)}: {truth}")
+    return Outcome("refuted", text, nums, correction=f"E(x) for these activations: {truth}")
+
+
+def _check_layer_variance(claimed, evidence) -> Outcome:
+    from theory import variance as V
+
+    per_term = V.product_variance().subs({V.mu_w: 0, V.mu_x: 0})
+    total = sp.simplify(V.sum_variance(V.n_in).subs(V.sigma, sp.sqrt(per_term)))
+    stated = sp.sympify(claimed["var_h"]).subs({var_w: V.sigma_w**2, var_x: V.sigma_x**2, n_in: V.n_in})
+    nums = {"computed": sp.sstr(total), "claimed": sp.sstr(stated)}
+    text = (f"sympy.stats: Var(sum_i w_i x_i) over n_in iid independent terms = n_in Var(w x) = {sp.sstr(total)} "
+            "with E[w] = E[x] = 0 (product-variance with both means 0).")
+    if sp.simplify(total - stated) == 0:
+        return Outcome("confirmed", text, nums)
+    return Outcome("refuted", text, nums, correction=f"Var(h) = {sp.sstr(total)} (sigma^2 = Var)")
+
+
+def _check_gain_over_depth(claimed, evidence) -> Outcome:
+    """Per (activation, init): Var(h_L)/Var(h_1) by the mean-field recursion against the claimed ratio."""
+    from theory.init import get_init
+
+    depth = claimed["depth"]
+    rows = {f"{a}/{i}": _depth_ratio(a, i, depth, claimed["width"]) for a, i in claimed["pairs"]}
+    fans = {f"{a}/{i}": sorted(str(v) for v in get_init(i).weight_var.free_symbols) for a, i in claimed["pairs"]}
+    target = float(claimed["ratio"])
+    holds = [k for k, r in rows.items() if abs(r["ratio"] - target) < 1e-9]
+    fails = [k for k in rows if k not in holds]
+    nums = {k: {**r, "weight_var_depends_on": fans[k]} for k, r in rows.items()}
+    text = (f"Mean field (theory.predict), width {claimed['width']}, Var(x) = 1: "
+            + "; ".join(f"{k}: Var(h_1) = {fmt(r['first'])}, Var(h_{depth}) = {fmt(r['last'])} "
+                        f"(ratio {fmt(r['ratio'])}, first layer-to-layer factor {fmt(r['first_step'])})"
+                        for k, r in rows.items()) + ".")
+    truth = "; ".join(f"{k} gives Var(h_{depth})/Var(h_1) = {fmt(rows[k]['ratio'])}" for k in fails)
+    if not fails:
+        return Outcome("confirmed", text, nums)
+    if holds:
+        level = ", ".join(f"{k} (Var(h_l) = {fmt(rows[k]['first'])} at every layer for Var(x) = 1)" for k in holds)
+        wanted = sorted(claimed.get("depends_on", ()))
+        fan_only = [k for k in holds if wanted and fans[k] != wanted]
+        return Outcome("imprecise", text, nums,
+                       condition=f"the ratio {fmt(target)} holds only for {level}; "
+                                 + "; ".join(f"for {k} the layer-to-layer factor is "
+                                             f"{'below' if rows[k]['first_step'] < 1 else 'above'} 1 (first "
+                                             f"{fmt(rows[k]['first_step'])})" for k in fails)
+                                 + ", tending to 1 only in the linear regime, Var(h) -> 0"
+                                 + "".join(f"; {k}'s Var(w) depends on {', '.join(fans[k])} only" for k in fan_only),
+                       correction=truth)
+    return Outcome("refuted", text, nums, correction=truth)
+
+
+def _check_uniform_weight_var(claimed, evidence) -> Outcome:
+    truth = _uniform_var(claimed["bound"])
+    stated = sp.sympify(claimed["weight_var"])
+    nums = {"bound": sp.sstr(claimed["bound"]), "computed": sp.sstr(truth), "claimed": sp.sstr(stated),
+            "ratio": sp.sstr(sp.simplify(truth / stated))}
+    text = (f"Integrating the uniform density (theory.variance): Var U[-a, a] = a^2/3, so a = "
+            f"{sp.sstr(claimed['bound'])} gives Var(w) = {sp.sstr(truth)} (the slide: {sp.sstr(stated)}).")
+    if sp.simplify(truth - stated) == 0:
+        return Outcome("confirmed", text, nums)
+    return Outcome("refuted", text, nums,
+                   correction=f"Var(w) = {sp.sstr(truth)}, {sp.sstr(sp.simplify(truth / stated))} times the slide's "
+                              f"value; the bound with Var(w) = {sp.sstr(stated)} is "
+                              f"{sp.sstr(sp.simplify(sp.sqrt(3 * stated)))}")
+
+
+def _check_uniform_layer_var(claimed, evidence) -> Outcome:
+    """The slides' symmetric case: Var(h) = Var(x) n_in Var(w); what the same init gives for ReLU inputs is noted."""
+    wv = _uniform_var(claimed["bound"])
+    sym = sp.simplify(claimed["var_x"] * n_in * wv)
+    relu = sp.simplify(claimed["var_x"] * _second_relu_half() * n_in * wv)  # x = relu(h_prev), Var(h_prev) = var_x
+    stated = sp.sympify(claimed["var_h"])
+    nums = {"symmetric_case": sp.sstr(sym), "relu_inputs": sp.sstr(relu), "claimed": sp.sstr(stated)}
+    text = (f"Var(w) = {sp.sstr(wv)} (uniform density), so Var(h) = Var(x) n_in Var(w) = {sp.sstr(sym)} for "
+            f"Var(x) = {sp.sstr(claimed['var_x'])} and E[w] = E[x] = 0 (the slides' symmetric case); for ReLU inputs "
+            f"(E[x^2] = Var(h_prev)/2) it would be {sp.sstr(relu)}.")
+    if sp.simplify(sym - stated) == 0:
+        return Outcome("confirmed", text, nums)
+    note = (f"; the value {sp.sstr(stated)} holds only for ReLU inputs (He's E[x^2] = Var(h)/2)"
+            if sp.simplify(relu - stated) == 0 else "")
+    return Outcome("refuted", text, nums, correction=f"Var(h) = {sp.sstr(sym)} Var(x)" + note)
+
+
+def _check_bad_decay(claimed, evidence) -> Outcome:
+    mc = _mc(evidence)
+    key = claimed["network"]
+    r = mc[key]
+    target = float(claimed["factor"])
+    logs = [math.log(v) for v in r["ratios"]]
+    in_direction = effect_verdict(logs, claimed["direction"])
+    # rough size: every network's per-layer factor within a factor of 2 of the claimed one
+    rough = all(abs(math.log(v / target)) < math.log(2) for v in r["ratios"])
+    nums = {"ratios": r["ratios"], "theory_ratio": r["theory_ratio"], "first": r["first"], "last": r["last"],
+            "last_se": r["last_se"], "theory_first": r["theory_first"], "theory_last": r["theory_last"]}
+    text = (f"Monte Carlo tanh nets with U[-1/sqrt(n_in), 1/sqrt(n_in)], width {MC_WIDTH}, Var(x) = 1: "
+            f"Var(h_1) = {fmt(r['first'])} (theory {fmt(r['theory_first'])}), " + _ratio_text(key, r)
+            + f" (theory {fmt(r['theory_last'])}).")
+    if in_direction and rough:
+        return Outcome("supported", text, nums)
+    return Outcome("not-supported", text, nums,
+                   correction=f"the variance changes by a factor {fmt(min(r['ratios']))}–{fmt(max(r['ratios']))} per "
+                              "layer")
+
+
+def _check_backward(claimed, evidence) -> Outcome:
+    res = evidence.get("init-mc-backward", _mc_backward, widths=list(claimed["widths"]))
+    n, wv = res["widths"], res["weight_vars"]
+    stated = sp.sympify(claimed["backward_gain"])
+    rows, exact_ok, mc_ok = [], True, True
+    for l in range(len(n) - 1, 1, -1):  # delta_(l-1) = W_l^T delta_l: W_l has fan_in n_(l-1), fan_out n_l
+        formula = float(stated.subs({n_out: n[l], n_in: n[l - 1], var_w: wv[l - 1]}))
+        pred = res["pred_grad"][l - 2] / res["pred_grad"][l - 1]
+        m_hi, m_lo = res["grad_mean"][l - 1], res["grad_mean"][l - 2]
+        # delta method SE of the ratio from the two layers' SEs (conservative: as if independent)
+        se = abs(m_lo / m_hi) * math.hypot(res["grad_se"][l - 2] / m_lo, res["grad_se"][l - 1] / m_hi)
+        exact_ok &= abs(pred - formula) < 1e-9 * max(1.0, abs(pred))
+        mc_ok &= abs(m_lo / m_hi - formula) < Z_SE * se
+        rows.append({"layer": l, "n_in": n[l - 1], "n_out": n[l], "formula": formula, "mean_field": pred,
+                     "mc": m_lo / m_hi, "mc_se": se})
+    fwd_constant = max(res["pred_preact"]) - min(res["pred_preact"]) < 1e-9
+    grad_varies = max(res["pred_grad"]) / min(res["pred_grad"]) > 1.5
+    nums = {"rows": rows, "forward": res["pred_preact"], "grad_var": res["pred_grad"], "mc_grad_var": res["grad_mean"]}
+    text = (f"Linear net, widths {n}, Var(w) = 1/n_in: the forward variance stays {fmt(res['pred_preact'][0])} at "
+            "every "
+            f"layer while Var(delta_l) = {', '.join(fmt(v) for v in res['pred_grad'])} (mean field; Monte Carlo "
+            f"{', '.join(fmt(v) for v in res['grad_mean'])}); per-layer backward factors "
+            + ", ".join(f"{fmt(r['mc'])} ± {fmt(r['mc_se'])}" for r in rows)
+            + f" against the formula {sp.sstr(stated)} = " + ", ".join(fmt(r["formula"]) for r in rows) + ".")
+    if exact_ok and mc_ok and fwd_constant and grad_varies:
+        return Outcome("confirmed", text, nums)
+    return Outcome("refuted", text, nums,
+                   correction="the backward factor is n_out Var(w) E[phi'^2]; measured "
+                              + ", ".join(fmt(r["mean_field"]) for r in rows))
+
+
+def _check_xavier_average(claimed, evidence) -> Outcome:
+    wv = _uniform_var(claimed["bound"])
+    fan = sp.sympify(claimed["average_fan"])
+    v = sp.Symbol("v", positive=True)
+    fwd, bwd = sp.solve(sp.Eq(n_in * v, 1), v)[0], sp.solve(sp.Eq(n_out * v, 1), v)[0]
+    both = sp.solve([sp.Eq(n_in * v, 1), sp.Eq(n_out * v, 1)], [v], dict=True)  # needs n_in = n_out
+    gain = sp.simplify(fan * wv)
+    nums = {"weight_var": sp.sstr(wv), "claimed_fan": sp.sstr(fan), "fan_times_var": sp.sstr(gain),
+            "forward": sp.sstr(fwd), "backward": sp.sstr(bwd), "both_solvable_for_unequal_sizes": bool(both)}
+    text = (f"The forward condition gives Var(w) = {sp.sstr(fwd)}, the backward one {sp.sstr(bwd)}: both hold only "
+            f"if n_in = n_out. The slide's bound gives Var(w) = {sp.sstr(wv)} (uniform density), i.e. "
+            f"({sp.sstr(fan)}) Var(w) = {sp.sstr(gain)}: the condition with the averaged fan (n_in + n_out)/2 "
+            f"(the harmonic mean of {sp.sstr(fwd)} and {sp.sstr(bwd)}).")
+    if gain == 1 and not both:
+        return Outcome("confirmed", text, nums)
+    true_fan = sp.simplify(1 / wv)
+    return Outcome("refuted", text, nums, correction=f"the bound satisfies {sp.sstr(true_fan)} Var(w) = 1, i.e. the "
+                                                     f"averaged fan (n_in + n_out)/2")
+
+
+def _check_xavier_normal(claimed, evidence) -> Outcome:
+    from scipy.stats import truncnorm
+
+    from theory import variance as V
+
+    target = _uniform_var(claimed["uniform_bound"])  # the analogue: the same variance as the slide's uniform
+    stated = sp.sympify(claimed["normal_weight_var"])
+    s = sp.sqrt(target)
+    plain = sp.simplify(V.normal_variance(s))  # sympy.stats: Var N(0, s^2)
+    # Keras' truncated normal (redrawn beyond 2 sd): Var = s^2 * truncnorm(-2, 2).var(), so it divides s by the root
+    trunc_var_factor = float(truncnorm(-2, 2).var())
+    ok = sp.simplify(stated - target) == 0 and sp.simplify(plain - target) == 0
+    nums = {"target": sp.sstr(target), "plain_normal_std": sp.sstr(s),
+            "keras_truncated_std_factor": math.sqrt(trunc_var_factor),
+            "truncated_with_plain_std_ratio": trunc_var_factor}
+    text = (f"The normal analogue of U[±sqrt(6)/sqrt(n_in + n_out)] has Var(w) = {sp.sstr(target)}: N(0, s^2) with "
+            f"s = {sp.sstr(s)} (sympy.stats); Keras' glorot_normal draws a normal truncated at 2 sd, whose variance is "
+            f"{fmt(trunc_var_factor, 4)} s^2, so it divides s by {fmt(math.sqrt(trunc_var_factor), 6)} to keep the "
+            "same Var(w).")
+    if ok:
+        return Outcome("confirmed", text, nums)
+    return Outcome("refuted", text, nums, correction=f"Var(w) = {sp.sstr(target)} (std {sp.sstr(s)} untruncated)")
+
+
+def _check_he_layer(claimed, evidence) -> Outcome:
+    from theory import variance as V
+
+    per_term = V.product_variance().subs(V.mu_w, 0)  # only E[w] = 0: the non-symmetric case
+    total = sp.simplify(V.sum_variance(V.n_in).subs(V.sigma, sp.sqrt(per_term)))
+    second_x = V.sigma_x**2 + V.mu_x**2  # E[x^2]
+    stated = sp.sympify(claimed["var_h"]).subs({var_w: V.sigma_w**2, var_x: V.sigma_x**2, n_in: V.n_in})
+    stated = stated.subs(sp.Symbol("E_x2", positive=True), second_x)
+    nums = {"computed": sp.sstr(sp.factor(total)), "claimed": sp.sstr(sp.factor(stated))}
+    text = (f"sympy.stats with E[w] = 0 and E[x] = mu_x != 0: Var(h) = n_in Var(w x) = {sp.sstr(sp.factor(total))} = "
+            "n_in Var(w) (Var(x) + E[x]^2) = E[x^2] n_in Var(w).")
+    if sp.simplify(total - stated) == 0:
+        return Outcome("confirmed", text, nums)
+    return Outcome("refuted", text, nums, correction=f"Var(h) = {sp.sstr(sp.factor(total))} = E(x^2) n_in Var(w)")
+
+
+@lru_cache(maxsize=None)
+def _relu_second_over_var() -> dict:
+    """E[max(0, h)^2] / Var(h) for h symmetric about 0 (normal, uniform, Laplace densities), by integration:
+    E[relu(h)^2] = int_0^oo h^2 f(h) dh, Var(h) = int h^2 f - (int h f)^2."""
+    h = sp.Symbol("h", real=True)
+    s = sp.Symbol("s", positive=True)
+    densities = {"normal N(0, s^2)": sp.exp(-h**2 / (2 * s**2)) / sp.sqrt(2 * sp.pi * s**2),
+                 "uniform U[-s, s]": sp.Piecewise((1 / (2 * s), (h >= -s) & (h <= s)), (0, True)),
+                 "Laplace(0, s)": sp.exp(-sp.Abs(h) / s) / (2 * s)}
+    out = {}
+    for name, f in densities.items():
+        mean = sp.integrate(h * f, (h, -sp.oo, sp.oo))
+        var = sp.integrate(h**2 * f, (h, -sp.oo, sp.oo)) - mean**2
+        out[name] = sp.simplify(sp.integrate(h**2 * f, (h, 0, sp.oo)) / var)
+    return out
+
+
+def _check_he_relu_moment(claimed, evidence) -> Outcome:
+    ratios = _relu_second_over_var()
+    stated = sp.sympify(claimed["coefficient"])
+    ok = all(sp.simplify(r - stated) == 0 for r in ratios.values())
+    nums = {k: sp.sstr(v) for k, v in ratios.items()}
+    text = ("E[max(0, h)^2] / Var(h) integrated (SymPy) for laws symmetric about 0: "
+            + ", ".join(f"{k}: {sp.sstr(v)}" for k, v in ratios.items()) + ".")
+    if ok:
+        return Outcome("confirmed", text, nums)
+    return Outcome("refuted", text, nums, correction=f"E(x^2) = {sp.sstr(next(iter(ratios.values())))} Var(h)")
+
+
+def _check_he_weight_var(claimed, evidence) -> Outcome:
+    v = sp.Symbol("v", positive=True)
+    solved = sp.solve(sp.Eq(_second_relu_half() * n_in * v, 1), v)[0]  # Var(h_l) = Var(h_(l-1)) (1/2) n_in Var(w)
+    stated = sp.sympify(claimed["weight_var"])
+    depth = _depth_ratio("relu", "he_uniform")
+    nums = {"computed": sp.sstr(solved), "claimed": sp.sstr(stated), "he_relu_depth": depth}
+    text = (f"Solving (1/2) n_in Var(w) = 1 (with E[relu(h)^2] = {sp.sstr(_second_relu_half())} Var(h) from the "
+            f"closed form) gives Var(w) = {sp.sstr(solved)}; the mean field with it keeps Var(h_l) = "
+            f"{fmt(depth['first'])} through {DEPTH} relu layers (largest per-layer change "
+            f"{fmt(depth['max_step_dev'])}).")
+    if sp.simplify(solved - stated) == 0:
+        return Outcome("confirmed", text, nums)
+    return Outcome("refuted", text, nums, correction=f"Var(w) = {sp.sstr(solved)}")
+
+
+def _check_init_names(claimed, evidence) -> Outcome:
+    from theory.errors import SpecError
+    from theory.init import NAMES, get_init
+
+    known, unknown = [], {}
+    for name in claimed["names"]:
+        if name in NAMES:  # a canonical name (resolving *_normal would integrate the truncated normal: slow)
+            known.append(name)
+            continue
+        try:
+            get_init(name)  # aliases (xavier_*, kaiming_*) resolve; unknown names raise with a suggestion
+            known.append(name)
+        except SpecError as exc:
+            unknown[name] = str(exc)
+    nums = {"resolved": known, "unknown": unknown}
+    text = (f"Keras' initializer names (theory.init.get_init): {', '.join(known)} resolve"
+            + (f"; {', '.join(unknown)} does not: {'; '.join(unknown.values())}" if unknown else "") + ".")
+    if not unknown:
+        return Outcome("confirmed", text, nums)
+    import difflib
+
+    from theory.init import NAMES
+
+    fix = {u: (difflib.get_close_matches(u, NAMES, n=1) or ["?"])[0] for u in unknown}
+    return Outcome("refuted", text, nums, correction="; ".join(f"`init=\"{v}\"`, not `init=\"{u}\"`"
+                                                              for u, v in fix.items()))
+
+
+def _check_xavier_symmetric(claimed, evidence) -> Outcome:
+    from theory import activations as acts
+    from theory.init import get_init
+
+    scheme = get_init(claimed["init"])
+    gain = sp.simplify(n_in * scheme.weight_var.subs(n_out, n_in))  # equal widths: n Var(w)
+    rows = {}
+    for spec in claimed["activations"]:
+        d0 = _phi_prime_at_zero(spec)
+        mean = acts.moments(acts.get_activation(spec), 1.0)["mean"]
+        # near 0 (the linear regime, where the zero fixed point of an odd phi sits) the per-layer factor, forward
+        # and backward, is n Var(w) phi'(0)^2 (chi_1 at q -> 0): 1 is the critical (edge-of-chaos) initialization
+        chi = sp.nsimplify(sp.simplify(gain * d0**2))
+        rows[spec] = {"phi_prime_0": sp.sstr(d0), "mean": mean, "zero_mean": abs(mean) < EXACT_TOL,
+                      "chi_near_0": sp.sstr(chi), "critical": sp.simplify(chi - 1) == 0,
+                      "critical_n_var_w": float(1 / d0**2)}
+    considered = {k: r for k, r in rows.items() if r["zero_mean"]}
+    holds = [k for k, r in considered.items() if r["critical"]]
+    fails = [k for k in considered if k not in holds]
+    nums = {"n_var_w": sp.sstr(gain), "activations": rows}
+    text = (f"{claimed['init']} with equal widths has n Var(w) = {sp.sstr(gain)}; for zero-mean odd activations the "
+            "per-layer variance factor near 0 (forward and backward) is n Var(w) phi'(0)^2: "
+            + "; ".join(f"{k}: phi'(0) = {fmt(float(sp.sympify(r['phi_prime_0'])), 5)}, factor "
+                        f"{fmt(float(sp.sympify(r['chi_near_0'])), 4)}" for k, r in considered.items())
+            + ".")
+    truth = ", ".join(f"{k} needs Var(w) = {fmt(rows[k]['critical_n_var_w'], 4)}/n_in" for k in fails)
+    if not fails:
+        return Outcome("confirmed", text, nums)
+    if holds:
+        return Outcome("imprecise", text, nums,
+                       condition=f"for zero-mean activations with phi'(0) = 1 ({', '.join(holds)}); Xavier also "
+                                 "needs n_in = n_out to keep both directions at 1",
+                       correction=truth)
+    return Outcome("refuted", text, nums, correction=truth)
+
+
+def _check_mnist_inits(claimed, evidence) -> Outcome:
+    res = experiment(evidence, "inits")["configs"]
+    better, worse = res[claimed["better"]], res[claimed["worse"]]
+    diffs = [a - b for a, b in zip(better["test_acc"]["values"], worse["test_acc"]["values"])]  # paired by seed
+    ok = effect_verdict(diffs, claimed["direction"], claimed["min_size"])
+    nums = {"diff_per_seed": diffs, claimed["better"]: better["test_acc"], claimed["worse"]: worse["test_acc"],
+            "first_above_0.9": {claimed["better"]: better["first_above"], claimed["worse"]: worse["first_above"]}}
+    fa = better["first_above"]
+    text = (f"Seminar net (6 x 100 relu, Adam, digits), {len(diffs)} seeds: test acc {claimed['better']} "
+            f"{spread_text(better['test_acc'])} vs {claimed['worse']} {spread_text(worse['test_acc'])}, paired "
+            f"difference {fmt(min(diffs))}–{fmt(max(diffs))}; validation accuracy above 0.9 within "
+            f"{fa['horizon']} epochs in {len(diffs) - fa['never']} of {len(diffs)} seeds for {claimed['better']} "
+            f"(median epoch {fmt(fa['median'])}), in {len(diffs) - worse['first_above']['never']} for "
+            f"{claimed['worse']}.")
+    if ok:
+        return Outcome("supported", text, nums)
+    return Outcome("not-supported", text, nums,
+                   correction=f"measured paired differences {claimed['better']} - {claimed['worse']}: "
+                              f"{', '.join(fmt(d) for d in diffs)}")
+
+
+def _check_standardization(claimed, evidence) -> Outcome:
+    res = experiment(evidence, "standardization")
+    rows = [r for r in res["rows"] if r["scale"] > 1]  # features on different scales
+    ratios = [r["raw"]["steps"] / max(r["standardized"]["steps"], 1) for r in rows]
+    theory_match = all(r["raw"]["steps"] == r["raw"]["theory_steps"] for r in rows)
+    # direction: log(steps raw / steps standardized) > log(min_ratio) ("greater": standardized is faster)
+    ok = effect_verdict([math.log(v) for v in ratios], claimed["direction"], math.log(claimed["min_ratio"]))
+    nums = {"rows": [{"scale": r["scale"], "kappa_raw": r["raw"]["kappa"], "steps_raw": r["raw"]["steps"],
+                      "theory_steps_raw": r["raw"]["theory_steps"], "kappa_std": r["standardized"]["kappa"],
+                      "steps_std": r["standardized"]["steps"]} for r in rows], "theory_match": theory_match}
+    text = ("Gradient descent with the best fixed step to 1e-6 relative error: "
+            + "; ".join(f"scale {fmt(r['scale'])} (kappa {fmt(r['raw']['kappa'])}): {r['raw']['steps']} steps raw vs "
+                        f"{r['standardized']['steps']} standardized (kappa {fmt(r['standardized']['kappa'])})"
+                        for r in rows)
+            + f"; raw steps {'equal' if theory_match else 'differ from'} the theory's ceil(log tol / log((kappa - 1)"
+              "/(kappa + 1))).")
+    if ok:
+        return Outcome("supported", text, nums)
+    return Outcome("not-supported", text, nums,
+                   correction="steps raw / standardized: " + ", ".join(fmt(v) for v in ratios))
+
+
+# ------------------------------------------------------------------------------------------------ perturbations
+def _swap_pair(c):
+    out = dict(c)
+    out["pair"] = ("sigma_2", "sigma_3") if tuple(c["pair"]) == ("sigma_1", "sigma_2") else ("sigma_1", "sigma_2")
+    return out
+
+
+def _swap_directions(c):
+    out = dict(c)
+    out["directions"] = {k: {"less": "greater", "greater": "less"}[v] for k, v in c["directions"].items()}
+    return out
+
+
+def _with(key, value):
+    def perturb(c):
+        out = dict(c)
+        out[key] = value
+        return out
+    return perturb
+
+
+def _typo_fixed(c):
+    out = dict(c)
+    out["names"] = tuple("he_normal" if n == "he_nomal" else ("he_nomal" if n == "he_normal" else n)
+                         for n in c["names"])
+    return out
+
+
+# ------------------------------------------------------------------------------------------------ the claims
+S_INIT = "Инициализация весов"
+S_SYM = "Инициализация весов (симметричный случай)"
+S_BAD = "Плохая инициализация весов"
+S_BETTER = "Немного лучше"
+S_XAVIER = "Инициализация Ксавье (Глорота)"
+S_HE = "Инициализация Хе"
+S_SUMMARY = "Краткие итоги"
+S_MNIST = "Эксперимент с MNIST"
+S_STD = "Стандартизация"
+
+GLOROT = ("Glorot & Bengio 2010, Understanding the difficulty of training deep feedforward neural networks",)
+HE = ("He, Zhang, Ren & Sun 2015, Delving deep into rectifiers",)
+
+CLAIMS: tuple[Claim, ...] = (
+    Claim(
+        id="init-chain-rule",
+        slide=S_INIT,
+        quote=r"$$\frac{\partial L}{\partial w_2} = \frac{\partial L}{\partial \sigma_1} \sigma_1 (1 - \sigma_1) "
+              r"\sigma_2$$ $$\frac{\partial L}{\partial w_3} = \frac{\partial L}{\partial \sigma_1} \sigma_1 "
+              r"(1 - \sigma_1) \sigma_3$$",
+        statement="For sigma_1 = sigma(w_2 sigma_2 + w_3 sigma_3 + ...), dL/dw_2 = dL/dsigma_1 sigma_1 (1 - sigma_1) "
+                  "sigma_2 and likewise for w_3 with sigma_3.",
+        claimed={"dL_dw2": g * s1 * (1 - s1) * s2, "dL_dw3": g * s1 * (1 - s1) * s3},
+        check=_check_chain_rule,
+        perturb=lambda c: scaled(c, "dL_dw2", 2),
+        derivation="sigmoid-derivative",
+    ),
+    Claim(
+        id="init-zero-init-pair",
+        slide=S_INIT,
+        quote=r"$\sigma_1$ и $\sigma_2$ будут обновляться одинаково",
+        statement="With all weights initialized to zero, units sigma_1 and sigma_2 receive identical updates.",
+        claimed={"pair": ("sigma_1", "sigma_2"), "identical": True},
+        check=_check_zero_pair,
+        perturb=_swap_pair,
+        figure="train-symmetry",
+        derivation="zero-init-symmetry",
+    ),
+    Claim(
+        id="init-break-symmetry",
+        slide=S_INIT,
+        quote="Хочется уничтожить симметрию",
+        statement="Zero or constant initialization leaves the units of a layer identical through training, so the "
+                  "symmetry must be broken by small random initial weights.",
+        claimed={"symmetric_inits": ("zeros", "constant:0.1"), "random_init": "he_uniform", "stay_identical": True},
+        check=_check_break_symmetry,
+        perturb=lambda c: flipped(c, "stay_identical"),
+        figure="train-symmetry",
+        derivation="zero-init-symmetry",
+    ),
+    Claim(
+        id="init-vanish-or-explode",
+        slide=S_INIT,
+        quote="Если инициализировать веса неправильно, дисперсия распределения може от слоя к слою затухать (сигнал "
+              "будет теряться) либо наоборот, возрастать (сигнал будет рассеиваться)",
+        statement="With a badly scaled initialization the variance of the signal shrinks (too small weights) or grows "
+                  "(too large weights) from layer to layer.",
+        claimed={"directions": {"tanh/torch_default": "less", "relu/keras_uniform": "less",
+                                "relu/uniform:sqrt(12/n_in)": "greater"}, "min_factor": 1.2},
+        check=_check_vanish_explode,
+        perturb=_swap_directions,
+        figure="mc-variance-depth",
+    ),
+    Claim(
+        id="init-bias-constant",
+        slide=S_INIT,
+        quote=r"Она не зависит от константы $w_0$",
+        statement="The variance of h_i = w_0 + sum_i w_i x_i does not depend on the constant w_0.",
+        claimed={"variance_shift": sp.Integer(0)},
+        check=_check_bias_constant,
+        perturb=_with("variance_shift", w0**2),
+        derivation="layer-variance",
+    ),
+    Claim(
+        id="init-product-variance",
+        slide=S_SYM,
+        quote=r"[E(x_i)]^2 \cdot \text{Var}(w_i) + [E(w_i)]^2 \cdot \text{Var}(x_i) + \text{Var}(x_i) \cdot "
+              r"\text{Var}(w_i)",
+        statement="For independent w and x, Var(w x) = E(x)^2 Var(w) + E(w)^2 Var(x) + Var(x) Var(w).",
+        claimed={"var_wx": sp.Symbol("mu_x", real=True)**2 * sp.Symbol("sigma_w", positive=True)**2
+                 + sp.Symbol("mu_w", real=True)**2 * sp.Symbol("sigma_x", positive=True)**2
+                 + sp.Symbol("sigma_x", positive=True)**2 * sp.Symbol("sigma_w", positive=True)**2},
+        check=_check_product_variance,
+        perturb=lambda c: scaled(c, "var_wx", 2),
+        derivation="product-variance",
+    ),
+    Claim(
+        id="init-symmetric-activation-mean",
+        slide=S_SYM,
+        quote=r"Если функция активации симметричная, тогда $E(x_i) = 0$",
+        statement="If the activation function is symmetric, its output x_i has zero mean.",
+        claimed={"mean": 0},
+        check=_check_symmetric_mean,
+        perturb=_with("mean", 1),
+        figure="mc-activation-histograms",
+    ),
+    Claim(
+        id="init-layer-variance",
+        slide=S_SYM,
+        quote=r"\sum_{i=1}^{n_{in}} \text{Var}(x_i) \cdot \text{Var}(w_i) = \text{Var}(x) \cdot [n_{in} \cdot "
+              r"\text{Var}(w)]",
+        statement="With E(x) = E(w) = 0 and iid independent terms, Var(h) = Var(x) n_in Var(w).",
+        claimed={"var_h": var_x * n_in * var_w},
+        check=_check_layer_variance,
+        perturb=lambda c: scaled(c, "var_h", 2),
+        derivation="layer-variance",
+        figure="mc-variance-depth",
+        references=GLOROT,
+    ),
+    Claim(
+        id="init-unit-gain-constant-flow",
+        slide=S_SYM,
+        quote=r"Хотим, чтобы зелёная штука была равна единице, тогда у потока будет всегда постоянная дисперсия, "
+              r"совпадающая с $\text{Var}(x)$",
+        statement="With n_in Var(w) = 1 the signal keeps the variance Var(x) through every layer.",
+        claimed={"ratio": 1, "pairs": (("linear", "lecun_uniform"), ("tanh", "lecun_uniform")), "depth": DEPTH,
+                 "width": WIDTH},
+        check=_check_gain_over_depth,
+        perturb=lambda c: scaled(c, "ratio", 2),
+        figure="init-variance-depth",
+        derivation="layer-variance",
+    ),
+    Claim(
+        id="init-bad-uniform-weight-var",
+        slide=S_BAD,
+        quote=r"\text{Var}(w_i) = \frac{1}{12} \cdot \left( \frac{1}{\sqrt{n_{in}}} + \frac{1}{\sqrt{n_{in}}} "
+              r"\right)^2 = \frac{1}{3n_{in}}",
+        statement="For w ~ U[-1/sqrt(n_in), 1/sqrt(n_in)], Var(w) = 1/(3 n_in).",
+        claimed={"bound": 1 / sp.sqrt(n_in), "weight_var": 1 / (3 * n_in)},
+        check=_check_uniform_weight_var,
+        perturb=lambda c: scaled(c, "weight_var", 3),
+        derivation="lecture-uniform-inits",
+        figure="init-gains-table",
+    ),
+    Claim(
+        id="init-bad-uniform-layer-var",
+        slide=S_BAD,
+        quote=r"\Rightarrow \text{Var}(h_i) = \frac{1}{3}",
+        statement="With w ~ U[-1/sqrt(n_in), 1/sqrt(n_in)] and Var(x) = 1, Var(h) = 1/3.",
+        claimed={"bound": 1 / sp.sqrt(n_in), "var_x": 1, "var_h": sp.Rational(1, 3)},
+        check=_check_uniform_layer_var,
+        perturb=lambda c: scaled(c, "var_h", 3),
+        derivation="lecture-uniform-inits",
+    ),
+    Claim(
+        id="init-bad-uniform-decay",
+        slide=S_BAD,
+        quote="Получаем затухание!",
+        statement="With w ~ U[-1/sqrt(n_in), 1/sqrt(n_in)] the variance decays from layer to layer, by about a "
+                  "factor 1/3 per layer.",
+        claimed={"network": "tanh/torch_default", "direction": "less", "factor": sp.Rational(1, 3)},
+        check=_check_bad_decay,
+        perturb=lambda c: flipped(c, "direction"),
+        figure="mc-variance-depth",
+        derivation="lecture-uniform-inits",
+    ),
+    Claim(
+        id="init-better-uniform-weight-var",
+        slide=S_BETTER,
+        quote=r"\frac{1}{12} \cdot \left( \frac{\sqrt{6}}{\sqrt{n_{in}}} + \frac{\sqrt{6}}{\sqrt{n_{in}}} \right)^2 "
+              r"= \frac{1}{n_{in}}",
+        statement="For w ~ U[-sqrt(6)/sqrt(n_in), sqrt(6)/sqrt(n_in)], Var(w) = 1/n_in.",
+        claimed={"bound": sp.sqrt(6) / sp.sqrt(n_in), "weight_var": 1 / n_in},
+        check=_check_uniform_weight_var,
+        perturb=lambda c: scaled(c, "weight_var", 2),
+        derivation="lecture-uniform-inits",
+        figure="init-gains-table",
+    ),
+    Claim(
+        id="init-better-uniform-layer-var",
+        slide=S_BETTER,
+        quote=r"\frac{1}{n_{in}} \Rightarrow \text{Var}(h_i) = 1",
+        statement="With w ~ U[-sqrt(6)/sqrt(n_in), sqrt(6)/sqrt(n_in)] and Var(x) = 1, Var(h) = 1.",
+        claimed={"bound": sp.sqrt(6) / sp.sqrt(n_in), "var_x": 1, "var_h": sp.Integer(1)},
+        check=_check_uniform_layer_var,
+        perturb=lambda c: scaled(c, "var_h", 2),
+        derivation="lecture-uniform-inits",
+        figure="init-variance-depth",
+    ),
+    Claim(
+        id="init-backward-n-out",
+        slide=S_BETTER,
+        quote=r"При forward pass на вход идёт $n_{in}$ наблюдений, при backward pass на вход идёт $n_{out}$ "
+              r"градиентов $\Rightarrow$ **канал с дисперсией может быть непостоянным, если число весов от слоя к "
+              r"слою сильно колеблется**",
+        statement="Backward, each unit sums n_out gradients, so the gradient variance is multiplied by n_out Var(w) "
+                  "per layer and is not constant when layer widths vary, even if the forward variance is.",
+        claimed={"backward_gain": n_out * var_w, "widths": (100, 400, 100, 400, 100, 400)},
+        check=_check_backward,
+        perturb=_with("backward_gain", n_in * var_w),
+        derivation="xavier",
+        figure="init-gains-table",
+        references=GLOROT,
+    ),
+    Claim(
+        id="init-xavier-average",
+        slide=S_XAVIER,
+        quote="Для неодинаковых размеров слоёв невозможно удовлетворить обоим условиям, поэтому обычно усредняют",
+        statement="For unequal layer sizes n_in Var(w) = 1 and n_out Var(w) = 1 cannot both hold; the Xavier bound "
+                  "sqrt(6)/sqrt(n_out + n_in) satisfies the averaged condition ((n_in + n_out)/2) Var(w) = 1.",
+        claimed={"bound": sp.sqrt(6) / sp.sqrt(n_out + n_in), "average_fan": (n_in + n_out) / 2},
+        check=_check_xavier_average,
+        perturb=lambda c: scaled(c, "average_fan", 2),
+        derivation="xavier",
+        figure="init-gains-table",
+        references=GLOROT,
+    ),
+    Claim(
+        id="init-xavier-normal",
+        slide=S_XAVIER,
+        quote="По аналогии можно найти формулу для дисперсии нормального распределения",
+        statement="By analogy, the normal Xavier initialization has Var(w) = 2/(n_in + n_out).",
+        claimed={"uniform_bound": sp.sqrt(6) / sp.sqrt(n_out + n_in), "normal_weight_var": 2 / (n_in + n_out)},
+        check=_check_xavier_normal,
+        perturb=lambda c: scaled(c, "normal_weight_var", 2),
+        derivation="xavier",
+        references=GLOROT,
+    ),
+    Claim(
+        id="init-he-layer-variance",
+        slide=S_HE,
+        quote=r"&= E(x^2) \cdot [n_{in} \cdot \text{Var}(w)]",
+        statement="With E(w) = 0 but E(x) != 0, Var(h) = E(x^2) n_in Var(w).",
+        claimed={"var_h": sp.Symbol("E_x2", positive=True) * n_in * var_w},
+        check=_check_he_layer,
+        perturb=_with("var_h", var_x * n_in * var_w),
+        derivation="layer-variance",
+        references=HE,
+    ),
+    Claim(
+        id="init-he-relu-second-moment",
+        slide=S_HE,
+        quote=r"Если $h_{i-1}$ симметрично распределён относительно нуля, тогда: $$E(x_i^2) = \frac{1}{2} \cdot "
+              r"\text{Var}(h_{i-1})$$",
+        statement="For x = max(0, h) with h symmetric about 0, E(x^2) = Var(h)/2.",
+        claimed={"coefficient": sp.Rational(1, 2)},
+        check=_check_he_relu_moment,
+        perturb=lambda c: scaled(c, "coefficient", 2),
+        derivation="he",
+        references=HE,
+    ),
+    Claim(
+        id="init-he-weight-var",
+        slide=S_HE,
+        quote=r"\text{Var}(w_i) &= \frac{2}{n_{in}}",
+        statement="For ReLU layers the variance is preserved with Var(w) = 2/n_in.",
+        claimed={"weight_var": 2 / n_in},
+        check=_check_he_weight_var,
+        perturb=lambda c: scaled(c, "weight_var", sp.Rational(1, 2)),
+        derivation="he",
+        figure="init-variance-depth",
+        references=HE,
+    ),
+    Claim(
+        id="init-summary-he-nomal",
+        slide=S_SUMMARY,
+        quote='`init="he_uniform"` или `init="he_nomal"`',
+        statement='The Keras initializer names are glorot_uniform, he_uniform and "he_nomal".',
+        claimed={"names": ("glorot_uniform", "he_uniform", "he_nomal")},
+        check=_check_init_names,
+        perturb=_typo_fixed,
+    ),
+    Claim(
+        id="init-summary-unit-variance",
+        slide=S_SUMMARY,
+        quote="Эти две инициализации корректируют параметры распределений в зависимости от входа и выхода слоя так, "
+              "чтобы поддерживать дисперсию равной единице",
+        statement="Xavier (for tanh) and He (for ReLU) keep the variance of the signal constant through the layers.",
+        claimed={"ratio": 1, "pairs": (("tanh", "glorot_uniform"), ("relu", "he_uniform")), "depth": DEPTH,
+                 "width": WIDTH, "depends_on": ("n_in", "n_out")},
+        check=_check_gain_over_depth,
+        perturb=lambda c: scaled(c, "ratio", 2),
+        figure="init-variance-depth",
+        references=GLOROT + HE,
+    ),
+    Claim(
+        id="init-summary-xavier-symmetric",
+        slide=S_SUMMARY,
+        quote="Для симметричных функций с нулевым средним используйте инициализацию Ксавье",
+        statement="For symmetric zero-mean activations Xavier initialization is the right scale.",
+        claimed={"init": "glorot_uniform", "activations": ("tanh", "x/(1 + Abs(x))", "1.7159*tanh(2*x/3)")},
+        check=_check_xavier_symmetric,
+        perturb=_with("init", "he_uniform"),
+        figure="meanfield-phase-tanh",
+        references=GLOROT + ("LeCun, Bottou, Orr & Müller 1998, Efficient BackProp (scaled tanh 1.7159 tanh(2x/3))",),
+    ),
+    Claim(
+        id="init-mnist-he-vs-uniform",
+        slide=S_MNIST,
+        quote="Источник: Николенко, страница 149",
+        statement="On MNIST-like digits a ReLU network with He initialization trains better than with the small "
+                  "default uniform initialization U[-0.05, 0.05].",
+        claimed={"better": "he_uniform", "worse": "keras_uniform", "direction": "greater", "min_size": 0.01},
+        check=_check_mnist_inits,
+        perturb=lambda c: flipped(c, "direction"),
+        figure="train-inits",
+        references=HE,
+    ),
+    Claim(
+        id="init-standardization",
+        slide=S_STD,
+        quote="Какая из ситуаций лучше для SGD?",
+        statement="Gradient descent converges faster on standardized features than on features of different scales.",
+        claimed={"direction": "greater", "min_ratio": 2},
+        check=_check_standardization,
+        perturb=lambda c: flipped(c, "direction"),
+        figure="train-standardization",
+        derivation="gd-quadratic-rate",
+    ),
+)

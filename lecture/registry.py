@@ -1,0 +1,292 @@
+"""The claims registry: every checkable statement of the lecture, what it claims as data, and the check that decides it.
+
+A :class:`Claim` holds the slide title exactly as in the seed (``slide``), the exact Russian text (``quote``, a
+substring of the seed after whitespace is collapsed), an English ``statement``, the claim as data (``claimed``: a
+mapping of SymPy expressions, numbers, intervals or an effect's direction and rough size), and ``check``, a function
+``check(claimed, evidence) -> Outcome`` that COMPUTES the verdict from the claimed data: a SymPy computation from
+:mod:`theory`, or a Monte Carlo statistic or a training experiment from :mod:`sims` (through :class:`Evidence`,
+which caches them). No verdict is typed in: a check compares what the slide states with what is computed, so a
+perturbed statement (:func:`perturbed`: another value, a flipped direction) changes the verdict.
+
+Verdicts:
+* ``confirmed``: an exact statement (formula, value) that the computation reproduces;
+* ``refuted``: an exact statement the computation contradicts (``correction`` gives the computed one);
+* ``imprecise``: holds only under a condition (an activation, an init, a convention), named in ``condition``;
+* ``supported`` / ``not-supported``: an empirical statement (direction and rough size of an effect) that the
+  measurement does or does not bear out over the seeds (medians, with every seed in the claimed direction).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from pathlib import Path
+
+import sympy as sp
+
+VERDICTS = ("confirmed", "refuted", "imprecise", "supported", "not-supported")
+ERRATA_VERDICTS = ("refuted", "imprecise", "not-supported")
+SEED_PATH = Path(__file__).resolve().parent / "seed.txt"
+
+
+@dataclass
+class Outcome:
+    """What a check computed. ``evidence``: one or two sentences with the numbers (and standard errors or spreads);
+    ``numbers``: the same numbers as data (JSON-able); ``condition``: for ``imprecise``, when the statement holds;
+    ``correction``: for ``refuted`` / ``imprecise`` / ``not-supported``, what the slide should say."""
+
+    verdict: str
+    evidence: str
+    numbers: dict = field(default_factory=dict)
+    condition: str | None = None
+    correction: str | None = None
+
+    def __post_init__(self):
+        if self.verdict not in VERDICTS:
+            raise ValueError(f"unknown verdict {self.verdict!r}; one of {', '.join(VERDICTS)}")
+        if self.verdict == "imprecise" and not self.condition:
+            raise ValueError("an imprecise verdict names its condition")
+        if self.verdict in ERRATA_VERDICTS and not self.correction:
+            raise ValueError(f"a {self.verdict} verdict gives the correction")
+
+
+@dataclass(frozen=True)
+class Claim:
+    id: str
+    slide: str
+    quote: str
+    statement: str
+    claimed: Mapping
+    check: Callable[[Mapping, "Evidence"], Outcome]
+    perturb: Callable[[Mapping], Mapping]  # another statement of the same shape whose verdict must differ
+    figure: str | None = None  # the figure registered in figures/ that shows the evidence
+    derivation: str | None = None  # the verified derivation in theory/ (python -m theory show NAME)
+    references: tuple[str, ...] = ()
+
+    def perturbed(self) -> "Claim":
+        return replace(self, claimed=self.perturb(self.claimed))
+
+
+# ------------------------------------------------------------------------------------------------ evidence
+def code_version() -> str:
+    """SHA-256 (16 hex digits) of every Python source file of the package and pyproject.toml: any change of code
+    invalidates cached results (:func:`sims.memo.code_version`)."""
+    from sims.memo import code_version as version
+
+    return version()
+
+
+def _jsonable(obj):
+    """numpy scalars/arrays and SymPy numbers to plain JSON types (non-finite floats to None)."""
+    import numpy as np
+
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return _jsonable(obj.tolist())
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, (np.floating, float)):
+        v = float(obj)
+        return v if math.isfinite(v) else None
+    if isinstance(obj, (np.bool_,)):
+        return bool(obj)
+    if isinstance(obj, sp.Basic):
+        return str(obj)
+    return obj
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file in the same folder and a rename: never half-written."""
+    from sims.memo import atomic_write_text as write
+
+    write(Path(path), text)
+
+
+class Evidence:
+    """Computed results shared by the checks, memoized in memory and, with ``cache_dir``, on disk (one JSON file per
+    result, keyed by the name, the arguments and :func:`code_version`). ``fast``: checks may use smaller runs (for
+    tests; the report always uses the default sizes)."""
+
+    def __init__(self, cache_dir: Path | None = None, fast: bool = False):
+        self.cache_dir = Path(cache_dir) if cache_dir is not None else None
+        self.fast = fast
+        self._memo: dict[str, object] = {}
+
+    def _key(self, name: str, kwargs: dict) -> str:
+        text = json.dumps({"name": name, "kwargs": _jsonable(kwargs), "fast": self.fast, "code": code_version()},
+                          sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+    def get(self, name: str, compute: Callable[..., object], /, **kwargs):
+        """``compute(**kwargs)``, once per (name, kwargs) and code version; the result must be JSON-able (after
+        numpy / SymPy numbers are converted), and is returned in its JSON form."""
+        key = self._key(name, kwargs)
+        if key in self._memo:
+            return self._memo[key]
+        path = self.cache_dir / "evidence" / f"{name}-{key}.json" if self.cache_dir is not None else None
+        if path is not None and path.is_file():
+            try:
+                value = json.loads(path.read_text(encoding="utf-8"))
+                self._memo[key] = value
+                return value
+            except ValueError:
+                pass  # a corrupt cache entry is recomputed
+        value = _jsonable(compute(**kwargs))
+        if path is not None:
+            atomic_write_text(path, json.dumps(value, sort_keys=True))
+        self._memo[key] = value
+        return value
+
+
+# ------------------------------------------------------------------------------------------------ helpers for checks
+def exact_equal(a, b) -> bool:
+    """SymPy equality of two expressions: simplify(a - b) == 0."""
+    return sp.simplify(sp.sympify(a) - sp.sympify(b)) == 0
+
+
+def scaled(claimed: Mapping, key: str, factor) -> dict:
+    """A copy of ``claimed`` with ``claimed[key]`` multiplied by ``factor`` (a perturbation)."""
+    out = dict(claimed)
+    out[key] = out[key] * factor
+    return out
+
+
+def flipped(claimed: Mapping, key: str = "direction") -> dict:
+    """A copy with the direction of an effect reversed (``greater`` <-> ``less``; ``yes`` <-> ``no``)."""
+    swap = {"greater": "less", "less": "greater", "yes": "no", "no": "yes", "faster": "slower", "slower": "faster",
+            True: False, False: True}
+    out = dict(claimed)
+    out[key] = swap[out[key]]
+    return out
+
+
+def fmt(x, digits: int = 3) -> str:
+    """A number for evidence text: 3 significant digits, exact rationals as they are."""
+    if isinstance(x, sp.Basic) and not x.is_Float:
+        return sp.sstr(x)
+    if x is None:
+        return "n/a"
+    x = float(x)
+    if x == 0:
+        return "0"
+    return f"{x:.{digits}g}"
+
+
+def spread_text(s: Mapping, digits: int = 3) -> str:
+    """'median (min–max)' of a :func:`sims.experiments.common.spread`."""
+    return f"{fmt(s['median'], digits)} ({fmt(s['min'], digits)}–{fmt(s['max'], digits)})"
+
+
+def effect_verdict(values, direction: str, min_size: float = 0.0) -> bool:
+    """True when every value (one per seed) lies in ``direction`` ('greater': > min_size; 'less': < -min_size)."""
+    vals = [float(v) for v in values]
+    if direction == "greater":
+        return all(v > min_size for v in vals)
+    if direction == "less":
+        return all(v < -min_size for v in vals)
+    raise ValueError(f"direction must be greater or less, got {direction!r}")
+
+
+# ------------------------------------------------------------------------------------------------ the seed
+@lru_cache(maxsize=1)
+def seed_text() -> str:
+    """The lecture (the seed), whitespace collapsed. Looked up next to the package (lecture/seed.txt), else in the
+    shared folder of this workspace."""
+    for p in (SEED_PATH, Path(__file__).resolve().parents[2] / "shared" / "seed" / "000_6c4a29ccdfe2d71c.txt"):
+        if p.is_file():
+            return " ".join(p.read_text(encoding="utf-8").split())
+    raise FileNotFoundError("the lecture's text (lecture/seed.txt) is missing")
+
+
+@lru_cache(maxsize=1)
+def slide_titles() -> tuple[str, ...]:
+    """Slide titles in order: the lines that start with '# ' or '## ' in the seed."""
+    for p in (SEED_PATH, Path(__file__).resolve().parents[2] / "shared" / "seed" / "000_6c4a29ccdfe2d71c.txt"):
+        if p.is_file():
+            out = []
+            for line in p.read_text(encoding="utf-8").splitlines():
+                s = line.strip()
+                if s.startswith("# ") or s.startswith("## "):
+                    out.append(s.lstrip("#").strip())
+            return tuple(out)
+    raise FileNotFoundError("the lecture's text (lecture/seed.txt) is missing")
+
+
+def quote_in_seed(quote: str) -> bool:
+    return " ".join(quote.split()) in seed_text()
+
+
+# ------------------------------------------------------------------------------------------------ experiments
+def _experiment_table(fast: bool) -> dict[str, Callable[[], object]]:
+    """name -> computation of the 5-seed summaries the checks read (the figures draw the same experiments). With
+    ``fast``: 2 seeds and short runs (tests only: a fast verdict may differ from the full one)."""
+    from sims.experiments import (activation_cost, bn_training, early_stopping, gradients, growth, inits,
+                                  nonzero_centred, pretraining, pruning, shuffling, standardization, symmetry)
+
+    seeds = range(2) if fast else range(5)
+    if fast:
+        return {
+            "inits": lambda: inits.over_seeds(inits.run_inits, seeds=seeds, epochs=3),
+            "activations": lambda: inits.over_seeds(inits.run_activations, seeds=seeds, epochs=3),
+            "bn_training": lambda: bn_training.over_seeds(seeds=seeds, epochs=1, after=(10, 20)),
+            "gradients": lambda: gradients.over_seeds(seeds=seeds, depths=(2, 6), vanishing_kw={"epochs": 1},
+                                                      exploding_kw={"epochs": 1}),
+            "symmetry": lambda: symmetry.over_seeds(seeds=seeds, epochs=2, hidden=(8, 8)),
+            "standardization": lambda: standardization.run(scales=(1.0, 10.0), n=200),
+            "nonzero_centred": lambda: {a: nonzero_centred.over_seeds(a, seeds=seeds, steps=200)
+                                        for a in ("sigmoid", "tanh", "relu")},
+            "early_stopping": lambda: early_stopping.over_seeds(seeds=seeds, widths=(8, 64),
+                                                                curves_kw={"epochs": 30, "hidden": (64,)},
+                                                                sizes_kw={"epochs": 10}),
+            "pruning": lambda: pruning.over_seeds(seeds=seeds, hidden=(32,), epochs=10, fractions=(0.5, 0.9)),
+            "growth": lambda: growth.over_seeds(seeds=seeds, strategies=("zero_out", "random", "hardest"),
+                                                target=0.3, h_max=6),
+            "pretraining": lambda: pretraining.over_seeds(seeds=seeds, epochs=3, few_epochs=6, unit_epochs=2,
+                                                          ae_epochs=5),
+            "activation_cost": lambda: activation_cost.run(size=1 << 16, repeats=3),
+            "shuffling": lambda: shuffling.over_seeds(seeds=seeds, epochs=2),
+        }
+    from sims import memo
+
+    def runs(module):  # the per-seed runs the figures draw (memoized once for both when the memo is on)
+        return [memo.call(module.run, seed=s) for s in seeds]
+    return {
+        "inits": lambda: memo.call(inits.over_seeds, fn=inits.run_inits, epochs=inits.EPOCHS),
+        "activations": lambda: memo.call(inits.over_seeds, fn=inits.run_activations, epochs=inits.EPOCHS),
+        "bn_training": lambda: memo.call(bn_training.over_seeds, epochs=bn_training.EPOCHS),
+        "gradients": lambda: gradients.over_seeds(seeds=seeds),
+        "symmetry": lambda: symmetry.summarize(runs(symmetry)),
+        "standardization": lambda: standardization.run(),
+        "nonzero_centred": lambda: {a: nonzero_centred.over_seeds(a, seeds=seeds) for a in ("sigmoid", "tanh", "relu")},
+        "early_stopping": lambda: early_stopping.summarize(runs(early_stopping)),
+        "pruning": lambda: pruning.summarize(runs(pruning)),
+        "growth": lambda: growth.summarize(runs(growth)),
+        "pretraining": lambda: pretraining.summarize(runs(pretraining)),
+        "activation_cost": lambda: activation_cost.run(),
+        "shuffling": lambda: shuffling.over_seeds(seeds=seeds),
+    }
+
+
+EXPERIMENTS = ("inits", "activations", "bn_training", "gradients", "symmetry", "standardization", "nonzero_centred",
+               "early_stopping", "pruning", "growth", "pretraining", "activation_cost", "shuffling")
+
+
+def experiment(evidence: "Evidence", name: str):
+    """The summary of training experiment ``name`` (:data:`EXPERIMENTS`), computed once per evidence store (BLAS on
+    one thread, as the figures run them). Keys as the experiment's ``over_seeds`` (``run`` for the deterministic
+    ``standardization`` and the timing ``activation_cost``; ``nonzero_centred`` maps sigmoid / tanh / relu)."""
+    if name not in EXPERIMENTS:
+        raise KeyError(f"unknown experiment {name!r}; known: {', '.join(EXPERIMENTS)}")
+
+    def compute():
+        from sims.experiments.common import blas_single_thread
+
+        with blas_single_thread():
+            return _experiment_table(evidence.fast)[name]()
+    return evidence.get(f"experiment-{name}", compute)

@@ -1,0 +1,120 @@
+"""REPORT.md: the lecture walked slide by slide, every claim with its verdict, evidence, derivation and figure.
+
+At the top an errata table (every claim that is not confirmed or supported, with the correction), the count of
+claims per verdict, and the map slide -> figure -> derivation -> verdict. Then, per part of the lecture and per slide
+(in the order of the slides), each claim: the quote, what it claims, the verdict, the evidence (numbers), the
+verified derivation (rendered by :mod:`theory.derivation`, collapsed) and the regenerated figure. Nothing in the
+report is typed in: the verdicts and numbers come from the rows of :func:`lecture.claims.row`.
+"""
+from __future__ import annotations
+
+from lecture.claims import SECTIONS
+from lecture.registry import ERRATA_VERDICTS, VERDICTS
+
+MARK = {"confirmed": "✅", "supported": "✅", "imprecise": "⚠️", "refuted": "❌", "not-supported": "❌"}
+WORDS = {
+    "title": {"en": "The lecture, fact-checked", "ru": "Лекция, проверенная вычислением"},
+    "intro": {"en": "«{lecture}»: every checkable statement of the slides, decided by computation (SymPy derivations "
+                    "from `theory/`, Monte Carlo and training experiments from `sims/`). Regenerate with "
+                    "`python -m lecture --out DIR`; code version `{code}`.",
+              "ru": "«{lecture}»: каждое проверяемое утверждение слайдов, решённое вычислением (выводы SymPy из "
+                    "`theory/`, Монте-Карло и обучающие эксперименты из `sims/`). Пересобрать: "
+                    "`python -m lecture --out DIR`; версия кода `{code}`."},
+    "counts": {"en": "Claims per verdict", "ru": "Утверждений по вердиктам"},
+    "errata": {"en": "Errata", "ru": "Список исправлений"},
+    "errata_intro": {"en": "Every claim that is not confirmed or supported, with the correction computed by the check.",
+                     "ru": "Все утверждения, которые не подтвердились, с исправлением, вычисленным проверкой."},
+    "map": {"en": "Slide → figure → derivation → verdict", "ru": "Слайд → рисунок → вывод → вердикт"},
+    "slide": {"en": "slide", "ru": "слайд"},
+    "says": {"en": "the slide says", "ru": "на слайде"},
+    "verdict": {"en": "verdict", "ru": "вердикт"},
+    "Verdict": {"en": "Verdict", "ru": "Вердикт"},
+    "correction": {"en": "correction", "ru": "исправление"},
+    "figure": {"en": "figure", "ru": "рисунок"},
+    "derivation": {"en": "derivation", "ru": "вывод"},
+    "claim": {"en": "Claim", "ru": "Утверждение"},
+    "evidence": {"en": "Evidence", "ru": "Доказательство"},
+    "condition": {"en": "Holds when", "ru": "Верно, если"},
+    "show": {"en": "the derivation, each step checked by SymPy", "ru": "вывод, каждый шаг проверен SymPy"},
+    "none": {"en": "none", "ru": "нет"},
+}
+
+
+def _w(key: str, lang: str, **fmt) -> str:
+    return WORDS[key][lang].format(**fmt)
+
+
+def _cell(text: str | None) -> str:
+    return (text or "").replace("|", "\\|").replace("\n", " ")
+
+
+def _figure_file(name: str, lang: str) -> str:
+    return f"figures/{name}{'' if lang == 'en' else '.' + lang}.png"
+
+
+def render(rows: list[dict], *, derivations: dict[str, str], lang: str = "en", code: str = "",
+           figures: set[str] | None = None, lecture: str = "Нейронки для экономистов и вообще: "
+                                                              "эвристики для обучения сетей") -> str:
+    """The report's Markdown. ``rows``: :func:`lecture.claims.row` per claim in slide order; ``derivations``: name ->
+    rendered Markdown; ``figures``: the figure names that exist under ``figures/`` (others are not linked)."""
+    figures = figures or set()
+    out = [f"# {_w('title', lang)}", "", _w("intro", lang, lecture=lecture, code=code), ""]
+    cnt = {v: sum(r["verdict"] == v for r in rows) for v in VERDICTS}
+    out += [f"**{_w('counts', lang)}** ({len(rows)}): " + ", ".join(f"{MARK[v]} {v} {cnt[v]}" for v in VERDICTS), ""]
+    # errata
+    out += [f"## {_w('errata', lang)}", "", _w("errata_intro", lang), "",
+            f"| {_w('slide', lang)} | {_w('says', lang)} | {_w('verdict', lang)} | {_w('correction', lang)} |",
+            "| --- | --- | --- | --- |"]
+    for r in rows:
+        if r["verdict"] in ERRATA_VERDICTS:
+            cond = f" ({_w('condition', lang).lower()}: {r['condition']})" if r.get("condition") else ""
+            out.append(f"| «{_cell(r['slide'])}» | {_cell(r['quote'])} | {MARK[r['verdict']]} {r['verdict']} | "
+                       f"{_cell(r['correction'])}{_cell(cond)} |")
+    out.append("")
+    # the map
+    out += [f"## {_w('map', lang)}", "",
+            f"| {_w('slide', lang)} | {_w('claim', lang).lower()} | {_w('figure', lang)} | {_w('derivation', lang)} "
+            f"| {_w('verdict', lang)} |", "| --- | --- | --- | --- | --- |"]
+    for r in rows:
+        fig = f"[`{r['figure']}`]({_figure_file(r['figure'], lang)})" if r.get("figure") in figures else "—"
+        der = f"`{r['derivation']}`" if r.get("derivation") else "—"
+        out.append(f"| «{_cell(r['slide'])}» | [{r['id']}](#{r['id']}) | {fig} | {der} | "
+                   f"{MARK[r['verdict']]} {r['verdict']} |")
+    out.append("")
+    # per part, per slide
+    for key, _prefix, title in SECTIONS:
+        part = [r for r in rows if r["section"] == key]
+        if not part:
+            continue
+        out += [f"## {title[lang]}", ""]
+        current, shown = None, set()
+        for r in part:
+            if r["slide"] != current:
+                current, shown = r["slide"], set()
+                out += [f"### «{current}»", ""]
+            out += [f'<a id="{r["id"]}"></a>', "",
+                    f"> {r['quote']}", "",
+                    f"**{_w('claim', lang)}** (`{r['id']}`). {r['statement']}", "",
+                    f"**{_w('Verdict', lang)}: {MARK[r['verdict']]} {r['verdict']}**"
+                    + (f". {_w('condition', lang)}: {r['condition']}" if r.get("condition") else "")
+                    + (f". {_w('correction', lang).capitalize()}: {r['correction']}" if r.get("correction") else ""),
+                    "", f"**{_w('evidence', lang)}.** {r['evidence']}", ""]
+            name = r.get("derivation")
+            if name and name in derivations:
+                out += ["<details>", f"<summary>{_w('derivation', lang)} <code>{name}</code>: {_w('show', lang)}"
+                        "</summary>", "", derivations[name].strip(), "", "</details>", ""]
+            if r.get("figure") in figures and r["figure"] not in shown:  # each figure once per slide
+                shown.add(r["figure"])
+                out += [f"![{r['figure']}]({_figure_file(r['figure'], lang)})", ""]
+    return "\n".join(out).rstrip() + "\n"
+
+
+def claims_table(rows: list[dict], lang: str = "en") -> str:
+    """Slide -> figure -> derivation -> verdict, one row per claim (the README's table; figures named, not linked)."""
+    out = [f"| {_w('slide', lang)} | {_w('claim', lang).lower()} | {_w('figure', lang)} | {_w('derivation', lang)} "
+           f"| {_w('verdict', lang)} |", "| --- | --- | --- | --- | --- |"]
+    for r in rows:
+        out.append(f"| «{_cell(r['slide'])}» | {_cell(r['statement'])} | "
+                   f"{'`' + r['figure'] + '`' if r.get('figure') else '—'} | "
+                   f"{'`' + r['derivation'] + '`' if r.get('derivation') else '—'} | {MARK[r['verdict']]} {r['verdict']} |")
+    return "\n".join(out)

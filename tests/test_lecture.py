@@ -1,0 +1,150 @@
+"""The main job (`python -m lecture`): figures, claims and REPORT.md; the cache keyed by code version; atomic writes;
+bad input; and the registry's rules that apply to every claim (quotes from the seed, slide titles, sections,
+perturbations change verdicts)."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import sympy as sp
+
+from lecture import claims as C
+from lecture import cli as L
+from lecture import report as R
+from lecture.registry import Claim, Evidence, Outcome, exact_equal, quote_in_seed, scaled, slide_titles
+
+ROOT = Path(__file__).resolve().parents[1]
+x = sp.Symbol("x")
+
+
+def _stub_check(claimed, evidence):
+    """A real (tiny) check: the slide's derivative of x^2 against sympy.diff."""
+    truth = sp.diff(x**2, x)
+    if exact_equal(claimed["derivative"], truth):
+        return Outcome("confirmed", f"d/dx x^2 = {truth}", {"derivative": str(truth)})
+    return Outcome("refuted", f"the slide's {claimed['derivative']} differs from {truth}",
+                   {"derivative": str(truth)}, correction=f"d/dx x^2 = {truth}")
+
+
+STUB = (Claim("act-stub", "Паралич сети", "В сетях с небольшим числом слоёв этот эффект незаметен", "a stub claim",
+              {"derivative": 2 * x}, _stub_check, lambda c: scaled(c, "derivative", 3), figure="activation-relu",
+              derivation=None),
+        Claim("init-stub", "Немного лучше", "Немного лучше", "a wrong stub", {"derivative": 3 * x}, _stub_check,
+              lambda c: scaled(c, "derivative", sp.Rational(2, 3))))
+
+
+@pytest.fixture
+def stub_claims(monkeypatch):
+    monkeypatch.setattr(C, "all_claims", lambda: STUB)
+
+
+# ------------------------------------------------------------------------------------------------ report
+def test_report_has_errata_map_and_sections(stub_claims):
+    rows = [C.row(c, o) for c, o in C.evaluate_all(Evidence())]
+    md = R.render(rows, derivations={}, code="abc", figures={"activation-relu"})
+    assert md.index("## Errata") < md.index("## Slide → figure") < md.index("## Activation functions")
+    errata = md[md.index("## Errata"):md.index("## Slide → figure")]
+    assert "Немного лучше" in errata and "Паралич сети" not in errata  # only the refuted one
+    assert "d/dx x^2 = 2*x" in errata
+    assert "![activation-relu](figures/activation-relu.png)" in md
+    assert "❌ refuted 1" in md and "✅ confirmed 1" in md
+    ru = R.render(rows, derivations={}, lang="ru", code="abc", figures={"activation-relu"})
+    assert "## Список исправлений" in ru and "figures/activation-relu.ru.png" in ru
+
+
+def test_main_job_writes_report_and_a_warm_run_redraws_nothing(stub_claims, tmp_path):
+    out = tmp_path / "out"
+    first = L.main_job(out, fast=True, jobs=1, names=["activation-relu"])
+    assert first["drawn"] == ["activation-relu"] and first["claims"]["refuted"] == 1
+    report = (out / "REPORT.md").read_text()
+    assert "«Немного лучше»" in report
+    rows = json.loads((out / "claims.json").read_text())
+    assert {r["id"] for r in rows} == {"act-stub", "init-stub"}
+    png = out / "figures" / "activation-relu.png"
+    stamp = png.stat().st_mtime_ns
+    second = L.main_job(out, fast=True, jobs=1, names=["activation-relu"])
+    assert second["drawn"] == [] and second["current"] == ["activation-relu"]
+    assert png.stat().st_mtime_ns == stamp and (out / "REPORT.md").read_text() == report
+    # a changed figure file is redrawn (the stamp holds its hash)
+    png.write_bytes(b"damaged")
+    assert L.main_job(out, fast=True, jobs=1, names=["activation-relu"])["drawn"] == ["activation-relu"]
+    # nothing temporary left anywhere
+    assert not [p for p in out.rglob(".*.tmp")]
+
+
+def test_bad_input_exits_2(tmp_path, capsys):
+    assert L.main(["--jobs", "0", "--out", str(tmp_path)]) == 2
+    assert "--jobs" in capsys.readouterr().err
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert L.main(["--out", str(blocker / "sub"), "--fast"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "cannot write" in err
+    assert L.main(["--lang", "de"]) == 2
+
+
+def test_help(capsys):
+    assert L.main(["--help"]) == 0
+    assert "REPORT.md" in capsys.readouterr().out
+
+
+# ------------------------------------------------------------------------------------------------ registry rules
+def test_outcome_rules():
+    with pytest.raises(ValueError):
+        Outcome("maybe", "x")
+    with pytest.raises(ValueError):
+        Outcome("imprecise", "x", correction="c")  # an imprecise verdict names its condition
+    with pytest.raises(ValueError):
+        Outcome("refuted", "x")  # and a refutation its correction
+
+
+def test_every_claim_quotes_the_seed_and_belongs_to_a_section():
+    claims = C.all_claims()
+    assert len(claims) >= 35
+    titles = set(slide_titles())
+    for c in claims:
+        assert c.slide in titles, c.id
+        assert quote_in_seed(c.quote), c.id
+        C.section_of(c)
+    covered = {c.slide for c in claims}
+    # every slide with a formula or a factual statement has at least one claim
+    for must in ("Паралич сети", "Центрирование", "Tanh activation", "ReLU activation", "Leaky ReLU activation",
+                 "ELU activation", "Инициализация весов (симметричный случай)", "Плохая инициализация весов",
+                 "Немного лучше", "Инициализация Ксавье (Глорота)", "Инициализация Хе", "Краткие итоги",
+                 "Проблема", "Batch norm (2015)", "Forward pass", "Backward pass", "Трюки", "Dropout",
+                 "Dropout в формулах", "Обратный Dropout", "Предобучение", "Динамическое наращивание сети",
+                 "Прореживание сети"):
+        assert must in covered, must
+
+
+def test_every_named_derivation_and_figure_exists():
+    from figures.common import entries
+    from theory.derivation import names
+
+    derivations, figures = names(), entries()
+    for c in C.all_claims():
+        assert c.derivation is None or c.derivation in derivations, c.id
+        assert c.figure is None or c.figure in figures, c.id
+
+
+def test_main_job_progress_and_ctrl_c(tmp_path):
+    """A real Ctrl-C during the main job: exit status 130, one line, no temporary files, nothing half-written."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "lecture", "--out", str(out), "--fast", "--jobs", "1"], cwd=ROOT,
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not list((out / "figures").glob("*.png")):
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "interrupted" in err and "Traceback" not in err
+    assert not [p for p in out.rglob("*.tmp")]
+    assert not (out / "REPORT.md").exists()
