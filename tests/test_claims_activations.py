@@ -28,7 +28,7 @@ EXPECTED = {
     "act-tanh-like-sigmoid": "confirmed",
     "act-tanh-derivative": "confirmed",
     "act-tanh-vanishing": "imprecise",
-    "act-relu-fast": "not-supported",
+    "act-relu-fast": "imprecise",
     "act-relu-no-vanishing": "imprecise",
     "act-relu-faster-convergence": "supported",
     "act-relu-dies": "confirmed",
