@@ -148,3 +148,35 @@ def test_main_job_progress_and_ctrl_c(tmp_path):
     assert proc.returncode == 130 and "interrupted" in err and "Traceback" not in err
     assert not [p for p in out.rglob("*.tmp")]
     assert not (out / "REPORT.md").exists()
+
+
+def test_cache_is_keyed_by_arguments_and_code_version(tmp_path, monkeypatch):
+    from sims import memo
+
+    calls = []
+
+    def compute(k):
+        calls.append(k)
+        return {"k": k, "half": k / 2}
+    assert Evidence(tmp_path).get("f", compute, k=3) == {"k": 3, "half": 1.5}
+    assert Evidence(tmp_path).get("f", compute, k=3) == {"k": 3, "half": 1.5}  # a new process reads the file
+    assert calls == [3]
+    Evidence(tmp_path).get("f", compute, k=4)
+    assert calls == [3, 4]
+    monkeypatch.setattr(memo, "code_version", lambda: "changed")  # any edit of the code: recomputed
+    Evidence(tmp_path).get("f", compute, k=3)
+    assert calls == [3, 4, 3]
+    # the experiment memo: same rule, and values come back in the same form cold and warm (arrays, tuples, keys)
+    import numpy as np
+
+    def run(seed):
+        calls.append(("run", seed))
+        return {"a": np.arange(3, dtype=np.float32), "t": (1, 2), 5: float("nan")}
+    memo.configure(tmp_path / "memo")
+    try:
+        cold, warm = memo.call(run, seed=1), memo.call(run, seed=1)
+    finally:
+        memo.configure(None)
+    assert calls.count(("run", 1)) == 1
+    for v in (cold, warm):
+        assert v["a"].dtype == np.float32 and v["a"].tolist() == [0, 1, 2] and v["t"] == (1, 2) and np.isnan(v[5])
