@@ -1,12 +1,12 @@
 """``python -m figures``: list the registered figures or regenerate them.
 
     python -m figures list [--json]
-    python -m figures [--only NAME ...] [--out DIR] [--lang en|ru] [--fast] [--quiet] [--[no-]progress]
+    python -m figures [--only NAME ...] [--out DIR] [--lang en|ru] [--fast] [--quiet]
 
 Files go to ``DIR/<name>.png`` and ``DIR/<name>.pdf`` (``<name>.ru.png`` / ``.ru.pdf`` with ``--lang ru``);
-the written paths are printed one per line unless ``--quiet``. A progress bar goes to stderr when it is a terminal
-(``--progress`` forces it, as one line per figure; ``--no-progress`` turns it off). A bad argument (unknown figure, language, an
-output folder that cannot be created or written) gives one line on stderr and exit status 2.
+the written paths are printed one per line. Progress goes to stderr (:class:`theory.cli_util.Progress`): a bar on a
+terminal, one line per finished figure elsewhere; ``--quiet`` prints neither paths nor progress. A bad argument (unknown
+figure, language, an output folder that cannot be created or written) gives one line on stderr and exit status 2.
 """
 from __future__ import annotations
 
@@ -19,8 +19,6 @@ import matplotlib
 matplotlib.use("Agg")  # the figure code never uses pyplot; this keeps any pyplot import off a GUI backend
 
 from figures import common  # noqa: E402
-from argparse import BooleanOptionalAction  # noqa: E402
-
 from theory.cli_util import ArgumentParser, Progress, dumps, run  # noqa: E402
 
 PROG = "python -m figures"
@@ -34,9 +32,9 @@ def _parser() -> ArgumentParser:
     p.add_argument("--lang", choices=common.LANGS, default="en",
                    help="language of titles, labels and legends; ru adds the suffix .ru to the file names")
     p.add_argument("--fast", action="store_true", help="fewer grid points and lower dpi (for tests)")
-    p.add_argument("--quiet", action="store_true", help="do not print the written paths")
-    p.add_argument("--progress", action=BooleanOptionalAction, default=None,
-                   help="a progress bar on stderr (default: only when stderr is a terminal)")
+    p.add_argument("--quiet", action="store_true",
+                   help="print neither the written paths nor progress (default: progress on stderr, a bar on a "
+                        "terminal and one line per finished figure elsewhere)")
     sub = p.add_subparsers(dest="command", metavar="{list}")
     ls = sub.add_parser("list", help="names and one-line descriptions of the figures")
     ls.add_argument("--json", action="store_true", help="one JSON list of {name, group, description}")
@@ -64,19 +62,20 @@ def _generate(args) -> int:
     names = list(dict.fromkeys(args.only)) if args.only else default_names()
     chosen = [common.get(n) for n in names]  # all names checked before anything is drawn
     out = common.prepare_out_dir(args.out)
-    bar = Progress(len(chosen), enabled=args.progress)
-    for i, entry in enumerate(chosen):
-        bar.update(entry.name, i)
+    bar = Progress(len(chosen), quiet=args.quiet)
+    for entry in chosen:
+        bar.running(entry.name)
         try:
             paths = entry.make(out, args.lang, args.fast)
         except OSError as exc:
+            bar.close()
             print(f"{PROG}: error: writing {entry.name}: {exc}", file=sys.stderr)
             return 1
         if not args.quiet:
-            if bar.tty and bar.enabled:
-                sys.stderr.write("\r\033[K")  # the bar's line, so the paths do not print over it
+            bar.clear_line()  # so the paths do not print over the bar
             for path in paths:
                 print(path, flush=True)
+        bar.finished(entry.name)
     bar.close()
     return 0
 

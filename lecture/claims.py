@@ -47,12 +47,13 @@ def evaluate(claim: Claim, evidence: Evidence) -> Outcome:
 
 def evaluate_all(evidence: Evidence, claims: tuple[Claim, ...] | None = None,
                  progress: Callable[[int, int, str], None] | None = None) -> list[tuple[Claim, Outcome]]:
+    """Evaluate every claim in order; ``progress(done, total, claim_id)`` after each one."""
     claims = all_claims() if claims is None else claims
     out = []
     for k, c in enumerate(claims):
-        if progress is not None:
-            progress(k, len(claims), c.id)
         out.append((c, evaluate(c, evidence)))
+        if progress is not None:
+            progress(k + 1, len(claims), c.id)
     return out
 
 

@@ -1,7 +1,7 @@
 """``python -m lecture``: the main job, and the claims.
 
-    python -m lecture [--out DIR] [--lang en|ru] [--fast] [--jobs N] [--[no-]progress]
-    python -m lecture claims [--json | --markdown] [--fast] [--cache DIR]
+    python -m lecture [--out DIR] [--lang en|ru] [--fast] [--jobs N] [--quiet]
+    python -m lecture claims [--json | --markdown] [--fast] [--cache DIR] [--quiet]
 
 The main job regenerates every figure (except the timing one) into ``DIR/figures``, evaluates every claim of the
 lecture (:mod:`lecture.claims`) and writes ``DIR/REPORT.md`` (:mod:`lecture.report`) and ``DIR/claims.json``.
@@ -9,7 +9,8 @@ Work runs in ``--jobs`` processes (default: one per core). Results are cached un
 configuration and the code version (a hash of every source file): experiment runs shared by the figures and the
 claims (:mod:`sims.memo`), the claims' evidence, rendered derivations, and for each figure a stamp with the hashes
 of its files, so a second run redraws nothing that is current. Every file is written to a temporary name and renamed
-into place, so an interrupted run (Ctrl-C: exit status 130) leaves no half-written file.
+into place, so an interrupted run (Ctrl-C: exit status 130) leaves no half-written file. Progress goes to stderr
+(a bar on a terminal, one line per finished task elsewhere, ``[12/33] train-inits 41.2 s``); ``--quiet`` turns it off.
 
 ``claims`` prints the claims with their verdicts (``--json``: a list of objects with ``id``, ``slide``, ``quote``,
 ``verdict``, ``evidence`` and more), computed or read from the cache folder (default ``out/.cache``, the main job's).
@@ -19,7 +20,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from argparse import BooleanOptionalAction
 from pathlib import Path
 
 from theory.cli_util import ArgumentParser, Progress, dumps, run
@@ -37,8 +37,8 @@ def _parser() -> ArgumentParser:
     p.add_argument("--lang", default="en", choices=["en", "ru"], help="language of the figures and the report")
     p.add_argument("--fast", action="store_true", help="small runs and low resolution (for tests)")
     p.add_argument("--jobs", type=int, default=None, help="worker processes (default: one per core)")
-    p.add_argument("--progress", action=BooleanOptionalAction, default=None,
-                   help="a progress bar on stderr (default: only when stderr is a terminal)")
+    p.add_argument("--quiet", action="store_true",
+                   help="no progress on stderr (default: a bar on a terminal, one line per finished task elsewhere)")
     sub = p.add_subparsers(dest="command", metavar="{claims}")
     c = sub.add_parser("claims", help="the claims and their verdicts")
     c.add_argument("--json", action="store_true", help="a JSON list of claims (id, slide, quote, verdict, evidence...)")
@@ -46,6 +46,8 @@ def _parser() -> ArgumentParser:
                    help="the table slide -> figure -> derivation -> verdict, as Markdown (the README's)")
     c.add_argument("--fast", action="store_true", dest="claims_fast", help="small runs (for tests)")
     c.add_argument("--cache", type=Path, default=DEFAULT_OUT / ".cache", help="cache folder (default: out/.cache)")
+    c.add_argument("--quiet", action="store_true", dest="claims_quiet",
+                   help="no progress on stderr while claims are computed (default: as for the main job)")
     return p
 
 
@@ -56,24 +58,43 @@ def _worker_init(memo_dir: str) -> None:
     memo.configure(memo_dir)
 
 
-def _make_figure(name: str, fig_dir: str, lang: str, fast: bool) -> list[str]:
+def _make_figure(name: str, fig_dir: str, lang: str, fast: bool) -> tuple[list[str], float]:
+    """Draw one figure; its files and the seconds it took (for the progress line)."""
+    import time
+
     import matplotlib
 
     matplotlib.use("Agg")
     from figures import common
 
-    return [str(p) for p in common.get(name).make(Path(fig_dir), lang, fast)]
+    t0 = time.perf_counter()
+    paths = [str(p) for p in common.get(name).make(Path(fig_dir), lang, fast)]
+    return paths, time.perf_counter() - t0
 
 
-def _claims_and_derivations(cache_dir: str, fast: bool) -> dict:
-    """Every claim's row, and the rendered derivations the rows name (both cached by code version)."""
+def _timed_claims(cache_dir: str, fast: bool) -> tuple[dict, float]:
+    import time
+
+    t0 = time.perf_counter()
+    result = _claims_and_derivations(cache_dir, fast)
+    return result, time.perf_counter() - t0
+
+
+def _claims_and_derivations(cache_dir: str, fast: bool, progress: Progress | None = None) -> dict:
+    """Every claim's row, and the rendered derivations the rows name (both cached by code version). ``progress``
+    gets one report per claim evaluated (none when the rows come from the cache)."""
     from lecture import claims as C
     from lecture.registry import Evidence
 
     evidence = Evidence(Path(cache_dir), fast=fast)
 
+    def report(done: int, total: int, claim_id: str) -> None:
+        if progress is not None:
+            progress.total = total
+            progress.finished(claim_id, done=done)
+
     def rows():
-        return [C.row(c, o) for c, o in C.evaluate_all(evidence)]
+        return [C.row(c, o) for c, o in C.evaluate_all(evidence, progress=report)]
     result = evidence.get("claims", rows)
 
     def render(name):
@@ -119,10 +140,11 @@ def _jobs(n: int | None) -> int:
     return n
 
 
-def main_job(out: Path, lang: str = "en", fast: bool = False, jobs: int | None = None, progress=None,
+def main_job(out: Path, lang: str = "en", fast: bool = False, jobs: int | None = None, quiet: bool = False,
              names: list[str] | None = None) -> dict:
     """Figures, claims and REPORT.md under ``out``; returns what was done (``drawn``, ``current``, ``claims``).
-    ``names``: only these figures (default: every figure but the timing ones)."""
+    ``names``: only these figures (default: every figure but the timing ones). Progress on stderr unless ``quiet``
+    (:class:`theory.cli_util.Progress`)."""
     from figures import common
     from figures.cli import default_names
     from lecture.claims import counts
@@ -138,19 +160,20 @@ def main_job(out: Path, lang: str = "en", fast: bool = False, jobs: int | None =
     code = memo.code_version()
     names = default_names() if names is None else [common.get(n).name for n in names]
     todo = [n for n in names if not _fresh(cache, n, lang, fast, code)]
-    bar = Progress(len(todo) + 1, enabled=progress)
-    done = 0
+    bar = Progress(len(todo) + 1, quiet=quiet)
     claims_result = None
     if jobs == 1:
         previous = memo.folder()
         memo.configure(memo_dir)
         try:
             for n in todo:
-                bar.update(n, done)
-                _write_stamp(cache, n, lang, fast, code, _make_figure(n, str(fig_dir), lang, fast))
-                done += 1
-            bar.update("claims", done)
-            claims_result = _claims_and_derivations(str(cache), fast)
+                bar.running(n)
+                paths, seconds = _make_figure(n, str(fig_dir), lang, fast)
+                _write_stamp(cache, n, lang, fast, code, paths)
+                bar.finished(n, seconds)
+            bar.running("claims")
+            claims_result, seconds = _timed_claims(str(cache), fast)
+            bar.finished("claims", seconds)
         finally:
             memo.configure(previous)
     else:
@@ -161,17 +184,16 @@ def main_job(out: Path, lang: str = "en", fast: bool = False, jobs: int | None =
                                  initializer=_worker_init, initargs=(str(memo_dir),))
         try:
             futures = {ex.submit(_make_figure, n, str(fig_dir), lang, fast): n for n in todo}
-            futures[ex.submit(_claims_and_derivations, str(cache), fast)] = None  # last: reads the figures' runs
-            bar.update("figures and claims", 0)
+            futures[ex.submit(_timed_claims, str(cache), fast)] = None  # last: reads the figures' runs
+            bar.running(f"{len(todo)} figures and the claims in {jobs} processes")
             for fut in as_completed(futures):
                 name = futures[fut]
-                result = fut.result()
+                result, seconds = fut.result()
                 if name is None:
                     claims_result = result
                 else:
                     _write_stamp(cache, name, lang, fast, code, result)
-                done += 1
-                bar.update(name or "claims", done)
+                bar.finished(name or "claims", seconds)
         except BaseException:
             ex.shutdown(wait=False, cancel_futures=True)
             raise
@@ -190,7 +212,9 @@ def main_job(out: Path, lang: str = "en", fast: bool = False, jobs: int | None =
 def _claims_command(args) -> int:
     from lecture.claims import counts
 
-    res = _claims_and_derivations(str(args.cache), args.claims_fast)
+    bar = Progress(0, quiet=args.claims_quiet, unit="claim")
+    res = _claims_and_derivations(str(args.cache), args.claims_fast, progress=bar)
+    bar.close()
     rows = res["rows"]
     if args.json:
         print(dumps(rows))
@@ -212,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
         args = _parser().parse_args(argv)
         if args.command == "claims":
             return _claims_command(args)
-        res = main_job(args.out, args.lang, args.fast, args.jobs, args.progress)
+        res = main_job(args.out, args.lang, args.fast, args.jobs, args.quiet)
         print(res["report"])
         print("claims: " + ", ".join(f"{v} {n}" for v, n in res["claims"].items()))
         return 0

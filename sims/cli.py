@@ -8,7 +8,7 @@
         [--skip K] [--skip-bottom K] [--dtype float32|float64] --json
     python -m sims bench [--repeats R]
     python -m sims sweep --grid FILE.toml --out DIR [--executor local|dask] [--scheduler ADDR] [--workers N]
-        [--resume] [--timeout S] [--[no-]progress]
+        [--resume] [--timeout S] [--quiet]
     python -m sims sweep-table DIR [--json]
     python -m sims sweep-bench [--repeats R] [--json]
     python -m sims kernels [--activation SPEC ...] [--dtype float32|float64] [--json]
@@ -24,7 +24,6 @@ from __future__ import annotations
 import math
 import sys
 import time
-from argparse import BooleanOptionalAction
 
 import numpy as np
 
@@ -35,6 +34,8 @@ from theory.errors import SpecError
 
 PROG = "sims"
 GRID = (-1000.0, -30.0, -1.0, 0.0, 1.0, 30.0, 1000.0)
+PROGRESS_INTERVAL_S = 2.0  # counted progress (networks, epochs) in a log: a line at most every 2 s, none if quicker
+QUIET_HELP = "no progress on stderr (default: a bar on a terminal; elsewhere a line now and then on long runs)"
 
 
 def _parser() -> ArgumentParser:
@@ -59,6 +60,7 @@ def _parser() -> ArgumentParser:
     s.add_argument("--seed", type=int, default=0, help="root seed of the SeedSequence (default 0)")
     s.add_argument("--input-correlation", type=float, default=0.5, help="correlation of inputs 0 and 1")
     s.add_argument("--weight-grad-norm", action="store_true", help="also the weight-gradient norm (3rd matmul)")
+    s.add_argument("--quiet", action="store_true", help=QUIET_HELP)
     s.add_argument("--batchnorm", action="store_true",
                    help="batch norm before every activation (numpy backend; the chunk is the whole batch)")
     s.add_argument("--bn-eps", type=float, default=1e-5, help="batch norm's eps (> 0, default 1e-5)")
@@ -123,8 +125,9 @@ def _parser() -> ArgumentParser:
     s.add_argument("--resume", action="store_true",
                    help="continue a sweep in DIR: configurations with a stored result are skipped")
     s.add_argument("--timeout", type=float, default=10.0, help="seconds to reach the dask scheduler (default 10)")
-    s.add_argument("--progress", action=BooleanOptionalAction, default=None,
-                   help="a progress bar on stderr (default: only when stderr is a terminal)")
+    s.add_argument("--quiet", action="store_true",
+                   help="no progress on stderr (default: a bar on a terminal, a line per finished configuration "
+                        "elsewhere)")
     s.add_argument("--json", action="store_true", help="print the run summary as JSON")
 
     s = sub.add_parser("sweep-table", help="the stored results of a sweep, one row per configuration")
@@ -163,6 +166,7 @@ def _parser() -> ArgumentParser:
     s.add_argument("--seed", type=int, default=0, help="seed of the weights, shuffles and dropout masks (default 0)")
     s.add_argument("--early-stopping", type=int, default=None, metavar="PATIENCE",
                    help="stop after PATIENCE epochs without a lower validation loss; restore the best weights")
+    s.add_argument("--quiet", action="store_true", help=QUIET_HELP)
     s.add_argument("--json", action="store_true")
 
     s = sub.add_parser("kernels", help="evaluate the stable numeric kernels at extreme inputs")
@@ -172,31 +176,10 @@ def _parser() -> ArgumentParser:
     return p
 
 
-class _Progress:
-    """A progress line on stderr, only on a terminal, only after the first couple of seconds, never under --json."""
-
-    def __init__(self, enabled: bool):
-        self.enabled = enabled and sys.stderr.isatty()
-        self.start = time.perf_counter()
-        self.shown = False
-
-    def __call__(self, done: int, total: int) -> None:
-        if not self.enabled or (not self.shown and time.perf_counter() - self.start < 2.0):
-            return
-        self.shown = True
-        bar = "#" * int(30 * done / total)
-        print(f"\r[{bar:<30}] network {done}/{total}", end="" if done < total else "\n", file=sys.stderr, flush=True)
-
-
-class _EpochProgress(_Progress):
-    """The same progress line, counting epochs."""
-
-    def __call__(self, done: int, total: int) -> None:
-        if not self.enabled or (not self.shown and time.perf_counter() - self.start < 2.0):
-            return
-        self.shown = True
-        bar = "#" * int(30 * done / total)
-        print(f"\r[{bar:<30}] epoch {done}/{total}", end="" if done < total else "\n", file=sys.stderr, flush=True)
+def _counting(args, unit: str) -> Progress:
+    """Progress of a run that counts networks or epochs: a bar on a terminal; elsewhere a line every few seconds,
+    only when the run is long (:class:`theory.cli_util.Progress`); nothing with ``--quiet``."""
+    return Progress(0, quiet=args.quiet, unit=unit, min_interval=PROGRESS_INTERVAL_S)
 
 
 def _train(args) -> int:
@@ -228,11 +211,13 @@ def _train(args) -> int:
     from sims.train import MLP, train
 
     data = load_dataset(args.dataset, seed=0)
+    bar = _counting(args, "epochs")
     sizes = [data.n_features] + [args.width] * args.depth + [int(data.n_classes)]
     model = MLP(sizes, args.activation, args.init, batchnorm=args.batchnorm, dropout_keep=p, skip=args.skip,
                 l1=args.l1, l2=args.l2, seed=args.seed)
     res = train(model, data, optimizer=args.optimizer, lr=args.lr, batch=args.batch, epochs=args.epochs,
-                seed=args.seed, early_stopping=args.early_stopping, progress=_EpochProgress(not args.json))
+                seed=args.seed, early_stopping=args.early_stopping, progress=bar.callback())
+    bar.close()
     config = {"dataset": args.dataset, **model.config(), "depth": args.depth, "width": args.width,
               "optimizer": args.optimizer, "lr": args.lr, "batch": args.batch, "epochs": args.epochs,
               "early_stopping": args.early_stopping, "split_seed": 0, "sizes_data": data.describe()["sizes"]}
@@ -265,9 +250,11 @@ def _run(args) -> int:
     cfg = NetworkConfig(activation=args.activation, init=args.init, width=args.width, depth=args.depth,
                         bias_var=args.bias_var, batchnorm=args.batchnorm, bn_eps=args.bn_eps,
                         dropout_keep=args.dropout_keep)
+    bar = _counting(args, "networks")
     doc = run_json(cfg, args.batch, args.seeds, dtype=args.dtype, seed=args.seed, chunk=args.chunk,
                    input_correlation=args.input_correlation, weight_grad_norm=args.weight_grad_norm,
-                   progress=_Progress(not args.json), backend=args.backend, device=args.device)
+                   progress=bar.callback(), backend=args.backend, device=args.device)
+    bar.close()
     if args.json:
         print(dumps(doc))
         return 0
@@ -384,9 +371,9 @@ def _sweep_commands(args) -> int:
         raise SpecError("--scheduler needs --executor dask")
     grid = S.read_grid(args.grid)
     configs = S.expand(grid)  # every configuration checked before anything runs
-    bar = Progress(len(configs), enabled=args.progress)
+    bar = Progress(len(configs), quiet=args.quiet, unit="configurations")
     res = S.sweep(grid, args.out, executor=args.executor, scheduler=args.scheduler, workers=args.workers,
-                  resume=args.resume, timeout=args.timeout, progress=lambda done, total: bar.update("sweep", done))
+                  resume=args.resume, timeout=args.timeout, progress=bar.callback())
     bar.close()
     if args.json:
         print(dumps(res))

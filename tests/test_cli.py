@@ -152,39 +152,3 @@ def test_predict_with_dropout_and_batchnorm(capsys):
     for bad in ("0", "1.5", "nan"):
         assert theory_main(args + ["--dropout-keep", bad]) == 2
         assert "keep probability" in capsys.readouterr().err
-
-
-# ------------------------------------------------------------------ progress bar
-class _Stream:
-    def __init__(self, tty):
-        self.tty, self.parts = tty, []
-
-    def isatty(self):
-        return self.tty
-
-    def write(self, s):
-        self.parts.append(s)
-
-    def flush(self):
-        pass
-
-
-def test_progress_bar_draws_only_where_asked():
-    from theory.cli_util import Progress
-
-    ticks = iter(range(0, 1000, 61))
-    tty = _Stream(True)
-    bar = Progress(4, stream=tty, clock=lambda: next(ticks))
-    bar.update("first", 0)
-    bar.update("second", 2)
-    bar.close()
-    text = "".join(tty.parts)
-    assert text.count("\r") == 3 and text.endswith("\n")
-    assert "[############------------] 2/4  second  2:02" in text and "4/4  done" in text
-    log = _Stream(False)  # not a terminal: silent unless enabled, then one line per update
-    Progress(3, stream=log).update("x", 1)
-    assert log.parts == []
-    bar = Progress(3, stream=log, enabled=True, clock=lambda: 0)
-    bar.update("x", 1)
-    bar.close()
-    assert log.parts == ["[########----------------] 1/3  x  0:00\n", "[########################] 3/3  done  0:00\n"]

@@ -1,5 +1,4 @@
 """`python -m sims run` contract (DESIGN.md) and its bad-input handling."""
-import io
 import json
 
 import pytest
@@ -56,28 +55,3 @@ def test_run_bad_input(argv, needle, capsys):
     assert sims_main(args) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and needle in err, err
-
-
-def test_progress_only_on_a_terminal(monkeypatch):
-    class Tty(io.StringIO):
-        def isatty(self):
-            return True
-    fake = Tty()
-    monkeypatch.setattr(cli.sys, "stderr", fake)
-    p = cli._Progress(True)
-    p.start -= 10  # pretend the run has lasted 10 s
-    p(1, 2), p(2, 2)
-    assert "network 2/2" in fake.getvalue()
-    quiet = Tty()
-    monkeypatch.setattr(cli.sys, "stderr", quiet)
-    cli._Progress(False)(1, 2)  # --json
-    assert quiet.getvalue() == ""
-    class NotTty(io.StringIO):
-        def isatty(self):
-            return False
-    pipe = NotTty()
-    monkeypatch.setattr(cli.sys, "stderr", pipe)
-    q = cli._Progress(True)
-    q.start -= 10
-    q(1, 2)
-    assert pipe.getvalue() == ""

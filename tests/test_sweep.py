@@ -235,7 +235,7 @@ def test_cli_sweep_and_table(tmp_path, capsys):
     g = _grid_file(tmp_path, GRID_TEXT)
     out = str(tmp_path / "out")
     code, stdout, err = _run(["sweep", "--grid", g, "--out", out, "--workers", "1", "--json"], capsys)
-    assert code == 0 and err == ""
+    assert code == 0 and err.count("\n") == 2 and err.startswith("[1/2]")  # one progress line per configuration
     assert json.loads(stdout) == {"ran": 2, "skipped": 0, "retried": 0, "failed": {}, "configurations": 2}
     code, stdout, _ = _run(["sweep-table", out, "--json"], capsys)
     doc = json.loads(stdout)

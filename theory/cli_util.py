@@ -22,6 +22,13 @@ class UsageError(Exception):
 
 
 class ArgumentParser(argparse.ArgumentParser):
+    """argparse with one-line errors and no prefix matching: ``--drop`` is never silently taken for
+    ``--dropout-keep`` (``allow_abbrev=False``, also for every subcommand, which argparse builds with this class)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str):  # noqa: D401 - argparse API
         raise UsageError(f"{self.prog}: error: {message} (see --help)")
 
@@ -74,48 +81,103 @@ def run(prog: str, body: Callable[[], int]) -> int:
 
 
 class Progress:
-    """A progress bar on stderr for long commands: ``[#####-----]  3/25  name  0:42``.
+    """Progress of ``total`` tasks on stderr, in every setting, never on stdout (so ``--json`` stays one document).
 
-    Drawn only where someone watches: when ``stream`` is a terminal (redrawn in place with a carriage return), or
-    when ``enabled=True`` (then one plain line per item, for logs). Otherwise silent, so scripted and tested runs
-    keep stderr empty. It reports; it never changes what is computed."""
+    - On a terminal: one bar redrawn in place, ``[#####-----]  3/25  name  0:42`` (what runs now, time so far).
+    - Anywhere else (a log file, CI, a notebook's ``!python -m ...``): one plain line per finished task,
+      ``[12/33] train-inits 41.2 s``, never a control character.
+    - ``quiet=True`` (the commands' ``--quiet``): nothing.
+
+    ``min_interval`` > 0 is for fine-grained counts (networks, epochs): the plain lines then start only after that many
+    seconds and come at most once per interval (the last one always), so a quick run prints nothing and a long one
+    prints a line now and then. It reports; it never changes what is computed."""
 
     WIDTH = 24
 
-    def __init__(self, total: int, *, stream=None, enabled: bool | None = None, clock=None):
+    def __init__(self, total: int, *, stream=None, quiet: bool = False, min_interval: float = 0.0, unit: str = "",
+                 clock=None):
         import time
 
         self.total = max(int(total), 0)
         self.stream = sys.stderr if stream is None else stream
         isatty = getattr(self.stream, "isatty", None)
-        self.tty = bool(isatty and isatty())
-        self.enabled = self.tty if enabled is None else bool(enabled)
+        try:
+            self.tty = bool(isatty and isatty())
+        except (OSError, ValueError):  # a closed or odd stream: treat as a log
+            self.tty = False
+        self.quiet = bool(quiet)
+        self.min_interval = float(min_interval)
+        self.unit = f"{unit} " if unit else ""
         self.clock = time.monotonic if clock is None else clock
-        self.start = self.clock()
+        self.start = self.last = self.clock()
+        self._printed = self.start  # when the last plain line was written
         self.done = 0
         self._drawn = False
 
-    def _line(self, label: str) -> str:
+    # ------------------------------------------------------------------ writing
+    def _write(self, text: str) -> None:
+        try:
+            self.stream.write(text)
+            self.stream.flush()
+        except (OSError, ValueError):  # stderr closed or gone: progress is not worth failing the work for
+            self.quiet = True
+
+    def _bar(self, label: str) -> str:
         filled = self.WIDTH * self.done // self.total if self.total else self.WIDTH
         elapsed = int(self.clock() - self.start)
         return (f"[{'#' * filled}{'-' * (self.WIDTH - filled)}] {self.done:>{len(str(self.total))}}/{self.total}  "
-                f"{label}  {elapsed // 60}:{elapsed % 60:02d}")
+                f"{self.unit}{label}  {elapsed // 60}:{elapsed % 60:02d}").rstrip()
 
-    def update(self, label: str, done: int | None = None) -> None:
-        """Show ``label`` (what runs now) with ``done`` items finished (default: unchanged)."""
-        if done is not None:
-            self.done = min(max(int(done), 0), self.total)
-        if not self.enabled:
+    # ------------------------------------------------------------------ API
+    def running(self, label: str) -> None:
+        """Say what runs now (redraws the bar on a terminal; nothing in a log, where only finished tasks are lines)."""
+        if self.quiet or not self.tty:
             return
-        if self.tty:
-            self.stream.write("\r\033[K" + self._line(label))
-        else:
-            self.stream.write(self._line(label) + "\n")
-        self.stream.flush()
+        self._write("\r\033[K" + self._bar(label))
         self._drawn = True
 
-    def close(self, label: str = "done") -> None:
-        self.update(label, self.total)
-        if self.enabled and self.tty and self._drawn:
-            self.stream.write("\n")
-            self.stream.flush()
+    def finished(self, label: str = "", seconds: float | None = None, done: int | None = None) -> None:
+        """One task finished (or ``done`` tasks so far), the last named ``label``, which took ``seconds`` (default:
+        the time since the previous report)."""
+        now = self.clock()
+        if seconds is None:
+            seconds = now - self.last
+        self.last = now
+        self.done = min(self.done + 1 if done is None else max(int(done), 0), self.total)
+        if self.quiet:
+            return
+        if self.tty:
+            self._write("\r\033[K" + self._bar(label))
+            self._drawn = True
+            return
+        if self.min_interval > 0 and self.done < self.total and now - self._printed < self.min_interval:
+            return
+        if self.min_interval > 0 and self.done == self.total and now - self.start < self.min_interval:
+            return  # a quick run: no lines at all
+        self._printed = now
+        count = f"[{self.done:>{len(str(self.total))}}/{self.total}]"
+        if label:
+            self._write(f"{count} {label} {seconds:.1f} s\n")
+        else:  # counted units (networks, epochs, configurations): the time so far
+            self._write(f"{count} {self.unit}{now - self.start:.1f} s so far\n")
+
+    def callback(self):
+        """``f(done, total)`` for the engine, the trainer and the sweep, which count what they finished."""
+        def report(done: int, total: int) -> None:
+            self.total = max(int(total), 0)
+            if int(done) > self.done:  # a first report of work already done before (a resumed sweep) is no line
+                self.finished(done=done)
+            else:
+                self.done = min(max(int(done), 0), self.total)
+        return report
+
+    def clear_line(self) -> None:
+        """Before printing to stdout on a terminal: wipe the bar's line so the output does not print over it."""
+        if self._drawn and not self.quiet and self.tty:
+            self._write("\r\033[K")
+
+    def close(self) -> None:
+        """End the bar's line on a terminal (a log needs nothing)."""
+        if self._drawn and not self.quiet and self.tty:
+            self._write("\n")
+            self._drawn = False
