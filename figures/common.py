@@ -21,7 +21,7 @@ import difflib
 import importlib
 import os
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -334,6 +334,8 @@ def text(key: str, lang: str, **fmt) -> str:
 # ------------------------------------------------------------------------------------------------ registry
 @dataclass(frozen=True)
 class FigureEntry:
+    """A registered figure: ``make(out_dir, lang, fast)`` draws it and returns the written files (PNG, PDF)."""
+
     name: str
     group: str
     description: str
@@ -371,12 +373,35 @@ def entries() -> dict[str, FigureEntry]:
 
 
 def get(name: str) -> FigureEntry:
+    """The figure registered as ``name``; SpecError (one line, with the closest name) for an unknown one."""
     reg = entries()
     if name not in reg:
         close = difflib.get_close_matches(name, reg, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else "; see 'python -m figures list'"
         raise SpecError(f"unknown figure {name!r}{hint}")
     return reg[name]
+
+
+def draw(names: str | Iterable[str] | None, out: Path | str, lang: str = "en", fast: bool = False) -> list[Path]:
+    """Draw the named figures into the folder ``out`` (created if needed) and return the written files.
+
+    ``names``: one name, a list of names (:func:`entries` lists them), or None for every figure except the timing
+    ones (``python -m figures``' default set). Every name, the language and the folder are checked before anything
+    is drawn (SpecError, one line). Files as :func:`save` names them: ``NAME.png`` and ``NAME.pdf``, ``NAME.ru.*``
+    with ``lang="ru"``; ``fast``: fewer points and a lower dpi. Same as
+    ``python -m figures --only NAME ... --out OUT --lang LANG [--fast]``.
+    """
+    if lang not in LANGS:
+        raise SpecError(f"unknown language {lang!r} (choose from {', '.join(LANGS)})")
+    if names is None:
+        chosen = [e for e in entries().values() if not e.timing]
+    else:
+        chosen = [get(n) for n in dict.fromkeys([names] if isinstance(names, str) else names)]
+    folder = prepare_out_dir(Path(out))
+    paths: list[Path] = []
+    for entry in chosen:
+        paths += entry.make(folder, lang, bool(fast))
+    return paths
 
 
 # ------------------------------------------------------------------------------------------------- labels
@@ -469,6 +494,7 @@ COLORS = {"function": "#1f5fa8", "derivative": "#d4501c", "mark": "#222222"}
 
 
 def style():
+    """A context manager applying :data:`STYLE` (the lecture-slide look) to drawing and saving."""
     return matplotlib.rc_context(STYLE)
 
 

@@ -22,6 +22,8 @@ SECTIONS = (
 
 
 def all_claims() -> tuple[Claim, ...]:
+    """Every claim of the lecture, in slide order (activations, initialization, batch norm and dropout, other);
+    ValueError if two share an id."""
     from lecture import claims_activations, claims_bn_dropout, claims_init
 
     claims = claims_activations.CLAIMS + claims_init.CLAIMS + claims_bn_dropout.CLAIMS
@@ -32,6 +34,7 @@ def all_claims() -> tuple[Claim, ...]:
 
 
 def section_of(claim: Claim) -> str:
+    """The part of the lecture a claim belongs to (a key of :data:`SECTIONS`), from its id's prefix."""
     for key, prefix, _ in SECTIONS:
         if claim.id.startswith(prefix):
             return key
@@ -39,6 +42,7 @@ def section_of(claim: Claim) -> str:
 
 
 def evaluate(claim: Claim, evidence: Evidence) -> Outcome:
+    """Run the claim's check on its claimed data: the computed :class:`Outcome` (verdict, evidence, numbers)."""
     out = claim.check(claim.claimed, evidence)
     if not isinstance(out, Outcome):
         raise TypeError(f"claim {claim.id}: its check returned {type(out).__name__}, not an Outcome")
@@ -66,6 +70,7 @@ def row(claim: Claim, outcome: Outcome) -> dict:
 
 
 def counts(rows: list[dict]) -> dict[str, int]:
+    """Number of claims per verdict, in the order of :data:`lecture.registry.VERDICTS`."""
     from lecture.registry import VERDICTS
 
     return {v: sum(r["verdict"] == v for r in rows) for v in VERDICTS}

@@ -55,6 +55,10 @@ class Outcome:
 
 @dataclass(frozen=True)
 class Claim:
+    """One checkable statement of a slide: the quote, an English ``statement``, the claim as data (``claimed``) and
+    ``check(claimed, evidence) -> Outcome``, which computes the verdict (module docstring); ``perturb`` gives another
+    statement of the same shape whose verdict must differ (the negative control)."""
+
     id: str
     slide: str
     quote: str
@@ -67,6 +71,7 @@ class Claim:
     references: tuple[str, ...] = ()
 
     def perturbed(self) -> "Claim":
+        """The same claim with ``claimed`` replaced by ``perturb(claimed)``."""
         return replace(self, claimed=self.perturb(self.claimed))
 
 
@@ -219,6 +224,7 @@ def slide_titles() -> tuple[str, ...]:
 
 
 def quote_in_seed(quote: str) -> bool:
+    """True when ``quote`` (whitespace collapsed) occurs in the lecture's text."""
     return " ".join(quote.split()) in seed_text()
 
 

@@ -100,3 +100,38 @@ def bench_torch(device: str = "cuda", repeats: int = 5, networks: int = 2, confi
     return {**c, "backend": "torch", "device": device, "networks": networks, "repeats": repeats,
             "ratio_median": statistics.median(ratios), "ratios": ratios,
             "engine_seconds_median": statistics.median(engine), "matmul_seconds_median": statistics.median(base)}
+
+
+def format_bench(doc: dict) -> str:
+    """``python -m sims bench`` without ``--json``: one aligned row per configuration (engine time, the matrix
+    products alone, their ratio against the target); ``doc`` is the JSON document (``target_ratio``,
+    ``environment``, ``results``)."""
+    from theory.cli_util import fmt_number
+
+    target = doc.get("target_ratio")
+    env = doc.get("environment") or {}
+    results = doc.get("results") or []
+    repeats = sorted({r.get("repeats") for r in results if r.get("repeats") is not None})
+
+    def seconds(v) -> str:
+        return "—" if v is None else f"{v:.3f} s"
+    rows = [("activation", "init", "width", "depth", "batch", "on", "networks", "engine", "matmuls", "ratio", "")]
+    for r in results:
+        on = f"{r['backend']} {r.get('device', '')}".strip() if r.get("backend") else f"numpy {r.get('dtype', '')}"
+        ratio = r.get("ratio_median")
+        verdict = "" if ratio is None or target is None else ("ok" if ratio >= target else "below target")
+        rows.append((str(r.get("activation", "")), str(r.get("init", "")), str(r.get("width", "")),
+                     str(r.get("depth", "")), str(r.get("batch", "")), on.strip(), str(r.get("networks", "")),
+                     seconds(r.get("engine_seconds_median")), seconds(r.get("matmul_seconds_median")),
+                     "—" if ratio is None else f"{ratio:.2f}", verdict))
+    left = {0, 1, 5, 10}
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(c.ljust(w) if i in left else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))).rstrip()
+             for row in rows]
+    lines.insert(1, "-" * max(map(len, lines)))
+    head = (f"engine time vs the same matrix products alone (ratio = matmul time / engine time, median over "
+            f"{'/'.join(map(str, repeats)) or '?'} repeats; target >= {fmt_number(target)})")
+    blas = ", ".join(str(x) for x in (f"numpy {env['numpy']}" if env.get("numpy") else None, env.get("blas"),
+                                       f"{env['cpus']} cores" if env.get("cpus") else None, env.get("machine"))
+                     if x)
+    return "\n".join([head] + ([blas] if blas else []) + lines)

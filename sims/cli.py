@@ -2,21 +2,25 @@
 
     python -m sims run --activation A --init I --width N --depth L --batch B --seeds S [--bias-var V]
         [--dtype float32|float64] [--backend numpy] [--chunk C] [--seed K] [--input-correlation C0]
-        [--weight-grad-norm] [--batchnorm [--bn-eps E]] [--dropout-keep P] --json
+        [--weight-grad-norm] [--batchnorm [--bn-eps E]] [--dropout-keep P | --drop Q] --json
     python -m sims dropout-ensemble --units N (--keep P | --drop Q) [--activation A] [--T T] [--seed S] [--json]
     python -m sims batchnorm-rate --activation A --batch B --width N --depth L --seeds S [--init I] [--seed K]
         [--skip K] [--skip-bottom K] [--dtype float32|float64] --json
-    python -m sims bench [--repeats R]
+    python -m sims bench [--repeats R] [--backend numpy|torch] [--device cpu|cuda] [--json]
     python -m sims sweep --grid FILE.toml --out DIR [--executor local|dask] [--scheduler ADDR] [--workers N]
         [--resume] [--timeout S] [--quiet]
     python -m sims sweep-table DIR [--json]
     python -m sims sweep-bench [--repeats R] [--json]
     python -m sims kernels [--activation SPEC ...] [--dtype float32|float64] [--json]
     python -m sims train --dataset digits|mnist:DIR --depth D --width N --activation A --init I [--batchnorm]
-        [--dropout-keep P] [--skip] [--l1 C] [--l2 C] [--optimizer sgd|momentum|adam] [--lr LR] [--batch B]
+        [--dropout-keep P | --drop Q] [--skip] [--l1 C] [--l2 C] [--optimizer sgd|momentum|adam] [--lr LR] [--batch B]
         [--epochs E] [--seed S] [--early-stopping PATIENCE] [--json]
 
-prints phi and phi' of the stable numeric kernels on a grid that includes the extremes +-1000, so the
+``--drop Q`` is everywhere the DROP probability (PyTorch's nn.Dropout p, Keras' rate) and ``--keep P`` /
+``--dropout-keep P`` the KEEP probability 1 - Q. Without ``--json`` the commands print for a person: no None, NaN
+or Python lists (a dash where there is no value), numbers at a few significant digits.
+
+``kernels`` prints phi and phi' of the stable numeric kernels on a grid that includes the extremes +-1000, so the
 warning-free behaviour can be inspected.
 """
 from __future__ import annotations
@@ -29,12 +33,15 @@ import numpy as np
 
 from sims.activations import kernel
 from theory.activations import NAMES
-from theory.cli_util import ArgumentParser, Progress, dumps, run
+from theory.cli import keep_probability
+from theory.cli_util import ArgumentParser, Progress, dumps, fmt_number, run
 from theory.errors import SpecError
 
 PROG = "sims"
 GRID = (-1000.0, -30.0, -1.0, 0.0, 1.0, 30.0, 1000.0)
 PROGRESS_INTERVAL_S = 2.0  # counted progress (networks, epochs) in a log: a line at most every 2 s, none if quicker
+DROP_HELP = ("the same dropout given by its DROP probability q in [0, 1) (PyTorch's nn.Dropout p, Keras' Dropout "
+             "rate): --drop Q is --dropout-keep 1-Q")
 QUIET_HELP = "no progress on stderr (default: a bar on a terminal; elsewhere a line now and then on long runs)"
 
 
@@ -64,10 +71,13 @@ def _parser() -> ArgumentParser:
     s.add_argument("--batchnorm", action="store_true",
                    help="batch norm before every activation (numpy backend; the chunk is the whole batch)")
     s.add_argument("--bn-eps", type=float, default=1e-5, help="batch norm's eps (> 0, default 1e-5)")
-    s.add_argument("--dropout-keep", type=float, default=1.0, metavar="P",
-                   help="KEEP probability p in (0, 1] of inverted dropout x_l = D phi(h_l) / p on layers 1..L-1 "
-                        "(PyTorch's nn.Dropout p and Keras' rate are 1 - p; default 1: no dropout; numpy backend; "
-                        "with --batchnorm, dropout comes after phi, before the next layer's BN)")
+    rate = s.add_mutually_exclusive_group()
+    rate.add_argument("--dropout-keep", type=float, default=1.0, metavar="P",
+                      help="KEEP probability p in (0, 1] of inverted dropout x_l = D phi(h_l) / p on layers 1..L-1 "
+                           "(PyTorch's nn.Dropout p and Keras' rate are 1 - p: use --drop for those; default 1: no "
+                           "dropout; numpy backend; with --batchnorm, dropout comes after phi, before the next "
+                           "layer's BN)")
+    rate.add_argument("--drop", type=float, default=None, metavar="Q", help=DROP_HELP)
     s.add_argument("--json", action="store_true")
 
     s = sub.add_parser("batchnorm-rate", help="gradient explosion rate of a deep batch-norm network vs theory",
@@ -110,6 +120,7 @@ def _parser() -> ArgumentParser:
     s.add_argument("--backend", default="numpy", choices=["numpy", "torch"])
     s.add_argument("--device", default="cpu", choices=["cpu", "cuda"],
                    help="with --backend torch: the GPU configuration (width 4096, depth 50, batch 4096) on cuda")
+    s.add_argument("--json", action="store_true", help="print the measurements as one JSON document")
 
     s = sub.add_parser("sweep", help="run a grid of configurations through an Executor into an on-disk store",
                        description="Expand the [grid] table of a TOML file (field = [values]; the product of the "
@@ -153,9 +164,11 @@ def _parser() -> ArgumentParser:
     s.add_argument("--activation", required=True, metavar="SPEC")
     s.add_argument("--init", required=True, metavar="SPEC")
     s.add_argument("--batchnorm", action="store_true", help="batch norm after each hidden dense layer, before phi")
-    s.add_argument("--dropout-keep", type=float, default=1.0, metavar="P",
-                   help="KEEP probability p in (0, 1] of inverted dropout after each hidden activation (PyTorch's "
-                        "nn.Dropout p and Keras' rate are 1 - p; default 1: no dropout)")
+    rate = s.add_mutually_exclusive_group()
+    rate.add_argument("--dropout-keep", type=float, default=1.0, metavar="P",
+                      help="KEEP probability p in (0, 1] of inverted dropout after each hidden activation (PyTorch's "
+                           "nn.Dropout p and Keras' rate are 1 - p: use --drop for those; default 1: no dropout)")
+    rate.add_argument("--drop", type=float, default=None, metavar="Q", help=DROP_HELP)
     s.add_argument("--skip", action="store_true", help="skip connections a_l = a_{l-1} + block(a_{l-1}) (width->width)")
     s.add_argument("--l1", type=float, default=0.0, help="L1 penalty l1 * sum |W| on the weights (default 0)")
     s.add_argument("--l2", type=float, default=0.0, help="L2 penalty l2 * sum W^2 on the weights (default 0)")
@@ -189,7 +202,7 @@ def _train(args) -> int:
 
     get_activation(args.activation)  # unknown specs: one line, before any work
     get_init(args.init)
-    p = args.dropout_keep
+    p = keep_probability(args)
     if not (math.isfinite(p) and 0 < p <= 1):
         raise SpecError(f"--dropout-keep is the KEEP probability p in (0, 1], got {p!r} (PyTorch's nn.Dropout p and "
                         "Keras' rate are the drop probability 1 - p)")
@@ -227,19 +240,21 @@ def _train(args) -> int:
     if args.json:
         print(dumps(doc))
         return 0
-    extras = (", batch norm" if args.batchnorm else "") + (f", dropout keep p = {p:g}" if p < 1 else "") \
-        + (", skip" if args.skip else "")
+    extras = (", batch norm" if args.batchnorm else "") \
+        + (f", dropout keep p = {fmt_number(p)} (drop {fmt_number(1 - p)})" if p < 1 else "") \
+        + (", skip" if args.skip else "") \
+        + "".join(f", {flag[2:]} {fmt_number(v)}" for flag, v in (("--l1", args.l1), ("--l2", args.l2)) if v)
     print(f"{data.name}: {args.depth} x {args.width} {args.activation}, {args.init}{extras}; {args.optimizer} lr "
-          f"{args.lr:g}, batch {args.batch}, seed {args.seed}, {res['seconds']:.2f} s")
+          f"{fmt_number(args.lr)}, batch {args.batch}, seed {args.seed}, {res['seconds']:.2f} s")
     print(f"{'epoch':>5} {'train loss':>11} {'train acc':>9} {'val loss':>10} {'val acc':>8}")
     for r in res["history"]:
-        print(f"{r['epoch']:>5} {_num(r['train_loss'], '.5g'):>11} {_num(r['train_acc'], '.4f'):>9} "
-              f"{_num(r['val_loss'], '.5g'):>10} {_num(r['val_acc'], '.4f'):>8}")
+        print(f"{r['epoch']:>5} {_num(r['train_loss']):>11} {_fixed(r['train_acc']):>9} "
+              f"{_num(r['val_loss']):>10} {_fixed(r['val_acc']):>8}")
     if res["diverged_at"] is not None:
         print(f"diverged at step {res['diverged_at']} (non-finite loss or gradient)")
     if res["stopped_epoch"] is not None:
         print(f"early stopping at epoch {res['stopped_epoch']}; restored epoch {res['best_epoch']}")
-    print(f"test accuracy {_num(res['test_acc'], '.4f')}")
+    print(f"test accuracy {_fixed(res['test_acc'])}")
     return 0
 
 
@@ -249,7 +264,7 @@ def _run(args) -> int:
 
     cfg = NetworkConfig(activation=args.activation, init=args.init, width=args.width, depth=args.depth,
                         bias_var=args.bias_var, batchnorm=args.batchnorm, bn_eps=args.bn_eps,
-                        dropout_keep=args.dropout_keep)
+                        dropout_keep=keep_probability(args))
     bar = _counting(args, "networks")
     doc = run_json(cfg, args.batch, args.seeds, dtype=args.dtype, seed=args.seed, chunk=args.chunk,
                    input_correlation=args.input_correlation, weight_grad_norm=args.weight_grad_norm,
@@ -258,25 +273,44 @@ def _run(args) -> int:
     if args.json:
         print(dumps(doc))
         return 0
-    bn = f", batch norm (eps {args.bn_eps:g}): Var(h) is of BN's output" if args.batchnorm else ""
+    bn = f", batch norm (eps {fmt_number(args.bn_eps)}): Var(h) is of BN's output" if args.batchnorm else ""
     if cfg.dropout_keep < 1:
         where = f"on layers 1..{args.depth - 1}" if args.depth > 1 else "(no hidden layer to drop at depth 1)"
-        bn += f", dropout keep p = {cfg.dropout_keep:g} (drop {1 - cfg.dropout_keep:g}) {where}"
+        bn += (f", dropout keep p = {fmt_number(cfg.dropout_keep)} (drop {fmt_number(1 - cfg.dropout_keep)}) "
+               f"{where}")
+    if args.bias_var:
+        bn = f", bias var {fmt_number(args.bias_var)}" + bn
     print(f"{args.activation}, {args.init}: width {args.width}, depth {args.depth}, batch {args.batch}, "
           f"{args.seeds} networks, {args.dtype}{bn}, {doc['seconds']:.2f} s")
-    print(f"{'layer':>5} {'Var(h) MC':>12} {'+-SE':>10} {'theory':>12} {'Var(d) MC':>12} {'+-SE':>10} {'theory':>12}")
-    for r in doc["layers"]:
-        pv, gv = r["preact_var"], r["grad_var"]
-        print(f"{r['layer']:>5} {pv['mean']:>12.5g} {pv['se']:>10.2g} {_num(r['theory_preact_var']):>12} "
-              f"{gv['mean']:>12.5g} {gv['se']:>10.2g} {_num(r['theory_grad_var']):>12}")
+    print(format_run_table(doc["layers"]))
     if doc["diverged_at"] is not None:
-        print(f"diverged at layer {doc['diverged_at']} ({doc['diverged_networks']} of {args.seeds} networks)")
+        print(f"diverged at layer {doc['diverged_at']} ({doc['diverged_networks']} of {args.seeds} networks): "
+              "no value (—) from there on")
     return 0
 
 
-def _num(v, fmt: str = ".5g") -> str:
-    """A number for the text tables; '-' where the theory has none (None)."""
-    return "-" if v is None else format(v, fmt)
+def format_run_table(layers: list[dict]) -> str:
+    """The per-layer table of ``sims run`` (mean ± standard error over the networks beside the theory); a dash where
+    there is no value (the theory has none, or the networks diverged)."""
+    head = ("layer", "Var(h) MC", "± SE", "theory", "Var(d) MC", "± SE", "theory")
+    widths = (5, 12, 9, 12, 12, 9, 12)
+    rows = [head] + [(str(r["layer"]), _num(r["preact_var"]["mean"]), _num(r["preact_var"]["se"], 2),
+                      _num(r["theory_preact_var"]), _num(r["grad_var"]["mean"]), _num(r["grad_var"]["se"], 2),
+                      _num(r["theory_grad_var"])) for r in layers]
+    lines = [" ".join(f"{c:>{w}}" for c, w in zip(row, widths)) for row in rows]
+    return "\n".join(lines)
+
+
+def _num(v, digits: int = 5) -> str:
+    """A number for the text tables at ``digits`` significant digits; a dash where there is none (None, NaN)."""
+    return fmt_number(v, digits, nan="—")
+
+
+def _fixed(v, decimals: int = 4) -> str:
+    """An accuracy (a fraction) at fixed ``decimals``; a dash where there is none."""
+    if v is None or not math.isfinite(v):
+        return "—"
+    return f"{v:.{decimals}f}"
 
 
 def _batchnorm_rate(args) -> int:
@@ -292,8 +326,9 @@ def _batchnorm_rate(args) -> int:
     print(f"batch norm, {args.activation}, {args.init}: batch {args.batch}, width {args.width}, depth {args.depth}, "
           f"{args.seeds} networks, {args.dtype}, {doc['seconds']:.2f} s")
     print(f"per-layer growth of E[(dL/dh_l)^2] going down (OLS of log over layers {first}..{last}):")
-    print(f"  measured {_num(doc['measured_rate'], '.5f')} +- {_num(doc['se'], '.2g')} (SE across networks)")
-    print(f"  theory   {_num(theory, '.5f')}" + ("" if theory is not None else " (no closed form)"))
+    print(f"  measured {_num(doc['measured_rate'], 6)} ± {_num(doc['se'], 2)} (SE across networks)")
+    print(f"  theory   {_num(theory, 6)}" if theory is not None
+          else f"  theory   none (no closed form for {args.activation})")
     if theory is not None and doc["se"] is not None and math.isfinite(doc["se"]) and doc["se"] > 0:
         print(f"  z = {(doc['measured_rate'] - theory) / doc['se']:+.2f}")
     return 0
@@ -325,26 +360,70 @@ def _dropout_ensemble(args) -> int:
     if args.json:
         print(dumps(doc))
         return 0
-    print(f"dropout ensemble: {doc['units']} units ({doc['masks']} masks), keep p = {doc['keep']:g} "
-          f"(drop {1 - doc['keep']:g}), {doc['activation']}")
-    print(f"  exact ensemble mean    {doc['ensemble_mean']:.10g}")
-    print(f"  weight scaling         {doc['weight_scaling']:.10g}   (minus exact: "
-          f"{doc['weight_scaling'] - doc['ensemble_mean']:+.3g})")
-    print(f"  MC mean of {args.T} masks {doc['mc_mean']:.10g} +- {doc['se']:.2g} (SE)")
+    scale = max((abs(v) for v in (doc["ensemble_mean"], doc["weight_scaling"], doc["mc_mean"]) if math.isfinite(v)),
+                default=1.0)
+    diff = fmt_number(doc["weight_scaling"] - doc["ensemble_mean"], 3, scale=scale)
+    print(f"dropout ensemble: {doc['units']} units ({doc['masks']} masks), keep p = {fmt_number(doc['keep'])} "
+          f"(drop {fmt_number(1 - doc['keep'])}), {doc['activation']}")
+    labels = ("exact ensemble mean", "weight scaling", f"MC mean of {args.T} masks")
+    w = max(map(len, labels))
+    print(f"  {labels[0]:<{w}}  {fmt_number(doc['ensemble_mean'], 8, scale=scale)}")
+    print(f"  {labels[1]:<{w}}  {fmt_number(doc['weight_scaling'], 8, scale=scale)}   (minus exact: "
+          f"{'+' if diff[0].isdigit() and diff != '0' else ''}{diff})")
+    print(f"  {labels[2]:<{w}}  {fmt_number(doc['mc_mean'], 8, scale=scale)} ± {fmt_number(doc['se'], 2)} (SE)")
     return 0
 
 
 def _bench(args) -> int:
-    from sims.bench import CONFIGS, bench_torch, environment, run_all
+    from sims.bench import CONFIGS, bench_torch, environment, format_bench, run_all
 
     if args.repeats < 1:
         raise SpecError("--repeats must be >= 1")
     if args.backend == "torch":
         config = None if args.device == "cuda" else CONFIGS[0]
-        print(dumps({"target_ratio": 0.9, "environment": environment(), "results": [bench_torch(args.device, args.repeats, config=config)]}))
-        return 0
-    print(dumps({"target_ratio": 0.85, "environment": environment(), "results": run_all(args.repeats)}))
+        doc = {"target_ratio": 0.9, "environment": environment(),
+               "results": [bench_torch(args.device, args.repeats, config=config)]}
+    else:
+        doc = {"target_ratio": 0.85, "environment": environment(), "results": run_all(args.repeats)}
+    print(dumps(doc) if args.json else format_bench(doc))
     return 0
+
+
+def format_sweep_table(doc: dict) -> str:
+    """``sweep-table`` without ``--json``: per stored configuration its key, the fields that vary across rows
+    (``field=value``) and a few results; a dash where a result has no value."""
+    from sims.sweep import FIELDS
+
+    rows = doc["rows"]
+    if not rows:
+        return f"no finished configurations ({len(doc['missing'])} missing)"
+
+    def value(v) -> str:
+        if isinstance(v, bool):
+            return "yes" if v else "no"
+        if isinstance(v, (int, float)) or v is None:
+            return fmt_number(v, 6) if not isinstance(v, int) else str(v)
+        return str(v)
+    varying = [k for k in FIELDS if len({repr(r["config"].get(k)) for r in rows}) > 1]
+    heads = [" ".join(f"{k}={value(r['config'].get(k))}" for k in varying) or "(single configuration)" for r in rows]
+    width = max(map(len, heads))
+    lines = []
+    for r, head in zip(rows, heads):
+        cfg, res = r["config"], r["results"]
+        if cfg["task"] == "moments":
+            q, c = res["layers"]["preact_var"]["mean"][-1], res["layers"]["correlation"]["mean"][-1]
+            tail = f"last layer: Var(h) {_num(q, 4)}, corr {_num(c, 4)}"
+            if res.get("diverged_at") is not None:
+                tail += f", diverged at layer {res['diverged_at']}"
+        else:
+            tail = f"Var(log|x_L|^2) {_num(res['var'], 4)}"
+            if res.get("var_se") is not None:
+                tail += f" ± {_num(res['var_se'], 4)}"
+            tail += f", dead networks {res['dead']} of {cfg.get('seeds', '?')}"
+        lines.append(f"{r['key']}  {head:<{width}}  {tail}")
+    if doc["missing"]:
+        lines.append(f"({len(doc['missing'])} configurations not finished)")
+    return "\n".join(lines)
 
 
 def _sweep_commands(args) -> int:
@@ -363,7 +442,7 @@ def _sweep_commands(args) -> int:
         if args.json:
             print(dumps(doc))
         else:
-            print(S.format_table(doc))
+            print(format_sweep_table(doc))
         return 0
     if args.timeout <= 0 or not math.isfinite(args.timeout):
         raise SpecError(f"--timeout must be a positive number of seconds (got {args.timeout})")
@@ -411,7 +490,9 @@ def main(argv: list[str] | None = None) -> int:
             for r in rows:
                 print(f"{r['name']} ({'stable kernel' if r['stable'] else 'lambdified SymPy'}):")
                 for xv, fv, dv in zip(r["x"], r["f"], r["df"]):
-                    print(f"  x = {xv:>8g}   phi = {fv:>12.6g}   phi' = {dv:>12.6g}")
+                    # scale 0: the values at the extremes are shown as computed, tiny ones included
+                    print(f"  x = {fmt_number(xv):>8}   phi = {fmt_number(fv, scale=0):>12}   "
+                          f"phi' = {fmt_number(dv, scale=0):>12}")
         return 0
 
     return run(PROG, body)

@@ -84,6 +84,7 @@ class Dataset:
 
     @property
     def n_features(self) -> int:
+        """d, the number of input features (64 for the 8x8 digits)."""
         return int(self.x_train.shape[1])
 
     def describe(self) -> dict:
@@ -175,7 +176,10 @@ def write_idx(path, array) -> Path:
 def load_dataset(spec: str, *, seed: int = 0, val_fraction=0.1, test_fraction=0.2,
                  standardize=True) -> Dataset:
     """The data set named by ``spec`` ('digits', 'mnist:DIR', 'fashion-mnist:DIR'), split and standardized as
-    described in the module docstring. The same seed gives byte-identical splits. Bad input raises SpecError."""
+    described in the module docstring. The same seed gives byte-identical splits. Bad input raises SpecError.
+
+    Stratified split per class (test, then validation, the rest training); standardized x' = (x - mean_j) / std_j
+    with the TRAINING split's per-feature mean and population std (a constant feature only centred)."""
     if not isinstance(spec, str):
         raise SpecError(f"data set spec must be a string (got {spec!r}); {SPEC_HELP}")
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:

@@ -98,6 +98,8 @@ def plan_chunk(config: NetworkConfig, batch: int, itemsize: int, chunk: int | No
 
 
 def validate(batch: int, seeds: int, dtype: str, chunk: int | None) -> None:
+    """SpecError (one line) unless batch >= 2 (two inputs for the correlation), seeds >= 2 (a standard error across
+    networks), dtype float32 / float64 and chunk None or >= 2."""
     if not isinstance(batch, int) or batch < 2:
         raise SpecError(f"batch must be an integer >= 2 (got {batch!r}): the two-input correlation needs 2 rows")
     if not isinstance(seeds, int) or seeds < 2:
@@ -204,6 +206,7 @@ class Workspace:
         self._used: set = set()
 
     def get(self, key, shape, dtype) -> np.ndarray:
+        """The buffer ``key`` with this shape and dtype, reused when it matches (contents undefined)."""
         self._used.add(key)
         buf = self._bufs.get(key)
         if buf is None or buf.shape != tuple(shape) or buf.dtype != dtype:
@@ -212,11 +215,13 @@ class Workspace:
         return buf
 
     def release_unused(self) -> None:
+        """Drop the buffers not asked for since the last call."""
         for key in set(self._bufs) - self._used:
             del self._bufs[key]
         self._used = set()
 
     def nbytes(self) -> int:
+        """Bytes held by the buffers."""
         return sum(b.nbytes for b in self._bufs.values())
 
 
@@ -704,11 +709,49 @@ def dropout_trace(config: NetworkConfig, batch: int, rng: np.random.Generator, *
     return trace
 
 
+class Simulation(dict):
+    """What :func:`simulate` returns: a plain dict (``summary``, ``per_network``, ``diverged_at``, ``samples``,
+    ``diverged_networks``, ``seconds``, ``chunk``, ``peak_bytes_estimate``) that Jupyter shows as the per-layer table
+    of Var(h_l) = E[h_l^2] and Var(delta_l) = E[delta_l^2], mean ± standard error across the S networks."""
+
+    def _repr_markdown_(self) -> str:
+        """Jupyter: one row per layer, Var(h_l) and Var(delta_l) as mean ± s.e.; "—" where a layer diverged."""
+        summary = self.get("summary") or {}
+        networks = len(self.get("per_network") or ())
+        head = f"**Monte Carlo**: {networks} independent networks, mean ± standard error across them"
+        if self.get("diverged_at") is not None:
+            head += (f"; {self.get('diverged_networks', 0)} diverged, the first at layer {self['diverged_at']} "
+                     "(undefined statistics: —)")
+        out = [head, "", "| layer | $\\mathrm{Var}(h_l)$ | $\\mathrm{Var}(\\delta_l)$ |", "| ---: | ---: | ---: |"]
+        pre, grad = summary.get("preact_var"), summary.get("grad_var")
+        depth = len(pre[0]) if pre is not None else 0
+        for l in range(depth):
+            cells = [self._cell(*stat, l) if stat is not None else "—" for stat in (pre, grad)]
+            out.append(f"| {l + 1} | {cells[0]} | {cells[1]} |")
+        return "\n".join(out)
+
+    @staticmethod
+    def _cell(mean, se, l: int) -> str:
+        """'m ± s' (4 and 2 significant digits; 0 below 1e-15), '—' where the mean is not finite (diverged)."""
+        m, s = float(mean[l]), float(se[l])
+        if not math.isfinite(m):
+            return "—"
+        text = "0" if abs(m) < 1e-15 else f"{m:.4g}"
+        if math.isfinite(s):
+            text += " ± " + ("0" if abs(s) < 1e-15 else f"{s:.2g}")
+        return text
+
+
 def simulate(config: NetworkConfig, batch: int, seeds: int, *, dtype: str = "float32", seed: int = 0,
              chunk: int | None = None, input_correlation: float = 0.5, weight_grad_norm: bool = False,
              inputs: np.ndarray | None = None, progress: Callable[[int, int], None] | None = None,
              samples_per_layer: int = 0, backend: str = "numpy", device: str = "cpu") -> dict:
     """Run ``seeds`` independent networks on ``batch`` inputs; per-layer means and standard errors.
+
+    Per layer l and statistic (``result["summary"][name]`` = (mean, se) arrays over layers): the mean over the S
+    networks and its standard error std / sqrt(S), networks independent (each from its own SeedSequence child);
+    ``preact_var`` = E[h_l^2] is what the mean-field q_l predicts, ``grad_var`` = E[delta_l^2] from a random output
+    gradient dL/dh_L ~ N(0, 1) (module docstring). Returns a :class:`Simulation` (a dict; Jupyter shows the table).
 
     ``samples_per_layer`` > 0 (on request: histograms and quantiles) keeps, per network and layer, that many
     post-activation values and back-propagated deltas from the first rows of the batch, in
@@ -811,9 +854,9 @@ def simulate(config: NetworkConfig, batch: int, seeds: int, *, dtype: str = "flo
                 se = arr.std(axis=0, ddof=1) / math.sqrt(seeds)
         summary[k] = (mean, se)
     first = min((d for d in diverged if d is not None), default=None)
-    return {"summary": summary, "per_network": per_net, "diverged_at": first, "samples": samples,
-            "diverged_networks": sum(d is not None for d in diverged), "seconds": seconds, "chunk": chunk,
-            "peak_bytes_estimate": peak}
+    return Simulation({"summary": summary, "per_network": per_net, "diverged_at": first, "samples": samples,
+                       "diverged_networks": sum(d is not None for d in diverged), "seconds": seconds, "chunk": chunk,
+                       "peak_bytes_estimate": peak})
 
 
 def run_json(config: NetworkConfig, batch: int, seeds: int, **kwargs) -> dict:

@@ -84,6 +84,9 @@ def cross_entropy(logits: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray,
 class MLP:
     """Dense network; see the module docstring for the layer equations. ``sizes`` = (inputs, hidden..., classes).
 
+    h_l = a_(l-1) W_l^T + b_l, a_l = phi(h_l) (optionally batch norm before phi, inverted dropout after it), logits
+    s = a_(L-1) W_L^T + b_L, loss softmax cross-entropy plus optional L1 / L2 penalties; float64 throughout.
+
     ``activation`` and ``init`` are specs of :mod:`theory.activations` / :mod:`theory.init` (any name or free form);
     weights (n_out, n_in) from :func:`sims.init.sample_weights` with fans (n_in, n_out), biases 0, drawn from
     ``numpy.random.default_rng(seed)``. ``dropout_keep`` is the KEEP probability in (0, 1] (1: no dropout).
@@ -132,6 +135,7 @@ class MLP:
                 self.param_names += [f"gamma{i + 1}", f"beta{i + 1}"]
 
     def config(self) -> dict:
+        """The constructor's arguments as plain values (JSON-ready)."""
         return {"sizes": self.sizes, "activation": self.activation.name, "init": self.init.name,
                 "batchnorm": self.batchnorm, "dropout_keep": self.dropout_keep, "skip": self.skip,
                 "l1": self.l1, "l2": self.l2, "seed": self.seed}
@@ -303,6 +307,7 @@ class SGD:
         self.lr = _check_lr(lr)
 
     def step(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
+        """One update in place: theta -= lr g for each parameter array."""
         for p, g in zip(params, grads):
             p -= self.lr * g
 
@@ -318,6 +323,7 @@ class Momentum:
         self.velocity: list[np.ndarray] | None = None
 
     def step(self, params, grads) -> None:
+        """One update in place: v = mu v - lr g, theta += v."""
         if self.velocity is None:
             self.velocity = [np.zeros_like(p) for p in params]
         for p, g, v in zip(params, grads, self.velocity):
@@ -339,6 +345,7 @@ class Adam:
         self.v: list[np.ndarray] | None = None
 
     def step(self, params, grads) -> None:
+        """One update in place: m, v moving averages of g, g^2; theta -= lr m_hat / (sqrt(v_hat) + eps)."""
         if self.m is None:
             self.m = [np.zeros_like(p) for p in params]
             self.v = [np.zeros_like(p) for p in params]
@@ -356,6 +363,7 @@ OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "adam": Adam}
 
 
 def make_optimizer(name: str, lr: float):
+    """A fresh optimizer of :data:`OPTIMIZERS` ('sgd', 'momentum', 'adam') with learning rate ``lr``."""
     if name not in OPTIMIZERS:
         raise SpecError(f"unknown optimizer {name!r}; known: {', '.join(OPTIMIZERS)}")
     return OPTIMIZERS[name](lr)
@@ -397,6 +405,9 @@ def train(model: MLP, data, *, optimizer: str = "adam", lr: float = 1e-3, batch:
           progress: Callable[[int, int], None] | None = None) -> dict:
     """Train ``model`` in place on ``data`` (x_train, y_train, x_val, y_val, x_test, y_test, as
     :func:`sims.data.load_dataset` returns) with minibatches from :func:`sims.data.batches`.
+
+    Minimizes J = mean cross-entropy (+ penalties) by ``optimizer`` ('sgd', 'momentum', 'adam'; module docstring)
+    with a constant ``lr``; deterministic for a ``seed`` (shuffles and dropout masks from SeedSequence(seed)).
 
     Per epoch (``history``): ``epoch``; ``train_loss`` and ``train_acc``, the means over the epoch's minibatches in
     train mode (dropout on, batch statistics; as Keras reports them); ``val_loss`` and ``val_acc`` in eval mode after

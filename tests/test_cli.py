@@ -152,3 +152,21 @@ def test_predict_with_dropout_and_batchnorm(capsys):
     for bad in ("0", "1.5", "nan"):
         assert theory_main(args + ["--dropout-keep", bad]) == 2
         assert "keep probability" in capsys.readouterr().err
+
+
+def test_predict_drop_is_one_minus_keep(capsys):
+    args = ["predict", "--activation", "relu", "--init", "he_normal", "--width", "32", "--depth", "4", "--json"]
+    assert theory_main(args + ["--drop", "0.5"]) == 0
+    by_drop = json.loads(capsys.readouterr().out)
+    assert theory_main(args + ["--dropout-keep", "0.5"]) == 0
+    assert by_drop == json.loads(capsys.readouterr().out) and by_drop["config"]["dropout_keep"] == 0.5
+    assert theory_main(args + ["--drop", "0.2"]) == 0
+    by_drop = json.loads(capsys.readouterr().out)
+    assert theory_main(args + ["--dropout-keep", "0.2"]) == 0  # negative control: another network
+    assert by_drop["config"]["dropout_keep"] == 0.8 and by_drop != json.loads(capsys.readouterr().out)
+    for bad, needle in ((["--drop", "1"], "DROP probability q in [0, 1)"), (["--drop", "-1"], "Keras' Dropout rate"),
+                        (["--drop", "0.2", "--dropout-keep", "0.8"], "not allowed with"),
+                        (["--dropout-k", "0.5"], "unrecognized arguments")):
+        assert theory_main(args + bad) == 2
+        out, err = capsys.readouterr()
+        assert out == "" and err.count("\n") == 1 and needle in err, err

@@ -3,6 +3,7 @@ import json
 import math
 
 import pytest
+from optional import torch_or_skip
 
 from theory import gains
 from theory.activations import get_activation
@@ -41,8 +42,9 @@ def test_gelu_has_no_critical_gain_at_zero_bias(table):
     assert table["gelu"]["critical_gain"] is None and "jumps" in table["gelu"]["critical_note"]
 
 
+@pytest.mark.crosscheck
 def test_torch_table_matches_torch_when_installed():
-    torch = pytest.importorskip("torch")
+    torch = torch_or_skip()
     for name, expected in gains.TORCH_GAINS.items():
         if expected is None:
             with pytest.raises(ValueError):

@@ -8,10 +8,10 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
+from processes import wait_for
 import sympy as sp
 
 from lecture import claims as C
@@ -140,11 +140,9 @@ def test_main_job_progress_and_ctrl_c(tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "lecture", "--out", str(out), "--fast", "--jobs", "1"], cwd=ROOT,
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not list((out / "figures").glob("*.png")):
-        time.sleep(0.05)
+    wait_for(proc, lambda: any((out / "figures").glob("*.png")), "a first figure")
     os.killpg(proc.pid, signal.SIGINT)
-    _, err = proc.communicate(timeout=60)
+    _, err = proc.communicate(timeout=600)
     assert proc.returncode == 130 and "interrupted" in err and "Traceback" not in err
     assert not [p for p in out.rglob("*.tmp")]
     assert not (out / "REPORT.md").exists()

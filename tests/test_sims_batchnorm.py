@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 import pytest
+from optional import torch_or_skip
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -239,7 +240,7 @@ def test_backward_matches_sympy_explicit_backward(m):
 
 # ------------------------------------------------------------------ float64 PyTorch
 def _torch_pair(n, eps, gamma, beta):
-    torch = pytest.importorskip("torch")
+    torch = torch_or_skip()
     tb = torch.nn.BatchNorm1d(n, eps=eps, momentum=0.1, dtype=torch.float64)
     with torch.no_grad():
         tb.weight.copy_(torch.from_numpy(gamma))
@@ -255,6 +256,7 @@ def _torch_step(torch, tb, x, dy):
     return y.detach().numpy(), xt.grad.numpy(), tb.weight.grad.numpy(), tb.bias.grad.numpy()
 
 
+@pytest.mark.crosscheck
 @pytest.mark.parametrize("m, n, eps", [(2, 3, 1e-5), (5, 4, 1e-5), (33, 2, 1e-3)])
 def test_forward_backward_match_torch_train_mode(m, n, eps):
     rng = _rng(7, m, n)
@@ -269,6 +271,7 @@ def test_forward_backward_match_torch_train_mode(m, n, eps):
         np.testing.assert_allclose(ours, ref, rtol=1e-10, atol=1e-10 * np.abs(ref).max())
 
 
+@pytest.mark.crosscheck
 def test_running_statistics_and_eval_mode_match_torch():
     n, eps = 4, 1e-5
     rng = _rng(8)
@@ -298,6 +301,7 @@ def test_running_statistics_and_eval_mode_match_torch():
         np.testing.assert_allclose(ours, ref, rtol=1e-10, atol=1e-10 * np.abs(ref).max())
 
 
+@pytest.mark.crosscheck
 def test_single_row_batch_warns_where_torch_raises():
     n = 3
     rng = _rng(9)

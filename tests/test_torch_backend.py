@@ -3,12 +3,14 @@ import math
 
 import numpy as np
 import pytest
+from optional import torch_or_skip
 
 from sims.engine import simulate
 from theory.config import NetworkConfig
 from theory.errors import SpecError
 
-torch = pytest.importorskip("torch")
+pytestmark = pytest.mark.crosscheck
+torch = torch_or_skip()
 Z = 4.5
 STATS = ("preact_var", "grad_var", "post_second", "correlation")
 

@@ -6,6 +6,7 @@ from functools import lru_cache
 
 import numpy as np
 import pytest
+from optional import torch_or_skip
 
 from sims.cli import main as sims_main
 from sims.data import Dataset, load_dataset
@@ -99,9 +100,10 @@ def test_negative_control_fresh_dropout_masks_fail():
     assert abs(numeric - analytic) > 1e3 * gradient_check_tolerance(3.0, eps, model.n_layers)
 
 
+@pytest.mark.crosscheck
 def test_gradient_matches_torch_autograd():
     """An independent oracle: the same network (BN, fixed dropout mask, skip, L1 + L2) in float64 torch autograd."""
-    torch = pytest.importorskip("torch")
+    torch = torch_or_skip()
     F = torch.nn.functional
     model = MLP([64, 16, 16, 10], "elu", "he_normal", batchnorm=True, dropout_keep=0.75, skip=True, l1=1e-3,
                 l2=1e-2, seed=2)
@@ -181,9 +183,10 @@ def test_adam_step_formula():
     np.testing.assert_allclose(np.abs(path[0] - [2.0, -1.0]), lr, rtol=1e-6)
 
 
+@pytest.mark.crosscheck
 @pytest.mark.parametrize("ours, theirs", [("sgd", "SGD"), ("momentum", "SGD_momentum"), ("adam", "Adam")])
 def test_optimizers_match_torch(ours, theirs):
-    torch = pytest.importorskip("torch")
+    torch = torch_or_skip()
     lr = 0.05
     t = torch.tensor([2.0, -1.0], dtype=torch.float64, requires_grad=True)
     opt = {"SGD": lambda: torch.optim.SGD([t], lr=lr), "SGD_momentum": lambda: torch.optim.SGD([t], lr=lr, momentum=0.9),

@@ -76,7 +76,11 @@ MOMENT_KEYS = ("mean", "second", "derivative_second")
 
 @dataclass(frozen=True)
 class Activation:
-    """An activation: its canonical spec ``name``, its family (``expression`` for user input) and expression."""
+    """An activation: its canonical spec ``name``, its family (``expression`` for user input) and expression.
+
+    phi(x) is the SymPy expression ``expr`` in real x; everything else (phi', sup |phi'|, range, Gaussian moments) is
+    derived from it by the functions of this module. In Jupyter it shows those facts (:meth:`_repr_markdown_`).
+    """
 
     name: str
     family: str
@@ -90,10 +94,77 @@ class Activation:
 
     @property
     def latex(self) -> str:
+        """LaTeX of phi(x), with named constants where the activation has them (SELU's lambda, alpha)."""
         return sp.latex(self.display if self.display is not None else self.expr)
+
+    def _repr_markdown_(self) -> str:
+        """Jupyter: phi, phi' (undefined at a kink unless both sides agree), sup |phi'| and the range of phi."""
+        lines = [f"**Activation** `{self.name}`", "", f"- $\\varphi(x) = {self.latex}$"]
+        if self.family == "selu":
+            lines.append(f"- $\\lambda {_md_equals(SELU_LAMBDA, True)}$, $\\alpha {_md_equals(SELU_ALPHA, True)}$")
+        try:
+            d = derivative(self)
+            text = sp.latex(d)
+            lines.append(f"- $\\varphi'(x) = {text if len(text) <= 200 else sp.latex(sp.N(d, 6))}$")
+            sup = sup_abs_derivative(self)
+            how = "exact" if sup.exact else "numeric, |error| < 1e-12"
+            where = sup.where_set()
+            if where is None:
+                at = "not attained"
+            elif isinstance(where, sp.FiniteSet) and len(where) == 1:
+                at = f"attained at $x = {_md_number(next(iter(where)), sup.exact)}$"
+            elif isinstance(where, sp.FiniteSet) and len(where) > 4:  # periodic: name the point nearest 0
+                first = min(where, key=lambda w: abs(float(w)))
+                at = f"attained at $x = {_md_number(first, sup.exact)}$ and {len(where) - 1} more points"
+            else:
+                at = f"attained on $x \\in {sp.latex(_rounded(where))}$"
+            lines.append(f"- $\\sup_x \\lvert\\varphi'(x)\\rvert {_md_equals(sup.value, sup.exact)}$, {at} ({how})")
+            rng, exact = value_range(self)
+            lines.append(f"- range $\\varphi(\\mathbb{{R}}) = {_md_set(rng, exact)}$ "
+                         f"({'exact' if exact else 'endpoints numeric, |error| < 1e-12'})")
+        except (SpecError, NotImplementedError, ValueError, TypeError) as exc:  # a fact SymPy cannot derive
+            lines.append(f"- derivative, sup and range: not derived ({exc})")
+        return "\n".join(lines)
 
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z_0-9]*$")
+
+
+def _rounded(e):
+    """``e`` with every Float rounded to 6 significant digits (for display)."""
+    return e.xreplace({f: sp.Float(f, 6) for f in e.atoms(sp.Float)})
+
+
+def _md_number(v, exact: bool) -> str:
+    """LaTeX of a number for display: as SymPy writes it when exact and short, else 6 significant digits; 0 below
+    1e-15 in magnitude; infinities as \\infty."""
+    v = sp.sympify(v)
+    if v.is_infinite:
+        return sp.latex(v)
+    num = float(v)
+    if abs(num) < 1e-15:
+        return "0"
+    text = sp.latex(v)
+    return text if exact and len(text) <= 40 else f"{num:.6g}"
+
+
+def _md_equals(v, exact: bool) -> str:
+    """``= value`` (exact, short), ``= value \\approx decimal`` (exact irrational) or ``\\approx decimal``."""
+    text = _md_number(v, exact)
+    v = sp.sympify(v)
+    if not (exact and text == sp.latex(v)):
+        return f"\\approx {text}"
+    return f"= {text}" if v.is_Rational or v.is_infinite else f"= {text} \\approx {float(v):.6g}"
+
+
+def _md_set(rng, exact: bool) -> str:
+    """LaTeX of the range: an interval with each endpoint through :func:`_md_number`."""
+    if isinstance(rng, sp.Interval):
+        left = "(" if rng.left_open else "["
+        right = ")" if rng.right_open else "]"
+        ends = [_md_number(e, exact) for e in (rng.start, rng.end)]
+        return f"\\left{left}{ends[0]}, {ends[1]}\\right{right}"
+    return sp.latex(_rounded(rng))
 
 
 def get_activation(spec: str) -> Activation:
@@ -166,6 +237,7 @@ def _check_real(expr: sp.Expr, spec: str) -> None:
 # ------------------------------------------------------------------------- derived facts (cached per activation)
 @lru_cache(maxsize=256)
 def pieces(act: Activation) -> tuple[calculus.Piece, ...]:
+    """phi as smooth pieces on consecutive intervals (kinks of Max/Min/Abs/Heaviside split them); SpecError if not."""
     try:
         return tuple(calculus.pieces(act.expr))
     except NotImplementedError as exc:
@@ -174,6 +246,7 @@ def pieces(act: Activation) -> tuple[calculus.Piece, ...]:
 
 @lru_cache(maxsize=256)
 def derivative_pieces(act: Activation) -> tuple[calculus.Piece, ...]:
+    """phi' piece by piece: d/dx of each piece of :func:`pieces` on the same open intervals."""
     return tuple(calculus.derivative_pieces(list(pieces(act))))
 
 
@@ -233,6 +306,8 @@ def _sides_agree(left: calculus.Piece, right: calculus.Piece) -> bool:
 
 @lru_cache(maxsize=256)
 def sup_abs_derivative(act: Activation) -> calculus.Bound:
+    """sup_x |phi'(x)| over the reals, with where it is attained (kinks excluded unless both sides agree); exact by
+    SymPy where it can, else an mpmath root of phi'' at 30 digits (sigmoid: 1/4 at 0; tanh: 1 at 0)."""
     return calculus.sup_abs(list(derivative_pieces(act)))
 
 

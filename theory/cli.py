@@ -6,17 +6,22 @@
     python -m theory init --init SPEC [--activation SPEC] [--n-in N] [--n-out M] [--json]
     python -m theory meanfield --activation SPEC --weight-var X --bias-var Y [--critical] [--json]
     python -m theory gains [--json]
-    python -m theory predict --activation A --init I --width N --depth L [--bias-var V] [--json]
-    python -m theory bench
+    python -m theory predict --activation A --init I --width N --depth L [--bias-var V]
+        [--dropout-keep P | --drop Q] [--batchnorm] [--json]
+    python -m theory bench [--json]
+
+Without ``--json`` every command prints for a person: numbers at a sensible precision (float noise below 1e-15 of the
+quantity's scale as 0), infinity as ∞, sets as intervals, (0, 1) or [0, ∞), and no empty or None field.
 """
 from __future__ import annotations
 
 import math
+import re
 import sys
 
 from theory import activations as acts
 from theory import derivation
-from theory.cli_util import ArgumentParser, dumps, run
+from theory.cli_util import ArgumentParser, dumps, fmt_number, run
 from theory.errors import SpecError
 
 PROG = "theory"
@@ -70,7 +75,8 @@ def _parser() -> ArgumentParser:
     s.add_argument("--lang", default="en", choices=["en", "ru"])
     s.add_argument("--json", action="store_true")
 
-    sub.add_parser("bench", help="benchmark: one mean-field point, and a 100 x 100 tanh phase-diagram grid")
+    s = sub.add_parser("bench", help="benchmark: one mean-field point, and a 100 x 100 tanh phase-diagram grid")
+    s.add_argument("--json", action="store_true", help="print the measurements as one JSON document")
 
     s = sub.add_parser("predict", help="mean-field variance of pre-activations and gradients at every layer")
     s.add_argument("--activation", required=True, metavar="SPEC")
@@ -79,9 +85,13 @@ def _parser() -> ArgumentParser:
     s.add_argument("--depth", required=True, type=int, help="number of layers L")
     s.add_argument("--bias-var", type=float, default=0.0, help="bias variance sigma_b^2 (default 0)")
     s.add_argument("--input-var", type=float, default=1.0, help="E[x^2] of the input coordinates (default 1)")
-    s.add_argument("--dropout-keep", type=float, default=1.0, metavar="P",
-                   help="inverted dropout on the hidden outputs with KEEP probability P in (0, 1] (default 1: none; "
-                        "PyTorch's p and Keras' rate are 1 - P)")
+    rate = s.add_mutually_exclusive_group()
+    rate.add_argument("--dropout-keep", type=float, default=1.0, metavar="P",
+                      help="inverted dropout on the hidden outputs with KEEP probability P in (0, 1] (default 1: none; "
+                           "PyTorch's p and Keras' rate are 1 - P: use --drop for those)")
+    rate.add_argument("--drop", type=float, default=None, metavar="Q",
+                      help="the same dropout given by its DROP probability Q in [0, 1) (PyTorch's nn.Dropout p, "
+                           "Keras' Dropout rate): --drop Q is --dropout-keep 1-Q")
     s.add_argument("--batchnorm", action="store_true", help="batch norm before every activation")
     s.add_argument("--json", action="store_true")
     return p
@@ -97,6 +107,125 @@ def _size(value, name: str) -> int:
     if value is not None and value <= 0:
         raise SpecError(f"{name} must be a positive integer (got {value})")
     return value
+
+
+def keep_probability(args) -> float:
+    """The KEEP probability of ``--dropout-keep P`` or ``--drop Q`` (= ``--dropout-keep 1-Q``; the two are mutually
+    exclusive). ``--drop`` is checked here against its own range; the keep side where the config is built."""
+    q = getattr(args, "drop", None)
+    if q is None:
+        return args.dropout_keep
+    if not (math.isfinite(q) and 0 <= q < 1):
+        raise SpecError(f"--drop is the DROP probability q in [0, 1) (PyTorch's nn.Dropout p, Keras' Dropout rate), "
+                        f"got {q!r}; the keep probability is 1 - q (--dropout-keep takes that one)")
+    return 1.0 - q
+
+
+# ------------------------------------------------------------------------------------- text output (not --json)
+_OO = re.compile(r"(?<![A-Za-z0-9_])oo(?![A-Za-z0-9_])")
+
+
+def human(text: str) -> str:
+    """SymPy's spelling of infinity in a text for a person: a standalone ``oo`` becomes ``∞`` (``-oo``: ``-∞``)."""
+    return _OO.sub("∞", text)
+
+
+def fmt_real(value, digits: int = 6, exact: bool = True) -> str:
+    """A real number from SymPy as a person writes it: ∞ / -∞, integers and fractions exactly (``1/4``), floats at
+    ``digits`` significant digits; another exact number (``sqrt(2)``) as ``sqrt(2) ≈ 1.41421`` when ``exact`` and
+    short, else by its value."""
+    import sympy as sp
+
+    e = sp.sympify(value)
+    if e == sp.oo:
+        return "∞"
+    if e == -sp.oo:
+        return "-∞"
+    if e.is_Rational:
+        return sp.sstr(e)
+    try:
+        num = fmt_number(float(e), digits)
+    except (TypeError, ValueError):  # not a number (a symbol left over): its expression
+        return human(sp.sstr(e))
+    if e.is_Float or not exact:
+        return num
+    text = sp.sstr(e)
+    return f"{text} ≈ {num}" if len(text) <= 16 else num
+
+
+def fmt_set(s, digits: int = 6, max_points: int = 6) -> str:
+    """A SymPy set as a person writes it: ``(0, 1)``, ``[0, ∞)``, ``(-∞, 0) ∪ (0, ∞)``, ``{-1, 1}``, ``∅``
+    (open or closed ends from ``left_open`` / ``right_open``; an infinite end is always open)."""
+    import sympy as sp
+
+    if s is None:
+        return "—"
+    if s == sp.S.EmptySet:
+        return "∅"
+    if isinstance(s, sp.Interval):
+        left = "(" if s.left_open or s.start == -sp.oo else "["
+        right = ")" if s.right_open or s.end == sp.oo else "]"
+        return f"{left}{fmt_real(s.start, digits, exact=False)}, {fmt_real(s.end, digits, exact=False)}{right}"
+    if isinstance(s, sp.Union):
+        return " ∪ ".join(fmt_set(a, digits, max_points) for a in s.args)
+    if isinstance(s, sp.FiniteSet):
+        pts = sorted(s.args, key=lambda a: float(a) if a.is_real else 0.0)
+        words = [fmt_real(a, digits, exact=False) for a in pts]
+        if len(words) > max_points:
+            return "{" + ", ".join(words[:3]) + ", …, " + words[-1] + "}"
+        return "{" + ", ".join(words) + "}"
+    return human(sp.sstr(s))
+
+
+def fmt_where(where, digits: int = 6) -> str:
+    """Where a supremum is attained: ``attained at x = 0``, ``attained at x ∈ {-1.2, 1.2}``, ``attained on (0, ∞)``,
+    or ``not attained`` (``where`` None)."""
+    import sympy as sp
+
+    if where is None or where == sp.S.EmptySet:
+        return "not attained"
+    if isinstance(where, sp.FiniteSet):
+        if len(where) == 1:
+            return f"attained at x = {fmt_real(next(iter(where)), digits)}"
+        return f"attained at {len(where)} points, x ∈ {fmt_set(where, digits)}"
+    return f"attained on {fmt_set(where, digits)}"
+
+
+def fmt_expr(expr) -> str:
+    """A SymPy expression for a person: a top-level Piecewise as ``exp(x) if x < 0; 1 otherwise``, ∞ for oo."""
+    import sympy as sp
+
+    if isinstance(expr, sp.Piecewise):
+        parts = [f"{sp.sstr(e)} otherwise" if c == sp.true else f"{sp.sstr(e)} if {sp.sstr(c)}" for e, c in expr.args]
+        return human("; ".join(parts))
+    return human(sp.sstr(expr))
+
+
+def _activation_text(act, r: dict) -> list[str]:
+    """The text lines of one activation of ``theory activations`` (``r``: :func:`theory.activations.describe`)."""
+    sup = acts.sup_abs_derivative(act)
+    rng, _ = acts.value_range(act)
+    m = r["moments"]
+    lines = [f"{r['name']}: phi(x) = {fmt_expr(act.expr)}", f"  phi'(x) = {fmt_expr(acts.derivative(act))}"]
+    num = fmt_number(r["sup_abs_derivative"])
+    if r["sup_exact"] is not None:
+        exact = human(r["sup_exact"])
+        value = num if exact == num else f"{exact} = {num}"
+        how = "exact, SymPy"
+    else:
+        value = f"≈ {num}"
+        how = "numeric: mpmath root of phi'' at 30 digits, |error| < 1e-12"
+    sep = " " if value.startswith("≈") else " = "
+    lines.append(f"  sup|phi'|{sep}{value}, {fmt_where(sup.where_set())} ({how})")
+    note = "" if r["range_note"].startswith("exact") else "  (endpoints numeric, |error| < 1e-12)"
+    lines.append(f"  range {fmt_set(rng)}{note}")
+    second = m["second"]
+    scale = math.sqrt(second) if isinstance(second, float) and math.isfinite(second) and second > 0 else 1.0
+    methods = list(dict.fromkeys(r["moments_method"][k] for k in acts.MOMENT_KEYS if k in r["moments_method"]))
+    lines.append(f"  at q = {fmt_number(r['q'])}: E[phi] = {fmt_number(m['mean'], scale=scale)}, "
+                 f"E[phi^2] = {fmt_number(second)}, E[phi'^2] = {fmt_number(m['derivative_second'])}"
+                 f"  ({', '.join(methods)})")
+    return lines
 
 
 def _init(args) -> int:
@@ -122,14 +251,25 @@ def _init(args) -> int:
                              "forward_expr": sp.sstr(exprs["forward"]), "backward_expr": sp.sstr(exprs["backward"])}
     if args.json:
         print(dumps(doc))
-    else:
-        print(f"{doc['init']}: {doc['distribution']} ({doc['convention']})")
-        print(f"  Var(w) = {doc['weight_var']}   bound = {doc['bound']}   std = {doc['std']}")
-        print(f"  at n_in = {fan_in}, n_out = {fan_out}: Var(w) = {doc['values']['weight_var']:.6g}")
-        if args.activation:
-            g = doc["layer_gain"]
-            print(f"  with {doc['activation']} at q = 1: forward x{g['forward']:.6g} per layer "
-                  f"({g['forward_expr']}), backward x{g['backward']:.6g} ({g['backward_expr']})")
+        return 0
+    print(f"{doc['init']}: {doc['distribution']} ({doc['convention']})")
+    spread = [f"{k} = {human(doc[k])}" for k in ("bound", "std") if doc[k] is not None]  # the one that applies
+    print("  " + ", ".join([f"Var(w) = {human(doc['weight_var'])}"] + spread))
+    values = [f"{label} = {fmt_number(doc['values'][k])}"
+              for k, label in (("weight_var", "Var(w)"), ("bound", "bound"), ("std", "std"))
+              if doc["values"][k] is not None]
+    print(f"  at n_in = {fan_in}, n_out = {fan_out}: " + ", ".join(values))
+    if args.activation:
+        g = doc["layer_gain"]
+
+        def general(expr) -> str:  # the multiplier as a function of n_in, n_out; nothing when it is a constant
+            if not expr.free_symbols:
+                return ""
+            short = expr.xreplace({a: sp.Float(float(fmt_number(a))) for a in expr.atoms(sp.Float)})
+            return f" ({human(sp.sstr(short, full_prec=False))} in general)"
+        print(f"  with {doc['activation']} at q = 1: Var(h) x {fmt_number(g['forward'])} per layer forward"
+              f"{general(exprs['forward'])}, Var(delta) x {fmt_number(g['backward'])} per layer backward"
+              f"{general(exprs['backward'])}")
     return 0
 
 
@@ -137,23 +277,37 @@ def _predict(args) -> int:
     from theory.config import NetworkConfig
     from theory.predict import predict
 
+    keep = keep_probability(args)
     cfg = NetworkConfig(activation=args.activation, init=args.init, width=args.width, depth=args.depth,
-                        bias_var=args.bias_var, input_var=args.input_var, dropout_keep=args.dropout_keep,
+                        bias_var=args.bias_var, input_var=args.input_var, dropout_keep=keep,
                         batchnorm=args.batchnorm)
     result = predict(cfg)
     if args.json:
         print(dumps(result))
-    else:
-        print(f"{cfg.activation}, {cfg.init}, width {args.width}, depth {args.depth}, bias var {args.bias_var}")
-        print(f"{'layer':>6} {'Var(h_l)':>14} {'Var(delta_l)':>14}")
-        for row in result["layers"]:
-            grad = "-" if row["grad_var"] is None else f"{row['grad_var']:.6g}"
-            print(f"{row['layer']:>6} {row['preact_var']:>14.6g} {grad:>14}")
-        if result.get("note"):
-            print(result["note"])
-        if result["diverged_at"] is not None:
-            print(f"diverges (non-finite) at layer {result['diverged_at']}")
+        return 0
+    print(_predict_header(args, cfg))
+    print(f"{'layer':>6} {'Var(h_l)':>14} {'Var(delta_l)':>14}")
+    for row in result["layers"]:
+        # after a divergence the values are NaN: a dash, explained by the line below the table
+        print(f"{row['layer']:>6} {fmt_number(row['preact_var'], nan='—'):>14} "
+              f"{fmt_number(row['grad_var'], nan='—'):>14}")
+    if result.get("note"):
+        print(human(result["note"]))
+    if result["diverged_at"] is not None:
+        print(f"diverges (non-finite) at layer {result['diverged_at']}")
     return 0
+
+
+def _predict_header(args, cfg) -> str:
+    parts = [f"{cfg.activation}, {cfg.init}, width {args.width}, depth {args.depth}",
+             f"bias var {fmt_number(args.bias_var)}"]
+    if args.input_var != 1:
+        parts.append(f"input var {fmt_number(args.input_var)}")
+    if cfg.dropout_keep < 1:
+        parts.append(f"dropout keep p = {fmt_number(cfg.dropout_keep)} (drop {fmt_number(1 - cfg.dropout_keep)})")
+    if cfg.batchnorm:
+        parts.append("batch norm")
+    return ", ".join(parts)
 
 
 def _meanfield(args) -> int:
@@ -169,9 +323,17 @@ def _meanfield(args) -> int:
         doc["critical_weight_var"] = meanfield.critical_weight_var(act, args.bias_var)
     if args.json:
         print(dumps(doc))
-    else:
-        for k, v in doc.items():
-            print(f"{k:>20}: {v}")
+        return 0
+    for k, v in doc.items():
+        if v is None and k == "critical_weight_var":
+            v = "none (no sigma_w^2 with chi_1 = 1 at a fixed point)"
+        elif isinstance(v, str):
+            if not v.strip():
+                continue  # an empty note: no line
+            v = human(v)
+        else:
+            v = fmt_number(v)
+        print(f"{k:>20}: {v}")
     return 0
 
 
@@ -182,16 +344,17 @@ def _gains(args) -> int:
     if args.json:
         print(dumps({"convention": "gain g: sigma_w^2 = n_in Var(w) = g^2", "activations": rows}))
     else:
-        print(gains_markdown(rows, args.lang), end="")
+        print(human(gains_markdown(rows, args.lang)), end="")
     return 0
 
 
-def _bench() -> int:
-    from theory.bench import bench_meanfield_point, bench_phase_grid
+def _bench(args) -> int:
+    from theory.bench import bench_meanfield_point, bench_phase_grid, format_bench
 
     point = bench_meanfield_point()
     grid = bench_phase_grid()
-    print(dumps({"meanfield_point": point, "phase_grid": grid}))
+    doc = {"meanfield_point": point, "phase_grid": grid}
+    print(dumps(doc) if args.json else format_bench(doc))
     return 0
 
 
@@ -209,7 +372,11 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "show":
             d = derivation.get(args.name)
-            print(dumps(d.to_dict()) if args.format == "json" else d.render(args.format))
+            if args.format == "json":
+                print(dumps(d.to_dict()))
+            else:
+                text = d.render(args.format)
+                print(human(text) if args.format == "text" else text)
             if not d.ok:
                 bad = d.first_failure()
                 print(f"{PROG}: derivation {d.name!r} fails to verify at step {bad.index}: {bad.detail}",
@@ -223,15 +390,8 @@ def main(argv: list[str] | None = None) -> int:
             if args.json:
                 print(dumps({"q": q, "activations": results}))
             else:
-                for r in results:
-                    m = r["moments"]
-                    print(f"{r['name']}: phi = {r['expr']}")
-                    print(f"  phi' = {r['derivative']}")
-                    print(f"  sup|phi'| = {r['sup_exact'] or r['sup_abs_derivative']} "
-                          f"(= {r['sup_abs_derivative']:.15g}; at {r['sup_at']}; {r['sup_note']})")
-                    print(f"  range = {r['range']}")
-                    print(f"  q = {q}: E[phi] = {m['mean']:.15g}, E[phi^2] = {m['second']:.15g}, "
-                          f"E[phi'^2] = {m['derivative_second']:.15g}  ({r['moments_method']['second']})")
+                for spec, r in zip(specs, results):
+                    print("\n".join(_activation_text(acts.get_activation(spec), r)))
             return 0
         if args.command == "init":
             return _init(args)
@@ -242,7 +402,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "gains":
             return _gains(args)
         if args.command == "bench":
-            return _bench()
+            return _bench(args)
         raise AssertionError(args.command)
 
     return run(PROG, body)

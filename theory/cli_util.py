@@ -51,6 +51,30 @@ def finite_or_none(obj):
     return obj
 
 
+def fmt_number(v, digits: int = 6, *, scale: float = 1.0, none: str = "—", nan: str = "undefined") -> str:
+    """A number for the human-readable (non ``--json``) output: ``%.{digits}g``, but "0" where
+    ``|v| < 1e-15 * |scale|`` (float noise such as tanh's Gaussian mean 1.9e-17: pass the quantity's natural scale),
+    ``none`` ("—") for None, "∞" / "-∞" for infinities and ``nan`` ("undefined") for NaN. Never a Python repr."""
+    if v is None:
+        return none
+    if isinstance(v, bool):
+        return str(v).lower()
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        return str(v)
+    if math.isnan(x):
+        return nan
+    if math.isinf(x):
+        return "∞" if x > 0 else "-∞"
+    ref = abs(float(scale))
+    if not math.isfinite(ref):
+        ref = 1.0
+    if x == 0 or abs(x) < 1e-15 * ref:
+        return "0"
+    return f"{x:.{int(digits)}g}"
+
+
 def dumps(obj) -> str:
     """One JSON document; raises if anything non-finite slipped through (it cannot, after finite_or_none)."""
     return json.dumps(finite_or_none(obj), indent=2, allow_nan=False, ensure_ascii=False)

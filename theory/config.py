@@ -35,6 +35,13 @@ from theory.init import InitScheme, get_init
 
 @dataclass(frozen=True)
 class NetworkConfig:
+    """A deep random network, read by both :func:`theory.predict.predict` and :func:`sims.engine.simulate`.
+
+    h_1 = W_1 x + b_1, h_l = W_l phi(h_(l-1)) + b_l (l = 2..L), W_l iid from the init scheme with fans
+    (n_(l-1), n_l), b_l ~ N(0, bias_var), E[x_i^2] = input_var; optional batch norm and inverted dropout with KEEP
+    probability ``dropout_keep`` (module docstring). Specs are resolved at construction: a bad one raises SpecError.
+    """
+
     activation: str = "tanh"
     init: str = "glorot_normal"
     width: int | tuple[int, ...] = 256
@@ -54,6 +61,7 @@ class NetworkConfig:
             object.__setattr__(self, "dropout_keep", float(self.dropout_keep))
 
     def validate(self) -> None:
+        """Raise SpecError (one line) for a bad depth, width, variance, eps, keep probability or spec."""
         if not isinstance(self.depth, int) or isinstance(self.depth, bool) or self.depth <= 0:
             raise SpecError(f"depth must be a positive integer (got {self.depth!r})")
         widths = self.width if isinstance(self.width, tuple) else (self.width,) * self.depth
@@ -85,10 +93,12 @@ class NetworkConfig:
 
     @property
     def act(self) -> Activation:
+        """The resolved activation phi (:func:`theory.activations.get_activation`)."""
         return get_activation(self.activation)
 
     @property
     def scheme(self) -> InitScheme:
+        """The resolved init scheme (:func:`theory.init.get_init`)."""
         return get_init(self.init)
 
     def weight_vars(self) -> list[float]:
@@ -97,6 +107,7 @@ class NetworkConfig:
         return [scheme.variance(n[i], n[i + 1]) for i in range(self.depth)]
 
     def to_dict(self) -> dict:
+        """Every field as plain JSON-ready values (``width`` a list when per layer)."""
         d = asdict(self)
         d["width"] = list(self.width) if isinstance(self.width, tuple) else self.width
         return d

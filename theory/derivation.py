@@ -28,6 +28,8 @@ _LATEX_REL = {"=": "=", "<=": r"\le", "<": "<", ">=": r"\ge", ">": ">"}
 
 @dataclass
 class StepResult:
+    """The check of one step: its 1-based ``index``, whether it holds, and how SymPy decided (``detail``)."""
+
     index: int
     ok: bool
     detail: str
@@ -52,6 +54,8 @@ class Step:
             raise ValueError(f"unknown relation {self.rel!r}")
 
     def verify(self, lhs: sp.Expr) -> tuple[bool, str]:
+        """(ok, detail) for ``lhs rel rhs``: ``=`` by simplify(doit(lhs - rhs)) == 0, an inequality by SymPy's
+        assumptions, a witness or the step's ``check`` (module docstring); under ``under`` after its substitution."""
         rhs = self.rhs
         if self.under is not None:
             old, new, _words = self.under
@@ -154,13 +158,17 @@ class Derivation:
 
     @property
     def ok(self) -> bool:
+        """True when every step verifies (each checked by SymPy, :meth:`verify`)."""
         return all(r.ok for r in self.verify())
 
     def first_failure(self) -> StepResult | None:
+        """The first step that does not verify, or None."""
         return next((r for r in self.verify() if not r.ok), None)
 
     # ---------------------------------------------------------------- rendering
     def render(self, fmt: str = "text") -> str:
+        """The derivation with each step's check: ``text``, ``markdown`` (a table, LaTeX in $...$) or ``latex``
+        (an align* environment)."""
         if fmt == "text":
             return self._render_text()
         if fmt == "markdown":
@@ -217,13 +225,15 @@ class Derivation:
         out.append(r"\end{align*}")
         return "\n".join(out)
 
-    def _repr_markdown_(self) -> str:  # Jupyter
+    def _repr_markdown_(self) -> str:
+        """Jupyter: the Markdown rendering, one table row per step with its check."""
         return self._render_markdown()
 
     def _repr_latex_(self) -> str:
         return "$$" + self._render_latex().split("\n", 1)[1].replace("align*", "aligned") + "$$"
 
     def to_dict(self) -> dict:
+        """The ``theory show --format json`` document: name, title, verified, assumptions, steps, references."""
         return {"name": self.name, "title": self.title, "verified": self.ok, "assumptions": self.assumptions,
                 "steps": [{"index": r.index, "lhs": sp.sstr(lhs), "rel": step.rel, "rhs": sp.sstr(step.rhs),
                            "why": step.why, "ok": r.ok, "detail": r.detail}
@@ -271,6 +281,8 @@ def names() -> dict[str, str]:
 
 
 def get(name: str) -> Derivation:
+    """The derivation registered as ``name`` (:func:`names` lists them), built afresh; its steps are checked by
+    SymPy on first use (``.ok``, :meth:`Derivation.verify`). SpecError with the closest name for an unknown one."""
     _load()
     if name not in _REGISTRY:
         import difflib

@@ -63,15 +63,21 @@ class InitScheme:
     convention: str = ""
 
     def variance(self, fan_in: int, fan_out: int) -> float:
+        """Var(w) at these fans, e.g. 2 / n_in for he_*, 2 / (n_in + n_out) for glorot_* (after any truncation)."""
         return float(self.weight_var.subs({n_in: fan_in, n_out: fan_out}))
 
     def value(self, expr: sp.Expr | None, fan_in: int, fan_out: int) -> float | None:
+        """``expr`` (``bound`` or ``std``, an expression in n_in, n_out) at these fans, or None if absent."""
         return None if expr is None else float(expr.subs({n_in: fan_in, n_out: fan_out}))
 
 
 @lru_cache(maxsize=512)
 def get_init(spec: str) -> InitScheme:
-    """Resolve an init spec (``he_normal``, ``kaiming_uniform``, ``glorot_normal:plain``, ``uniform:1/sqrt(n_in)``)."""
+    """Resolve an init spec (``he_normal``, ``kaiming_uniform``, ``glorot_normal:plain``, ``uniform:1/sqrt(n_in)``).
+
+    Keras' VarianceScaling conventions: Var(w) = scale / fan, (scale, fan) = (1, n_in) lecun, (1, (n_in + n_out)/2)
+    glorot, (2, n_in) he; uniform U[-a, a] with a = sqrt(3 Var(w)) (module docstring). SpecError for a bad spec.
+    """
     if not isinstance(spec, str) or not spec.strip():
         raise SpecError("init spec is empty")
     spec = spec.strip()

@@ -515,7 +515,33 @@ class MeanField:
     method: str  # how c* was obtained: "c* = 1", "mehler", "nested", "undefined"
 
     def to_dict(self) -> dict:
+        """Every field as a plain dict (the ``theory meanfield --json`` document)."""
         return asdict(self)
+
+    def _repr_markdown_(self) -> str:
+        """Jupyter: q*, chi_1, c*, xi_q, xi_c and the phase as a table, then the note (if any)."""
+        rows = [("$q^*$", self.q_star), ("$\\chi_1$", self.chi1), ("$c^*$", self.c_star), ("$\\xi_q$", self.xi_q),
+                ("$\\xi_c$", self.xi_c)]
+        out = [f"**Mean field** `{self.activation}` at $\\sigma_w^2 = {_md_float(self.weight_var)}$, "
+               f"$\\sigma_b^2 = {_md_float(self.bias_var)}$: **{self.phase}**", "",
+               "| quantity | value |", "| --- | --- |"]
+        out += [f"| {name} | {_md_float(v)} |" for name, v in rows]
+        if self.note:
+            out += ["", f"*Note:* {self.note}"]
+        return "\n".join(out)
+
+
+def _md_float(v) -> str:
+    """A number for display: 6 significant digits, 0 below 1e-15 in magnitude, "—" for None (no isolated fixed point,
+    see the note), "undefined" for NaN, $\\infty$ for an infinite depth scale."""
+    if v is None:
+        return "—"
+    v = float(v)
+    if math.isnan(v):
+        return "undefined"
+    if math.isinf(v):
+        return "$\\infty$" if v > 0 else "$-\\infty$"
+    return "0" if abs(v) < 1e-15 else f"{v:.6g}"
 
 
 @dataclass(frozen=True)
@@ -536,6 +562,7 @@ class MeanFieldGrid:
     method: np.ndarray  # "c* = 1", "mehler", "nested", "undefined", "not computed"
 
     def phase_names(self) -> np.ndarray:
+        """``phase`` as names: "ordered" (chi_1 < 1), "critical", "chaotic" (chi_1 > 1), "unknown" (chi_1 NaN)."""
         return np.vectorize(_PHASES.get, otypes=[object])(self.phase)
 
 
@@ -626,7 +653,12 @@ def _note(kern: _Kernel, kind: int, wv: float, bv: float, chi1: float, slope_q: 
 
 
 def analyze(act: Activation | str, weight_var: float, bias_var: float) -> MeanField:
-    """Fixed points q*, c*, chi_1, depth scales and phase at (sigma_w^2, sigma_b^2) (module docstring)."""
+    """Fixed points q*, c*, chi_1, depth scales and phase at (sigma_w^2, sigma_b^2) (module docstring).
+
+    q* = sigma_w^2 E[phi(sqrt(q*) z)^2] + sigma_b^2 (z ~ N(0, 1)), chi_1 = sigma_w^2 E[phi'(sqrt(q*) z)^2]: ordered
+    for chi_1 < 1, chaotic for chi_1 > 1; infinite width, iid weights N(0, sigma_w^2 / n) (Poole et al. 2016;
+    Schoenholz et al. 2017). ``act`` is an :class:`Activation` or a spec (``"tanh"``, ``"x*tanh(x)"``).
+    """
     act = _activation(act)
     wv, bv = float(weight_var), float(bias_var)
     if not (math.isfinite(wv) and wv > 0):

@@ -39,7 +39,11 @@ def _moments(act, q: float) -> tuple[float, float]:
 def predict(config: NetworkConfig) -> dict:
     """Per layer ``{layer, preact_var, grad_var}`` (layers 1..L) and ``diverged_at`` (first non-finite layer); with
     batch norm, preact_var 1 and grad_var None at every layer, and a ``note`` saying so (module docstring). With
-    dropout (keep p < 1) every hidden layer's E[phi^2] and E[phi'^2] are divided by p (module docstring)."""
+    dropout (keep p < 1) every hidden layer's E[phi^2] and E[phi'^2] are divided by p (module docstring).
+
+    q_l = n_(l-1) Var(w_l) E[phi(sqrt(q_(l-1)) z)^2] + sigma_b^2 and Var(delta_(l-1)) = n_l Var(w_l)
+    E[phi'(sqrt(q_(l-1)) z)^2] Var(delta_l), Var(delta_L) = 1: mean field, exact at infinite width, gradients under
+    the independence assumption (Schoenholz et al. 2017)."""
     if config.batchnorm:
         drop = (f"; dropout (keep p = {config.dropout_keep:g}) before BN does not change BN's output variance, and "
                 "the gradient level with dropout is not predicted either") if config.dropout_keep < 1 else ""
