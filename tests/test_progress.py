@@ -126,6 +126,3 @@ def test_json_stdout_is_one_document_with_progress_on_stderr(tmp_path):
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["ran"] == 2
     assert [ln.split()[0] for ln in r.stderr.splitlines()] == ["[1/2]", "[2/2]"]
-    r = _python(["-m", "sims", "sweep", "--grid", str(grid), "--out", str(tmp_path / "q"), "--workers", "1",
-                 "--json", "--quiet"])
-    assert r.returncode == 0 and r.stderr == "" and json.loads(r.stdout)["ran"] == 2
