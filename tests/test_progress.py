@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from theory.cli_util import Progress
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -106,16 +108,22 @@ def _python(args, **kw):
                           **kw)
 
 
-def test_figures_report_each_finished_figure_when_stderr_is_a_pipe(tmp_path):
-    r = _python(["-m", "figures", "--only", "activation-relu", "dropout-network", "--out", str(tmp_path), "--fast"])
-    assert r.returncode == 0, r.stderr
-    lines = r.stderr.splitlines()
+def test_figures_report_each_finished_figure_and_quiet_silences_them(tmp_path, capsys):
+    """In-process (stderr is not a terminal here): one line per figure; --quiet prints neither paths nor progress.
+    The same through a real pipe: tests/test_figures.py::test_byte_identical_across_processes."""
+    from figures.cli import main
+
+    assert main(["--only", "activation-relu", "dropout-network", "--out", str(tmp_path), "--fast"]) == 0
+    out, err = capsys.readouterr()
+    lines = err.splitlines()
     assert [ln.split()[:2] for ln in lines] == [["[1/2]", "activation-relu"], ["[2/2]", "dropout-network"]]
-    assert all(ln.endswith(" s") for ln in lines) and "\r" not in r.stderr and "\033" not in r.stderr
-    quiet = _python(["-m", "figures", "--only", "activation-relu", "--out", str(tmp_path), "--fast", "--quiet"])
-    assert quiet.returncode == 0 and quiet.stderr == "" and quiet.stdout == ""
+    assert all(ln.endswith(" s") for ln in lines) and "\r" not in err and "\033" not in err
+    assert len(out.split()) == 4  # the written paths, on stdout
+    assert main(["--only", "activation-relu", "--out", str(tmp_path), "--fast", "--quiet"]) == 0
+    assert capsys.readouterr() == ("", "")
 
 
+@pytest.mark.slow
 def test_json_stdout_is_one_document_with_progress_on_stderr(tmp_path):
     """A sweep in a log: a line per configuration on stderr, stdout still parses as one JSON document."""
     grid = tmp_path / "g.toml"
