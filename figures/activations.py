@@ -161,6 +161,8 @@ ZOO_RANGE = (-3.0, 3.0)
 
 
 def title_for(spec: str, key: str, lang: str) -> str:
+    """The title ``key`` in ``lang`` for the activation ``spec``, filled with its leaky ReLU slope a (and the default
+    a0) or its ELU alpha."""
     act = A.get_activation(spec)
     default = A.get_activation(act.family).param
     fields = {"a": _fmt(act.param), "a0": _fmt(default)} if act.family == "leaky_relu" else \
@@ -183,5 +185,7 @@ for _name, _spec, _xr, _key, _note, _desc in _SINGLE:
 
 @register("activation-zoo", GROUP, "all named activations with their derivatives, small multiples on shared axes")
 def make_zoo(out_dir: Path, lang: str, fast: bool) -> list[Path]:
+    """Figure ``activation-zoo``: :func:`plot_zoo` of every activation of :data:`ZOO` on :data:`ZOO_RANGE` (``fast``:
+    :data:`FAST_GRID_POINTS` points); returns the written PNG and PDF."""
     n = FAST_GRID_POINTS if fast else GRID_POINTS
     return save(plot_zoo([curves(s, *ZOO_RANGE, n=n) for s in ZOO], lang), out_dir, "activation-zoo", lang, fast)

@@ -34,6 +34,9 @@ RATE_BATCHES = (4, 8, 16, 64)
 
 @dataclass(frozen=True)
 class RateSizes:
+    """Size of the Monte Carlo runs behind ``bn-gradient-rate``: network width, depth and independent networks (seeds)
+    per point."""
+
     width: int
     depth: int
     seeds: int
@@ -63,6 +66,9 @@ def theory_curve(activation: str, b_max: int = 64) -> tuple[np.ndarray, np.ndarr
 
 
 def plot_rate(points: dict, lang: str, sizes: RateSizes):
+    """``bn-gradient-rate``: lambda(B) = E|dL/dh_(l-1)|^2 / E|dL/dh_l|^2 against the batch size B (log2 axis):
+    :func:`theory_curve` as lines where a closed form exists (linear, ReLU), the ``measured_rate`` +- ``se`` of each
+    :func:`rate_points` result as points, and the no-growth level 1."""
     with style():
         fig = new_figure()
         ax = fig.add_subplot()
@@ -93,6 +99,8 @@ def plot_rate(points: dict, lang: str, sizes: RateSizes):
 @register("bn-gradient-rate", GROUP, "growth rate of the squared gradient norm per layer in BN networks vs batch "
                                      "size: theory (linear, ReLU) and Monte Carlo (linear, ReLU, tanh)")
 def make_rate(out_dir: Path, lang: str, fast: bool) -> list[Path]:
+    """Figure ``bn-gradient-rate``: :func:`plot_rate` of :func:`rate_points` at :data:`RATE_SIZES` (``fast``:
+    :data:`RATE_FAST`); returns the written PNG and PDF."""
     sizes = RATE_FAST if fast else RATE_SIZES
     return save(plot_rate(rate_points(sizes=sizes), lang, sizes), out_dir, "bn-gradient-rate", lang, fast)
 
@@ -110,6 +118,8 @@ def percentile_runs(config: NetworkConfig = PCT_CONFIG, batch: int = PCT_BATCH) 
 
 
 def plot_percentiles(runs: dict, config: NetworkConfig, batch: int, lang: str):
+    """``bn-unit-percentiles-depth``: the 15/50/85th percentiles of unit 0's input by layer from
+    :func:`percentile_runs`, without batch norm (left) and with it (right), on a shared y axis."""
     with style():
         fig = new_figure()
         axes = fig.subplots(1, 2, sharey=True)
@@ -133,6 +143,8 @@ def plot_percentiles(runs: dict, config: NetworkConfig, batch: int, lang: str):
 @register("bn-unit-percentiles-depth", GROUP, "15/50/85th percentiles of one sigmoid unit's input by layer, without "
                                               "and with BN, in random networks at initialization")
 def make_percentiles(out_dir: Path, lang: str, fast: bool) -> list[Path]:
+    """Figure ``bn-unit-percentiles-depth``: :func:`plot_percentiles` of :func:`percentile_runs` at :data:`PCT_CONFIG`,
+    batch 2000 (``fast``: :data:`PCT_FAST`, batch 500); returns the written PNG and PDF."""
     config, batch = (PCT_FAST, PCT_BATCH_FAST) if fast else (PCT_CONFIG, PCT_BATCH)
     fig = plot_percentiles(percentile_runs(config, batch), config, batch, lang)
     return save(fig, out_dir, "bn-unit-percentiles-depth", lang, fast)
@@ -176,6 +188,8 @@ def plot_training_percentiles(result: dict, lang: str):
 @register("bn-unit-percentiles", GROUP, "Ioffe & Szegedy Fig. 1 on digits: accuracy over steps and one sigmoid "
                                         "unit's input percentiles during training, without and with BN")
 def make_training_percentiles(out_dir: Path, lang: str, fast: bool) -> list[Path]:
+    """Figure ``bn-unit-percentiles``: :func:`plot_training_percentiles` of ``bn_training.over_seeds`` (memoized by
+    :mod:`sims.memo`, BLAS on one thread; ``fast``: ``FAST_EPOCHS``); returns the written PNG and PDF."""
     from sims.experiments import bn_training
 
     from sims import memo

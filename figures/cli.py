@@ -81,6 +81,8 @@ def _generate(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``python -m figures`` (``argv`` None: ``sys.argv``); returns the exit status: 0, 1 when a file
+    cannot be written or stdout is closed, 2 for a bad argument, 130 on Ctrl-C."""
     def body() -> int:
         args = _parser().parse_args(argv)
         try:

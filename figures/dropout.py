@@ -71,6 +71,8 @@ def _circle(center, radius, color):
 
 
 def plot_network(lang: str, layers=LAYERS, keep: float = KEEP, seed: int = SEED):
+    """``dropout-network``: the full network (left) beside the same network under one mask of :func:`masks_for` (hidden
+    units kept with probability ``keep``, from ``seed``) with the dropped units crossed out (right)."""
     (mask,) = masks_for(layers, keep, 1, seed)
     with style():
         fig = new_figure(figsize=(9.0, 5.6))
@@ -85,6 +87,8 @@ def plot_network(lang: str, layers=LAYERS, keep: float = KEEP, seed: int = SEED)
 
 
 def plot_thinned(lang: str, layers=LAYERS, keep: float = KEEP, seed: int = SEED, count: int = 4):
+    """``dropout-thinned``: ``count`` thinned networks, one panel per mask of :func:`masks_for` (seed ``seed + 1``), of
+    the 2^n (n hidden units) that share the weights."""
     masks = masks_for(layers, keep, count, seed + 1)
     n = sum(layers[1:-1])
     with style():
@@ -99,11 +103,14 @@ def plot_thinned(lang: str, layers=LAYERS, keep: float = KEEP, seed: int = SEED,
 
 @register("dropout-network", GROUP, "a network during one dropout step: dropped hidden units crossed out")
 def make_network(out_dir: Path, lang: str, fast: bool) -> list[Path]:
+    """Figure ``dropout-network``: :func:`plot_network` of :data:`LAYERS` at keep :data:`KEEP`; returns the written PNG
+    and PDF."""
     return save(plot_network(lang), out_dir, "dropout-network", lang, fast)
 
 
 @register("dropout-thinned", GROUP, "four of the 2^n thinned networks that share the weights")
 def make_thinned(out_dir: Path, lang: str, fast: bool) -> list[Path]:
+    """Figure ``dropout-thinned``: :func:`plot_thinned`, four masks; returns the written PNG and PDF."""
     return save(plot_thinned(lang), out_dir, "dropout-thinned", lang, fast)
 
 
@@ -128,6 +135,8 @@ def gap_runs(units=GAP_UNITS, keeps=GAP_KEEPS, seeds: int = GAP_SEEDS, activatio
 
 
 def plot_gap(runs: dict, lang: str):
+    """``dropout-gap``: |exact 2^n-mask ensemble mean - weight scaling| (``gap_abs_mean`` +- ``gap_abs_se`` of each
+    :func:`gap_runs` result) against the number of dropped units, one line per keep probability."""
     with style():
         fig = new_figure()
         ax = fig.add_subplot()
@@ -150,6 +159,8 @@ def plot_gap(runs: dict, lang: str):
 @register("dropout-gap", GROUP, "|exact 2^n-mask ensemble mean - weight scaling| against the number of units, "
                                 "for keep 0.5, 0.8, 0.9 (relu, two layers after dropout)")
 def make_gap(out_dir: Path, lang: str, fast: bool) -> list[Path]:
+    """Figure ``dropout-gap``: :func:`plot_gap` of :func:`gap_runs` (relu; ``fast``: :data:`GAP_UNITS_FAST`, 16 networks
+    per point instead of 64); returns the written PNG and PDF."""
     runs = gap_runs(GAP_UNITS_FAST if fast else GAP_UNITS, seeds=GAP_SEEDS_FAST if fast else GAP_SEEDS)
     return save(plot_gap(runs, lang), out_dir, "dropout-gap", lang, fast)
 
@@ -162,6 +173,8 @@ SHIFT_STEPS, SHIFT_STEPS_FAST = 200, 100
 
 def shift_runs(keeps=SHIFT_KEEPS, replicas: int = SHIFT_REPLICAS, steps: int = SHIFT_STEPS,
                activation: str = "relu") -> list[dict]:
+    """One :func:`sims.dropout.variance_shift_network` per keep probability, the k-th with seed SEED + k (independent);
+    each dict has ``keep``, ``ratio_mean``, ``ratio_se``, ``replicas``, ``width``, ``activation``."""
     from sims.dropout import variance_shift_network
 
     return [variance_shift_network(keep, seed=SEED + k, replicas=replicas, steps=steps, activation=activation)
@@ -179,6 +192,8 @@ def shift_theory(activation: str, keeps: np.ndarray) -> np.ndarray:
 
 
 def plot_shift(runs: list[dict], lang: str):
+    """``dropout-variance-shift``: Var_test / Var_train of the BN input against the keep probability p: the theory p v /
+    (v + (1 - p) c^2) (:func:`shift_theory`), the line p, and each run's ``ratio_mean`` +- ``ratio_se``."""
     act = runs[0]["activation"]
     with style():
         fig = new_figure()
@@ -204,6 +219,8 @@ def plot_shift(runs: list[dict], lang: str):
 @register("dropout-variance-shift", GROUP, "Var_test / Var_train of a BN input after inverted dropout against the "
                                            "keep probability: theory p v/(v + (1-p) c^2) and measured")
 def make_shift(out_dir: Path, lang: str, fast: bool) -> list[Path]:
+    """Figure ``dropout-variance-shift``: :func:`plot_shift` of :func:`shift_runs` (relu; 16 replicas, 200 steps;
+    ``fast``: 4 and 100); returns the written PNG and PDF."""
     runs = shift_runs(replicas=SHIFT_REPLICAS_FAST if fast else SHIFT_REPLICAS,
                       steps=SHIFT_STEPS_FAST if fast else SHIFT_STEPS)
     return save(plot_shift(runs, lang), out_dir, "dropout-variance-shift", lang, fast)

@@ -179,6 +179,8 @@ def _same_as(curves: list[DepthCurve]) -> dict[str, InitLine]:
 
 
 def mask_note(s: Series, lang: str) -> str:
+    """The panel note for a theory curve: one line per masked stretch of ``s`` (overflow, NaN or underflow, with its
+    layers) in ``lang``; '' when nothing was left out."""
     parts = []
     for kind, a, b in s.masked:
         where = text("layer_one", lang, a=a) if a == b else text("layer_range", lang, a=a, b=b)
@@ -269,6 +271,8 @@ def _num(v) -> str:
 @register("init-variance-depth", GROUP,
           "mean-field Var(h_l) and Var(delta_l) by layer for the slides' uniform inits and He, four activations")
 def make_variance_depth(out_dir: Path, lang: str, fast: bool) -> list[Path]:
+    """Figure ``init-variance-depth``: :func:`plot_variance_depth` of :func:`depth_curves` at depth :data:`DEPTH`
+    (``fast``: :data:`FAST_DEPTH`); returns the written PNG and PDF."""
     fig = plot_variance_depth(depth_curves(depth=FAST_DEPTH if fast else DEPTH), lang)
     return save(fig, out_dir, "init-variance-depth", lang, fast)
 
@@ -285,6 +289,9 @@ UNDEFINED_COLOR = "0.62"
 
 @dataclass(frozen=True)
 class PhaseData:
+    """The phase diagram's data: :func:`theory.meanfield.analyze_grid`'s grid, the critical line chi_1 = 1 as
+    (sigma_b^2, sigma_w^2) pairs, the marked :class:`MeanField` points and the cap of the xi_c colour scale."""
+
     grid: MeanFieldGrid
     critical_bias: np.ndarray  # sigma_b^2 where the critical line was solved (those with a root)
     critical_weight: np.ndarray  # the critical sigma_w^2 there
@@ -314,6 +321,8 @@ def phase_data(n: int = GRID, n_critical: int = CRITICAL_POINTS, activation: str
 
 
 def plot_phase(d: PhaseData, lang: str):
+    """``meanfield-phase-tanh``: xi_c over (sigma_w^2, sigma_b^2), log colours capped at ``d.cap`` (undefined cells
+    grey), the critical line chi_1 = 1, the two phases' names and the marked points with their xi_c."""
     g = d.grid
     xi = d.xi_display()
     finite = xi.compressed()
@@ -368,6 +377,9 @@ def plot_phase(d: PhaseData, lang: str):
 @register("meanfield-phase-tanh", GROUP,
           "tanh mean-field phase diagram: correlation depth xi_c over (sigma_w^2, sigma_b^2), critical line")
 def make_phase(out_dir: Path, lang: str, fast: bool) -> list[Path]:
+    """Figure ``meanfield-phase-tanh``: :func:`plot_phase` of :func:`phase_data` (:data:`GRID` x :data:`GRID`,
+    :data:`CRITICAL_POINTS` on the line; ``fast``: :data:`FAST_GRID`, :data:`FAST_CRITICAL_POINTS`); returns the written
+    PNG and PDF."""
     d = phase_data(n=FAST_GRID if fast else GRID, n_critical=FAST_CRITICAL_POINTS if fast else CRITICAL_POINTS)
     return save(plot_phase(d, lang), out_dir, "meanfield-phase-tanh", lang, fast)
 
@@ -418,6 +430,8 @@ def gains_cells(rows: list[dict], lang: str, wrap: int = 64) -> list[list[str]]:
 
 
 def plot_gains(rows: list[dict], lang: str):
+    """``init-gains-table``: the rows of :func:`theory.gains.gains_table` drawn as a table (:func:`gains_cells`:
+    forward, backward, critical and torch gains, and what torch's gain does at sigma_b = 0)."""
     cells = gains_cells(rows, lang)
     lines = [max(c.count("\n") + 1 for c in row) for row in cells]
     units = 1.6 + sum(0.25 + 0.75 * n for n in lines)  # header, then each row by its number of text lines
@@ -458,6 +472,8 @@ def _write_text(path: Path, content: str) -> None:
 @register("init-gains-table", GROUP,
           "derived forward/backward/critical gains beside torch's calculate_gain (Markdown file + drawn table)")
 def make_gains(out_dir: Path, lang: str, fast: bool) -> list[Path]:
+    """Figure ``init-gains-table``: :func:`theory.gains.gains_markdown` written to ``<stem>.md`` and :func:`plot_gains`
+    (``fast``: :data:`FAST_GAINS` only); returns the Markdown file, the PNG and the PDF."""
     rows = gains_table(FAST_GAINS if fast else None)
     md = Path(out_dir) / f"{stem('init-gains-table', lang)}.md"
     _write_text(md, gains_markdown(rows, lang))

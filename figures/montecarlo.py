@@ -68,9 +68,12 @@ class MCRun:
 
     @property
     def summary(self) -> dict:
+        """simulate's ``summary``: statistic -> (mean, SE) per layer across the independent networks."""
         return self.result["summary"]
 
     def theory(self, stat: str) -> np.ndarray:
+        """predict's per-layer values of ``stat`` (``preact_var``, ``grad_var``, ...) as a float64 array, layer 1
+        first."""
         return np.array([row[stat] for row in self.prediction["layers"]], dtype=np.float64)
 
 
@@ -199,6 +202,9 @@ MARKERS = {"uniform:1/sqrt(n_in)": "o", "uniform:sqrt(6)/sqrt(n_in)": "s", "glor
 
 @dataclass(frozen=True)
 class VarianceRun:
+    """One (activation, init) of ``mc-variance-depth``: the run, predict's forward and backward curves cut for a log
+    axis (:class:`Series`) and the Monte Carlo points (:class:`MCPoints`)."""
+
     run: MCRun
     init: InitLine
     forward_theory: Series
@@ -314,6 +320,8 @@ def _theory_note(s: Series, lang: str) -> str:
 @register("mc-variance-depth", GROUP,
           "Monte Carlo Var(h_l), Var(delta_l) by layer (mean +- SE over networks) over the mean-field curves")
 def make_variance_depth(out_dir: Path, lang: str, fast: bool) -> list[Path]:
+    """Figure ``mc-variance-depth``: :func:`plot_variance_depth` of :func:`variance_depth_runs` at
+    :data:`VARIANCE_SIZES` (``fast``: :data:`VARIANCE_FAST`); returns the written PNG and PDF."""
     runs = variance_depth_runs(sizes=VARIANCE_FAST if fast else VARIANCE_SIZES)
     return save(plot_variance_depth(runs, lang), out_dir, "mc-variance-depth", lang, fast)
 
@@ -353,6 +361,7 @@ class Histogram:
 
     @property
     def centers(self) -> np.ndarray:
+        """The bin centres (edges[k] + edges[k + 1]) / 2, one per density value."""
         return 0.5 * (self.edges[:-1] + self.edges[1:])
 
 
@@ -361,6 +370,9 @@ ATOM_MIN = 1e-3
 
 @dataclass(frozen=True)
 class HistogramRow:
+    """One row of a histogram figure: the activation, its slide title ('' for none) and one :class:`Histogram` per
+    init."""
+
     activation: str
     slide: str
     panels: tuple[Histogram, ...]
@@ -459,6 +471,8 @@ def plot_histograms(rows: list[HistogramRow], lang: str):
 @register("mc-activation-histograms", GROUP,
           "per-layer histograms of post-activations (Glorot & Bengio Fig. 6): tanh and ReLU, bad vs good init")
 def make_activation_histograms(out_dir: Path, lang: str, fast: bool) -> list[Path]:
+    """Figure ``mc-activation-histograms``: :func:`plot_histograms` of the post-activation :func:`histogram_rows` of
+    :data:`ACTIVATION_PAIRS` (``fast``: :data:`HIST_FAST`, :data:`FAST_BINS`); returns the written PNG and PDF."""
     rows = histogram_rows(ACTIVATION_PAIRS, "post", HIST_FAST if fast else HIST_SIZES, FAST_BINS if fast else BINS)
     return save(plot_histograms(rows, lang), out_dir, "mc-activation-histograms", lang, fast)
 
@@ -466,6 +480,8 @@ def make_activation_histograms(out_dir: Path, lang: str, fast: bool) -> list[Pat
 @register("mc-gradient-histograms", GROUP,
           "per-layer histograms of back-propagated gradients (Glorot & Bengio Fig. 7): tanh, bad vs Glorot init")
 def make_gradient_histograms(out_dir: Path, lang: str, fast: bool) -> list[Path]:
+    """Figure ``mc-gradient-histograms``: :func:`plot_histograms` of the gradient :func:`histogram_rows` of
+    :data:`GRADIENT_PAIRS` (``fast``: :data:`HIST_FAST`, :data:`FAST_BINS`); returns the written PNG and PDF."""
     rows = histogram_rows(GRADIENT_PAIRS, "grad", HIST_FAST if fast else HIST_SIZES, FAST_BINS if fast else BINS)
     return save(plot_histograms(rows, lang), out_dir, "mc-gradient-histograms", lang, fast)
 
@@ -498,6 +514,8 @@ class NormRun:
 
 
 def gradient_norm_runs(cases=NORM_CASES, sizes: Sizes = NORM_SIZES, seed: int = SEED) -> list[NormRun]:
+    """One :class:`NormRun` per case of ``cases`` (run k uses ``seed + k``): the MC RMS gradient sqrt(E[delta_l^2]),
+    predict's sqrt(Var(delta_l)) and its per-layer factor (rms_1 / rms_L)^(1 / (L - 1))."""
     out = []
     for k, (regime, act, line) in enumerate(cases):
         run = mc_run(_config(act, line.spec, sizes), sizes, seed + k)
@@ -513,6 +531,8 @@ def gradient_norm_runs(cases=NORM_CASES, sizes: Sizes = NORM_SIZES, seed: int = 
 
 
 def plot_gradient_norm(runs: list[NormRun], lang: str):
+    """``mc-gradient-norm``: one panel per :class:`NormRun`, the RMS gradient by layer on a log axis: theory line, MC
+    points with the +-SE interval through sqrt, and a note with the theory's factor and any left-out layers."""
     sz = runs[0].run.sizes
     with style():
         fig = new_figure((13.0, 6.4))
@@ -555,5 +575,7 @@ def plot_gradient_norm(runs: list[NormRun], lang: str):
 @register("mc-gradient-norm", GROUP,
           "RMS back-propagated gradient by layer: vanishing (deep sigmoid) and exploding (over-scaled ReLU)")
 def make_gradient_norm(out_dir: Path, lang: str, fast: bool) -> list[Path]:
+    """Figure ``mc-gradient-norm``: :func:`plot_gradient_norm` of :func:`gradient_norm_runs` at :data:`NORM_SIZES`
+    (``fast``: :data:`NORM_FAST`); returns the written PNG and PDF."""
     runs = gradient_norm_runs(sizes=NORM_FAST if fast else NORM_SIZES)
     return save(plot_gradient_norm(runs, lang), out_dir, "mc-gradient-norm", lang, fast)

@@ -21,6 +21,8 @@ FAST_PHASE_GRID = 24
 
 
 def plot_phase_points(points: list[dict], lang: str, *, grid: int = 80, n_critical: int = 25):
+    """``sweep-phase-diagram``: the theory map of :func:`figures.initialization.plot_phase` (``grid`` x ``grid``, no
+    marked points) with each sweep point's measured xi_c +- jackknife SE beside the theory's xi_c."""
     fig = plot_phase(phase_data(n=grid, n_critical=n_critical, marked=()), lang)
     ax = fig.axes[0]
     box = {"boxstyle": "round,pad=0.3", "facecolor": "white", "edgecolor": "0.6", "alpha": 0.9}
@@ -39,6 +41,8 @@ def plot_phase_points(points: list[dict], lang: str, *, grid: int = 80, n_critic
 @register("sweep-phase-diagram", GROUP, "tanh phase diagram: Monte Carlo xi_c (fitted to measured correlations, "
                                         "jackknife errors) on the theory's xi_c map, run as a sweep")
 def make_phase_diagram(out_dir: Path, lang: str, fast: bool) -> list[Path]:
+    """Figure ``sweep-phase-diagram``: the phase grids of :mod:`sims.studies` run as a sweep, drawn by
+    :func:`plot_phase_points` (``fast``: two points, the fast run, a 24 x 24 map); returns the written PNG and PDF."""
     from sims import studies
 
     run = studies.PHASE_RUN_FAST if fast else studies.PHASE_RUN
@@ -53,6 +57,8 @@ WIDTH_COLORS = ("#9ecae1", "#4292c6", "#2171b5", "#08306b", "#000000")
 
 
 def plot_finite_width(points: list[dict], lang: str):
+    """``sweep-finite-width``: Var(log ||x_L||^2) +- SE against sum_l 1/n_l (log-log), one colour per width, with the
+    exact law (x), the log-normal sum_l log(1 + 5/n_l) (-) and the first order 5 sum_l 1/n_l (dashed)."""
     widths = sorted({p["width"] for p in points})
     with style():
         fig = new_figure(figsize=(9.5, 6.0))
@@ -82,6 +88,8 @@ def plot_finite_width(points: list[dict], lang: str):
 @register("sweep-finite-width", GROUP, "Var(log |x_L|^2) of relu/He networks against sum 1/n_l: Monte Carlo over "
                                        "widths and depths vs the exact finite-width law and the log-normal one")
 def make_finite_width(out_dir: Path, lang: str, fast: bool) -> list[Path]:
+    """Figure ``sweep-finite-width``: :func:`plot_finite_width` of ``studies.finite_width_points`` of the
+    ``FINITE_GRID`` sweep (``fast``: ``FINITE_GRID_FAST``); returns the written PNG and PDF."""
     from sims import studies
 
     rows = studies.run_grids([studies.FINITE_GRID_FAST if fast else studies.FINITE_GRID])

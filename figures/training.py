@@ -40,6 +40,8 @@ def _contours(ax, res: dict, lang: str, title_key: str):
 
 
 def plot_standardization(result: dict, lang: str):
+    """``train-standardization``: GD paths on the loss contours for raw and standardized features (the scale nearest
+    :data:`CONTOUR_SCALE`), and steps against kappa beside the theory ceil(log tol / log((kappa - 1)/(kappa + 1)))."""
     rows = result["rows"]
     pick = min(rows, key=lambda r: abs(r["scale"] - CONTOUR_SCALE))
     with style():
@@ -66,11 +68,15 @@ def plot_standardization(result: dict, lang: str):
 @register("train-standardization", GROUP, "GD paths on raw vs standardized features, and steps vs condition number "
                                           "against (kappa - 1)/(kappa + 1)")
 def make_standardization(out_dir: Path, lang: str, fast: bool) -> list[Path]:
+    """Figure ``train-standardization``: :func:`plot_standardization` of ``standardization.run`` (n = 500; ``fast``:
+    200); returns the written PNG and PDF."""
     result = standardization.run(n=200 if fast else 500)
     return save(plot_standardization(result, lang), out_dir, "train-standardization", lang, fast)
 
 
 def plot_activation_cost(result: dict, lang: str):
+    """``train-activation-cost``: NumPy time per element relative to ReLU (``ratio_to_relu``, log bars labelled with ns
+    per element), with the NumPy version, dtype, size and machine in the title."""
     names = list(result["ratio_to_relu"])
     ratios = [result["ratio_to_relu"][k] for k in names]
     with style():
@@ -92,11 +98,15 @@ def plot_activation_cost(result: dict, lang: str):
 @register("train-activation-cost", GROUP, "NumPy time per element of activations and e^x relative to ReLU",
           timing=True)
 def make_activation_cost(out_dir: Path, lang: str, fast: bool) -> list[Path]:
+    """Figure ``train-activation-cost`` (timing: drawn only when named): :func:`plot_activation_cost` of
+    ``activation_cost.run``, 2^21 elements, 9 repeats (``fast``: 2^18, 5); returns the written PNG and PDF."""
     result = activation_cost.run(size=1 << 18 if fast else 1 << 21, repeats=5 if fast else 9)
     return save(plot_activation_cost(result, lang), out_dir, "train-activation-cost", lang, fast)
 
 
 def plot_nonzero_centred(runs: dict, summaries: dict, lang: str, show: int = 60):
+    """``train-nonzero-centred``: the first ``show`` SGD steps of each activation's path in (w_1, w_2) towards the star
+    w*, labelled with the medians over seeds of the same-sign fraction, path ratio and steps to tol."""
     colors = {"sigmoid": "#c0392b", "tanh": "#1f5fa8", "relu": "#2e8b57"}
     with style():
         fig = new_figure()
@@ -118,6 +128,7 @@ def plot_nonzero_centred(runs: dict, summaries: dict, lang: str, show: int = 60)
 
 
 def standardization_star():
+    """The target weights w* = (1, -1) of :mod:`sims.experiments.nonzero_centred` (``W_STAR``), the figure's star."""
     from sims.experiments.nonzero_centred import W_STAR
     return W_STAR
 
@@ -125,6 +136,8 @@ def standardization_star():
 @register("train-nonzero-centred", GROUP, "SGD paths of a unit fed by sigmoid (all-positive) vs tanh vs relu inputs "
                                           "towards weights (1, -1): same-sign gradients zig-zag")
 def make_nonzero_centred(out_dir: Path, lang: str, fast: bool) -> list[Path]:
+    """Figure ``train-nonzero-centred``: :func:`plot_nonzero_centred` of ``nonzero_centred.run`` and ``over_seeds`` for
+    sigmoid, tanh and relu (``fast`` changes nothing); returns the written PNG and PDF."""
     from sims.experiments import nonzero_centred as nz
 
     acts = ("sigmoid", "tanh", "relu")
@@ -135,6 +148,8 @@ def make_nonzero_centred(out_dir: Path, lang: str, fast: bool) -> list[Path]:
 
 # ----------------------------------------------------------------------- experiment a: inits on the seminar net
 def plot_inits(inits_result: dict, acts_result: dict, lang: str):
+    """``train-inits``: validation accuracy by epoch (median, min-max band over seeds) of each configuration, the inits
+    (left) and the activations (right), labelled with the test accuracy median [min, max]."""
     palette = ("#c0392b", "#1f5fa8", "#e67e22", "#2e8b57")
     with style():
         fig = new_figure(figsize=(13.0, 4.8))
@@ -161,6 +176,8 @@ def plot_inits(inits_result: dict, acts_result: dict, lang: str):
 @register("train-inits", GROUP, "the course's seminar network (6 x 100, batch 500) on digits: keras_uniform vs "
                                 "he_uniform vs batch norm, and relu vs sigmoid vs elu")
 def make_inits(out_dir: Path, lang: str, fast: bool) -> list[Path]:
+    """Figure ``train-inits``: :func:`plot_inits` of ``inits.over_seeds`` of ``run_inits`` and ``run_activations``
+    (memoized, BLAS on one thread; ``fast``: ``FAST_EPOCHS``); returns the written PNG and PDF."""
     from sims.experiments import inits
 
     epochs = inits.FAST_EPOCHS if fast else inits.EPOCHS
@@ -177,6 +194,8 @@ def _single_blas_thread():
 
 # ------------------------------------------------------------------- experiment c: vanishing and exploding
 def plot_gradients(van: dict, exp: dict, lang: str):
+    """``train-gradients``: vanishing, the first epoch's |dL/dW_l| by layer per depth with the per-layer factor beside
+    sqrt(chi_1); exploding, |dL/dh_l| at initialization by layer per init with its factor and where it diverges."""
     colors = ("#9ecae1", "#6baed6", "#3182bd", "#08519c", "#08306b")
     with style():
         fig = new_figure(figsize=(13.0, 4.6))
@@ -211,6 +230,8 @@ def plot_gradients(van: dict, exp: dict, lang: str):
 @register("train-gradients", GROUP, "vanishing (deep sigmoid: per-layer weight-gradient norms, the per-layer factor "
                                     "vs sqrt(chi1)) and exploding (relu, Var(w) = 4/n_in vs He) gradients in training")
 def make_gradients(out_dir: Path, lang: str, fast: bool) -> list[Path]:
+    """Figure ``train-gradients``: :func:`plot_gradients` of ``gradients.run_vanishing`` (depths 3, 6, 10; 5 epochs) and
+    ``run_exploding`` (3 epochs), BLAS on one thread (``fast``: 2 and 1 epochs); returns the written PNG and PDF."""
     from sims.experiments import gradients
 
     with _single_blas_thread():
@@ -221,6 +242,8 @@ def make_gradients(out_dir: Path, lang: str, fast: bool) -> list[Path]:
 
 # ------------------------------------------------------------------------------- experiment l: shuffling
 def plot_shuffling(result: dict, lang: str):
+    """``train-shuffling``: validation accuracy by epoch for each data order (sorted, shuffled once, reshuffled),
+    without batch norm (left) and with it (right), labelled with the final accuracy."""
     styles = {"sorted": "-", "shuffled_once": "--", "reshuffled": ":"}
     with style():
         fig = new_figure(figsize=(12.0, 4.6))
@@ -244,6 +267,8 @@ def plot_shuffling(result: dict, lang: str):
 @register("train-shuffling", GROUP, "class-sorted data without reshuffling vs a fixed order vs reshuffled every "
                                     "epoch, without and with batch norm")
 def make_shuffling(out_dir: Path, lang: str, fast: bool) -> list[Path]:
+    """Figure ``train-shuffling``: :func:`plot_shuffling` of ``shuffling.run`` (memoized, BLAS on one thread; ``fast``:
+    5 epochs); returns the written PNG and PDF."""
     from sims.experiments import shuffling
 
     with _single_blas_thread():
@@ -253,6 +278,8 @@ def make_shuffling(out_dir: Path, lang: str, fast: bool) -> list[Path]:
 
 # --------------------------------------------------------------- experiment d: zero / constant initialization
 def plot_symmetry(per_seed: list, summary: dict, lang: str):
+    """``train-symmetry``: training loss by epoch per init (first seed) and the distinct hidden units per layer after
+    training (largest over seeds), with the frozen relu-with-zeros facts of ``summary`` below."""
     colors = {"zeros": "#c0392b", "he_uniform": "#2e8b57"}
     result = per_seed[0]
     runs = result["runs"]
@@ -297,6 +324,8 @@ def plot_symmetry(per_seed: list, summary: dict, lang: str):
 @register("train-symmetry", GROUP, "zero and constant initialization: identical hidden units never become different "
                                    "(sigmoid), relu with zeros never moves; he_uniform as the control")
 def make_symmetry(out_dir: Path, lang: str, fast: bool) -> list[Path]:
+    """Figure ``train-symmetry``: :func:`plot_symmetry` of ``symmetry.run`` per seed (5 seeds; ``fast``: 2 seeds, 5
+    epochs) and ``symmetry.summarize``; returns the written PNG and PDF."""
     from sims.experiments import symmetry
 
     kw = {"epochs": 5} if fast else {}
@@ -308,6 +337,8 @@ def make_symmetry(out_dir: Path, lang: str, fast: bool) -> list[Path]:
 
 # ------------------------------------------------------------------ experiment g: early stopping and size
 def plot_early_stopping(result: dict, summary: dict, lang: str):
+    """``train-early-stopping``: train and validation loss (log) and accuracy by epoch with the best and stopping epochs
+    (``result``), and the final accuracy against hidden width (median, min-max over seeds, ``summary``)."""
     c = result["curves"]
     h = c["history"]
     ep = np.arange(1, len(h["train_loss"]) + 1)
@@ -349,6 +380,8 @@ def plot_early_stopping(result: dict, summary: dict, lang: str):
 @register("train-early-stopping", GROUP, "train and validation curves of an over-parameterized net on 200 digits "
                                          "with the early-stopping point, and final accuracy against width")
 def make_early_stopping(out_dir: Path, lang: str, fast: bool) -> list[Path]:
+    """Figure ``train-early-stopping``: :func:`plot_early_stopping` of the first seed's ``early_stopping.run`` and the
+    summary over seeds (5 seeds; ``fast``: 2 and fewer epochs); returns the written PNG and PDF."""
     from sims.experiments import early_stopping as es
 
     seeds = range(2) if fast else range(5)
@@ -368,6 +401,8 @@ PRUNE_STYLE = {"saliency": "#c0392b", "magnitude": "#1f5fa8", "random": "0.5"}
 
 
 def plot_pruning(first: dict, summary: dict, lang: str):
+    """``train-pruning``: test accuracy against the fraction pruned per criterion (saliency, magnitude, random), at once
+    and retrained (median, min-max band over seeds), beside the unpruned control and the restore rule's stop."""
     fr = np.asarray(first["fractions"])
     with style():
         fig = new_figure(figsize=(10.5, 5.6))
@@ -398,6 +433,8 @@ def plot_pruning(first: dict, summary: dict, lang: str):
 @register("train-pruning", GROUP, "pruning by the slide's criterion (loss increase when a weight is zeroed) vs |w| "
                                   "vs random: accuracy against the fraction pruned, at once and with retraining")
 def make_pruning(out_dir: Path, lang: str, fast: bool) -> list[Path]:
+    """Figure ``train-pruning``: :func:`plot_pruning` of ``pruning.run`` per seed and ``pruning.summarize`` (5 seeds;
+    ``fast``: 2 seeds, 15 epochs, four fractions); returns the written PNG and PDF."""
     from sims.experiments import pruning
 
     kw = {"epochs": 15, "fractions": (0.5, 0.8, 0.9, 0.95)} if fast else {}
@@ -412,6 +449,8 @@ GROWTH_COLORS = {"zero_out": "0.45", "random": "0.7", "subsample": "#1f5fa8", "h
 
 
 def plot_growth(first: dict, summary: dict, lang: str):
+    """``train-growth``: training loss against cost (multiply-adds) per growth strategy and per size from scratch (first
+    seed), and each strategy's cost / the final size's from scratch (over seeds) beside the slide's 1.5-2x."""
     with style():
         fig = new_figure(figsize=(13.5, 5.2))
         ax_c, ax_r = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.4, 1.0]})
@@ -457,6 +496,8 @@ def plot_growth(first: dict, summary: dict, lang: str):
 @register("train-growth", GROUP, "dynamic growth from 2 units, one added at each stall with the slide's four "
                                  "initialization strategies: total cost against the final size from scratch (1.5–2×?)")
 def make_growth(out_dir: Path, lang: str, fast: bool) -> list[Path]:
+    """Figure ``train-growth``: :func:`plot_growth` of ``growth.run`` per seed and ``growth.summarize`` (5 seeds;
+    ``fast``: 2 seeds, two strategies, target 0.3); returns the written PNG and PDF."""
     from sims.experiments import growth
 
     kw = {"strategies": ("zero_out", "hardest"), "target": 0.3} if fast else {}
@@ -470,6 +511,8 @@ PRETRAIN_COLORS = {"scratch": "black", "units": "#1f5fa8", "autoencoder": "#c039
 
 
 def plot_pretraining(first: dict, summary: dict, lang: str):
+    """``train-pretraining``: validation accuracy by fine-tuning epoch (symlog) per setting, scratch and each pretrained
+    arm (first seed), labelled with the median test accuracy and its difference to scratch over seeds."""
     settings = list(first["settings"])
     with style():
         fig = new_figure(figsize=(6.2 * len(settings), 5.0))
@@ -501,6 +544,9 @@ def plot_pretraining(first: dict, summary: dict, lang: str):
 @register("train-pretraining", GROUP, "pretraining in both forms of the slide (units on random subsamples, then "
                                       "joined; an autoencoder's encoder) against training from scratch")
 def make_pretraining(out_dir: Path, lang: str, fast: bool) -> list[Path]:
+    """Figure ``train-pretraining``: :func:`plot_pretraining` of ``pretraining.run`` per seed and
+    ``pretraining.summarize`` (5 seeds; ``fast``: 2 seeds, the full setting, few epochs); returns the written PNG and
+    PDF."""
     from sims.experiments import pretraining
 
     kw = {"settings": ("full",), "epochs": 3, "unit_epochs": 3, "ae_epochs": 5} if fast else {}

@@ -232,6 +232,8 @@ def _claims_command(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``python -m lecture`` (``argv`` None: ``sys.argv``): the main job or ``claims``; returns the exit
+    status: 0, 2 for a bad argument, 130 on Ctrl-C."""
     def body() -> int:
         args = _parser().parse_args(argv)
         if args.command == "claims":

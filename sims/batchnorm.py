@@ -86,17 +86,22 @@ class BatchNorm:
     # keras names for the same arrays
     @property
     def moving_mean(self) -> np.ndarray:
+        """Keras' name for :attr:`running_mean` (the same array)."""
         return self.running_mean
 
     @property
     def moving_variance(self) -> np.ndarray:
+        """Keras' name for :attr:`running_var` (the same array)."""
         return self.running_var
 
     def train(self, mode: bool = True) -> "BatchNorm":
+        """Train mode (``mode`` True: batch statistics, running ones updated) or eval mode (False); returns self, as
+        torch's."""
         self.training = bool(mode)
         return self
 
     def eval(self) -> "BatchNorm":
+        """Eval mode, ``train(False)``: normalize with the running statistics; returns self."""
         return self.train(False)
 
     def __call__(self, x) -> np.ndarray:

@@ -44,6 +44,8 @@ def _matmuls_only(width: int, depth: int, batch: int, networks: int, dtype) -> f
 
 
 def bench_config(activation, init, width, depth, batch, repeats: int = 5, networks: int = 2, dtype="float32") -> dict:
+    """ratio = time of the 2 L matrix products alone / engine time (forward and backward) for ``networks`` networks of
+    one config, after a warm-up: medians over ``repeats`` interleaved repeats, with every ratio and both times."""
     cfg = NetworkConfig(activation=activation, init=init, width=width, depth=depth)
     simulate(cfg, batch, networks, dtype=dtype)  # warm-up (lambdify, BLAS threads)
     _matmuls_only(width, depth, batch, 1, dtype)
@@ -69,6 +71,7 @@ def environment() -> dict:
 
 
 def run_all(repeats: int = 5) -> list[dict]:
+    """:func:`bench_config` of every configuration of :data:`CONFIGS` (NumPy engine, float32)."""
     return [bench_config(**c, repeats=repeats) for c in CONFIGS]
 
 

@@ -465,6 +465,8 @@ def _sweep_commands(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``python -m sims`` (``argv`` None: ``sys.argv``); returns the exit status: 0, 1 when a sweep
+    configuration failed, 2 for a bad argument, 130 on Ctrl-C."""
     def body() -> int:
         args = _parser().parse_args(argv)
         if args.command == "run":

@@ -107,10 +107,12 @@ class Dropout:
         self._cache = None  # (mode, shape, dtype) of the latest forward
 
     def train(self, mode: bool = True) -> "Dropout":
+        """Train mode (``mode`` True: a fresh Bernoulli(keep) mask each forward) or eval mode (False); returns self."""
         self.training = bool(mode)
         return self
 
     def eval(self) -> "Dropout":
+        """Eval mode, ``train(False)``: y = x (inverted) or keep x, no mask; returns self."""
         return self.train(False)
 
     def __call__(self, x, rng: np.random.Generator | None = None) -> np.ndarray:
@@ -192,18 +194,22 @@ class SmallNetwork:
 
     @property
     def units(self) -> int:
+        """The number of droppable hidden units (rows of W1)."""
         return self.W1.shape[0]
 
     @property
     def units2(self) -> int:
+        """The width of the layer after dropout (rows of W2); 0 when W2 is None (linear readout)."""
         return 0 if self.W2 is None else self.W2.shape[0]
 
     @property
     def inputs(self) -> int:
+        """The input dimension (columns of W1)."""
         return self.W1.shape[1]
 
     @property
     def phi(self):
+        """phi, the activation's numeric kernel (:func:`sims.activations.kernel`), used in both layers."""
         return kernel(self.activation).f
 
     def hidden(self, x) -> np.ndarray:

@@ -46,6 +46,7 @@ def configure(folder: Path | str | None) -> None:
 
 
 def folder() -> Path | None:
+    """The folder :func:`configure` set, or None when memoizing is off."""
     return _FOLDER
 
 

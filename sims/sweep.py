@@ -299,6 +299,8 @@ class Store:
         self.results = self.root / "results"
 
     def prepare(self, grid: dict, configs: list[dict], resume: bool) -> None:
+        """Create the store for ``configs`` and write ``manifest.json`` (version, grid, keys); SpecError when it already
+        holds results and not ``resume``, when ``root`` is a file, or when it cannot be written."""
         if self.root.exists() and not self.root.is_dir():
             raise SpecError(f"--out {str(self.root)!r} exists and is not a folder")
         has = self.results.is_dir() and any(self.results.glob("*.json"))
@@ -313,9 +315,11 @@ class Store:
             raise SpecError(f"cannot write to {str(self.root)!r}: {exc.strerror or exc}") from None
 
     def path(self, key: str) -> Path:
+        """``results/<key>.json``: where the result of configuration ``key`` is stored."""
         return self.results / f"{key}.json"
 
     def done(self, key: str) -> bool:
+        """Whether configuration ``key`` already has a stored result."""
         return self.path(key).is_file()
 
     def write(self, cfg: dict, results: dict) -> bool:
@@ -352,6 +356,8 @@ def _lost_worker(exc: BaseException) -> bool:
 
 
 def default_workers() -> int:
+    """The local pool's default number of workers: the CPUs this process may run on (``sched_getaffinity``, else
+    ``os.cpu_count()``), at least 1."""
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
 
 
@@ -565,6 +571,8 @@ def format_table(doc: dict) -> str:
 
 
 def format_bench(doc: dict) -> str:
+    """``python -m sims sweep-bench`` without ``--json``: one-process and local-pool (warm, cold) times and speed-ups
+    against the target, dask's times and overhead when installed; ``doc`` is :func:`sims.sweep_bench.run_bench`'s."""
     lines = [f"sweep throughput on {doc['environment']['cpus']} cores, grid of {doc['configurations']} "
              f"configurations ({doc['grid_note']}), median of {doc['repeats']}:",
              f"  one process          {doc['single_seconds']:.3f} s",

@@ -67,6 +67,8 @@ def _warm(ex, workers: int) -> None:
 
 
 def run_bench(repeats: int = 3) -> dict:
+    """The benchmark of the module docstring on :data:`GRID`: one process vs the local pool (warm, cold) vs dask when
+    installed, medians of ``repeats``; returns the document :func:`sims.sweep.format_bench` prints."""
     configs = S.expand(GRID)
     workers = S.default_workers()
     S.run_config(configs[0], 1)  # warm-up: imports and BLAS start

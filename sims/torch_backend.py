@@ -17,6 +17,7 @@ _TORCH_ACT = {"tanh": "tanh", "relu": "relu", "sigmoid": "sigmoid", "linear": No
 
 
 def available() -> bool:
+    """Whether PyTorch can be imported."""
     try:
         import torch  # noqa: F401
     except ImportError:
@@ -33,6 +34,8 @@ def _torch():
 
 
 def device_of(name: str):
+    """``torch.device(name)`` for ``name`` cpu or cuda; SpecError for another name, for cuda without a CUDA device, or
+    without torch."""
     torch = _torch()
     if name == "cuda" and not torch.cuda.is_available():
         raise SpecError("--device cuda: no CUDA device is available")
@@ -112,6 +115,8 @@ def _backward(torch, act, phi):
 
 
 def needs_preactivations(act) -> bool:
+    """Whether the backward needs the pre-activations h kept (autograd of phi at h): every family but tanh, sigmoid,
+    relu (fused kernels from the output) and linear."""
     return act.family not in ("tanh", "sigmoid", "relu", "linear")
 
 

@@ -51,10 +51,12 @@ SIGMA = sp.sqrt(var_B + eps)
 
 
 def xhat_def(idx):
+    """xhat_idx = (x_idx - mu_B) / sqrt(sigma_B^2 + eps), with mu_B and sigma_B^2 nodes of the graph (symbols)."""
     return (x[idx] - mu_B) / SIGMA
 
 
 def y_def(idx):
+    """y_idx = gamma xhat_idx + beta, with xhat a node of the graph (an IndexedBase)."""
     return gamma * xhat[idx] + beta
 
 
@@ -122,6 +124,9 @@ def _given_forward(e: sp.Expr) -> sp.Expr:
 
 @dataclass
 class LineCheck:
+    """One line of the slide «Backward pass» against the chain rule: both expressions, whether they agree as written or
+    given mu_B = mean(x), their difference, and a computed counterexample when the value is wrong."""
+
     index: int
     name: str
     slide: sp.Expr
@@ -134,6 +139,8 @@ class LineCheck:
 
     @property
     def verdict(self) -> str:
+        """'correct' (equal as written), 'correct in value, wrong coefficient' (equal once mu_B is the batch mean) or
+        'wrong'."""
         if self.as_written:
             return "correct"
         return "correct in value, wrong coefficient" if self.given_forward else "wrong"
@@ -191,6 +198,9 @@ def slide_gradient(mm: int, xs, dys, g, e) -> list[sp.Expr]:
 # ------------------------------------------------------------------------------------------ explicit batches
 @dataclass(frozen=True)
 class ExplicitBN:
+    """Batch norm on m explicit symbols: y, the exact dx_i, dgamma, dbeta of l = sum_j dy_j y_j by ``sympy.diff``, and
+    the closed form (gamma/sigma)(dy_i - mean(dy) - xhat_i mean(dy xhat)), sigma = sqrt(sigma_B^2 + eps)."""
+
     m: int
     x: tuple
     dy: tuple

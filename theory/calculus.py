@@ -27,6 +27,8 @@ _DPS = 30
 
 @dataclass(frozen=True)
 class Piece:
+    """One smooth piece of a function: its expression on the open interval between two consecutive kinks."""
+
     interval: sp.Interval  # open interval between consecutive kinks
     expr: sp.Expr
 
@@ -62,6 +64,7 @@ def _top_pieces(pw):
 
 
 def kinks(ps: list[Piece]) -> list[sp.Expr]:
+    """The kinks of a function split by :func:`pieces`: the right end of every piece but the last, in order."""
     return [p.interval.end for p in ps[:-1]]
 
 
@@ -74,6 +77,7 @@ def as_piecewise(ps: list[Piece]) -> sp.Expr:
 
 
 def derivative_pieces(ps: list[Piece]) -> list[Piece]:
+    """The derivative piece by piece: d expr/dx on each open interval (nothing said at the kinks)."""
     return [Piece(p.interval, sp.diff(p.expr, x)) for p in ps]
 
 
@@ -88,9 +92,12 @@ class Bound:
 
     @property
     def float(self) -> float:
+        """The value as a Python float (SymPy oo -> inf, -oo -> -inf)."""
         return float(self.value) if self.value.is_finite else (np.inf if self.value == sp.oo else -np.inf)
 
     def where_set(self):
+        """Where the bound is attained, as one SymPy set (the union of the points and intervals); None if not
+        attained."""
         if not self.attained:
             return None
         return sp.Union(*[w if isinstance(w, sp.Set) else sp.FiniteSet(w) for w in self.where])

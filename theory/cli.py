@@ -359,6 +359,8 @@ def _bench(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``python -m theory`` (``argv`` None: ``sys.argv``); returns the exit status: 0, 1 when the
+    derivation named by ``show`` fails to verify, 2 for a bad argument, 130 on Ctrl-C."""
     def body() -> int:
         args = _parser().parse_args(argv)
         if args.command == "list":

@@ -30,6 +30,8 @@ class ArgumentParser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
 
     def error(self, message: str):  # noqa: D401 - argparse API
+        """argparse's error hook: raise :class:`UsageError` (``prog: error: message (see --help)``, one line) instead of
+        printing the usage and exiting."""
         raise UsageError(f"{self.prog}: error: {message} (see --help)")
 
 

@@ -54,6 +54,8 @@ def _critical_note(act: acts.Activation, crit_var: float | None) -> str:
 
 
 def torch_gain(act: acts.Activation) -> sp.Expr | None:
+    """``torch.nn.init.calculate_gain`` of the activation's family, exact (leaky ReLU: sqrt(2 / (1 + a^2)), slope a,
+    default 0.01); None where torch raises ValueError and for an expression."""
     if act.family not in TORCH_GAINS or act.family == "expression":
         return None
     g = TORCH_GAINS[act.family]
@@ -68,6 +70,8 @@ def _consequence(act: acts.Activation, gain: float) -> dict:
 
 
 def gains_row(act: acts.Activation) -> dict:
+    """One row: forward g = 1/sqrt(E[phi(z)^2]), backward g = 1/sqrt(E[phi'(z)^2]) (z ~ N(0, 1)), critical g^2 =
+    sigma_w^2 with chi_1 = 1 at sigma_b = 0, torch's and Keras' constants and what each does at sigma_b = 0."""
     fwd_m, bwd_m = _moment(act, "second"), _moment(act, "derivative_second")
     fwd, bwd = sp.sqrt(1 / fwd_m), sp.sqrt(1 / bwd_m)
     crit_var = meanfield.critical_weight_var(act, 0.0)
@@ -115,6 +119,8 @@ _MATCH_RU = {"forward": "прямой", "backward": "обратный", "critica
 
 
 def gains_markdown(rows: list[dict], lang: str = "en") -> str:
+    """The rows as a Markdown table in ``lang`` (en, ru): derived gains with exact forms, torch's gain and what it does
+    (phase, q*, chi_1, which derived gain it matches); why a critical point is degenerate as numbered notes."""
     head = _HEAD[lang]
     out = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
     notes = []

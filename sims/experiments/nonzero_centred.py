@@ -20,6 +20,8 @@ W_STAR = np.array([1.0, -1.0])
 
 def run(activation: str, *, steps: int = 400, lr: float = 0.5, seed: int = 0, tol: float = 0.05,
         w0=(0.0, 0.0)) -> dict:
+    """One SGD run of y_hat = w . x, x = phi(z), z ~ N(0, I_2), on (y_hat - w* . x)^2 / 2 from ``w0``: the path, the
+    same-sign fraction of steps until arrival, path length / |w_0 - w*|, steps to |w - w*| < tol (None: never)."""
     if steps < 1 or not lr > 0:
         raise SpecError("steps must be >= 1 and lr > 0")
     f = kernel(get_activation(activation)).f

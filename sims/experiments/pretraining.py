@@ -181,19 +181,24 @@ class Autoencoder:
         return x
 
     def encode(self, x) -> np.ndarray:
+        """z = phi(x W1^T + b1), shape (rows, n_hidden); x of shape (rows >= 1, n_in), else SpecError."""
         w1, b1, _, _ = self.params
         return self.kernel.f(self._x(x) @ w1.T + b1)
 
     def reconstruct(self, x) -> np.ndarray:
+        """xhat = encode(x) W2^T + b2, the shape of x."""
         _, _, w2, b2 = self.params
         return self.encode(x) @ w2.T + b2
 
     def loss(self, x) -> float:
+        """J = mean_ij (xhat_ij - x_ij)^2, a float."""
         x = self._x(x)
         r = self.reconstruct(x) - x
         return float(np.mean(r * r))
 
     def loss_and_grads(self, x) -> tuple[float, list[np.ndarray]]:
+        """(J, [dJ/dW1, dJ/db1, dJ/dW2, dJ/db2]) by the backward pass of the class docstring, in the order of
+        ``params``."""
         x = self._x(x)
         w1, b1, w2, b2 = self.params
         h = x @ w1.T + b1

@@ -77,6 +77,8 @@ def train_order(order: str, *, batchnorm: bool, seed: int = 0, data=None, **over
 
 
 def config_name(order: str, batchnorm: bool) -> str:
+    """The key of a configuration: the order, with ``+bn`` appended when batch norm is on (``sorted``,
+    ``sorted+bn``)."""
     return f"{order}+bn" if batchnorm else order
 
 

@@ -1,0 +1,157 @@
+"""A time budget for the analysis of user-supplied expressions, enforced by the code on every platform.
+
+SymPy and mpmath have no notion of a deadline, and a few characters (``sin(x)**1000``, ``exp(exp(x))``) can keep
+``solveset``, ``integrate`` or a quadrature busy for minutes. A SIGALRM inside SymPy is neither portable nor safe, so
+each bounded step runs in a separate process that is killed at its deadline: :func:`run` returns the step's result or
+raises :class:`BudgetExceeded` (a :class:`SpecError`: one line, exit status 2 on the command line), and the callers
+fall back to a numeric route (marked ``numeric``) where there is one.
+
+Limits (seconds of wall-clock time):
+
+- :data:`STEP_S`: one exact (SymPy) step of one expression (its pieces and derivative, sup |phi'|, its range, the
+  closed forms of its Gaussian moments, parsing and checking it);
+- :data:`TOTAL_S`: everything one command does with the user's expressions (:func:`session`), the numeric fallbacks
+  included. A command therefore answers, or refuses with one line, within about TOTAL_S plus the start of one worker.
+
+Named activations (``tanh``, ``elu:0.5``, ...) are the package's own, analysed in-process without a budget. Workers
+come from the ``forkserver`` start method where it exists (a clean server process that imports SymPy and the theory
+modules once, then forks one worker per step in milliseconds) and ``spawn`` elsewhere. Inside a worker, nested
+bounded steps run directly (the outer deadline covers them).
+"""
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import time
+from collections.abc import Callable, Iterator
+
+from theory.errors import SpecError
+
+STEP_S = 10.0
+TOTAL_S = 25.0
+PRELOAD = ["sympy", "mpmath", "numpy", "scipy.integrate", "theory.activations", "theory.meanfield", "theory.init"]
+
+_INSIDE_WORKER = False
+_DEADLINE: float | None = None  # time.monotonic() at which the current session ends
+_CONTEXT = None  # the multiprocessing context, made once per process (a deliberate, process-wide cache)
+
+
+class BudgetExceeded(SpecError):
+    """A bounded step did not finish within its budget; the message says which step and what the budget is."""
+
+
+def _context():
+    global _CONTEXT
+    if _CONTEXT is None:
+        methods = multiprocessing.get_all_start_methods()
+        if "forkserver" in methods:
+            ctx = multiprocessing.get_context("forkserver")
+            ctx.set_forkserver_preload(PRELOAD)
+        else:
+            ctx = multiprocessing.get_context("spawn")
+        _CONTEXT = ctx
+    return _CONTEXT
+
+
+def inside_worker() -> bool:
+    """True in a worker process of :func:`run` (nested bounded steps then run directly)."""
+    return _INSIDE_WORKER
+
+
+def remaining(default: float = STEP_S) -> float:
+    """Seconds left in the current :func:`session` (``default`` outside one)."""
+    if _DEADLINE is None:
+        return default
+    return _DEADLINE - time.monotonic()
+
+
+@contextlib.contextmanager
+def session(seconds: float = TOTAL_S) -> Iterator[None]:
+    """Bound every :func:`run` inside the block by one shared deadline ``seconds`` from now (nested sessions keep the
+    earlier deadline)."""
+    global _DEADLINE
+    previous = _DEADLINE
+    deadline = time.monotonic() + seconds
+    _DEADLINE = deadline if previous is None else min(previous, deadline)
+    try:
+        yield
+    finally:
+        _DEADLINE = previous
+
+
+def _worker(conn, fn: Callable, args: tuple, kwargs: dict) -> None:
+    global _INSIDE_WORKER
+    _INSIDE_WORKER = True
+    try:
+        result = ("ok", fn(*args, **kwargs))
+    except SpecError as exc:
+        result = ("spec", str(exc))
+    except RecursionError:
+        result = ("spec", "the expression is nested too deeply for the analysis")
+    except MemoryError:
+        result = ("spec", "the analysis ran out of memory")
+    except BaseException as exc:  # noqa: BLE001 - reported to the parent as one line, never a traceback
+        result = ("error", f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}")
+    try:
+        conn.send(result)
+    except Exception as exc:  # an unpicklable result: say so instead of dying silently
+        conn.send(("error", f"result not transferable ({type(exc).__name__})"))
+    finally:
+        conn.close()
+
+
+def run(fn: Callable, *args, what: str, seconds: float = STEP_S, **kwargs):
+    """``fn(*args, **kwargs)`` in a worker process killed after ``seconds`` (and no later than the session's
+    deadline); its result, or :class:`BudgetExceeded` naming ``what``. A SpecError inside the step is re-raised as
+    itself; any other exception becomes a one-line SpecError (bad input, not a crash of ours)."""
+    if _INSIDE_WORKER:
+        return fn(*args, **kwargs)
+    limit = min(seconds, remaining(seconds))
+    if limit <= 0:
+        raise BudgetExceeded(f"{what}: the time budget of {TOTAL_S:g} s for this command's expressions is spent")
+    ctx = _context()
+    parent, child = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_worker, args=(child, fn, args, kwargs), daemon=True)
+    proc.start()
+    child.close()
+    try:
+        ready = parent.poll(limit)
+        message = parent.recv() if ready else None
+    except EOFError:  # the worker died without a word (killed, out of memory)
+        message = ("spec", f"{what}: the analysis stopped unexpectedly (exit status {proc.exitcode})")
+    except BaseException:
+        _stop(proc)
+        raise
+    finally:
+        parent.close()
+    _stop(proc)
+    if message is None:
+        raise BudgetExceeded(f"{what} did not finish within its budget of {limit:.3g} s (python -m theory --help: "
+                             "'budget')")
+    kind, value = message
+    if kind == "ok":
+        return value
+    if kind == "spec":
+        raise SpecError(value)
+    raise SpecError(f"{what}: {value}")
+
+
+def _stop(proc) -> None:
+    """Kill a worker that is still running and reap it (no zombie, no ResourceWarning)."""
+    if proc.is_alive():
+        proc.kill()
+    proc.join()
+    with contextlib.suppress(ValueError, AttributeError):
+        proc.close()
+
+
+def describe() -> str:
+    """The budget in one sentence, for ``--help``."""
+    return (f"user-typed expressions are analysed under a time budget: each exact (SymPy) step at most {STEP_S:g} s "
+            f"(past it the numeric route, marked numeric, or a one-line refusal), at most {TOTAL_S:g} s for a "
+            "command's expressions in all; named activations are not limited")
+
+
+def _pid() -> int:  # for tests: the worker's process id
+    return os.getpid()
