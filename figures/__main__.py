@@ -1,3 +1,4 @@
+from theory.cli_util import exit_with
 from figures.cli import main
 
-raise SystemExit(main())
+exit_with(main())

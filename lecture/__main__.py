@@ -7,4 +7,6 @@ except KeyboardInterrupt:  # Ctrl-C outside the command body (while importing, o
 
     print("lecture: interrupted", file=sys.stderr)
     code = 130
-raise SystemExit(code)
+from theory.cli_util import exit_with  # noqa: E402
+
+exit_with(code)

@@ -1,4 +1,5 @@
 """``python -m sims``: run, bench, kernels (see :mod:`sims.cli`)."""
+from theory.cli_util import exit_with
 from sims.cli import main
 
-raise SystemExit(main())
+exit_with(main())

@@ -2,7 +2,15 @@
 CI's cross-check step (``pytest -m crosscheck``) runs it; an unmarked one fails instead of skipping unnoticed."""
 from __future__ import annotations
 
-import pytest
+import os
+
+# Parallel suite (pytest-xdist, one worker per core): one BLAS thread per worker, so that the workers' matrix products
+# do not oversubscribe the cores (OpenBLAS threads spin while they wait). Set before any test imports NumPy. Results do
+# not depend on it: the tests compare with theory within z standard errors, or compare runs made in one environment.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import pytest  # noqa: E402
 
 from optional import CROSSCHECK
 

@@ -143,7 +143,7 @@ def test_main_job_progress_and_ctrl_c(tmp_path):
     wait_for(proc, lambda: any((out / "figures").glob("*.png")), "a first figure")
     os.killpg(proc.pid, signal.SIGINT)
     _, err = proc.communicate(timeout=600)
-    assert proc.returncode == 130 and "interrupted" in err and "Traceback" not in err
+    assert proc.returncode == 130 and "interrupted" in err and "Traceback" not in err, (proc.returncode, err[-3000:])
     assert not [p for p in out.rglob("*.tmp")]
     assert not (out / "REPORT.md").exists()
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import signal
 import sys
+import threading
 from collections.abc import Callable
 
 import numpy as np
@@ -82,10 +84,128 @@ def dumps(obj) -> str:
     return json.dumps(finite_or_none(obj), indent=2, allow_nan=False, ensure_ascii=False)
 
 
+class _Interrupt:
+    """Ctrl-C, made reliable. Python raises KeyboardInterrupt at whatever bytecode runs when SIGINT arrives; inside a
+    weakref callback or a ``__del__`` (matplotlib and NumPy run many) it is printed as "Exception ignored" and lost,
+    and the command would run to its end. So the handler remembers the request, and until the command acknowledges
+    it (:func:`acknowledge_interrupt`, in its cleanup) a watchdog thread raises it again in the main thread every
+    :data:`REPEAT_S` seconds (``_thread.interrupt_main``), until it lands where it is handled."""
+
+    REPEAT_S = 0.25
+    requested = False
+    acknowledged = False
+    generation = 0  # one per run(): a watchdog of an earlier command stops
+    watchdog: threading.Thread | None = None
+
+
+def interrupt_requested() -> bool:
+    """True once Ctrl-C (SIGINT) has reached a command run by :func:`run` (for loops that check between tasks)."""
+    return _Interrupt.requested
+
+
+def acknowledge_interrupt() -> None:
+    """The command has seen the interrupt and is stopping: no more repeats (called first thing in cleanup code)."""
+    _Interrupt.acknowledged = True
+
+
+def _watchdog(generation: int) -> None:
+    import _thread
+    import time
+
+    while _Interrupt.generation == generation and not _Interrupt.acknowledged:
+        time.sleep(_Interrupt.REPEAT_S)
+        if _Interrupt.generation == generation and _Interrupt.requested and not _Interrupt.acknowledged:
+            _thread.interrupt_main(signal.SIGINT)
+
+
+def _on_sigint(signum, frame):
+    if _Interrupt.acknowledged:
+        return  # already stopping: a second Ctrl-C (or a repeat) must not break the cleanup
+    if not _Interrupt.requested:
+        _Interrupt.requested = True
+        _Interrupt.watchdog = threading.Thread(target=_watchdog, args=(_Interrupt.generation,),
+                                               name="interrupt-watchdog", daemon=True)
+        _Interrupt.watchdog.start()
+    raise KeyboardInterrupt
+
+
+def _drain_repeats() -> None:
+    """Stop the watchdog, then let a repeat it already posted run through :func:`_on_sigint` (which ignores it once
+    acknowledged) before the previous handler comes back: otherwise Python's own handler would raise it after the
+    command has ended, and the process would die of SIGINT instead of exiting with 130."""
+    _Interrupt.acknowledged = True
+    if _Interrupt.watchdog is not None and _Interrupt.watchdog is not threading.current_thread():
+        _Interrupt.watchdog.join()
+    _Interrupt.watchdog = None
+    for _ in range(8):  # backward jumps: where the interpreter runs pending signal handlers
+        pass
+    signal.getsignal(signal.SIGINT)
+
+
+def _quiet_unraisable(previous):
+    """``sys.unraisablehook`` that drops a KeyboardInterrupt swallowed by a callback (the watchdog raises it again
+    where it is handled) instead of printing "Exception ignored ... Traceback"; anything else goes to ``previous``."""
+    def hook(unraisable):
+        if unraisable.exc_type is not None and issubclass(unraisable.exc_type, KeyboardInterrupt):
+            return
+        previous(unraisable)
+    return hook
+
+
+def _interrupted(prog: str) -> int:
+    acknowledge_interrupt()
+    print(f"{prog}: interrupted", file=sys.stderr)
+    return 130
+
+
 def run(prog: str, body: Callable[[], int]) -> int:
-    """Run a command body, mapping bad input to one stderr line + exit 2 and Ctrl-C to exit 130."""
+    """Run a command body, mapping bad input to one stderr line + exit 2 and Ctrl-C to exit 130 (reliably: see
+    :class:`_Interrupt`)."""
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, _on_sigint) if main_thread else None
+    previous_hook = sys.unraisablehook
+    sys.unraisablehook = _quiet_unraisable(previous_hook)
+    _Interrupt.requested = _Interrupt.acknowledged = False
+    _Interrupt.generation += 1
+    try:
+        code = _run(prog, body)
+        if _Interrupt.requested and code != 130:  # the interrupt was swallowed somewhere, and the body finished
+            code = _interrupted(prog)
+        return code
+    except KeyboardInterrupt:  # a repeat that landed in the handlers above
+        return _interrupted(prog)
+    finally:
+        _drain_repeats()
+        sys.unraisablehook = previous_hook
+        if main_thread:
+            signal.signal(signal.SIGINT, previous)
+
+
+def exit_with(code: int):
+    """End the process with ``code``: the ``python -m X`` entry points' last line.
+
+    After Ctrl-C (130) the process ends with ``os._exit`` once stdout and stderr are flushed: CPython (3.11) marks a
+    KeyboardInterrupt that passes through code run by ``eval``/``exec`` of a string (fontTools, under matplotlib's PDF
+    writer, builds its tables that way) as "unhandled" even when it is caught later, and at exit kills the process
+    with SIGINT (status -2) instead of returning 130. The command's own cleanup has run by then; workers are already
+    stopped."""
+    import os
+
+    if code == 130:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+        os._exit(130)
+    raise SystemExit(code)
+
+
+def _run(prog: str, body: Callable[[], int]) -> int:
     try:
         return body()
+    except KeyboardInterrupt:
+        return _interrupted(prog)
     except UsageError as exc:
         print(str(exc), file=sys.stderr)
         return 2
@@ -101,9 +221,6 @@ def run(prog: str, body: Callable[[], int]) -> int:
         except OSError:
             pass
         return 0
-    except KeyboardInterrupt:
-        print(f"{prog}: interrupted", file=sys.stderr)
-        return 130
 
 
 class Progress:
