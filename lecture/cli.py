@@ -54,7 +54,9 @@ def _parser() -> ArgumentParser:
 # ------------------------------------------------------------------------------------------------ work units
 def _worker_init(memo_dir: str) -> None:
     from sims import memo
+    from sims.sweep import ignore_sigint
 
+    ignore_sigint()  # Ctrl-C reaches the process group: the main process alone stops the work (it kills the workers)
     memo.configure(memo_dir)
 
 
@@ -194,8 +196,10 @@ def main_job(out: Path, lang: str = "en", fast: bool = False, jobs: int | None =
                 else:
                     _write_stamp(cache, name, lang, fast, code, result)
                 bar.finished(name or "claims", seconds)
-        except BaseException:
-            ex.shutdown(wait=False, cancel_futures=True)
+        except BaseException:  # Ctrl-C or an error: abandon running tasks at once; finished figures are kept
+            from sims.sweep import stop_pool
+
+            stop_pool(ex)
             raise
         ex.shutdown()
     rows = claims_result["rows"]

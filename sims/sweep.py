@@ -355,6 +355,24 @@ def _lost_worker(exc: BaseException) -> bool:
                                                                           "CancelledError")
 
 
+def ignore_sigint() -> None:
+    """A pool worker's initializer: Ctrl-C reaches the whole process group, and the parent alone decides (it stops
+    the workers; a worker's own KeyboardInterrupt would only print a traceback)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def stop_pool(ex) -> None:
+    """Stop a ProcessPoolExecutor now: cancel what has not started and terminate the workers that run (their partial
+    work is lost; finished results are already stored)."""
+    from theory.cli_util import acknowledge_interrupt, stop_children
+
+    acknowledge_interrupt()
+    ex.shutdown(wait=False, cancel_futures=True)
+    stop_children()
+
+
 def default_workers() -> int:
     """The local pool's default number of workers: the CPUs this process may run on (``sched_getaffinity``, else
     ``os.cpu_count()``), at least 1."""
@@ -376,9 +394,14 @@ def make_executor(kind: str = "local", scheduler: str | None = None, workers: in
         if scheduler is not None:
             raise SpecError("--scheduler needs --executor dask")
         # spawn: a forked child would inherit the parent's BLAS thread pool state (unsafe with OpenBLAS threads)
-        with ProcessPoolExecutor(max_workers=workers or default_workers(),
-                                 mp_context=multiprocessing.get_context("spawn")) as ex:
+        ex = ProcessPoolExecutor(max_workers=workers or default_workers(), initializer=ignore_sigint,
+                                 mp_context=multiprocessing.get_context("spawn"))
+        try:
             yield ex
+        except BaseException:  # Ctrl-C or an error: running tasks are abandoned at once, not waited for
+            stop_pool(ex)
+            raise
+        ex.shutdown(wait=True)
         return
     try:
         from distributed import Client, LocalCluster
@@ -448,7 +471,10 @@ def run_sweep(configs: list[dict], store: Store, *, executor: Callable | None = 
                     finished += 1
                     if progress is not None:
                         progress(finished, len(configs))
-            except KeyboardInterrupt:  # Ctrl-C: drop what has not started; finished results are already stored
+            except KeyboardInterrupt:  # Ctrl-C: stop at once; finished results are already stored
+                from theory.cli_util import acknowledge_interrupt
+
+                acknowledge_interrupt()
                 ex.shutdown(wait=False, cancel_futures=True)
                 raise
         todo = []

@@ -181,6 +181,21 @@ def run(prog: str, body: Callable[[], int]) -> int:
             signal.signal(signal.SIGINT, previous)
 
 
+def stop_children(grace: float = 1.0) -> None:
+    """Terminate every live multiprocessing child of this process (pool workers: Ctrl-C must not leave them behind,
+    blocked on their task queue with our pipes open): SIGTERM, then SIGKILL after ``grace`` seconds."""
+    import multiprocessing
+
+    children = multiprocessing.active_children()
+    for p in children:
+        p.terminate()
+    for p in children:
+        p.join(grace)
+        if p.is_alive():
+            p.kill()
+            p.join()
+
+
 def exit_with(code: int):
     """End the process with ``code``: the ``python -m X`` entry points' last line.
 
@@ -192,6 +207,7 @@ def exit_with(code: int):
     import os
 
     if code == 130:
+        stop_children()
         for stream in (sys.stdout, sys.stderr):
             try:
                 stream.flush()
