@@ -19,7 +19,7 @@ import matplotlib
 matplotlib.use("Agg")  # the figure code never uses pyplot; this keeps any pyplot import off a GUI backend
 
 from figures import common  # noqa: E402
-from theory.cli_util import ArgumentParser, Progress, dumps, run  # noqa: E402
+from theory.cli_util import ArgumentParser, Progress, dumps, path_arg, run  # noqa: E402
 
 PROG = "python -m figures"
 
@@ -27,7 +27,7 @@ PROG = "python -m figures"
 def _parser() -> ArgumentParser:
     p = ArgumentParser(prog=PROG, description="Regenerate the lecture's figures (PNG and PDF), or list them.")
     p.add_argument("--only", nargs="+", metavar="NAME", help="only these figures (see 'list')")
-    p.add_argument("--out", type=Path, default=common.DEFAULT_OUT, metavar="DIR",
+    p.add_argument("--out", type=path_arg, default=common.DEFAULT_OUT, metavar="DIR",
                    help=f"output folder (default {common.DEFAULT_OUT})")
     p.add_argument("--lang", choices=common.LANGS, default="en",
                    help="language of titles, labels and legends; ru adds the suffix .ru to the file names")

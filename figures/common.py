@@ -520,27 +520,20 @@ def stem(name: str, lang: str) -> str:
 
 
 def prepare_out_dir(out_dir: Path) -> Path:
-    """Create ``out_dir`` and prove it is writable; SpecError (one line) otherwise."""
-    out_dir = Path(out_dir)
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        probe = out_dir / f".write-probe.{os.getpid()}"
-        probe.write_bytes(b"")
-        probe.unlink()
-    except OSError as exc:
-        raise SpecError(f"cannot write to output folder {str(out_dir)!r}: {exc.strerror or exc}") from None
-    return out_dir
+    """Create ``out_dir`` and prove it is writable; SpecError (one line) otherwise (an empty path included)."""
+    from theory.files import writable_folder
+
+    return writable_folder(out_dir, "output folder")
 
 
 def _atomic_save(fig: Figure, path: Path, fmt: str, dpi: float, metadata: dict) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as fh:
-            fig.savefig(fh, format=fmt, dpi=dpi, metadata=metadata)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    import io
+
+    from theory.files import atomic_write_bytes
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format=fmt, dpi=dpi, metadata=metadata)
+    atomic_write_bytes(path, buf.getvalue())
 
 
 def save(fig: Figure, out_dir: Path, name: str, lang: str, fast: bool) -> list[Path]:

@@ -61,12 +61,32 @@ def evaluate_all(evidence: Evidence, claims: tuple[Claim, ...] | None = None,
     return out
 
 
+#: the keys of one ``claims --json`` object, in order
+ROW_KEYS = ("id", "slide", "quote", "statement", "section", "verdict", "evidence", "numbers", "condition", "correction",
+            "figure", "derivation", "references")
+
+
 def row(claim: Claim, outcome: Outcome) -> dict:
-    """One ``claims --json`` object."""
-    return {"id": claim.id, "slide": claim.slide, "quote": claim.quote, "statement": claim.statement,
-            "section": section_of(claim), "verdict": outcome.verdict, "evidence": outcome.evidence,
-            "numbers": outcome.numbers, "condition": outcome.condition, "correction": outcome.correction,
-            "figure": claim.figure, "derivation": claim.derivation, "references": list(claim.references)}
+    """One ``claims --json`` object (keys :data:`ROW_KEYS`)."""
+    return dict(zip(ROW_KEYS, (claim.id, claim.slide, claim.quote, claim.statement, section_of(claim),
+                               outcome.verdict, outcome.evidence, outcome.numbers, outcome.condition,
+                               outcome.correction, claim.figure, claim.derivation, list(claim.references))))
+
+
+def rows_problem(rows) -> str | None:
+    """None when ``rows`` are the rows of every claim, in order, each with :data:`ROW_KEYS` and a known verdict
+    (what :func:`row` writes); otherwise why not (a cached result must pass this before it is used)."""
+    from lecture.registry import VERDICTS
+
+    ids = [c.id for c in all_claims()]
+    if not isinstance(rows, list) or len(rows) != len(ids):
+        return f"does not hold the {len(ids)} claims' rows"
+    for r, cid in zip(rows, ids):
+        if not isinstance(r, dict) or tuple(r) != ROW_KEYS:
+            return f"has a malformed row (expected the keys {', '.join(ROW_KEYS)})"
+        if r["id"] != cid or r["verdict"] not in VERDICTS or not isinstance(r["evidence"], str):
+            return f"has a wrong row for {cid!r}"
+    return None
 
 
 def counts(rows: list[dict]) -> dict[str, int]:

@@ -22,7 +22,7 @@ import json
 import os
 from pathlib import Path
 
-from theory.cli_util import ArgumentParser, Progress, dumps, run
+from theory.cli_util import ArgumentParser, Progress, dumps, path_arg, run
 from theory.errors import SpecError
 
 PROG = "lecture"
@@ -33,7 +33,7 @@ def _parser() -> ArgumentParser:
     p = ArgumentParser(prog=f"python -m {PROG}",
                        description="Regenerate everything for the lecture: all figures, every claim's verdict, and "
                                    "REPORT.md (the lecture fact-checked slide by slide).")
-    p.add_argument("--out", default=DEFAULT_OUT, type=Path, help="output folder (default: out)")
+    p.add_argument("--out", default=DEFAULT_OUT, type=path_arg, help="output folder (default: out)")
     p.add_argument("--lang", default="en", choices=["en", "ru"], help="language of the figures and the report")
     p.add_argument("--fast", action="store_true", help="small runs and low resolution (for tests)")
     p.add_argument("--jobs", type=int, default=None, help="worker processes (default: one per core)")
@@ -45,7 +45,7 @@ def _parser() -> ArgumentParser:
     c.add_argument("--markdown", action="store_true",
                    help="the table slide -> figure -> derivation -> verdict, as Markdown (the README's)")
     c.add_argument("--fast", action="store_true", dest="claims_fast", help="small runs (for tests)")
-    c.add_argument("--cache", type=Path, default=DEFAULT_OUT / ".cache", help="cache folder (default: out/.cache)")
+    c.add_argument("--cache", type=path_arg, default=DEFAULT_OUT / ".cache", help="cache folder (default: out/.cache)")
     c.add_argument("--quiet", action="store_true", dest="claims_quiet",
                    help="no progress on stderr while claims are computed (default: as for the main job)")
     return p
@@ -97,14 +97,18 @@ def _claims_and_derivations(cache_dir: str, fast: bool, progress: Progress | Non
 
     def rows():
         return [C.row(c, o) for c, o in C.evaluate_all(evidence, progress=report)]
-    result = evidence.get("claims", rows)
+    result = evidence.get("claims", rows, check=C.rows_problem)
 
     def render(name):
         from theory.derivation import get
 
         return get(name).render("markdown")
+
+    def text(value):
+        return None if isinstance(value, str) and value.strip() else "is not a rendered derivation"
     names = sorted({r["derivation"] for r in result if r.get("derivation")})
-    return {"rows": result, "derivations": {n: evidence.get("derivation", render, name=n) for n in names}}
+    return {"rows": result,
+            "derivations": {n: evidence.get("derivation", render, check=text, name=n) for n in names}}
 
 
 # ------------------------------------------------------------------------------------------------ figure stamps
@@ -127,7 +131,7 @@ def _fresh(cache: Path, name: str, lang: str, fast: bool, code: str) -> bool:
 
 
 def _write_stamp(cache: Path, name: str, lang: str, fast: bool, code: str, files: list[str]) -> None:
-    from lecture.registry import atomic_write_text
+    from theory.files import atomic_write_text
 
     atomic_write_text(_stamp_path(cache, name, lang, fast),
                       json.dumps({"code": code, "files": {f: _sha(Path(f)) for f in files}}, sort_keys=True))
@@ -150,15 +154,20 @@ def main_job(out: Path, lang: str = "en", fast: bool = False, jobs: int | None =
     from figures import common
     from figures.cli import default_names
     from lecture.claims import counts
-    from lecture.registry import atomic_write_text
     from lecture.report import render
+    from theory.files import atomic_write_text, notice, remove_stale, writable_folder
     from sims import memo
 
     jobs = _jobs(jobs)
-    out = Path(out)
+    out = writable_folder(out, "output folder")  # every path checked before any work
     fig_dir = common.prepare_out_dir(out / "figures")
-    cache = out / ".cache"
-    memo_dir = cache / "memo"
+    cache = writable_folder(out / ".cache", "cache folder")
+    memo_dir = writable_folder(cache / "memo", "cache folder")
+    for target in (out / "REPORT.md", out / "claims.json"):
+        if target.exists() and not target.is_file():
+            raise SpecError(f"{str(target)!r} is in the way: it exists and is not a file")
+    for stale in remove_stale(out):  # left by a writer that died (SIGKILL): never trusted, never kept
+        notice(f"removed {stale}, a temporary file of a process that no longer runs")
     code = memo.code_version()
     names = default_names() if names is None else [common.get(n).name for n in names]
     todo = [n for n in names if not _fresh(cache, n, lang, fast, code)]
@@ -198,8 +207,10 @@ def main_job(out: Path, lang: str = "en", fast: bool = False, jobs: int | None =
                 bar.finished(name or "claims", seconds)
         except BaseException:  # Ctrl-C or an error: abandon running tasks at once; finished figures are kept
             from sims.sweep import stop_pool
+            from theory.files import remove_stale
 
             stop_pool(ex)
+            remove_stale(out)  # the temporary files of the workers just stopped
             raise
         ex.shutdown()
     rows = claims_result["rows"]
@@ -216,6 +227,9 @@ def main_job(out: Path, lang: str = "en", fast: bool = False, jobs: int | None =
 def _claims_command(args) -> int:
     from lecture.claims import counts
 
+    from theory.files import writable_folder
+
+    writable_folder(args.cache, "cache folder")  # before any work
     bar = Progress(0, quiet=args.claims_quiet, unit="claim")
     res = _claims_and_derivations(str(args.cache), args.claims_fast, progress=bar)
     bar.close()

@@ -27,6 +27,8 @@ from pathlib import Path
 
 import sympy as sp
 
+from theory.files import notice, read_entry, write_entry
+
 VERDICTS = ("confirmed", "refuted", "imprecise", "supported", "not-supported")
 ERRATA_VERDICTS = ("refuted", "imprecise", "not-supported")
 SEED_PATH = Path(__file__).resolve().parent / "seed.txt"
@@ -106,13 +108,6 @@ def _jsonable(obj):
     return obj
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder and a rename: never half-written."""
-    from sims.memo import atomic_write_text as write
-
-    write(Path(path), text)
-
-
 class Evidence:
     """Computed results shared by the checks, memoized in memory and, with ``cache_dir``, on disk (one JSON file per
     result, keyed by the name, the arguments and :func:`code_version`). ``fast``: checks may use smaller runs (for
@@ -128,23 +123,32 @@ class Evidence:
                           sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:24]
 
-    def get(self, name: str, compute: Callable[..., object], /, **kwargs):
+    def get(self, name: str, compute: Callable[..., object], /, *, check: Callable[[object], str | None] | None = None,
+            **kwargs):
         """``compute(**kwargs)``, once per (name, kwargs) and code version; the result must be JSON-able (after
-        numpy / SymPy numbers are converted), and is returned in its JSON form."""
+        numpy / SymPy numbers are converted), and is returned in its JSON form, the same cold and warm.
+
+        A cached entry is used only when valid (:func:`theory.files.read_entry`: schema, key, a hash of its value)
+        and, with ``check``, when ``check(value)`` returns None (else the reason it is not a result of ``compute``);
+        an invalid one is recomputed with a one-line notice on stderr."""
         key = self._key(name, kwargs)
         if key in self._memo:
             return self._memo[key]
         path = self.cache_dir / "evidence" / f"{name}-{key}.json" if self.cache_dir is not None else None
-        if path is not None and path.is_file():
-            try:
-                value = json.loads(path.read_text(encoding="utf-8"))
-                self._memo[key] = value
-                return value
-            except ValueError:
-                pass  # a corrupt cache entry is recomputed
-        value = _jsonable(compute(**kwargs))
         if path is not None:
-            atomic_write_text(path, json.dumps(value, sort_keys=True))
+            entry = read_entry(path, key)
+            problem = entry.problem
+            if entry.ok:
+                problem = check(entry.value) if check is not None else None
+                if problem is None:
+                    self._memo[key] = entry.value
+                    return entry.value
+            if problem:
+                notice(f"cache entry {path.name} {problem}: recomputed")
+        value = _jsonable(compute(**kwargs))
+        if check is not None and (problem := check(json.loads(json.dumps(value)))) is not None:
+            raise ValueError(f"{name}: a freshly computed result fails its own check: {problem}")
+        value = write_entry(path, key, value) if path is not None else json.loads(json.dumps(value))
         self._memo[key] = value
         return value
 

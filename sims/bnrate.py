@@ -50,9 +50,11 @@ def measure_rate(activation: str, batch: int, width: int, depth: int, seeds: int
     A network whose fitted layers are not all finite and positive (divergence) makes the estimate nan (null in
     JSON), never a mean over the survivors."""
     from sims.engine import simulate
+    from theory import validate as check
     from theory.batchnorm_rate import gradient_rate
     from theory.config import NetworkConfig
 
+    seed = check.seed(seed)
     _check_int("batch", batch, 4)  # (theory.batchnorm_rate: E[1/chi^2_(B-1)] diverges for B <= 3)
     _check_int("skip", skip, 0)
     _check_int("skip_bottom", skip_bottom, 0)

@@ -34,7 +34,8 @@ import numpy as np
 from sims.activations import kernel
 from theory.activations import NAMES
 from theory.cli import keep_probability
-from theory.cli_util import ArgumentParser, Progress, dumps, fmt_number, run
+from theory.cli_util import ArgumentParser, Progress, dumps, fmt_number, path_arg, run
+from theory import budget
 from theory.errors import SpecError
 
 PROG = "sims"
@@ -46,9 +47,10 @@ QUIET_HELP = "no progress on stderr (default: a bar on a terminal; elsewhere a l
 
 
 def _parser() -> ArgumentParser:
-    p = ArgumentParser(prog=f"python -m {PROG}", description="Numeric work on activations and random networks.")
+    p = ArgumentParser(prog=f"python -m {PROG}", description="Numeric work on activations and random networks.",
+                       epilog=f"Budget: {budget.describe()}.")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    s = sub.add_parser("run", help="Monte Carlo of S independent random networks beside the mean-field theory",
+    s = sub.add_parser("run", epilog=f"Budget: {budget.describe()}.", help="Monte Carlo of S independent random networks beside the mean-field theory",
                        description="Simulate S independent networks (each seeded from one SeedSequence) on B inputs; "
                                    "per layer the mean and standard error across networks of each statistic, with "
                                    "the theory's prediction for the same configuration.")
@@ -80,7 +82,7 @@ def _parser() -> ArgumentParser:
     rate.add_argument("--drop", type=float, default=None, metavar="Q", help=DROP_HELP)
     s.add_argument("--json", action="store_true")
 
-    s = sub.add_parser("batchnorm-rate", help="gradient explosion rate of a deep batch-norm network vs theory",
+    s = sub.add_parser("batchnorm-rate", epilog=f"Budget: {budget.describe()}.", help="gradient explosion rate of a deep batch-norm network vs theory",
                        description="Per-layer growth rate lambda of E[(dL/dh_l)^2] going down a batch-norm network: "
                                    "per network an OLS fit of log grad_var_l against l, lambda = exp(-slope); the "
                                    "geometric mean over S independent networks with its standard error, beside the "
@@ -98,7 +100,7 @@ def _parser() -> ArgumentParser:
     s.add_argument("--dtype", default="float64", choices=["float32", "float64"])
     s.add_argument("--json", action="store_true")
 
-    s = sub.add_parser("dropout-ensemble", help="exact dropout ensemble mean vs weight scaling vs Monte Carlo dropout",
+    s = sub.add_parser("dropout-ensemble", epilog=f"Budget: {budget.describe()}.", help="exact dropout ensemble mean vs weight scaling vs Monte Carlo dropout",
                        description="One random network x -> phi -> dropout -> phi -> readout with N droppable units: "
                                    "the exact ensemble mean over all 2^N masks (N <= 20), the weight-scaling "
                                    "approximation, and the mean of T random masks with its standard error "
@@ -122,12 +124,12 @@ def _parser() -> ArgumentParser:
                    help="with --backend torch: the GPU configuration (width 4096, depth 50, batch 4096) on cuda")
     s.add_argument("--json", action="store_true", help="print the measurements as one JSON document")
 
-    s = sub.add_parser("sweep", help="run a grid of configurations through an Executor into an on-disk store",
+    s = sub.add_parser("sweep", epilog=f"Budget: {budget.describe()}.", help="run a grid of configurations through an Executor into an on-disk store",
                        description="Expand the [grid] table of a TOML file (field = [values]; the product of the "
                                    "lists) into configurations and run each (sims.sweep) through a local process "
                                    "pool or a dask cluster; one result file per configuration in DIR/results.")
-    s.add_argument("--grid", required=True, metavar="FILE.toml", help="TOML file with a [grid] table")
-    s.add_argument("--out", required=True, metavar="DIR", help="the store (created if needed)")
+    s.add_argument("--grid", required=True, type=path_arg, metavar="FILE.toml", help="TOML file with a [grid] table")
+    s.add_argument("--out", required=True, type=path_arg, metavar="DIR", help="the store (created if needed)")
     s.add_argument("--executor", default="local", choices=["local", "dask"],
                    help="local: a process pool, one worker per core (default); dask: dask.distributed")
     s.add_argument("--scheduler", metavar="ADDR", default=None,
@@ -142,7 +144,7 @@ def _parser() -> ArgumentParser:
     s.add_argument("--json", action="store_true", help="print the run summary as JSON")
 
     s = sub.add_parser("sweep-table", help="the stored results of a sweep, one row per configuration")
-    s.add_argument("dir", metavar="DIR")
+    s.add_argument("dir", type=path_arg, metavar="DIR")
     s.add_argument("--json", action="store_true",
                    help="one JSON document: rows (key, config, results), missing (unfinished keys)")
 
@@ -150,7 +152,7 @@ def _parser() -> ArgumentParser:
     s.add_argument("--repeats", type=int, default=3)
     s.add_argument("--json", action="store_true")
 
-    s = sub.add_parser("train", help="train a small MLP (NumPy, float64) on digits or MNIST",
+    s = sub.add_parser("train", epilog=f"Budget: {budget.describe()}.", help="train a small MLP (NumPy, float64) on digits or MNIST",
                        description="Train an MLP of D hidden layers of width N (then a softmax output layer) with "
                                    "sims.train: deterministic for a seed (weights, shuffles, dropout masks). Per "
                                    "epoch the train loss/accuracy (mean over the minibatches, train mode), the "
@@ -182,7 +184,7 @@ def _parser() -> ArgumentParser:
     s.add_argument("--quiet", action="store_true", help=QUIET_HELP)
     s.add_argument("--json", action="store_true")
 
-    s = sub.add_parser("kernels", help="evaluate the stable numeric kernels at extreme inputs")
+    s = sub.add_parser("kernels", epilog=f"Budget: {budget.describe()}.", help="evaluate the stable numeric kernels at extreme inputs")
     s.add_argument("--activation", action="append", metavar="SPEC", help="name or expression in x (repeatable)")
     s.add_argument("--dtype", default="float32", choices=["float32", "float64"])
     s.add_argument("--json", action="store_true")

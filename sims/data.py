@@ -139,6 +139,8 @@ def _parse_idx(raw: bytes, path: Path) -> np.ndarray:
         raise SpecError(f"IDX file {path} is truncated: {len(raw)} bytes, shorter than its {header}-byte header "
                         f"for {ndim} dimensions")
     shape = struct.unpack(f">{ndim}I", raw[4:header])
+    if 0 in shape:
+        raise SpecError(f"IDX file {path} declares an empty array, shape {tuple(shape)}: nothing to train on")
     dt = IDX_TYPES[code]
     expected = math.prod(shape) * dt.itemsize
     got = len(raw) - header

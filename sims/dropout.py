@@ -38,10 +38,12 @@ from sims.batchnorm import BatchNorm
 from sims.init import sample_weights
 from theory.activations import get_activation, moment_closed_forms
 from theory.activations import q as q_symbol
+from theory import validate as check
 from theory.errors import SpecError
 from theory.init import get_init
 
 MAX_ENUMERATE_UNITS = 20  # 2^20 = 1 048 576 masks: exact ensembles stay below a second
+MAX_T = 10_000_000  # Monte Carlo masks in dropout_ensemble: a few seconds of work
 _BLOCK = 1 << 14  # masks per block: memory stays O(block * units) however many masks there are
 
 __all__ = [
@@ -327,11 +329,20 @@ def dropout_ensemble(units: int, keep, activation: str = "relu", *, T: int = 100
     keep = check_keep(keep)
     units = _check_enumerable(_check_int("units", units, 1))
     T = _check_int("T", T, 2, why=" (the standard error needs two samples)")
+    if T > MAX_T:
+        raise SpecError(f"T must be at most {MAX_T:,} Monte Carlo masks (got {T}): the standard error shrinks as "
+                        "1/sqrt(T), and 10^7 masks already give 3e-4 of the output's spread")
+    seed = check.seed(seed)
     net_seq, mc_seq = np.random.SeedSequence(seed).spawn(2)
-    net, x = _network_and_input(units, activation, net_seq, init, d_in, units2)
-    samples = _mc_outputs(net, x, keep, T, np.random.default_rng(mc_seq))
-    return {"ensemble_mean": exact_ensemble_mean(net, x, keep), "weight_scaling": weight_scaling(net, x, keep),
-            "mc_mean": float(samples.mean()), "se": float(samples.std(ddof=1) / math.sqrt(T)),
+    with np.errstate(all="ignore"):  # overflow is detected below and refused, never printed as a warning
+        net, x = _network_and_input(units, activation, net_seq, init, d_in, units2)
+        samples = _mc_outputs(net, x, keep, T, np.random.default_rng(mc_seq))
+        exact, scaled = exact_ensemble_mean(net, x, keep), weight_scaling(net, x, keep)
+        mean, se = float(samples.mean()), float(samples.std(ddof=1) / math.sqrt(T))
+    if not all(math.isfinite(v) for v in (exact, scaled, mean, se)):
+        raise SpecError(f"the network's output overflows float64 with the activation {net.activation!r} "
+                        "(a value is inf or nan): no ensemble mean to compare")
+    return {"ensemble_mean": exact, "weight_scaling": scaled, "mc_mean": mean, "se": se,
             "masks": 1 << units, "keep": keep, "activation": net.activation, "units": units, "T": T,
             "seed": seed, "init": init, "units2": units2, "d_in": d_in}
 

@@ -67,11 +67,31 @@ import numpy as np
 from sims.activations import kernel
 from sims.init import sample_weights, standard_normal
 from theory.config import NetworkConfig
+from theory import validate as check
 from theory.errors import SpecError
 
 CHUNK_BYTES = 512 * 2**20
 MEMORY_LIMIT_BYTES = 8 * 2**30
 STATS = ("preact_mean", "preact_var", "post_mean", "post_second", "dead_fraction", "correlation", "grad_var")
+
+
+#: The engine's time model, for refusing runs before they start (not a promise of speed): matrix products at
+#: FLOP_RATE (float32 on this 2-core machine measures 100-190 GFLOP/s; the slower end is taken), plus a fixed Python
+#: cost per layer, chunk and network. A run estimated above MAX_SECONDS is refused.
+FLOP_RATE = 1e11
+LAYER_OVERHEAD_S = 5e-5
+MAX_SECONDS = 24 * 3600.0
+
+
+def estimate_seconds(config: NetworkConfig, batch: int, seeds: int, chunk: int, weight_grad_norm: bool = False) -> float:
+    """The time model's estimate of a run: 2 n_(l-1) n_l flops per row and layer for each matrix product (forward,
+    backward, and the weight gradient on request), n_(l-1) n_l weights drawn per layer at about 10 flops each, and
+    LAYER_OVERHEAD_S per layer, chunk and network."""
+    pairs = sum(a * b for a, b in zip(config.widths[:-1], config.widths[1:]))
+    products = 3 if weight_grad_norm else 2
+    flops = seeds * (2.0 * pairs * batch * products + 10.0 * pairs)
+    chunks = -(-batch // max(chunk, 1))
+    return flops / FLOP_RATE + seeds * chunks * config.depth * LAYER_OVERHEAD_S
 
 
 ROW_ARRAYS_EXTRA = 8  # per chunk besides the 2L stored layers: input, output gradient, 2 deltas, 1 scratch, and
@@ -758,6 +778,7 @@ def simulate(config: NetworkConfig, batch: int, seeds: int, *, dtype: str = "flo
     ``result["samples"]["post"|"grad"][layer]`` (concatenated over networks).
     """
     validate(batch, seeds, dtype, chunk)
+    seed = check.seed(seed)
     if not (-1.0 <= input_correlation <= 1.0):
         raise SpecError(f"input correlation must be in [-1, 1] (got {input_correlation})")
     if inputs is not None:
@@ -792,6 +813,11 @@ def simulate(config: NetworkConfig, batch: int, seeds: int, *, dtype: str = "flo
     if peak > limit:
         raise SpecError(f"this run needs about {peak / 2**30:.1f} GiB; the limit is {limit / 2**30:.1f} GiB "
                         "(lower the width, depth or --chunk)")
+    seconds_needed = estimate_seconds(config, batch, seeds, chunk, weight_grad_norm)
+    if seconds_needed > MAX_SECONDS:
+        raise SpecError(f"this run is about {seconds_needed / 3600:,.0f} hours of work by the engine's time model "
+                        f"({FLOP_RATE / 1e9:g} GFLOP/s for the products, {LAYER_OVERHEAD_S * 1e6:g} us per layer and "
+                        f"chunk); the limit is {MAX_SECONDS / 3600:g} hours: lower the seeds, batch, width or depth")
     kern = kernel(config.act)
     scheme = config.scheme
     children = np.random.SeedSequence(seed).spawn(seeds)
@@ -863,8 +889,8 @@ def run_json(config: NetworkConfig, batch: int, seeds: int, **kwargs) -> dict:
     """The ``sims run --json`` document (DESIGN.md): config, layers with MC and theory, diverged_at, seconds."""
     from theory.predict import predict
 
+    theory = predict(config)["layers"]  # first: a user's expression is analysed before the long work
     res = simulate(config, batch, seeds, **kwargs)
-    theory = predict(config)["layers"]
     layers = []
     for l in range(config.depth):
         row = {"layer": l + 1}

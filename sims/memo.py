@@ -12,13 +12,13 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
-import tempfile
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+
+from theory.files import notice, read_entry, write_entry
 
 PACKAGES = ("theory", "sims", "figures", "lecture")
 _FOLDER: Path | None = None
@@ -109,32 +109,20 @@ def _key(fn: Callable, kwargs: dict) -> str:
 
 
 def call(fn: Callable, /, **kwargs):
-    """``fn(**kwargs)``, read from / written to the memo folder when one is configured."""
+    """``fn(**kwargs)``, read from / written to the memo folder when one is configured. An entry is used only when
+    it is valid (:func:`theory.files.read_entry`: schema, key and a hash of its value); a damaged one is recomputed
+    with a one-line notice on stderr. The value comes back in the same form cold and warm."""
     if _FOLDER is None:
         return fn(**kwargs)
-    path = _FOLDER / f"{_name(fn)}-{_key(fn, kwargs)}.json"
-    if path.is_file():
+    key = _key(fn, kwargs)
+    path = _FOLDER / f"{_name(fn)}-{key}.json"
+    entry = read_entry(path, key)
+    if entry.ok:
         try:
-            return _decode(json.loads(path.read_text(encoding="utf-8")))
-        except (ValueError, KeyError, TypeError):
-            pass  # a damaged entry is recomputed
+            return _decode(entry.value)
+        except (ValueError, KeyError, TypeError) as exc:
+            entry = entry._replace(problem=f"cannot be decoded ({type(exc).__name__})")
+    if entry.problem:
+        notice(f"memo entry {path.name} {entry.problem}: recomputed")
     value = fn(**kwargs)
-    text = json.dumps(_encode(value))
-    atomic_write_text(path, text)
-    return _decode(json.loads(text))  # the same form as a later read (tuples, arrays and dict keys kept)
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` through a temporary file in the same folder renamed into place: never half-written."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    return _decode(write_entry(path, key, _encode(value)))  # the same form as a later read (tuples, arrays, keys)

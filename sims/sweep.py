@@ -45,14 +45,14 @@ import json
 import math
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 
 from theory.errors import SpecError
 
-STORE_VERSION = 1
+STORE_VERSION = 2  # 2: result files are checked entries (key, sha256, value)
 TASKS = ("moments", "norms")
 EXECUTORS = ("local", "dask")
 MAX_ATTEMPTS = 3
@@ -100,9 +100,46 @@ def _coerce(name: str, value):
     return value
 
 
-def expand(grid: dict) -> list[dict]:
+MAX_CONFIGS = 100_000  # one result file each: a store of 10^5 files is the most a sweep folder should hold
+
+
+class Configurations(Sequence):
+    """The configurations of a grid, computed on demand (mixed-radix indexing of the product): ``len`` is the product
+    of the list lengths, computed, never enumerated; item ``i`` is built when asked for."""
+
+    def __init__(self, axes: list[tuple[str, list]]):
+        self._names = [a for a, _ in axes]
+        self._values = [v for _, v in axes]
+        self._count = math.prod(len(v) for v in self._values)
+        self._defaults = {k: d for k, (_, d) in FIELDS.items()}
+
+    def __len__(self) -> int:
+        return self._count
+
+    def _at(self, combo) -> dict:
+        return {**self._defaults, **dict(zip(self._names, combo))}
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(self._count))]
+        if i < 0:
+            i += self._count
+        if not 0 <= i < self._count:
+            raise IndexError(i)
+        combo = []
+        for values in reversed(self._values):  # the last key varies fastest
+            i, r = divmod(i, len(values))
+            combo.append(values[r])
+        return self._at(reversed(combo))
+
+    def __iter__(self):
+        return (self._at(c) for c in itertools.product(*self._values))
+
+
+def expand(grid: dict) -> Configurations:
     """The configurations of ``grid`` (field -> list of values), each a dict of every field of :data:`FIELDS`, in
-    product order (the first key slowest). Unknown fields, empty lists, wrong types and invalid configurations
+    product order (the first key slowest), as a lazy sequence. The count is the product of the list lengths and is
+    checked against :data:`MAX_CONFIGS` first; unknown fields, empty lists, wrong types and invalid configurations
     raise SpecError, before anything runs."""
     if not isinstance(grid, dict):
         raise SpecError(f"a grid is a table of field = [values] (got {type(grid).__name__})")
@@ -116,13 +153,19 @@ def expand(grid: dict) -> list[dict]:
         values = values if isinstance(values, list) else [values]
         if not values:
             raise SpecError(f"grid field {name!r} has an empty list: the grid would have no configurations")
-        coerced = [_coerce(name, v) for v in values]
-        if len(set(map(repr, coerced))) != len(coerced):
+        axes.append((name, values))
+    count = math.prod(len(v) for _, v in axes)
+    if count > MAX_CONFIGS:
+        sizes = " x ".join(str(len(v)) for _, v in axes)
+        raise SpecError(f"the grid has {sizes} = {count:,} configurations; the limit is {MAX_CONFIGS:,} (one result "
+                        "file each): split it into several sweeps")
+    coerced = []
+    for name, values in axes:
+        values = [_coerce(name, v) for v in values]
+        if len(set(map(repr, values))) != len(values):
             raise SpecError(f"grid field {name!r} lists a value twice")
-        axes.append((name, coerced))
-    defaults = {k: d for k, (_, d) in FIELDS.items()}
-    configs = [{**defaults, **dict(zip((a for a, _ in axes), combo))}
-               for combo in itertools.product(*(v for _, v in axes))]
+        coerced.append((name, values))
+    configs = Configurations(coerced)
     for cfg in configs:
         check_config(cfg)
     return configs
@@ -274,41 +317,45 @@ def run_config(cfg: dict, blas_threads: int | None = None) -> dict:
 
 # ----------------------------------------------------------------------------------------------- store
 def _atomic_write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    from theory.files import atomic_write_text
+
+    atomic_write_text(path, text, fsync=True)  # a crash must not leave an empty file under a final name
 
 
 def _dump(obj) -> str:
     return json.dumps(obj, sort_keys=True, indent=1, allow_nan=False) + "\n"
 
 
+RESULT_KEYS = {"moments": ("layers", "diverged_at", "diverged_networks", "correlation_per_network"),
+               "norms": ("log_sq_norm", "dead", "mean", "var", "var_se")}
+
+
 class Store:
-    """The on-disk store of a sweep (module docstring)."""
+    """The on-disk store of a sweep (module docstring). Every result file is a checked entry
+    (:func:`theory.files.write_entry`: its key, a SHA-256 of its value) whose value is ``{"config", "results"}``; a
+    file is trusted only when the entry is valid, its configuration hashes to its key and its results have the task's
+    keys. Anything else (truncated by a crash, edited, ``{}``) counts as not finished: ``--resume`` recomputes it and
+    ``sweep-table`` leaves it out, each with a one-line notice naming the file."""
 
     def __init__(self, root):
         self.root = Path(root)
         self.results = self.root / "results"
+        self._noticed: set[str] = set()
 
-    def prepare(self, grid: dict, configs: list[dict], resume: bool) -> None:
+    def prepare(self, grid: dict, configs, resume: bool) -> None:
         """Create the store for ``configs`` and write ``manifest.json`` (version, grid, keys); SpecError when it already
-        holds results and not ``resume``, when ``root`` is a file, or when it cannot be written."""
-        if self.root.exists() and not self.root.is_dir():
-            raise SpecError(f"--out {str(self.root)!r} exists and is not a folder")
+        holds results and not ``resume``, when ``root`` is a file, or when it cannot be written. Temporary files of
+        writers that died are removed."""
+        from theory.files import notice, remove_stale, writable_folder
+
         has = self.results.is_dir() and any(self.results.glob("*.json"))
         if has and not resume:
             raise SpecError(f"{str(self.root)!r} already holds sweep results: pass --resume to continue that sweep "
                             "(finished configurations are skipped), or choose another --out")
+        writable_folder(self.results, "sweep store (--out)")
+        for stale in remove_stale(self.root):
+            notice(f"removed {stale}, a temporary file of a process that no longer runs")
         try:
-            self.results.mkdir(parents=True, exist_ok=True)
             _atomic_write(self.root / "manifest.json",
                           _dump({"version": STORE_VERSION, "grid": grid, "keys": [config_key(c) for c in configs]}))
         except OSError as exc:
@@ -318,32 +365,67 @@ class Store:
         """``results/<key>.json``: where the result of configuration ``key`` is stored."""
         return self.results / f"{key}.json"
 
+    def entry(self, key: str) -> dict | None:
+        """The stored row ``{"key", "config", "results"}`` of ``key`` if its file is a valid result of that
+        configuration, else None (a damaged file gets one notice, naming it)."""
+        from theory.files import notice, read_entry
+
+        found = read_entry(self.path(key), key)
+        problem = found.problem
+        if found.ok:
+            problem = _result_problem(key, found.value)
+            if problem is None:
+                return {"key": key, **found.value}
+        if problem is not None and key not in self._noticed:
+            self._noticed.add(key)
+            notice(f"sweep result {self.path(key)} {problem}: treated as not finished")
+        return None
+
     def done(self, key: str) -> bool:
-        """Whether configuration ``key`` already has a stored result."""
-        return self.path(key).is_file()
+        """Whether configuration ``key`` has a valid stored result (:meth:`entry`)."""
+        return self.entry(key) is not None
 
     def write(self, cfg: dict, results: dict) -> bool:
-        """Store one result; False (and nothing written) if this configuration already has one."""
+        """Store one result; False (and nothing written) if this configuration already has a valid one."""
+        from theory.files import write_entry
+
         key = config_key(cfg)
         if self.done(key):
             return False
-        _atomic_write(self.path(key), _dump({"key": key, "config": cfg, "results": results}))
+        write_entry(self.path(key), key, {"config": cfg, "results": results}, fsync=True)
         return True
 
     def rows(self) -> tuple[list[dict], list[str]]:
-        """(rows, missing): stored rows in the manifest's order (then any others by key), and the manifest's keys
-        that have no result yet."""
+        """(rows, missing): the valid stored rows in the manifest's order (then any others by key), and the
+        manifest's keys without a valid result."""
         manifest = self.root / "manifest.json"
         if not manifest.is_file():
             raise SpecError(f"{str(self.root)!r} is not a sweep folder (no manifest.json)")
         try:
-            keys = json.loads(manifest.read_text())["keys"]
-            found = {p.stem: p for p in self.results.glob("*.json")}
-            order = keys + sorted(set(found) - set(keys))
-            rows = [json.loads(found[k].read_text()) for k in order if k in found]
+            doc = json.loads(manifest.read_text())
+            keys = doc["keys"]
+            if not (isinstance(keys, list) and all(isinstance(k, str) for k in keys)):
+                raise TypeError("keys is not a list of names")
         except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise SpecError(f"{str(self.root)!r}: unreadable sweep store ({exc})") from None
-        return rows, [k for k in keys if k not in found]
+            raise SpecError(f"{str(manifest)!r} is not a sweep manifest ({type(exc).__name__}: {exc})") from None
+        found = {p.stem for p in self.results.glob("*.json")} if self.results.is_dir() else set()
+        order = keys + sorted(found - set(keys))
+        rows = [r for r in (self.entry(k) for k in order if k in found) if r is not None]
+        have = {r["key"] for r in rows}
+        return rows, [k for k in keys if k not in have]
+
+
+def _result_problem(key: str, value) -> str | None:
+    """None when ``value`` is ``{"config", "results"}`` of the configuration ``key`` with its task's result keys."""
+    if not isinstance(value, dict) or set(value) != {"config", "results"}:
+        return "is not a sweep result (config, results)"
+    cfg, res = value["config"], value["results"]
+    if not isinstance(cfg, dict) or set(cfg) != set(FIELDS) or config_key(cfg) != key:
+        return "holds another configuration than its name says"
+    needed = RESULT_KEYS.get(cfg.get("task"))
+    if not isinstance(res, dict) or needed is None or any(k not in res for k in needed):
+        return f"lacks the results of task {cfg.get('task')!r}"
+    return None
 
 
 # ----------------------------------------------------------------------------------------------- executors
@@ -379,14 +461,22 @@ def default_workers() -> int:
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
 
 
-@contextlib.contextmanager
-def make_executor(kind: str = "local", scheduler: str | None = None, workers: int | None = None,
-                  timeout: float = CONNECT_TIMEOUT):
-    """An executor of ``kind`` (module docstring), closed on exit."""
+def check_executor(kind: str, scheduler: str | None = None, workers: int | None = None) -> None:
+    """SpecError (one line) for an unknown executor, a bad worker count or a scheduler without dask: checked before
+    the store is created."""
     if kind not in EXECUTORS:
         raise SpecError(f"executor must be one of {', '.join(EXECUTORS)} (got {kind!r})")
     if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
         raise SpecError(f"workers must be an integer >= 1 (got {workers!r})")
+    if kind == "local" and scheduler is not None:
+        raise SpecError("--scheduler needs --executor dask")
+
+
+@contextlib.contextmanager
+def make_executor(kind: str = "local", scheduler: str | None = None, workers: int | None = None,
+                  timeout: float = CONNECT_TIMEOUT):
+    """An executor of ``kind`` (module docstring), closed on exit."""
+    check_executor(kind, scheduler, workers)
     if kind == "local":
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
@@ -490,7 +580,9 @@ def run_sweep(configs: list[dict], store: Store, *, executor: Callable | None = 
 
 def sweep(grid: dict, out, *, executor: str = "local", scheduler: str | None = None, workers: int | None = None,
           resume: bool = False, timeout: float = CONNECT_TIMEOUT, progress=None) -> dict:
-    """Expand ``grid``, prepare the store at ``out`` and run what is not finished (the `sims sweep` command)."""
+    """Expand ``grid``, prepare the store at ``out`` and run what is not finished (the `sims sweep` command). Every
+    argument is checked before the store is created."""
+    check_executor(executor, scheduler, workers)
     configs = expand(grid)
     store = Store(out)
     store.prepare(grid, configs, resume)

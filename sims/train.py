@@ -427,6 +427,9 @@ def train(model: MLP, data, *, optimizer: str = "adam", lr: float = 1e-3, batch:
 
     opt = make_optimizer(optimizer, lr)
     batch = _check_int("batch", batch, 1)
+    if model.batchnorm and batch < 2:
+        raise SpecError("batch norm normalizes over the minibatch: it needs minibatches of at least 2 rows (with one "
+                        "row every normalized value is 0); use --batch 2 or more")
     epochs = _check_int("epochs", epochs, 1)
     seed = _check_int("seed", seed, 0)
     if early_stopping is not None:

@@ -85,7 +85,7 @@ def test_free_forms(spec, var):
 
 @pytest.mark.parametrize("spec, needle", [
     ("he_norml", "did you mean"), ("uniform:", "give an expression"), ("uniform:1/sqrt(y)", "unknown name 'y'"),
-    ("normal:-1", "non-negative"), ("uniform:log(n_in - 2)", "non-negative"), ("he_uniform:plain", "only *_normal"),
+    ("normal:-1", "non-negative"), ("uniform:log(n_in - 2)", "non-negative real"), ("he_uniform:plain", "only *_normal"),
     ("he_normal:truncated", "only option"), ("zeros:1", "takes no parameter"), ("", "empty"),
     ("uniform:__import__('os')", "unknown function"), ("normal:n_in.real", "attribute"),
 ])

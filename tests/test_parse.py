@@ -136,8 +136,17 @@ def test_spies_detect_calls(spies):
     assert [c[0] for c in spies.calls] == ["os.system", "eval", "exec", "__import__"]
 
 
+@pytest.fixture
+def in_worker(monkeypatch):
+    """Run the code a budget worker runs, here, where the spies see it (theory.budget moves a user's expression into
+    a worker process; the marker-file tests below cover that process)."""
+    from theory import budget
+
+    monkeypatch.setattr(budget, "_INSIDE_WORKER", True)
+
+
 @pytest.mark.parametrize("payload", PAYLOADS)
-def test_injection_refused_and_nothing_runs(payload, spies):
+def test_injection_refused_and_nothing_runs(payload, in_worker, spies):
     refused(get_activation, payload)
     refused(parse_expression, payload, X)
     refused(parse_expression, payload, {"n_in": sp.Symbol("n_in"), "n_out": sp.Symbol("n_out")}, what="bound")

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import warnings
 
 import numpy as np
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from functools import lru_cache
 
 import sympy as sp
 
-from theory import calculus, gaussian
+from theory import budget, calculus, gaussian
 from theory.calculus import x
 from theory.derivation import Derivation, Step, derivation
 from theory.errors import SpecError
@@ -193,11 +194,42 @@ def get_activation(spec: str) -> Activation:
     if _IDENT.match(spec) and spec != "x" and spec not in CONSTANTS:
         raise SpecError(f"unknown activation {spec!r}{_close(spec)}; known: {', '.join(NAMES)}, "
                         "or a SymPy expression in x")
+    return _expression_activation(spec)
+
+
+@lru_cache(maxsize=256)
+def _expression_activation(spec: str) -> Activation:
+    """Parse and check a user's expression (bounded by :mod:`theory.budget` outside a worker)."""
+    if not budget.inside_worker():
+        return budget.run(_expression_activation, spec, what=f"parsing and checking the activation {spec!r}")
     expr = parse_expression(spec, {"x": x}, what="activation expression")
     if not expr.has(x):
         raise SpecError(f"activation expression {spec!r} does not depend on x")
     _check_real(expr, spec)
+    _check_not_constant(expr, spec)
     return Activation(sp.sstr(expr), "expression", expr)
+
+
+_SAMPLES = np.concatenate([np.linspace(-20.0, 20.0, 81), [-1e6, -1e3, -100.0, -50.0, 50.0, 100.0, 1e3, 1e6]])
+
+
+def _check_not_constant(expr: sp.Expr, spec: str) -> None:
+    """Refuse an expression that is identically constant although it names x (``cos(x)**2 + sin(x)**2 - 1``): its
+    derivative is 0, and an activation that ignores its input has no facts to derive."""
+    d = sp.diff(expr, x)
+    if d == 0:
+        raise SpecError(f"activation expression {spec!r} is identically constant (its derivative is 0)")
+    fn = sp.lambdify(x, expr, modules=["scipy", "numpy"])
+    with np.errstate(all="ignore"):
+        try:
+            values = np.broadcast_to(np.asarray(fn(_SAMPLES), dtype=float), _SAMPLES.shape)
+        except (TypeError, ValueError, ZeroDivisionError, OverflowError):
+            return
+    finite = values[np.isfinite(values)]
+    if finite.size < 2 or np.ptp(finite) > 1e-12 * max(1.0, float(np.max(np.abs(finite)))):
+        return
+    if sp.simplify(d) == 0:  # constant at every sample: SymPy decides (bounded with the parsing)
+        raise SpecError(f"activation expression {spec!r} is identically constant (its derivative simplifies to 0)")
 
 
 def _close(name: str) -> str:
@@ -235,30 +267,46 @@ def _check_real(expr: sp.Expr, spec: str) -> None:
 
 
 # ------------------------------------------------------------------------- derived facts (cached per activation)
+def is_user(act: Activation) -> bool:
+    """True for a user's expression outside a budget worker: its analysis runs under :mod:`theory.budget`."""
+    return act.family == "expression" and not budget.inside_worker()
+
+
+
+
 @lru_cache(maxsize=256)
-def pieces(act: Activation) -> tuple[calculus.Piece, ...]:
-    """phi as smooth pieces on consecutive intervals (kinks of Max/Min/Abs/Heaviside split them); SpecError if not."""
+def _structure(act: Activation) -> tuple[tuple[calculus.Piece, ...], tuple[calculus.Piece, ...], tuple[bool, ...]]:
+    """(pieces of phi, pieces of phi', whether phi' has equal one-sided limits at each kink): one exact step."""
+    if is_user(act):
+        return budget.run(_structure, act, what=f"splitting the activation {act.name!r} at its kinks")
     try:
-        return tuple(calculus.pieces(act.expr))
+        ps = tuple(calculus.pieces(act.expr))
     except NotImplementedError as exc:
         raise SpecError(str(exc)) from None
+    ds = tuple(calculus.derivative_pieces(list(ps)))
+    agree = tuple(_sides_agree(ds[i], ds[i + 1]) for i in range(len(ds) - 1))
+    return ps, ds, agree
 
 
-@lru_cache(maxsize=256)
+def pieces(act: Activation) -> tuple[calculus.Piece, ...]:
+    """phi as smooth pieces on consecutive intervals (kinks of Max/Min/Abs/Heaviside split them); SpecError if not."""
+    return _structure(act)[0]
+
+
 def derivative_pieces(act: Activation) -> tuple[calculus.Piece, ...]:
     """phi' piece by piece: d/dx of each piece of :func:`pieces` on the same open intervals."""
-    return tuple(calculus.derivative_pieces(list(pieces(act))))
+    return _structure(act)[1]
 
 
 def derivative(act: Activation) -> sp.Expr:
     """phi' as one expression: Piecewise for kinked activations, undefined at a kink unless both sides agree."""
-    ps = list(derivative_pieces(act))
+    ps, agree = list(derivative_pieces(act)), _structure(act)[2]
     if len(ps) == 1:
         return ps[0].expr
     args = []
     for i, p in enumerate(ps):
         a, b = p.interval.start, p.interval.end
-        closed_left = i > 0 and _sides_agree(ps[i - 1], p)  # differentiable at this kink: include it
+        closed_left = i > 0 and agree[i - 1]  # differentiable at this kink: include it
         args.append((p.expr, sp.Interval(a, b, left_open=not closed_left, right_open=True).as_relational(x)))
     return sp.Piecewise(*args)
 
@@ -276,10 +324,11 @@ def evaluator(act: Activation, derivative: bool = False):
     """
 
     ps = list(derivative_pieces(act) if derivative else pieces(act))
+    agree = _structure(act)[2]
     fns = [sp.lambdify(x, p.expr, modules=["scipy", "numpy"]) for p in ps]
     ends = [float(p.interval.end) for p in ps[:-1]]
     # value at each kink: phi is continuous (left piece); phi' only where both one-sided limits agree
-    at_kink = [None if not derivative or _sides_agree(ps[i], ps[i + 1]) else np.nan for i in range(len(ends))]
+    at_kink = [None if not derivative or agree[i] else np.nan for i in range(len(ends))]
 
     def f(values):
         v = np.asarray(values, dtype=np.float64)
@@ -307,15 +356,38 @@ def _sides_agree(left: calculus.Piece, right: calculus.Piece) -> bool:
 @lru_cache(maxsize=256)
 def sup_abs_derivative(act: Activation) -> calculus.Bound:
     """sup_x |phi'(x)| over the reals, with where it is attained (kinks excluded unless both sides agree); exact by
-    SymPy where it can, else an mpmath root of phi'' at 30 digits (sigmoid: 1/4 at 0; tanh: 1 at 0)."""
+    SymPy where it can, else an mpmath root of phi'' at 30 digits (sigmoid: 1/4 at 0; tanh: 1 at 0). For a user's
+    expression the exact route runs under :mod:`theory.budget`; past it, the numeric route (marked not exact)."""
+    if is_user(act):
+        what = f"sup |phi'| of the activation {act.name!r}"
+        try:
+            return budget.run(sup_abs_derivative, act, what=what)
+        except budget.BudgetExceeded:
+            return budget.run(_numeric_sup, act, what=f"the numeric {what}")
     return calculus.sup_abs(list(derivative_pieces(act)))
+
+
+def _numeric_sup(act: Activation) -> calculus.Bound:
+    return calculus.sup_abs(list(derivative_pieces(act)), numeric=True)
 
 
 @lru_cache(maxsize=256)
 def value_range(act: Activation) -> tuple[sp.Set, bool]:
-    """The range of phi over the reals and whether it is exact (False: an endpoint was found numerically)."""
+    """The range of phi over the reals and whether it is exact (False: an endpoint was found numerically). For a
+    user's expression: under :mod:`theory.budget`, falling back to the numeric route."""
+    if is_user(act):
+        what = f"the range of the activation {act.name!r}"
+        try:
+            return budget.run(value_range, act, what=what)
+        except budget.BudgetExceeded:
+            return budget.run(_numeric_range, act, what=f"the numeric {what}")
     lo, hi = calculus.extrema(list(pieces(act)), closed_at_kinks=True)
     return sp.Interval(lo.value, hi.value, not lo.attained, not hi.attained), lo.exact and hi.exact
+
+
+def _numeric_range(act: Activation) -> tuple[sp.Set, bool]:
+    lo, hi = calculus.extrema(list(pieces(act)), closed_at_kinks=True, numeric=True)
+    return sp.Interval(lo.value, hi.value, not lo.attained, not hi.attained), False
 
 
 def _square(ps):
@@ -343,8 +415,14 @@ def moment_closed_forms(act: Activation) -> dict[str, sp.Expr | None]:
 
     SELU = lambda * ELU(alpha) with constants that make SymPy's integrator slow, so the ELU forms are integrated
     once with a symbolic alpha and scaled: E[selu] = lambda E[elu], E[selu^2] = lambda^2 E[elu^2], likewise for
-    the derivative.
+    the derivative. For a user's expression SymPy's integration runs under :mod:`theory.budget`; past it, no closed
+    form (the moments come from quadrature).
     """
+    if is_user(act):
+        try:
+            return budget.run(moment_closed_forms, act, what=f"the closed-form moments of {act.name!r}")
+        except budget.BudgetExceeded:
+            return {k: None for k in MOMENT_KEYS}
     if act.family == "gelu":
         return dict(GELU_MOMENTS)
     if act.family in ("elu", "selu"):
@@ -356,16 +434,36 @@ def moment_closed_forms(act: Activation) -> dict[str, sp.Expr | None]:
 
 
 def moments(act: Activation, qval: float = 1.0) -> dict:
-    """Numbers for the three Gaussian moments at variance ``qval``, with the method used for each."""
+    """Numbers for the three Gaussian moments at variance ``qval``, with the method used for each. A moment that is
+    infinite (the integral diverges, e.g. for exp(exp(x))) or overflows a float is a SpecError (one line). For a
+    user's expression the numbers are computed under :mod:`theory.budget`."""
     closed = moment_closed_forms(act)
+    if is_user(act):
+        out = budget.run(_moment_values, act, float(qval), closed,
+                         what=f"the Gaussian moments of {act.name!r} at q = {qval:g}")
+    else:
+        out = _moment_values(act, float(qval), closed)
+    bad = [k for k in MOMENT_KEYS if not np.isfinite(out[k])]
+    if bad:
+        raise SpecError(f"the Gaussian moment{'s' if len(bad) > 1 else ''} {', '.join(bad)} of {act.name!r} at "
+                        f"q = {qval:g} {'are' if len(bad) > 1 else 'is'} infinite or too large for a float")
+    return out
+
+
+def _moment_values(act: Activation, qval: float, closed: dict) -> dict:
     out, methods = {}, {}
-    for key, ps in _integrands(act).items():
-        if closed[key] is not None:
-            out[key] = gaussian.evaluate(closed[key], qval)
-            methods[key] = "closed form"
-        else:
-            out[key] = gaussian.quadrature(ps, qval)
-            methods[key] = "quadrature"
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # scipy's IntegrationWarning on a divergent integral: reported as non-finite
+        for key, ps in _integrands(act).items():
+            try:
+                if closed[key] is not None:
+                    out[key] = gaussian.evaluate(closed[key], qval)
+                    methods[key] = "closed form"
+                else:
+                    out[key] = gaussian.quadrature(ps, qval)
+                    methods[key] = "quadrature"
+            except (OverflowError, ValueError, ZeroDivisionError):
+                out[key], methods[key] = float("inf"), "quadrature"
     out["method"] = methods
     return out
 

@@ -10,8 +10,9 @@ Limits (seconds of wall-clock time):
 
 - :data:`STEP_S`: one exact (SymPy) step of one expression (its pieces and derivative, sup |phi'|, its range, the
   closed forms of its Gaussian moments, parsing and checking it);
-- :data:`TOTAL_S`: everything one command does with the user's expressions (:func:`session`), the numeric fallbacks
-  included. A command therefore answers, or refuses with one line, within about TOTAL_S plus the start of one worker.
+- :data:`TOTAL_S`: all bounded steps of one command together (:func:`session`; the time spent in them is counted),
+  the numeric fallbacks included. The analysis of a command's expressions therefore answers, or refuses with one
+  line, within about TOTAL_S plus the start of the worker server (about a second, once per process).
 
 Named activations (``tanh``, ``elu:0.5``, ...) are the package's own, analysed in-process without a budget. Workers
 come from the ``forkserver`` start method where it exists (a clean server process that imports SymPy and the theory
@@ -28,12 +29,12 @@ from collections.abc import Callable, Iterator
 
 from theory.errors import SpecError
 
-STEP_S = 10.0
+STEP_S = 5.0
 TOTAL_S = 25.0
 PRELOAD = ["sympy", "mpmath", "numpy", "scipy.integrate", "theory.activations", "theory.meanfield", "theory.init"]
 
 _INSIDE_WORKER = False
-_DEADLINE: float | None = None  # time.monotonic() at which the current session ends
+_LEFT: list[float] = []  # per open session (innermost last): seconds of bounded work it still allows
 _CONTEXT = None  # the multiprocessing context, made once per process (a deliberate, process-wide cache)
 
 
@@ -60,24 +61,24 @@ def inside_worker() -> bool:
 
 
 def remaining(default: float = STEP_S) -> float:
-    """Seconds left in the current :func:`session` (``default`` outside one)."""
-    if _DEADLINE is None:
-        return default
-    return _DEADLINE - time.monotonic()
+    """Seconds of bounded work left in the current :func:`session` (``default`` outside one)."""
+    return min(_LEFT) if _LEFT else default
 
 
 @contextlib.contextmanager
 def session(seconds: float = TOTAL_S) -> Iterator[None]:
-    """Bound every :func:`run` inside the block by one shared deadline ``seconds`` from now (nested sessions keep the
-    earlier deadline)."""
-    global _DEADLINE
-    previous = _DEADLINE
-    deadline = time.monotonic() + seconds
-    _DEADLINE = deadline if previous is None else min(previous, deadline)
+    """Inside the block, all :func:`run` steps together may take at most ``seconds`` (the time spent in them is
+    counted, not the time of other work between them; nested sessions count against every open one)."""
+    _LEFT.append(float(seconds))
     try:
         yield
     finally:
-        _DEADLINE = previous
+        _LEFT.pop()
+
+
+def _spend(seconds: float) -> None:
+    for i in range(len(_LEFT)):
+        _LEFT[i] -= seconds
 
 
 def _worker(conn, fn: Callable, args: tuple, kwargs: dict) -> None:
@@ -111,6 +112,7 @@ def run(fn: Callable, *args, what: str, seconds: float = STEP_S, **kwargs):
     if limit <= 0:
         raise BudgetExceeded(f"{what}: the time budget of {TOTAL_S:g} s for this command's expressions is spent")
     ctx = _context()
+    started = time.monotonic()
     parent, child = ctx.Pipe(duplex=False)
     proc = ctx.Process(target=_worker, args=(child, fn, args, kwargs), daemon=True)
     proc.start()
@@ -125,6 +127,7 @@ def run(fn: Callable, *args, what: str, seconds: float = STEP_S, **kwargs):
         raise
     finally:
         parent.close()
+        _spend(time.monotonic() - started)
     _stop(proc)
     if message is None:
         raise BudgetExceeded(f"{what} did not finish within its budget of {limit:.3g} s (python -m theory --help: "

@@ -129,11 +129,14 @@ def _limit(g, point, direction):
     return v
 
 
-def _stationary(g: sp.Expr, interval: sp.Interval) -> tuple[list, bool]:
-    """Stationary points of ``g`` inside ``interval``; second item False when found numerically."""
+def _stationary(g: sp.Expr, interval: sp.Interval, numeric: bool = False) -> tuple[list, bool]:
+    """Stationary points of ``g`` inside ``interval``; second item False when found numerically (always with
+    ``numeric``: sign changes of g' on the grid, refined by mpmath, without asking SymPy to solve)."""
     dg = sp.diff(g, x)
     if dg == 0:
         return [], True
+    if numeric:
+        return _numeric_roots(dg, interval), False
     try:
         sol = sp.solveset(dg, x, interval)
     except (NotImplementedError, ValueError, TypeError):
@@ -156,33 +159,79 @@ def _numeric_roots(h: sp.Expr, interval: sp.Interval) -> list:
     fmp = sp.lambdify(x, h, modules="mpmath")
     sign = np.sign(vals)
     idx = np.nonzero(np.isfinite(vals[:-1]) & np.isfinite(vals[1:]) & (sign[:-1] * sign[1:] < 0))[0]
-    # a grid point that is exactly a root, with a sign change across it (runs of zeros are underflow, skipped)
-    exact_zero = [i for i in np.nonzero(vals == 0)[0] if 0 < i < len(vals) - 1 and vals[i - 1] * vals[i + 1] < 0]
+    # grid points where h is exactly 0: an isolated zero, or a run of them where h underflows around a root of high
+    # multiplicity (sin(x)**999 near k pi); the middle of each run is taken as a candidate point (a point of the
+    # function's domain, so its value can only lie inside the true range)
+    zero = vals == 0
+    runs, start = [], None
+    for i, z in enumerate(zero):
+        if z and start is None:
+            start = i
+        if not z and start is not None:
+            runs.append((start, i - 1))
+            start = None
+    if start is not None:
+        runs.append((start, len(zero) - 1))
     with mpmath.workdps(_DPS):
         for i in idx:
             r = mpmath.findroot(fmp, (mpmath.mpf(grid[i]), mpmath.mpf(grid[i + 1])), solver="anderson")
             roots.append(sp.Float(r, _DPS))
-        roots += [sp.Float(grid[i], _DPS) for i in exact_zero]
+        # interior runs only: a run touching an end of the grid is a flat tail (tanh's phi'' underflows for large
+        # |x|), whose points would pass for the limit at infinity and mark it attained
+        roots += [sp.Float(grid[(a + b) // 2], _DPS) for a, b in runs if a > 0 and b < len(zero) - 1]
     return roots
 
 
-def extrema(ps: list[Piece], *, closed_at_kinks: bool) -> tuple[Bound, Bound]:
-    """Infimum and supremum over the real line of the function given by its pieces."""
+def _numeric_limit(g: sp.Expr, end, direction: str):
+    """The one-sided limit of ``g`` at ``end`` by evaluation alone (30 digits): at a finite end, the value 1e-12
+    inside; at +-oo, the values at |x| = 1e2, 1e4, 1e8: +-oo when they grow by more than 10x each time past 1e6, the
+    last value when the last two agree to 1e-9, else None (no limit found: oscillating)."""
+    if end.is_finite:
+        step = sp.Rational(1, 10**12) if direction == "+" else -sp.Rational(1, 10**12)
+        try:
+            return sp.Float(sp.N(g.subs(x, end + step), _DPS), _DPS)
+        except (TypeError, ValueError, ZeroDivisionError, OverflowError):
+            return None
+    sign = 1 if end == sp.oo else -1
+    fmp = sp.lambdify(x, g, modules="mpmath")
+    values = []
+    with mpmath.workdps(_DPS):
+        for t in (10**2, 10**4, 10**8):
+            try:
+                v = mpmath.mpf(fmp(mpmath.mpf(sign * t)))
+            except (TypeError, ValueError, ZeroDivisionError, OverflowError):
+                return None
+            if not mpmath.isfinite(v):
+                return sp.oo if v > 0 else -sp.oo if v < 0 else None
+            values.append(v)
+        a, b, c = values
+        if abs(c) > 1e6 and abs(c) > 10 * abs(b) > 100 * abs(a) and b * c > 0:
+            return sp.oo if c > 0 else -sp.oo
+        if abs(c - b) <= mpmath.mpf(10) ** -9 * max(1, abs(c)):
+            return sp.Float(c, _DPS)
+    return None
+
+
+def extrema(ps: list[Piece], *, closed_at_kinks: bool, numeric: bool = False) -> tuple[Bound, Bound]:
+    """Infimum and supremum over the real line of the function given by its pieces. ``numeric``: no SymPy solving
+    or limits (the fallback when the exact route is past its budget): stationary points from a grid on
+    [-60, 60] refined by mpmath, limits by evaluation (:func:`_numeric_limit`); every candidate is marked numeric."""
     cands: list[_Cand] = []
     for k, p in enumerate(ps):
         g, a, b = p.expr, p.interval.start, p.interval.end
         if not g.has(x):
-            cands.append(_Cand(sp.nsimplify(g) if g.is_Float else g, True, p.interval, True))
+            cands.append(_Cand(sp.nsimplify(g) if g.is_Float else g, True, p.interval, not numeric))
             continue
-        points, exact = _stationary(g, p.interval)
-        for s in points:
-            val = g.subs(x, s)
-            cands.append(_Cand(sp.simplify(val) if exact else sp.Float(sp.N(val, _DPS), _DPS), True, s, exact))
+        points, exact = _stationary(g, p.interval, numeric)
+        for s_ in points:
+            val = g.subs(x, s_)
+            cands.append(_Cand(sp.simplify(val) if exact else sp.Float(sp.N(val, _DPS), _DPS), True, s_, exact))
         for end, direction in ((a, "+"), (b, "-")):
-            v = _limit(g, end, direction)
+            v = None if numeric else _limit(g, end, direction)
             if v is None:
-                v = sp.Float(sp.N(g.subs(x, end + (sp.Rational(1, 10**12) if direction == "+" else
-                                                -sp.Rational(1, 10**12))), _DPS), _DPS) if end.is_finite else None
+                v = _numeric_limit(g, end, direction) if numeric else (
+                    sp.Float(sp.N(g.subs(x, end + (sp.Rational(1, 10**12) if direction == "+" else
+                                                   -sp.Rational(1, 10**12))), _DPS), _DPS) if end.is_finite else None)
                 if v is None:
                     continue
                 exact_end = False
@@ -191,9 +240,14 @@ def extrema(ps: list[Piece], *, closed_at_kinks: bool) -> tuple[Bound, Bound]:
             attained = False
             if end.is_finite:
                 other = ps[k - 1] if direction == "+" else ps[k + 1]
-                ov = _limit(other.expr, end, "-" if direction == "+" else "+")
-                attained = closed_at_kinks or (ov is not None and sp.simplify(ov - v) == 0)
+                ov = _numeric_limit(other.expr, end, "-" if direction == "+" else "+") if numeric else \
+                    _limit(other.expr, end, "-" if direction == "+" else "+")
+                same = (ov is not None and abs(float(ov - v)) <= 1e-12 * (1 + abs(float(v)))) if numeric else \
+                    (ov is not None and sp.simplify(ov - v) == 0)
+                attained = closed_at_kinks or same
             cands.append(_Cand(v, attained, end, exact_end))
+    if not cands:
+        raise ValueError("no candidate for an extremum (an oscillating function without a limit?)")
     return _pick(cands, max_=False), _pick(cands, max_=True)
 
 
@@ -210,9 +264,10 @@ def _pick(cands: list[_Cand], *, max_: bool) -> Bound:
     return Bound(value=value, attained=bool(attained_at), where=attained_at, exact=exact)
 
 
-def sup_abs(ps: list[Piece]) -> Bound:
-    """sup |f| over the reals where f is given by pieces (kink points excluded unless both sides agree)."""
-    lo, hi = extrema(ps, closed_at_kinks=False)
+def sup_abs(ps: list[Piece], numeric: bool = False) -> Bound:
+    """sup |f| over the reals where f is given by pieces (kink points excluded unless both sides agree);
+    ``numeric``: see :func:`extrema`."""
+    lo, hi = extrema(ps, closed_at_kinks=False, numeric=numeric)
     with mpmath.workdps(_DPS):
         a, b = _high(-lo.value), _high(hi.value)
     if a > b:

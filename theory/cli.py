@@ -22,13 +22,15 @@ import sys
 from theory import activations as acts
 from theory import derivation
 from theory.cli_util import ArgumentParser, dumps, fmt_number, run
+from theory import budget
 from theory.errors import SpecError
 
 PROG = "theory"
 
 
 def _parser() -> ArgumentParser:
-    p = ArgumentParser(prog=f"python -m {PROG}", description="Exact results: verified derivations and the activation zoo.")
+    p = ArgumentParser(prog=f"python -m {PROG}", description="Exact results: verified derivations and the activation zoo.",
+                       epilog=f"Budget: {budget.describe()}.")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     s = sub.add_parser("list", help="list the verified derivations")
@@ -38,7 +40,7 @@ def _parser() -> ArgumentParser:
     s.add_argument("name", help="derivation name, see `list`")
     s.add_argument("--format", default="text", choices=["text", "markdown", "latex", "json"])
 
-    s = sub.add_parser("activations", help="facts about activations: derivative, sup|phi'|, range, Gaussian moments",
+    s = sub.add_parser("activations", epilog=f"Budget: {budget.describe()}.", help="facts about activations: derivative, sup|phi'|, range, Gaussian moments",
                        description="Per activation: expression, derivative, sup |phi'| and where it is attained "
                                    "(null if not attained), range, and the moments E[phi(sqrt(q) z)], "
                                    "E[phi(sqrt(q) z)^2], E[phi'(sqrt(q) z)^2] for z ~ N(0, 1).")
@@ -48,7 +50,7 @@ def _parser() -> ArgumentParser:
     s.add_argument("--q", type=float, default=1.0, help="pre-activation variance q (default 1: z ~ N(0, 1))")
     s.add_argument("--json", action="store_true", help="print one JSON document")
 
-    s = sub.add_parser("init", help="an init scheme: weight variance, distribution, bound/std, layer gain",
+    s = sub.add_parser("init", epilog=f"Budget: {budget.describe()}.", help="an init scheme: weight variance, distribution, bound/std, layer gain",
                        description="Weight variance as an expression in n_in, n_out (exact, after truncation), "
                                    "the distribution and its bound or std, and with --activation the per-layer "
                                    "variance multipliers forward n_in Var(w) E[phi(z)^2] and backward "
@@ -62,14 +64,14 @@ def _parser() -> ArgumentParser:
     s.add_argument("--n-out", type=int, default=None, help="fan-out for the numbers (default: = n_in)")
     s.add_argument("--json", action="store_true")
 
-    s = sub.add_parser("meanfield", help="mean-field fixed points, chi_1, depth scales and phase (Schoenholz 2017)")
+    s = sub.add_parser("meanfield", epilog=f"Budget: {budget.describe()}.", help="mean-field fixed points, chi_1, depth scales and phase (Schoenholz 2017)")
     s.add_argument("--activation", required=True, metavar="SPEC")
     s.add_argument("--weight-var", required=True, type=float, help="sigma_w^2 = n_in Var(w)")
     s.add_argument("--bias-var", required=True, type=float, help="sigma_b^2")
     s.add_argument("--critical", action="store_true", help="also the critical sigma_w^2 (chi_1 = 1) for this sigma_b^2")
     s.add_argument("--json", action="store_true")
 
-    s = sub.add_parser("gains", help="derived forward/backward/critical gains beside torch's and Keras' constants")
+    s = sub.add_parser("gains", epilog=f"Budget: {budget.describe()}.", help="derived forward/backward/critical gains beside torch's and Keras' constants")
     s.add_argument("--activation", action="append", metavar="SPEC", help="default: every named activation")
     s.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     s.add_argument("--lang", default="en", choices=["en", "ru"])
@@ -78,7 +80,7 @@ def _parser() -> ArgumentParser:
     s = sub.add_parser("bench", help="benchmark: one mean-field point, and a 100 x 100 tanh phase-diagram grid")
     s.add_argument("--json", action="store_true", help="print the measurements as one JSON document")
 
-    s = sub.add_parser("predict", help="mean-field variance of pre-activations and gradients at every layer")
+    s = sub.add_parser("predict", epilog=f"Budget: {budget.describe()}.", help="mean-field variance of pre-activations and gradients at every layer")
     s.add_argument("--activation", required=True, metavar="SPEC")
     s.add_argument("--init", required=True, metavar="SPEC")
     s.add_argument("--width", required=True, type=int, help="width of every layer (and of the input)")

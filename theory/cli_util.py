@@ -37,6 +37,16 @@ class ArgumentParser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: error: {message} (see --help)")
 
 
+def path_arg(text: str):
+    """argparse ``type`` for a file or folder path: refuses an empty string (``Path("")`` would silently mean the
+    current folder) with one line."""
+    from pathlib import Path
+
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty path")
+    return Path(text)
+
+
 def finite_or_none(obj):
     """Recursively replace NaN/inf floats (Python or NumPy) by None; convert NumPy scalars and arrays."""
     if isinstance(obj, dict):
@@ -218,8 +228,11 @@ def exit_with(code: int):
 
 
 def _run(prog: str, body: Callable[[], int]) -> int:
+    from theory import budget
+
     try:
-        return body()
+        with budget.session():  # every command: its user-typed expressions share one budget (theory.budget)
+            return body()
     except KeyboardInterrupt:
         return _interrupted(prog)
     except UsageError as exc:

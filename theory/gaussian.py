@@ -39,7 +39,7 @@ def _is_poly_exp(g: sp.Expr) -> bool:
             base, e = factor.as_base_exp()
             if base == x and e.is_Integer and e >= 0:
                 continue
-            if isinstance(factor, sp.exp) and sp.degree(factor.args[0], x) <= 1 and factor.args[0].is_polynomial(x):
+            if isinstance(factor, sp.exp) and factor.args[0].is_polynomial(x) and sp.degree(factor.args[0], x) <= 1:
                 continue
             if factor == 1:
                 continue

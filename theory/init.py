@@ -22,13 +22,14 @@ lecture's recursion Var(h_l) = n_in Var(w) E[x^2]).
 from __future__ import annotations
 
 import difflib
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 
 import sympy as sp
 
 from theory import activations as acts
-from theory import variance
+from theory import budget, variance
 from theory.derivation import Derivation, Step, derivation
 from theory.errors import SpecError
 from theory.parse import parse_expression
@@ -64,11 +65,15 @@ class InitScheme:
 
     def variance(self, fan_in: int, fan_out: int) -> float:
         """Var(w) at these fans, e.g. 2 / n_in for he_*, 2 / (n_in + n_out) for glorot_* (after any truncation)."""
-        return float(self.weight_var.subs({n_in: fan_in, n_out: fan_out}))
+        return self.value(self.weight_var, fan_in, fan_out)
 
     def value(self, expr: sp.Expr | None, fan_in: int, fan_out: int) -> float | None:
-        """``expr`` (``bound`` or ``std``, an expression in n_in, n_out) at these fans, or None if absent."""
-        return None if expr is None else float(expr.subs({n_in: fan_in, n_out: fan_out}))
+        """``expr`` (``bound`` or ``std``, an expression in n_in, n_out) at these fans, or None if absent; a value
+        that is not a finite float (it overflows, or is not real) is a SpecError, one line."""
+        if expr is None:
+            return None
+        return _finite(expr.subs({n_in: fan_in, n_out: fan_out}), f"init {self.name!r} at n_in = {fan_in}, "
+                       f"n_out = {fan_out}")
 
 
 @lru_cache(maxsize=512)
@@ -85,6 +90,8 @@ def get_init(spec: str) -> InitScheme:
     if head in ("uniform", "normal"):
         if not arg.strip():
             raise SpecError(f"init {spec!r}: give an expression after ':', e.g. {head}:1/sqrt(n_in)")
+        if not budget.inside_worker():  # a user's expression: parsed and checked under the budget
+            return budget.run(get_init, spec, what=f"parsing and checking the init {spec!r}")
         e = parse_expression(arg, SYMBOLS, what=f"init {head} {'bound' if head == 'uniform' else 'std'}")
         _check_positive(e, spec)
         if head == "uniform":
@@ -127,15 +134,33 @@ def get_init(spec: str) -> InitScheme:
                     + f"; known: {', '.join(NAMES)}, uniform:EXPR, normal:EXPR")
 
 
+def _finite(value: sp.Expr, where: str) -> float:
+    """``value`` as a finite float, else a one-line SpecError: not real, or past a float's range (1.8e308)."""
+    try:
+        n = sp.N(value, 17)
+    except (OverflowError, TypeError, ValueError):
+        n = sp.nan
+    if n.is_real is False or n.has(sp.I):
+        raise SpecError(f"{where}: the value {sp.sstr(n)[:60]} is not real (it must be a non-negative real)")
+    try:
+        v = float(n)
+    except (OverflowError, TypeError, ValueError):
+        v = math.nan
+    if not math.isfinite(v):
+        raise SpecError(f"{where}: the value {sp.sstr(value)[:60]} overflows a float (past 1.8e308) or is not a "
+                        "number")
+    return v
+
+
 def _check_positive(e: sp.Expr, spec: str) -> None:
     extra = e.free_symbols - {n_in, n_out}
     if extra:
         raise SpecError(f"init {spec!r}: unknown symbols {sorted(map(str, extra))}; use n_in and n_out")
     for a, b in ((1, 1), (3, 7), (1000, 10), (10, 1000)):
-        v = sp.N(e.subs({n_in: a, n_out: b}), 15)
-        if not (v.is_real and v.is_finite and v >= 0):
+        v = _finite(e.subs({n_in: a, n_out: b}), f"init {spec!r} at n_in = {a}, n_out = {b}")
+        if not v >= 0:
             raise SpecError(f"init {spec!r}: EXPR must be a non-negative real for all sizes (at n_in={a}, "
-                            f"n_out={b} it is {v})")
+                            f"n_out={b} it is {v:g})")
 
 
 # ----------------------------------------------------------------------------------------------- layer gains

@@ -54,6 +54,7 @@ sigma_w^2 = 1, sigma_b^2 = 0), the sign of q_{l+1} - q_l is rounding noise there
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import asdict, dataclass
 from functools import lru_cache
@@ -64,6 +65,7 @@ import scipy.optimize
 import sympy as sp
 
 from theory import activations as acts
+from theory import budget
 from theory.activations import Activation
 from theory.calculus import x
 from theory.errors import SpecError
@@ -185,6 +187,23 @@ def _activation(act: Activation | str) -> Activation:
     return acts.get_activation(act) if isinstance(act, str) else act
 
 
+def _bounded(what: str):
+    """For a user's expression, run the decorated function in a :mod:`theory.budget` worker (killed past the
+    command's budget: one line), after checking that its Gaussian moments are finite (``exp(exp(x))``: refused at
+    once, no fixed point can exist). The package's named activations run directly."""
+    def decorate(fn):
+        @functools.wraps(fn)
+        def wrapper(act, *args, **kwargs):
+            act = _activation(act)
+            if acts.is_user(act):
+                acts.moments(act, 1.0)  # SpecError when E[phi^2] or E[phi'^2] is infinite
+                return budget.run(wrapper, act, *args, what=f"{what} of {act.name!r}", seconds=budget.TOTAL_S,
+                                  **kwargs)
+            return fn(act, *args, **kwargs)
+        return wrapper
+    return decorate
+
+
 # ------------------------------------------------------------------------------------------------ quadrature
 _GL = {}
 
@@ -238,6 +257,7 @@ def _moments_at(kern: _Kernel, q: np.ndarray, n: int = NODES_1D):
     return second, dsecond, slope
 
 
+@_bounded("the Gaussian moments")
 def layer_moments(act: Activation | str, q_values) -> tuple[np.ndarray, np.ndarray]:
     """(E[phi(sqrt(q) z)^2], E[phi'(sqrt(q) z)^2]) for each q (array in, arrays out, float64).
 
@@ -303,6 +323,7 @@ def _smoothed_kinks(kern: _Kernel, c: np.ndarray, inner_std: np.ndarray):
     return np.nan_to_num(e, nan=0.0, posinf=np.finfo(np.float64).max, neginf=-np.finfo(np.float64).max)
 
 
+@_bounded("the two-point moments")
 def two_point(act: Activation | str, q, c) -> tuple[np.ndarray, np.ndarray]:
     """(E[phi(u1) phi(u2)], E[phi'(u1) phi'(u2)]) with Var u1 = Var u2 = q, Corr = c, by the nested panel rule.
 
@@ -316,6 +337,7 @@ def two_point(act: Activation | str, q, c) -> tuple[np.ndarray, np.ndarray]:
     return cc.reshape(q.shape), dd.reshape(q.shape)
 
 
+@_bounded("the correlation map")
 def correlation_map(act: Activation | str, weight_var, bias_var, c, q):
     """c -> (sigma_w^2 E[phi(u1) phi(u2)] + sigma_b^2) / q at variance q (q* for the fixed-point map)."""
     cc, _ = two_point(act, q, c)
@@ -652,6 +674,7 @@ def _note(kern: _Kernel, kind: int, wv: float, bv: float, chi1: float, slope_q: 
     return ""
 
 
+@_bounded("the mean-field analysis")
 def analyze(act: Activation | str, weight_var: float, bias_var: float) -> MeanField:
     """Fixed points q*, c*, chi_1, depth scales and phase at (sigma_w^2, sigma_b^2) (module docstring).
 
@@ -677,6 +700,7 @@ def analyze(act: Activation | str, weight_var: float, bias_var: float) -> MeanFi
         slope_q=float(r["slope_q"][0]), slope_c=float(r["slope_c"][0]), method=str(r["method"][0]))
 
 
+@_bounded("the mean-field grid")
 def analyze_grid(act: Activation | str, weight_vars, bias_vars, *, correlation: bool = True) -> MeanFieldGrid:
     """:func:`analyze` on the grid weight_vars x bias_vars, vectorised (c* only where chaotic, and only if
     ``correlation``)."""
@@ -691,6 +715,7 @@ def analyze_grid(act: Activation | str, weight_vars, bias_vars, *, correlation: 
     return MeanFieldGrid(weight_vars=w, bias_vars=b, **{k: v.reshape(shape) for k, v in r.items()})
 
 
+@_bounded("chi_1")
 def chi1(act: Activation | str, weight_var, bias_var) -> np.ndarray:
     """chi_1 at the fixed point q* (vectorised over broadcast weight_var, bias_var; no correlation map)."""
     act = _activation(act)
@@ -699,6 +724,7 @@ def chi1(act: Activation | str, weight_var, bias_var) -> np.ndarray:
     return r["chi1"].reshape(w.shape)
 
 
+@_bounded("the critical sigma_w^2")
 def critical_weight_var(act: Activation | str, bias_var: float, bracket=(1e-3, 1e4), scan: int = 57) -> float | None:
     """The sigma_w^2 where chi_1(sigma_w^2, sigma_b^2) = 1 (q* depends on sigma_w^2), or None.
 

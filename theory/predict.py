@@ -24,6 +24,8 @@ import math
 
 import numpy as np
 
+from theory import activations as acts
+from theory import budget
 from theory.config import NetworkConfig
 from theory.meanfield import layer_moments
 
@@ -43,7 +45,11 @@ def predict(config: NetworkConfig) -> dict:
 
     q_l = n_(l-1) Var(w_l) E[phi(sqrt(q_(l-1)) z)^2] + sigma_b^2 and Var(delta_(l-1)) = n_l Var(w_l)
     E[phi'(sqrt(q_(l-1)) z)^2] Var(delta_l), Var(delta_L) = 1: mean field, exact at infinite width, gradients under
-    the independence assumption (Schoenholz et al. 2017)."""
+    the independence assumption (Schoenholz et al. 2017). With a user's activation expression the recursion runs
+    under :mod:`theory.budget` (one line past it)."""
+    if acts.is_user(config.act):
+        return budget.run(predict, config, what=f"the mean-field prediction for {config.activation!r}",
+                          seconds=budget.TOTAL_S)
     if config.batchnorm:
         drop = (f"; dropout (keep p = {config.dropout_keep:g}) before BN does not change BN's output variance, and "
                 "the gradient level with dropout is not predicted either") if config.dropout_keep < 1 else ""
