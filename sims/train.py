@@ -45,6 +45,13 @@ EVAL_CHUNK = 4096  # rows per eval-mode forward (eval mode is row-wise, so chunk
 
 
 # ------------------------------------------------------------------ validation
+MAX_LAYERS = 1000
+WEIGHT_BYTES = 32  # per weight: the float64 weight, its gradient, Adam's two moments
+MEMORY_LIMIT_BYTES = 8 * 2**30
+FLOP_RATE = 1e10  # float64 products of small minibatches on this 2-core machine: the slow end of what it measures
+MAX_SECONDS = 24 * 3600.0
+
+
 def _is_int(v) -> bool:
     return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
 
@@ -102,6 +109,12 @@ class MLP:
         if not isinstance(sizes, list) or len(sizes) < 2 or not all(_is_int(n) and n >= 1 for n in sizes):
             raise SpecError(f"sizes must be a list of >= 2 integers >= 1 (inputs, hidden..., classes), got {sizes!r}")
         self.sizes = [int(n) for n in sizes]
+        self.n_weights = sum(a * b for a, b in zip(self.sizes[:-1], self.sizes[1:]))
+        if len(self.sizes) - 1 > MAX_LAYERS or self.n_weights * WEIGHT_BYTES > MEMORY_LIMIT_BYTES:
+            raise SpecError(f"an MLP with sizes {self.sizes[:4]}{'...' if len(self.sizes) > 4 else ''} has "
+                            f"{len(self.sizes) - 1} layers and {self.n_weights:,} weights; the limits are "
+                            f"{MAX_LAYERS} layers and {MEMORY_LIMIT_BYTES // WEIGHT_BYTES:,} weights (float64 weights, "
+                            "their gradients and Adam's two moments: 32 bytes each, at most 8 GiB)")
         self.activation = get_activation(activation)
         self.kernel = kernel(self.activation)
         self.init = get_init(init)
@@ -431,6 +444,11 @@ def train(model: MLP, data, *, optimizer: str = "adam", lr: float = 1e-3, batch:
         raise SpecError("batch norm normalizes over the minibatch: it needs minibatches of at least 2 rows (with one "
                         "row every normalized value is 0); use --batch 2 or more")
     epochs = _check_int("epochs", epochs, 1)
+    work = 6.0 * model.n_weights * data.x_train.shape[0] * epochs / FLOP_RATE  # forward + backward: 6 flops per weight
+    if work > MAX_SECONDS:
+        raise SpecError(f"this training is about {work / 3600:,.0f} hours of work ({epochs} epochs of "
+                        f"{data.x_train.shape[0]:,} examples through {model.n_weights:,} weights at "
+                        f"{FLOP_RATE / 1e9:g} GFLOP/s); the limit is {MAX_SECONDS / 3600:g} hours")
     seed = _check_int("seed", seed, 0)
     if early_stopping is not None:
         early_stopping = _check_int("early_stopping (patience in epochs)", early_stopping, 1)

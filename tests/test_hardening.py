@@ -127,6 +127,12 @@ def test_a_hard_expression_gets_an_answer_marked_numeric_or_one_line():
     (["sims", "run", "--activation", "relu", "--init", "he_normal", "--width", "4096", "--depth", "1000", "--batch",
       "4096", "--seeds", "2"], "GiB"),
     (["sims", "dropout-ensemble", "--units", "4", "--keep", "0.5", "--T", "1000000000000"], "at most 10,000,000"),
+    (["sims", "train", "--dataset", "digits", "--activation", "relu", "--init", "he_normal", "--depth", "5",
+      "--width", "1000000"], "268,435,456 weights"),
+    (["sims", "train", "--dataset", "digits", "--activation", "relu", "--init", "he_normal", "--depth", "100000",
+      "--width", "2"], "1000 layers"),
+    (["sims", "train", "--dataset", "digits", "--activation", "relu", "--init", "he_normal", "--depth", "4",
+      "--width", "2000", "--epochs", "100000000"], "hours of work"),
 ])
 def test_sizes_are_checked_before_any_work(argv, needle, capsys):
     import importlib
@@ -298,3 +304,13 @@ def test_sweep_files_are_readable_like_any_file(tmp_path):
     os.umask(umask)
     for p in (tmp_path / "manifest.json", store.path(S.config_key(configs[0]))):
         assert stat.S_IMODE(p.stat().st_mode) == 0o666 & ~umask, oct(p.stat().st_mode)
+
+
+def test_a_script_without_a_main_guard_can_use_bounded_steps(tmp_path):
+    """A user's top-level script (no ``if __name__ == '__main__'``) parses an init expression: the bounded worker
+    must not re-run the script while it starts (spawn/forkserver would, and die with 'bootstrapping phase')."""
+    script = tmp_path / "user.py"
+    script.write_text("from theory.init import get_init\nprint(get_init('uniform:1/sqrt(n_in)').weight_var)\n")
+    res = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                         capture_output=True, text=True)
+    assert res.returncode == 0 and res.stdout.strip() == "1/(3*n_in)" and not res.stderr, res.stderr

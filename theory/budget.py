@@ -24,7 +24,9 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import sys
 import time
+import types
 from collections.abc import Callable, Iterator
 
 from theory.errors import SpecError
@@ -55,9 +57,34 @@ def _context():
     return _CONTEXT
 
 
+def stop_server() -> None:
+    """Stop the forkserver of the bounded steps, if this process started one (Ctrl-C: no process is left behind;
+    it would end by itself once our pipe closes, but only after we are gone)."""
+    import signal
+
+    from multiprocessing import forkserver
+
+    server = getattr(forkserver, "_forkserver", None)
+    pid = getattr(server, "_forkserver_pid", None)
+    if not pid:
+        return
+    try:
+        os.kill(pid, signal.SIGTERM)
+        os.waitpid(pid, 0)
+    except (ProcessLookupError, ChildProcessError):
+        pass
+    server._forkserver_pid = None  # a later step starts a fresh server instead of using a dead one
+    with contextlib.suppress(OSError, TypeError):
+        os.close(server._forkserver_alive_fd)
+    server._forkserver_alive_fd = None
+    server._forkserver_address = None
+
+
 def inside_worker() -> bool:
-    """True in a worker process of :func:`run` (nested bounded steps then run directly)."""
-    return _INSIDE_WORKER
+    """True where bounded steps run directly: in a worker process of :func:`run` (nested steps), and in a daemonic
+    process (a dask worker), which may not start children; there the inputs were checked, under the budget, by the
+    process that sent the work."""
+    return _INSIDE_WORKER or multiprocessing.current_process().daemon
 
 
 def remaining(default: float = STEP_S) -> float:
@@ -102,11 +129,25 @@ def _worker(conn, fn: Callable, args: tuple, kwargs: dict) -> None:
         conn.close()
 
 
+@contextlib.contextmanager
+def _without_main() -> Iterator[None]:
+    """Start a worker without telling it about the ``__main__`` module: ``fn`` belongs to this package, and a worker
+    that re-ran the caller's script (as spawn and forkserver do) would, in a script without an ``if __name__ ==
+    '__main__'`` guard, start the same bounded step again while bootstrapping and die."""
+    main = sys.modules.get("__main__")
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        if main is not None:
+            sys.modules["__main__"] = main
+
+
 def run(fn: Callable, *args, what: str, seconds: float = STEP_S, **kwargs):
     """``fn(*args, **kwargs)`` in a worker process killed after ``seconds`` (and no later than the session's
     deadline); its result, or :class:`BudgetExceeded` naming ``what``. A SpecError inside the step is re-raised as
     itself; any other exception becomes a one-line SpecError (bad input, not a crash of ours)."""
-    if _INSIDE_WORKER:
+    if inside_worker():
         return fn(*args, **kwargs)
     limit = min(seconds, remaining(seconds))
     if limit <= 0:
@@ -115,7 +156,8 @@ def run(fn: Callable, *args, what: str, seconds: float = STEP_S, **kwargs):
     started = time.monotonic()
     parent, child = ctx.Pipe(duplex=False)
     proc = ctx.Process(target=_worker, args=(child, fn, args, kwargs), daemon=True)
-    proc.start()
+    with _without_main():
+        proc.start()
     child.close()
     try:
         ready = parent.poll(limit)

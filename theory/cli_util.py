@@ -204,6 +204,9 @@ def stop_children(grace: float = 1.0) -> None:
         if p.is_alive():
             p.kill()
             p.join()
+    from theory import budget
+
+    budget.stop_server()
 
 
 def exit_with(code: int):
