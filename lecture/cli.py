@@ -120,30 +120,49 @@ def _stamp_path(cache: Path, name: str, lang: str, fast: bool) -> Path:
     return cache / "figures" / f"{name}.{lang}.{'fast' if fast else 'full'}.json"
 
 
+def _stamp_key(name: str, lang: str, fast: bool) -> str:
+    return f"figure {name} {lang} {'fast' if fast else 'full'}"
+
+
+def _stamp_problem(value) -> str | None:
+    if not (isinstance(value, dict) and set(value) == {"code", "files"} and isinstance(value["code"], str)
+            and isinstance(value["files"], dict)
+            and all(isinstance(f, str) and isinstance(h, str) for f, h in value["files"].items())):
+        return "is not a figure stamp (code, files)"
+    return None
+
+
 def _fresh(cache: Path, name: str, lang: str, fast: bool, code: str) -> bool:
+    """Whether the figure's files are current: a checked stamp entry of this code version whose files all exist with
+    the recorded hashes. A damaged stamp is a notice (then the figure is drawn again)."""
+    from theory.files import notice, read_entry
+
     p = _stamp_path(cache, name, lang, fast)
-    try:
-        stamp = json.loads(p.read_text())
-        return stamp["code"] == code and all(Path(f).is_file() and _sha(Path(f)) == h
-                                             for f, h in stamp["files"].items())
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+    entry = read_entry(p, _stamp_key(name, lang, fast))
+    problem = entry.problem or (_stamp_problem(entry.value) if entry.ok else None)
+    if problem:
+        notice(f"figure stamp {p} {problem}: the figure is drawn again")
         return False
+    if not entry.ok:
+        return False
+    stamp = entry.value
+    return stamp["code"] == code and all(Path(f).is_file() and _sha(Path(f)) == h for f, h in stamp["files"].items())
 
 
 def _write_stamp(cache: Path, name: str, lang: str, fast: bool, code: str, files: list[str]) -> None:
-    from theory.files import atomic_write_text
+    from theory.files import write_entry
 
-    atomic_write_text(_stamp_path(cache, name, lang, fast),
-                      json.dumps({"code": code, "files": {f: _sha(Path(f)) for f in files}}, sort_keys=True))
+    write_entry(_stamp_path(cache, name, lang, fast), _stamp_key(name, lang, fast),
+                {"code": code, "files": {f: _sha(Path(f)) for f in sorted(files)}})
 
 
 # ------------------------------------------------------------------------------------------------ the main job
 def _jobs(n: int | None) -> int:
     if n is None:
         return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
-    if isinstance(n, bool) or n < 1:
-        raise SpecError(f"--jobs must be an integer >= 1 (got {n})")
-    return n
+    from theory import validate
+
+    return validate.processes(n, "--jobs")
 
 
 def main_job(out: Path, lang: str = "en", fast: bool = False, jobs: int | None = None, quiet: bool = False,
@@ -163,6 +182,8 @@ def main_job(out: Path, lang: str = "en", fast: bool = False, jobs: int | None =
     fig_dir = common.prepare_out_dir(out / "figures")
     cache = writable_folder(out / ".cache", "cache folder")
     memo_dir = writable_folder(cache / "memo", "cache folder")
+    for sub in ("evidence", "figures"):  # every cache folder: a file in the way is found now, not after the work
+        writable_folder(cache / sub, "cache folder")
     for target in (out / "REPORT.md", out / "claims.json"):
         if target.exists() and not target.is_file():
             raise SpecError(f"{str(target)!r} is in the way: it exists and is not a file")
@@ -229,7 +250,7 @@ def _claims_command(args) -> int:
 
     from theory.files import writable_folder
 
-    writable_folder(args.cache, "cache folder")  # before any work
+    writable_folder(args.cache / "evidence", "cache folder")  # before any work
     bar = Progress(0, quiet=args.claims_quiet, unit="claim")
     res = _claims_and_derivations(str(args.cache), args.claims_fast, progress=bar)
     bar.close()

@@ -376,11 +376,23 @@ def _dropout_ensemble(args) -> int:
     return 0
 
 
+MAX_REPEATS = 100  # a median of 100 is as settled as a benchmark gets; each repeat reruns every configuration
+
+
+def _repeats(n) -> int:
+    from theory import validate
+
+    try:
+        return validate.integer("--repeats", n, 1, MAX_REPEATS)
+    except SpecError:
+        raise SpecError(f"--repeats must be an integer from 1 to {MAX_REPEATS} (got {n}): each repeat runs every "
+                        "benchmark configuration again, and the median settles long before") from None
+
+
 def _bench(args) -> int:
     from sims.bench import CONFIGS, bench_torch, environment, format_bench, run_all
 
-    if args.repeats < 1:
-        raise SpecError("--repeats must be >= 1")
+    _repeats(args.repeats)
     if args.backend == "torch":
         config = None if args.device == "cuda" else CONFIGS[0]
         doc = {"target_ratio": 0.9, "environment": environment(),
@@ -434,8 +446,7 @@ def _sweep_commands(args) -> int:
     if args.command == "sweep-bench":
         from sims.sweep_bench import run_bench
 
-        if args.repeats < 1:
-            raise SpecError("--repeats must be >= 1")
+        _repeats(args.repeats)
         doc = run_bench(args.repeats)
         print(dumps(doc) if args.json else S.format_bench(doc))
         return 0

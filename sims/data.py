@@ -202,6 +202,8 @@ def load_dataset(spec: str, *, seed: int = 0, val_fraction=0.1, test_fraction=0.
     elif name in IDX_DATASETS:
         if not directory.strip():
             raise SpecError(f"{name} needs the directory of its IDX files: '{name}:DIR' (got {spec!r})")
+        if "\x00" in directory:
+            raise SpecError(f"{name}: the directory {directory!r} has a NUL character")
         n_classes = IDX_DATASETS[name]
         x_all, y_all, x_te, y_te = _idx_dataset(name, Path(directory.strip()).expanduser(), n_classes)
         rest, (val,) = _stratified_split(y_all, n_classes, (f_val,), rng)

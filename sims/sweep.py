@@ -50,6 +50,7 @@ from pathlib import Path
 
 import numpy as np
 
+from theory import validate
 from theory.errors import SpecError
 
 STORE_VERSION = 2  # 2: result files are checked entries (key, sha256, value)
@@ -466,8 +467,8 @@ def check_executor(kind: str, scheduler: str | None = None, workers: int | None 
     the store is created."""
     if kind not in EXECUTORS:
         raise SpecError(f"executor must be one of {', '.join(EXECUTORS)} (got {kind!r})")
-    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
-        raise SpecError(f"workers must be an integer >= 1 (got {workers!r})")
+    if workers is not None:
+        validate.processes(workers, "workers")
     if kind == "local" and scheduler is not None:
         raise SpecError("--scheduler needs --executor dask")
 

@@ -402,3 +402,14 @@ def test_an_abbreviated_flag_is_one_line_and_exit_2(main, argv, needle, capsys):
     assert main(argv) == 2
     out, err = capsys.readouterr()
     assert out == "" and err.count("\n") == 1 and needle in err, err
+
+
+def test_theory_bench_clears_caches_that_exist():
+    """The cold measurement clears the real caches (it raised AttributeError once a cached helper was renamed)."""
+    import theory.bench as B
+    from theory import activations, meanfield
+
+    meanfield.analyze("tanh", 2.0, 0.05)
+    assert meanfield._kernel.cache_info().currsize > 0
+    B._clear_caches()
+    assert meanfield._kernel.cache_info().currsize == 0 and activations._structure.cache_info().currsize == 0

@@ -194,7 +194,7 @@ def test_ctrl_c_stops_the_main_jobs_pool_terminates_workers_and_keeps_finished_w
     assert not [p for p in out.rglob("*.tmp")]
     assert not (out / "REPORT.md").exists()
     for stamp in (out / ".cache" / "figures").glob("*.json"):  # finished figures are kept, and current
-        files = json.loads(stamp.read_text())["files"]
+        files = json.loads(stamp.read_text())["value"]["files"]
         assert files and all(Path(f).is_file() for f in files)
 
 

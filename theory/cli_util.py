@@ -44,6 +44,8 @@ def path_arg(text: str):
 
     if not text.strip():
         raise argparse.ArgumentTypeError("an empty path")
+    if "\x00" in text:
+        raise argparse.ArgumentTypeError("a path with a NUL character")
     return Path(text)
 
 
@@ -253,6 +255,10 @@ def _run(prog: str, body: Callable[[], int]) -> int:
         except OSError:
             pass
         return 0
+    except OSError as exc:  # the file system refused a path the user gave (permissions, a name too long, a full disk)
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"{prog}: error: {exc.strerror or type(exc).__name__}{where}", file=sys.stderr)
+        return 2
 
 
 class Progress:

@@ -16,13 +16,9 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import tempfile
 from pathlib import Path
 from typing import NamedTuple
 
-_UMASK = os.umask(0o022)  # read once, at import (single-threaded then): os has no getumask before Python 3.13
-os.umask(_UMASK)
-_MODE = 0o666 & ~_UMASK
 _TEMPORARY = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.[A-Za-z0-9_]+\.tmp$")
 
 
@@ -30,11 +26,9 @@ def atomic_write_bytes(path, data: bytes, *, fsync: bool = False) -> Path:
     """Write ``data`` to ``path`` atomically (module docstring), creating its folder if needed. Returns the path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = _create_temporary(path)
     try:
         with os.fdopen(fd, "wb") as fh:
-            if hasattr(os, "fchmod"):
-                os.fchmod(fh.fileno(), _MODE)
             fh.write(data)
             if fsync:
                 fh.flush()
@@ -45,6 +39,21 @@ def atomic_write_bytes(path, data: bytes, *, fsync: bool = False) -> Path:
             os.unlink(tmp)
         raise
     return path
+
+
+def _create_temporary(path: Path) -> tuple[int, str]:
+    """A new temporary file next to ``path``, created with mode 0666 so that the kernel applies the umask of the
+    moment, as for a plain ``open``."""
+    import secrets
+
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    for _ in range(100):
+        tmp = str(path.parent / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+        try:
+            return os.open(tmp, flags, 0o666), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary name next to {path}")
 
 
 def atomic_write_text(path, text: str, *, fsync: bool = False) -> Path:
@@ -125,19 +134,23 @@ class Entry(NamedTuple):
 def read_entry(path, key: str) -> Entry:
     """The entry of ``key`` in ``path``, trusted only when every check passes: it parses, has the schema
     ``{"key", "sha256", "value"}``, holds this key, and its value matches its hash. A damaged or foreign file gives
-    ``Entry(False, problem=...)`` (unreadable, truncated, not the schema, another key, edited)."""
+    ``Entry(False, problem=...)`` (unreadable, truncated, not the schema, another key, edited); no file gives
+    ``Entry(False)``. A folder in the entry's place is a SpecError: it would make storing the recomputed value fail
+    after the work."""
     import json
+
+    from theory.errors import SpecError
 
     p = Path(path)
     if not p.exists():
         return Entry(False)
-    if not p.is_file():
-        return Entry(False, problem="is not a file")
+    if not p.is_file():  # refused before the work: the result could not be stored there afterwards
+        raise SpecError(f"{str(p)!r} is in the way of a cache entry (a folder or another kind of file): remove it")
     try:
         doc = json.loads(p.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
         return Entry(False, problem=f"unreadable ({type(exc).__name__})")
-    except ValueError:
+    except (ValueError, RecursionError):
         return Entry(False, problem="not valid JSON (truncated?)")
     if not isinstance(doc, dict) or set(doc) != {"key", "sha256", "value"}:
         return Entry(False, problem="not a cache entry (keys key, sha256, value)")

@@ -73,3 +73,17 @@ def drop_probability(value, name: str = "drop probability") -> float:
     except SpecError:
         raise SpecError(f"{name} is the DROP probability q in [0, 1) (PyTorch's nn.Dropout p, Keras' Dropout rate), "
                         f"got {value!r}; the keep probability is 1 - q") from None
+
+
+#: The most worker processes a command starts: each is a Python process with NumPy and SciPy loaded (about 100 MB),
+#: and no machine this runs on has more cores than this.
+MAX_PROCESSES = 256
+
+
+def processes(value, name: str = "--jobs") -> int:
+    """A number of worker processes: an integer in [1, MAX_PROCESSES]."""
+    try:
+        return integer(name, value, 1, MAX_PROCESSES)
+    except SpecError:
+        raise SpecError(f"{name} must be an integer from 1 to {MAX_PROCESSES} (got {value!r}): each worker is a "
+                        "Python process of about 100 MB") from None
