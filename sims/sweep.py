@@ -440,10 +440,15 @@ def _lost_worker(exc: BaseException) -> bool:
 
 def ignore_sigint() -> None:
     """A pool worker's initializer: Ctrl-C reaches the whole process group, and the parent alone decides (it stops
-    the workers; a worker's own KeyboardInterrupt would only print a traceback)."""
+    the workers; a worker's own KeyboardInterrupt would only print a traceback). The worker also runs bounded steps
+    directly (:func:`theory.budget.run_directly`): its specs were checked under the budget by the parent, or are the
+    package's own, and a worker of its own per pool process would only cost time and processes."""
     import signal
 
+    from theory import budget
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    budget.run_directly()
 
 
 def stop_pool(ex) -> None:

@@ -80,6 +80,13 @@ def stop_server() -> None:
     server._forkserver_address = None
 
 
+def run_directly() -> None:
+    """From now on this process runs bounded steps directly: for the pool workers of the package's own jobs (the main
+    job, a sweep), whose expressions are the package's own or were checked under the budget by the parent."""
+    global _INSIDE_WORKER
+    _INSIDE_WORKER = True
+
+
 def inside_worker() -> bool:
     """True where bounded steps run directly: in a worker process of :func:`run` (nested steps), and in a daemonic
     process (a dask worker), which may not start children; there the inputs were checked, under the budget, by the
@@ -110,6 +117,9 @@ def _spend(seconds: float) -> None:
 
 def _worker(conn, fn: Callable, args: tuple, kwargs: dict) -> None:
     global _INSIDE_WORKER
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the process group: the parent stops this worker
     _INSIDE_WORKER = True
     try:
         result = ("ok", fn(*args, **kwargs))
@@ -123,8 +133,11 @@ def _worker(conn, fn: Callable, args: tuple, kwargs: dict) -> None:
         result = ("error", f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}")
     try:
         conn.send(result)
+    except (BrokenPipeError, ConnectionError):  # the parent is gone (stopped, interrupted): nobody to tell
+        pass
     except Exception as exc:  # an unpicklable result: say so instead of dying silently
-        conn.send(("error", f"result not transferable ({type(exc).__name__})"))
+        with contextlib.suppress(OSError):
+            conn.send(("error", f"result not transferable ({type(exc).__name__})"))
     finally:
         conn.close()
 

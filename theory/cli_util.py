@@ -223,6 +223,12 @@ def exit_with(code: int):
 
     if code == 130:
         stop_children()
+        try:  # what a normal exit runs: the pools' semaphores are released (else the resource tracker warns of leaks)
+            from multiprocessing import util
+
+            util._run_finalizers()
+        except Exception:  # noqa: BLE001 - best effort on the way out
+            pass
         for stream in (sys.stdout, sys.stderr):
             try:
                 stream.flush()
