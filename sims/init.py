@@ -13,21 +13,13 @@ from functools import lru_cache
 
 import numpy as np
 
+from sims.workspace import pool
 from theory.init import InitScheme
 
 _TWO_PI = np.float32(2 * math.pi)
 
 
-_POOL = None
 PARALLEL_MIN = 1 << 18  # below this, threads cost more than they save
-
-
-def _pool():
-    global _POOL
-    if _POOL is None:
-        from concurrent.futures import ThreadPoolExecutor
-        _POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="sims-rng")
-    return _POOL
 
 
 _LOCAL = threading.local()
@@ -62,7 +54,7 @@ def standard_normal(rng: np.random.Generator, shape, dtype, truncate: float | No
     if n >= PARALLEL_MIN:
         first, second = rng.spawn(2)
         half = n // 2
-        a = _pool().submit(_truncated, _box_muller, first, out[:half], truncate, scale)
+        a = pool().submit(_truncated, _box_muller, first, out[:half], truncate, scale)
         _truncated(_box_muller, second, out[half:], truncate, scale)
         a.result()
         return out.reshape(shape)

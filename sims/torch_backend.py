@@ -124,11 +124,11 @@ CUDA_CHUNK_BYTES = 8 * 2**30
 
 
 def _refuse_batchnorm(config) -> None:
-    """Batch norm couples the rows of a batch; only the NumPy engine implements it (sims.engine._network_bn). The
-    same for dropout (sims.engine._network_dropout)."""
+    """Batch norm couples the rows of a batch; only the NumPy pipeline implements it (sims.pipeline). The same for
+    dropout."""
     if getattr(config, "batchnorm", False):
         raise SpecError("batch norm: numpy backend only")
-    if getattr(config, "dropout_keep", 1.0) < 1:  # sims.engine._network_dropout: numpy only, like batch norm
+    if getattr(config, "dropout_keep", 1.0) < 1:  # numpy only, like batch norm
         raise SpecError("dropout: numpy backend only (the torch backend does not implement it)")
 
 
@@ -137,7 +137,7 @@ def plan(config, batch: int, itemsize: int, device, chunk: int | None) -> tuple[
     L pre-activations where the backward pass needs them) plus about 4 work arrays of the widest layer; all L
     weight matrices and the batch's inputs (B x n_0) stay resident. On CUDA chunks go up to 8 GiB (a whole batch is one chunk for the benchmark's
     4096 x 4096 x 50) and the limit is 90% of the device's free memory; on the CPU the NumPy engine's limits hold."""
-    from sims import engine
+    from sims.workspace import CHUNK_BYTES, MEMORY_LIMIT_BYTES
 
     _refuse_batchnorm(config)
     torch = _torch()
@@ -145,15 +145,15 @@ def plan(config, batch: int, itemsize: int, device, chunk: int | None) -> tuple[
     per_row = (stored + 4) * max(config.widths) * itemsize
     cuda = device.type == "cuda"
     if chunk is None:
-        chunk = max(2, min(batch, (CUDA_CHUNK_BYTES if cuda else engine.CHUNK_BYTES) // per_row))
+        chunk = max(2, min(batch, (CUDA_CHUNK_BYTES if cuda else CHUNK_BYTES) // per_row))
     weights = sum(a * b for a, b in zip(config.widths[:-1], config.widths[1:])) * itemsize
-    limit = int(0.9 * torch.cuda.mem_get_info(device)[0]) if cuda else engine.MEMORY_LIMIT_BYTES
+    limit = int(0.9 * torch.cuda.mem_get_info(device)[0]) if cuda else MEMORY_LIMIT_BYTES
     inputs = batch * config.widths[0] * itemsize  # drawn whole, before chunking
     return chunk, chunk * per_row + weights + inputs, limit
 
 
 def network(config, act, scheme, seed_seq, batch, chunk, dtype_name, c0, device):
-    """One network's statistics, as :func:`sims.engine._network` returns them (numpy arrays of length L).
+    """One network's statistics, as :func:`sims.pipeline.network` returns them (:func:`sims.statistics.finish`).
 
     Each layer's mean and second moment come from one fused ``var_mean`` pass in the working dtype (Welford,
     tree-reduced: rounding far below the Monte Carlo error), combined in float64; the host waits once per chunk
@@ -237,17 +237,11 @@ def network(config, act, scheme, seed_seq, batch, chunk, dtype_name, c0, device)
         if bad.any():  # the backward signal overflowed: layers at and below the deepest bad one are unusable
             back_diverged = max(back_diverged or 0, int(np.flatnonzero(bad).max()) + 1)
         sums[4] += d2  # sums of squares already
+    from sims.statistics import SUMS, finish
+
     s = sums.cpu().numpy()
-    count = np.where(rows_fwd > 0, rows_fwd, np.nan) * np.array(n[1:], dtype=np.float64)
-    out = {"preact_mean": s[0] / count, "preact_var": s[1] / count, "post_mean": s[2] / count,
-           "post_second": s[3] / count,
-           "dead_fraction": 1.0 - torch.stack([a.to(f64).mean() for a in alive]).cpu().numpy(),
-           "correlation": corr.cpu().numpy(), "grad_var": s[4] / count}
-    if diverged is not None:
-        for v in out.values():
-            v[diverged - 1:] = np.nan
-        out["grad_var"][:] = np.nan
-        return out, diverged
-    if back_diverged is not None:
-        out["grad_var"][:back_diverged] = np.nan
-    return out, back_diverged
+    acc = dict(zip(SUMS, s))
+    alive_np = [a.cpu().numpy() for a in alive]
+    # every chunk that finished its forward pass ran its backward pass over all layers: rows_bwd = rows_fwd
+    return finish(n, acc, rows_fwd, rows_fwd.copy(), alive_np, corr.cpu().numpy(), None, None, diverged,
+                  None if diverged is not None else back_diverged)

@@ -317,7 +317,7 @@ def _traced_peak(monkeypatch, cfg, batch, chunk, seeds=2):
     import tracemalloc
 
     from sims import engine
-    monkeypatch.setattr(engine, "_WORKSPACE", engine.Workspace())
+    monkeypatch.setattr(engine, "WORKSPACE", engine.Workspace())
     tracemalloc.start()
     try:
         res = simulate(cfg, batch, seeds, chunk=chunk, seed=3)
@@ -347,7 +347,7 @@ def test_negative_control_memory_grows_when_the_batch_is_one_chunk(monkeypatch):
 
 
 def test_workspace_keeps_only_the_last_runs_buffers():
-    from sims.engine import _WORKSPACE
+    from sims.engine import WORKSPACE as _WORKSPACE
     simulate(NetworkConfig("tanh", "glorot_normal", width=256, depth=8), 64, 2)
     big = _WORKSPACE.nbytes()
     simulate(NetworkConfig("tanh", "glorot_normal", width=32, depth=3), 16, 2)

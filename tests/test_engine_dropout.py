@@ -280,10 +280,12 @@ def test_keep_one_is_bit_for_bit_the_network_without_dropout(bn):
                 np.testing.assert_array_equal(p[k], q[k], err_msg=k)
 
 
-def test_keep_one_never_enters_the_dropout_path(monkeypatch):
+def test_keep_one_never_enters_the_dropout_step(monkeypatch):
+    from sims import pipeline
+
     def refuse(*args, **kwargs):
-        raise AssertionError("dropout path used with keep = 1")
-    monkeypatch.setattr(engine, "_network_dropout", refuse)
+        raise AssertionError("dropout step used with keep = 1")
+    monkeypatch.setattr(pipeline, "_dropout", refuse)
     simulate(NetworkConfig("relu", "he_normal", width=8, depth=3, dropout_keep=1.0), 8, 2)
     with pytest.raises(AssertionError):  # negative control: keep < 1 does use it
         simulate(NetworkConfig("relu", "he_normal", width=8, depth=3, dropout_keep=0.9), 8, 2)
@@ -339,7 +341,7 @@ def test_dropout_peak_memory_is_within_the_estimate_and_does_not_grow_with_the_b
                                                   64, 4)[1]
     peaks = []
     for batch in (64, 1024):  # 16x the rows, same chunk: the same arrays
-        monkeypatch.setattr(engine, "_WORKSPACE", engine.Workspace())
+        monkeypatch.setattr(engine, "WORKSPACE", engine.Workspace())
         tracemalloc.start()
         try:
             res = simulate(cfg, batch, 2, chunk=32, seed=3)

@@ -1,0 +1,120 @@
+"""The engine's statistics, in one place: the sums each network accumulates, its per-layer statistics, and the
+summary across networks (mean and standard error). The NumPy pipeline (:mod:`sims.pipeline`) and the torch backend
+(:mod:`sims.torch_backend`) both end in :func:`finish` and :func:`summarize`.
+
+Sums are BLAS dot products in the working dtype, redone in float64 where float32 may have lost squares to
+underflow or overflowed although every value is finite: divergence is a signal value out of the dtype's range,
+which does not depend on how many rows a chunk sums.
+"""
+from __future__ import annotations
+
+import math
+import threading
+
+import numpy as np
+
+STATS = ("preact_mean", "preact_var", "post_mean", "post_second", "dead_fraction", "correlation", "grad_var")
+SUMS = ("s_h", "s_h2", "s_p", "s_p2", "s_d2")
+_TINY = 1e-30  # below this mean square a float32 dot product may have lost squares to underflow
+
+
+def sum_squares(flat: np.ndarray) -> float:
+    """sum(x^2) by BLAS in the working dtype; redone in float64 when squares may have underflowed (float32 values
+    below ~1e-19 square to subnormals or 0), so tiny gradients are measured, not flushed, and when the float32 sum
+    overflowed although every value is finite."""
+    s2 = float(np.dot(flat, flat))
+    if flat.dtype != np.float64 and (s2 < _TINY * flat.size or (not math.isfinite(s2) and np.isfinite(flat).all())):
+        f64 = flat.astype(np.float64)
+        s2 = float(np.dot(f64, f64))
+    return s2
+
+
+#: Vectors of ones by (size, dtype) for :func:`total`: a deliberate cache (at most 65 entries, then cleared),
+#: guarded by a lock.
+_ONES: dict = {}
+_ONES_LOCK = threading.Lock()
+
+
+def total(flat: np.ndarray) -> float:
+    """sum(x) as a BLAS dot product with ones, in the working dtype (like the sums of squares; 2.5x faster than
+    NumPy's pairwise sum here). BLAS keeps many partial sums: measured in float32, the error relative to sum|x| is
+    1e-7 for 2^21 terms and 5e-7 for 2^24 (pairwise summation: 1e-8), far below the statistical error of a mean.
+    Redone in float64 if a float32 sum of finite values overflowed."""
+    key = (flat.size, flat.dtype)
+    with _ONES_LOCK:
+        ones = _ONES.get(key)
+        if ones is None:
+            if len(_ONES) > 64:
+                _ONES.clear()
+            ones = _ONES[key] = np.ones(flat.size, dtype=flat.dtype)
+    s = float(np.dot(flat, ones))
+    if not math.isfinite(s) and flat.dtype != np.float64 and np.isfinite(flat).all():
+        s = float(flat.sum(dtype=np.float64))
+    return s
+
+
+def cosine(a: np.ndarray, b: np.ndarray) -> float:
+    """The cosine of two rows in float64 (nan where either is zero): the two-input correlation c_l."""
+    a, b = a.astype(np.float64), b.astype(np.float64)
+    return float(a @ b / math.sqrt((a @ a) * (b @ b))) if (a @ a) * (b @ b) > 0 else np.nan
+
+
+def finish(n, acc, rows_fwd, rows_bwd, alive, corr, grads, kept, diverged, back_diverged):
+    """Per-network statistics from the accumulated sums, and the divergence layer: after a forward divergence every
+    statistic at and after it is nan and the gradient is nan everywhere (the backward pass never ran); after a
+    backward overflow the gradient is nan at and below it.
+
+    ``acc``: the sums :data:`SUMS` per layer; ``rows_fwd`` / ``rows_bwd``: rows that reached each layer forward /
+    backward; ``alive``: per layer, units ever positive; ``corr``: the two-input cosine; ``grads``: weight gradients
+    or None; ``kept``: kept samples or None."""
+    out = {}
+    width = np.array(n[1:], dtype=np.float64)
+    count = np.where(rows_fwd > 0, rows_fwd, np.nan) * width  # nan (not 0/0 warnings) where no row arrived
+    out["preact_mean"] = acc["s_h"] / count
+    out["preact_var"] = acc["s_h2"] / count
+    out["post_mean"] = acc["s_p"] / count
+    out["post_second"] = acc["s_p2"] / count
+    out["dead_fraction"] = np.array([1.0 - a.mean() for a in alive])
+    out["correlation"] = corr
+    out["grad_var"] = acc["s_d2"] / (np.where(rows_bwd > 0, rows_bwd, np.nan) * width)
+    if grads is not None:
+        out["weight_grad_norm"] = np.array([float(np.linalg.norm(g)) for g in grads])
+    if kept is not None:
+        out["samples"] = kept
+    if back_diverged is not None and diverged is None:
+        out["grad_var"][:back_diverged] = np.nan
+        if "weight_grad_norm" in out:
+            out["weight_grad_norm"][:back_diverged] = np.nan
+        return out, back_diverged
+    if diverged is not None:
+        for v in (v for k, v in out.items() if k != "samples"):
+            v[diverged - 1:] = np.nan
+        out["grad_var"][:] = np.nan  # the backward pass never ran
+        if "weight_grad_norm" in out:
+            out["weight_grad_norm"][:] = np.nan
+    return out, diverged
+
+
+def summarize(per_net: list[dict], diverged: list, seeds: int) -> dict:
+    """{statistic: (mean, standard error)} across the networks, per layer. The correlation is averaged over the
+    networks where it is defined (a layer of all-dead units has none) and is nan from the first divergence on."""
+    summary = {}
+    for k in list(per_net[0]):
+        arr = np.stack([p[k] for p in per_net])  # (S, L)
+        with np.errstate(all="ignore"):
+            if k == "correlation":
+                ok = np.isfinite(arr)
+                count = ok.sum(axis=0)
+                safe = np.where(ok, arr, 0.0)
+                mean = np.where(count > 0, safe.sum(axis=0) / np.maximum(count, 1), np.nan)
+                var = np.where(count > 1, (np.where(ok, (arr - mean) ** 2, 0.0)).sum(axis=0)
+                               / np.maximum(count - 1, 1), np.nan)
+                se = np.sqrt(var / np.maximum(count, 1))
+                if first_div := min((d for d in diverged if d is not None), default=None):
+                    mean[first_div - 1:] = np.nan
+                    se[first_div - 1:] = np.nan
+            else:
+                mean = arr.mean(axis=0)
+                se = arr.std(axis=0, ddof=1) / math.sqrt(seeds)
+        summary[k] = (mean, se)
+    return summary
