@@ -26,6 +26,7 @@ import math
 
 import numpy as np
 
+from theory import validate
 from theory.errors import SpecError
 
 
@@ -33,11 +34,6 @@ def _ols_slope_weights(layers: np.ndarray) -> np.ndarray:
     """a with slope = a @ y for the ordinary least-squares line through (layers, y)."""
     centred = layers - layers.mean()
     return centred / np.sum(centred**2)
-
-
-def _check_int(name: str, value, low: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise SpecError(f"{name} must be an integer >= {low} (got {value!r})")
 
 
 def measure_rate(activation: str, batch: int, width: int, depth: int, seeds: int, *, init: str = "lecun_normal",
@@ -55,9 +51,9 @@ def measure_rate(activation: str, batch: int, width: int, depth: int, seeds: int
     from theory.config import NetworkConfig
 
     seed = check.seed(seed)
-    _check_int("batch", batch, 4)  # (theory.batchnorm_rate: E[1/chi^2_(B-1)] diverges for B <= 3)
-    _check_int("skip", skip, 0)
-    _check_int("skip_bottom", skip_bottom, 0)
+    validate.integer("batch", batch, 4)  # (theory.batchnorm_rate: E[1/chi^2_(B-1)] diverges for B <= 3)
+    validate.integer("skip", skip, 0)
+    validate.integer("skip_bottom", skip_bottom, 0)
     config = NetworkConfig(activation=activation, init=init, width=width, depth=depth, batchnorm=True)
     first, last = 1 + skip_bottom, depth - skip
     if last - first + 1 < 3:

@@ -35,7 +35,7 @@ from sims.activations import kernel
 from theory.activations import NAMES
 from theory.cli import keep_probability
 from theory.cli_util import ArgumentParser, Progress, dumps, fmt_number, path_arg, run
-from theory import budget
+from theory import budget, validate
 from theory.errors import SpecError
 
 PROG = "sims"
@@ -198,17 +198,12 @@ def _counting(args, unit: str) -> Progress:
 
 
 def _train(args) -> int:
-    from sims.dropout import check_keep
     from theory.activations import get_activation
     from theory.init import get_init
 
     get_activation(args.activation)  # unknown specs: one line, before any work
     get_init(args.init)
-    p = keep_probability(args)
-    if not (math.isfinite(p) and 0 < p <= 1):
-        raise SpecError(f"--dropout-keep is the KEEP probability p in (0, 1], got {p!r} (PyTorch's nn.Dropout p and "
-                        "Keras' rate are the drop probability 1 - p)")
-    check_keep(p)
+    p = validate.keep_probability(keep_probability(args), "--dropout-keep")
     if not (math.isfinite(args.lr) and args.lr > 0):
         raise SpecError(f"--lr must be a finite number > 0 (got {args.lr!r})")
     for flag, value in (("--depth", args.depth), ("--width", args.width), ("--batch", args.batch),
@@ -339,16 +334,8 @@ def _batchnorm_rate(args) -> int:
 def _keep_from(args) -> float:
     """The keep probability from --keep P or --drop Q (= 1 - P), each checked against its own range."""
     if args.drop is not None:
-        q = args.drop
-        if not (math.isfinite(q) and 0 <= q < 1):
-            raise SpecError(f"--drop is the DROP probability q in [0, 1) (PyTorch's p, Keras' rate), got {q!r}; "
-                            "the keep probability is 1 - q")
-        return 1.0 - q
-    p = args.keep
-    if not (math.isfinite(p) and 0 < p <= 1):
-        raise SpecError(f"--keep is the KEEP probability p in (0, 1], got {p!r} (PyTorch's p and Keras' rate are "
-                        "1 - p: use --drop for those)")
-    return p
+        return 1.0 - validate.drop_probability(args.drop, "--drop")
+    return validate.keep_probability(args.keep, "--keep")
 
 
 def _dropout_ensemble(args) -> int:

@@ -54,23 +54,10 @@ __all__ = [
 
 
 # ------------------------------------------------------------------ validation
-def _is_real(v) -> bool:
-    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
-
-
 def check_keep(keep) -> float:
-    """``keep`` as a float if it is a keep probability in (0, 1]; else :class:`SpecError` (one line)."""
-    if not _is_real(keep) or not 0.0 < float(keep) <= 1.0:  # nan fails the comparison too
-        raise SpecError(f"keep must be the KEEP probability p in (0, 1] (got {keep!r}); from PyTorch nn.Dropout(p) "
-                        f"or Keras Dropout(rate), which take the drop probability, use keep = 1 - p = 1 - rate")
-    return float(keep)
-
-
-def _check_int(name: str, v, lo: int, hi: int | None = None, why: str = "") -> int:
-    if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)) or v < lo or (hi is not None and v > hi):
-        rng = f"in [{lo}, {hi}]" if hi is not None else f">= {lo}"
-        raise SpecError(f"{name} must be an integer {rng}{why} (got {v!r})")
-    return int(v)
+    """``keep`` as a float if it is a keep probability in (0, 1]; else :class:`SpecError` (one line):
+    :func:`theory.validate.keep_probability`."""
+    return check.keep_probability(keep, "keep")
 
 
 def _check_rng(rng, what: str) -> np.random.Generator:
@@ -174,7 +161,7 @@ def masks(n: int, keep) -> tuple[np.ndarray, np.ndarray]:
     is the binary expansion of i, unit j = bit j), P(m) = keep^|m| (1 - keep)^(n - |m|), shape (2^n,), sum 1.
     ``keep`` is the keep probability; n <= MAX_ENUMERATE_UNITS (20)."""
     keep = check_keep(keep)
-    n = _check_enumerable(_check_int("n", n, 0), "n")
+    n = _check_enumerable(check.integer("n", n, 0), "n")
     return _mask_block(0, 1 << n, n, keep)
 
 
@@ -242,9 +229,9 @@ def small_network(units: int, activation: str, rng: np.random.Generator, init: s
                   inputs: int = 4, *, units2: int = 8) -> SmallNetwork:
     """A random :class:`SmallNetwork`: weights from ``init`` (via :func:`sims.init.sample_weights`, fans of each
     layer, readout fan_out = 1), biases 0 (the Keras default); ``units2 = 0`` for the readout-only network."""
-    units = _check_int("units", units, 1)
-    inputs = _check_int("inputs", inputs, 1)
-    units2 = _check_int("units2", units2, 0)
+    units = check.integer("units", units, 1)
+    inputs = check.integer("inputs", inputs, 1)
+    units2 = check.integer("units2", units2, 0)
     act = get_activation(activation).name
     _check_rng(rng, "small_network")
     scheme = get_init(init)
@@ -286,7 +273,7 @@ def mc_dropout_mean(net: SmallNetwork, x, keep, T: int, rng: np.random.Generator
     """Monte Carlo dropout: the average of o(x; m) over T masks drawn i.i.d. Bernoulli(keep) from ``rng``; its
     error against :func:`exact_ensemble_mean` has standard deviation sd(o) / sqrt(T)."""
     keep = check_keep(keep)
-    T = _check_int("T", T, 1)
+    T = check.integer("T", T, 1)
     _check_rng(rng, "mc_dropout_mean")
     return float(_mc_outputs(net, x, keep, T, rng).mean())
 
@@ -304,8 +291,8 @@ def ensemble_gap(units: int, keep, activation: str, *, seeds: int = 64, inputs: 
     (mean and standard error across networks of |gap|), ``gap_signed_mean``, ``gap_signed_se``, ``gaps`` (the
     signed gaps, one per network) and the parameters. ``keep`` is the keep probability."""
     keep = check_keep(keep)
-    units = _check_enumerable(_check_int("units", units, 1))
-    seeds = _check_int("seeds", seeds, 2)
+    units = _check_enumerable(check.integer("units", units, 1))
+    seeds = check.integer("seeds", seeds, 2)
     gaps = np.empty(seeds)
     for i, seq in enumerate(np.random.SeedSequence(rng_seed).spawn(seeds)):
         net, x = _network_and_input(units, activation, seq, init, inputs, units2)
@@ -327,8 +314,8 @@ def dropout_ensemble(units: int, keep, activation: str = "relu", *, T: int = 100
     the first draws the network then x, the second the masks. Keys: ensemble_mean, weight_scaling, mc_mean, se,
     masks (2^units), keep, activation, units, T, seed, init, units2, d_in."""
     keep = check_keep(keep)
-    units = _check_enumerable(_check_int("units", units, 1))
-    T = _check_int("T", T, 2, why=" (the standard error needs two samples)")
+    units = _check_enumerable(check.integer("units", units, 1))
+    T = check.integer("T", T, 2, why=" (the standard error needs two samples)")
     if T > MAX_T:
         raise SpecError(f"T must be at most {MAX_T:,} Monte Carlo masks (got {T}): the standard error shrinks as "
                         "1/sqrt(T), and 10^7 masks already give 3e-4 of the output's spread")
@@ -419,7 +406,7 @@ def dropout_loss_mc(X, y, w, keep, T: int, rng: np.random.Generator) -> dict:
     ``keep`` (the keep probability)."""
     keep = check_keep(keep)
     X, y, w = _check_regression(X, y, w)
-    T = _check_int("T", T, 2, why=" (the standard error needs two samples)")
+    T = check.integer("T", T, 2, why=" (the standard error needs two samples)")
     _check_rng(rng, "dropout_loss_mc")
     out = np.empty(T)
     block = max(1, _BLOCK // max(1, X.size // 16))
@@ -463,11 +450,11 @@ def variance_shift_network(keep, *, width: int = 64, batch: int = 256, steps: in
     running_var = 1).
     """
     keep = check_keep(keep)
-    width = _check_int("width", width, 1)
-    batch = _check_int("batch", batch, 2)
-    steps = _check_int("steps", steps, 1)
-    replicas = _check_int("replicas", replicas, 2)
-    test_samples = _check_int("test_samples", test_samples, 2)
+    width = check.integer("width", width, 1)
+    batch = check.integer("batch", batch, 2)
+    steps = check.integer("steps", steps, 1)
+    replicas = check.integer("replicas", replicas, 2)
+    test_samples = check.integer("test_samples", test_samples, 2)
     act = get_activation(activation)
     f = kernel(act).f
     scheme = get_init(init)

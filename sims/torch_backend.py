@@ -16,15 +16,6 @@ _TORCH_ACT = {"tanh": "tanh", "relu": "relu", "sigmoid": "sigmoid", "linear": No
               "softplus": "softplus", "elu": "elu", "selu": "selu", "leaky_relu": "leaky_relu"}
 
 
-def available() -> bool:
-    """Whether PyTorch can be imported."""
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 def _torch():
     try:
         import torch

@@ -33,6 +33,7 @@ from sims.batchnorm import BatchNorm
 from sims.dropout import Dropout, check_keep
 from sims.init import sample_weights
 from theory.activations import get_activation
+from theory import validate
 from theory.errors import SpecError
 from theory.init import get_init
 
@@ -54,12 +55,6 @@ MAX_SECONDS = 24 * 3600.0
 
 def _is_int(v) -> bool:
     return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
-
-
-def _check_int(name: str, v, lo: int) -> int:
-    if not _is_int(v) or v < lo:
-        raise SpecError(f"{name} must be an integer >= {lo} (got {v!r})")
-    return int(v)
 
 
 def _check_nonneg(name: str, v) -> float:
@@ -123,7 +118,7 @@ class MLP:
         self.skip = bool(skip)
         self.l1 = _check_nonneg("l1", l1)
         self.l2 = _check_nonneg("l2", l2)
-        self.seed = _check_int("seed", seed, 0)
+        self.seed = validate.integer("seed", seed, 0)
         self.n_layers = len(self.sizes) - 1
         rng = np.random.default_rng(self.seed)
         self.W, self.b = [], []
@@ -439,19 +434,19 @@ def train(model: MLP, data, *, optimizer: str = "adam", lr: float = 1e-3, batch:
     from sims.data import batches
 
     opt = make_optimizer(optimizer, lr)
-    batch = _check_int("batch", batch, 1)
+    batch = validate.integer("batch", batch, 1)
     if model.batchnorm and batch < 2:
         raise SpecError("batch norm normalizes over the minibatch: it needs minibatches of at least 2 rows (with one "
                         "row every normalized value is 0); use --batch 2 or more")
-    epochs = _check_int("epochs", epochs, 1)
+    epochs = validate.integer("epochs", epochs, 1)
     work = 6.0 * model.n_weights * data.x_train.shape[0] * epochs / FLOP_RATE  # forward + backward: 6 flops per weight
     if work > MAX_SECONDS:
         raise SpecError(f"this training is about {work / 3600:,.0f} hours of work ({epochs} epochs of "
                         f"{data.x_train.shape[0]:,} examples through {model.n_weights:,} weights at "
                         f"{FLOP_RATE / 1e9:g} GFLOP/s); the limit is {MAX_SECONDS / 3600:g} hours")
-    seed = _check_int("seed", seed, 0)
+    seed = validate.integer("seed", seed, 0)
     if early_stopping is not None:
-        early_stopping = _check_int("early_stopping (patience in epochs)", early_stopping, 1)
+        early_stopping = validate.integer("early_stopping (patience in epochs)", early_stopping, 1)
         if len(data.y_val) == 0:
             raise SpecError("early stopping watches the validation loss: the data set has no validation rows")
     units = _check_units(model, record_units)
@@ -544,7 +539,7 @@ def gradient_check(model: MLP, x, y, eps: float = 1e-6, n_directions: int = 5,
     """
     if not isinstance(rng, np.random.Generator):
         raise SpecError("gradient_check needs an explicit numpy.random.Generator (rng=np.random.default_rng(seed))")
-    n_directions = _check_int("n_directions", n_directions, 1)
+    n_directions = validate.integer("n_directions", n_directions, 1)
     x, y = model._check_xy(x, y)
     saved = model.state()
     mask_seed = int(rng.integers(2**63))

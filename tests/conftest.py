@@ -1,4 +1,4 @@
-"""Suite-wide hooks: a test that skips for want of the crosscheck extra must carry the ``crosscheck`` marker, so that
+"""Suite-wide constants and hooks. The shared z of the statistical tests (``Z``), and: a test that skips for want of the crosscheck extra must carry the ``crosscheck`` marker, so that
 CI's cross-check step (``pytest -m crosscheck``) runs it; an unmarked one fails instead of skipping unnoticed."""
 from __future__ import annotations
 
@@ -10,7 +10,17 @@ import os
 if os.environ.get("PYTEST_XDIST_WORKER"):
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
+import math  # noqa: E402
+
 import pytest  # noqa: E402
+
+#: The z of every statistical test of the suite: |measured - theory| <= Z * SE, the standard error estimated across
+#: independent networks (or replicas). Two-sided, one check at Z = 4.5 raises a false alarm with probability
+#: FALSE_ALARM_PER_CHECK = erfc(4.5 / sqrt(2)) = 6.8e-6; over the suite's few hundred statistical checks the
+#: chance of any false alarm stays near FALSE_ALARM_BUDGET = 1e-3 (STYLE.md). Import it: ``from conftest import Z``.
+Z = 4.5
+FALSE_ALARM_PER_CHECK = math.erfc(Z / math.sqrt(2))
+FALSE_ALARM_BUDGET = 1e-3
 
 from optional import CROSSCHECK
 

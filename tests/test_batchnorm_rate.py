@@ -20,7 +20,7 @@ from theory import batchnorm_rate as br
 from theory import derivation as D
 from theory.errors import SpecError
 
-Z = 4.5  # false-alarm budget ~1e-3 over ~100 checks
+from conftest import Z  # noqa: E402 - the suite's shared z (tests/conftest.py)
 N = 200_000
 SEED = 20190221
 BATCHES = (4, 5, 8, 16)

@@ -412,4 +412,4 @@ def test_theory_bench_clears_caches_that_exist():
     meanfield.analyze("tanh", 2.0, 0.05)
     assert meanfield._kernel.cache_info().currsize > 0
     B._clear_caches()
-    assert meanfield._kernel.cache_info().currsize == 0 and activations._structure.cache_info().currsize == 0
+    assert meanfield._kernel.cache_info().currsize == 0 and activations._structure.cache_info().currsize == 0  # private: the test looks inside

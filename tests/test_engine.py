@@ -20,7 +20,7 @@ from theory.config import NetworkConfig
 from theory.finite_width import norm_moments
 from theory.predict import predict
 
-Z = 4.5  # false-alarm budget ~1e-3 over ~100 checks (STYLE.md)
+from conftest import Z  # noqa: E402 - the suite's shared z (tests/conftest.py)
 
 
 @functools.lru_cache(maxsize=None)

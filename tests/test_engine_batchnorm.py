@@ -21,7 +21,7 @@ from theory.config import NetworkConfig
 from theory.errors import SpecError
 from theory.predict import predict
 
-Z = 4.5
+from conftest import Z  # noqa: E402 - the suite's shared z (tests/conftest.py)
 U = 2.0**-53  # unit roundoff of float64
 
 

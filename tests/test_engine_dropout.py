@@ -25,7 +25,7 @@ from theory.config import NetworkConfig
 from theory.errors import SpecError
 from theory.predict import predict
 
-Z = 4.5  # false-alarm budget ~1e-3 over ~100 checks (STYLE.md)
+from conftest import Z  # noqa: E402 - the suite's shared z (tests/conftest.py)
 
 
 def _children(seed, seeds):
@@ -437,7 +437,7 @@ def test_dropout_ensemble_text(capsys):
 @pytest.mark.parametrize("argv, needle", [
     (["--keep", "0.5", "--drop", "0.5"], "not allowed with"),
     ([], "one of the arguments --keep --drop is required"),
-    (["--keep", "0"], "KEEP probability"), (["--keep", "1.5"], "KEEP probability"),
+    (["--keep", "0"], "keep probability"), (["--keep", "1.5"], "keep probability"),
     (["--drop", "1"], "DROP probability"), (["--drop", "-0.1"], "DROP probability"),
     (["--keep", "0.5", "--activation", "rellu"], "did you mean 'relu'"),
     pytest.param(["--keep", "0.5", "--units", "21"], "2^n", marks=needs_ensemble),

@@ -23,7 +23,7 @@ from theory import finite_width as fw
 from theory.derivation import Derivation
 from theory.errors import SpecError
 
-Z_TOL = 4.5
+from conftest import Z as Z_TOL  # noqa: E402 - the suite's shared z (tests/conftest.py)
 WIDTHS = [8, 6, 5, 7]
 N_NETS = 100_000  # ~0.3 s; enough for the 6/n control to be rejected with a wide margin (expected z ~ 10)
 

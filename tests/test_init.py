@@ -10,7 +10,7 @@ from theory.errors import SpecError
 from theory.init import (NAMES, truncation_std_factor, get_init, layer_gain, lecture_uniform_bounds, n_in,
                          n_out)
 
-Z = 4.5  # false-alarm budget ~1e-3 over ~100 checks (STYLE.md)
+from conftest import Z  # noqa: E402 - the suite's shared z (tests/conftest.py)
 
 EXPECTED_VAR = {
     "lecun_normal": 1 / n_in, "lecun_uniform": 1 / n_in, "glorot_normal": 2 / (n_in + n_out),

@@ -22,7 +22,7 @@ from sims import dropout as D
 from theory.errors import SpecError
 
 U = float(np.finfo(np.float64).eps)  # 2^-52
-Z = 4.5
+from conftest import Z  # noqa: E402 - the suite's shared z (tests/conftest.py)
 ALPHA = 2 * stats.norm.sf(Z)  # the per-check false-alarm level that z = 4.5 means (~7e-6)
 
 

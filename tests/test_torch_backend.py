@@ -11,7 +11,7 @@ from theory.errors import SpecError
 
 pytestmark = pytest.mark.crosscheck
 torch = torch_or_skip()
-Z = 4.5
+from conftest import Z  # noqa: E402 - the suite's shared z (tests/conftest.py)
 STATS = ("preact_var", "grad_var", "post_second", "correlation")
 
 

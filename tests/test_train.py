@@ -327,7 +327,7 @@ def test_cli_early_stopping_fields(capsys):
 
 @pytest.mark.parametrize("argv, needle", [
     (["--activation", "rellu"], "did you mean 'relu'"), (["--init", "he_unifrom"], "did you mean"),
-    (["--dropout-keep", "0"], "KEEP probability"), (["--dropout-keep", "1.5"], "KEEP probability"),
+    (["--dropout-keep", "0"], "keep probability"), (["--dropout-keep", "1.5"], "keep probability"),
     (["--lr", "0"], "--lr"), (["--lr", "nan"], "--lr"), (["--batch", "0"], "--batch"), (["--epochs", "0"], "--epochs"),
     (["--width", "0"], "--width"), (["--depth", "0"], "--depth"), (["--dataset", "mnist:/nonexistent/dir"], "mnist"),
     (["--dataset", "cifar"], "unknown data set"), (["--optimizer", "rmsprop"], "invalid choice"),

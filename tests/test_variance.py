@@ -23,7 +23,7 @@ from theory import derivation as D
 from theory import variance as V
 from theory.derivation import Derivation, Step
 
-Z = 4.5
+from conftest import Z  # noqa: E402 - the suite's shared z (tests/conftest.py)
 KERAS_TRUNCATED_NORMAL_STD = 0.87962566103423978  # keras.initializers.VarianceScaling: stddev / .879...
 MINE = ("product-variance", "layer-variance", "uniform-variance")
 mu_w, mu_x, sigma_w, sigma_x, n_in = V.mu_w, V.mu_x, V.sigma_w, V.sigma_x, V.n_in

@@ -288,6 +288,11 @@ def _structure(act: Activation) -> tuple[tuple[calculus.Piece, ...], tuple[calcu
     return ps, ds, agree
 
 
+def clear_caches() -> None:
+    """Forget the derived facts cached per activation (its pieces and kinks): a cold benchmark."""
+    _structure.cache_clear()
+
+
 def pieces(act: Activation) -> tuple[calculus.Piece, ...]:
     """phi as smooth pieces on consecutive intervals (kinks of Max/Min/Abs/Heaviside split them); SpecError if not."""
     return _structure(act)[0]

@@ -22,8 +22,8 @@ GRID_BIAS_VARS = (0.0, 0.5)
 
 def _clear_caches() -> None:
     """Forget everything derived from activations: the SymPy pieces, lambdified kernels and SymPy's own cache."""
-    for fn in (acts._structure, meanfield._kernel, meanfield._dphi_inf_sq):
-        fn.cache_clear()
+    acts.clear_caches()
+    meanfield.clear_caches()
     sympy.core.cache.clear_cache()
 
 

@@ -68,14 +68,6 @@ def kinks(ps: list[Piece]) -> list[sp.Expr]:
     return [p.interval.end for p in ps[:-1]]
 
 
-def as_piecewise(ps: list[Piece]) -> sp.Expr:
-    """The pieces as one SymPy Piecewise (conditions on the open intervals; undefined at the kinks)."""
-    if len(ps) == 1:
-        return ps[0].expr
-    args = [(p.expr, p.interval.as_relational(x)) for p in ps]
-    return sp.Piecewise(*args)
-
-
 def derivative_pieces(ps: list[Piece]) -> list[Piece]:
     """The derivative piece by piece: d expr/dx on each open interval (nothing said at the kinks)."""
     return [Piece(p.interval, sp.diff(p.expr, x)) for p in ps]

@@ -23,6 +23,7 @@ from theory import activations as acts
 from theory import derivation
 from theory.cli_util import ArgumentParser, dumps, fmt_number, run
 from theory import budget
+from theory import validate
 from theory.errors import SpecError
 
 PROG = "theory"
@@ -117,10 +118,7 @@ def keep_probability(args) -> float:
     q = getattr(args, "drop", None)
     if q is None:
         return args.dropout_keep
-    if not (math.isfinite(q) and 0 <= q < 1):
-        raise SpecError(f"--drop is the DROP probability q in [0, 1) (PyTorch's nn.Dropout p, Keras' Dropout rate), "
-                        f"got {q!r}; the keep probability is 1 - q (--dropout-keep takes that one)")
-    return 1.0 - q
+    return 1.0 - validate.drop_probability(q, "--drop")
 
 
 # ------------------------------------------------------------------------------------- text output (not --json)

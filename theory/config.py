@@ -29,6 +29,7 @@ import math
 from dataclasses import asdict, dataclass
 
 from theory.activations import Activation, get_activation
+from theory import validate
 from theory.errors import SpecError
 from theory.init import InitScheme, get_init
 
@@ -91,10 +92,7 @@ class NetworkConfig:
         eps = self.bn_eps
         if isinstance(eps, bool) or not (isinstance(eps, (int, float)) and math.isfinite(eps) and eps > 0):
             raise SpecError(f"bn_eps must be a finite number > 0 (got {eps!r}): it keeps sqrt(var + eps) above 0")
-        keep = self.dropout_keep
-        if isinstance(keep, bool) or not (isinstance(keep, (int, float)) and math.isfinite(keep) and 0 < keep <= 1):
-            raise SpecError(f"dropout_keep is the keep probability p and must be a number in (0, 1] (got {keep!r}); "
-                            "p = 1 - PyTorch's nn.Dropout p = 1 - Keras' Dropout rate")
+        validate.keep_probability(self.dropout_keep, "dropout_keep")
         self.act, self.scheme  # resolve the specs now: a bad spec fails at construction
 
     @staticmethod

@@ -277,12 +277,6 @@ def layer_moments(act: Activation | str, q_values) -> tuple[np.ndarray, np.ndarr
     return second, dsecond
 
 
-def length_map(act: Activation | str, weight_var, bias_var, q):
-    """q -> sigma_w^2 E[phi(sqrt(q) z)^2] + sigma_b^2 (vectorised)."""
-    second, _ = layer_moments(act, q)
-    return np.asarray(weight_var) * second + np.asarray(bias_var)
-
-
 def _two_point_nested(kern: _Kernel, q: np.ndarray, c: np.ndarray, n: int = NODES_2D):
     """(E[phi(u1) phi(u2)], E[phi'(u1) phi'(u2)]) by the nested panel rule; q > 0, |c| <= 1, 1D arrays."""
     q, c = np.broadcast_arrays(np.asarray(q, dtype=np.float64), np.asarray(c, dtype=np.float64))
@@ -758,3 +752,9 @@ def critical_weight_var(act: Activation | str, bias_var: float, bracket=(1e-3, 1
     if abs(f(root)) > 1e-6:  # brentq converged onto a discontinuity of chi_1, not a root
         return None
     return root
+
+
+def clear_caches() -> None:
+    """Forget the lambdified kernels and derived constants of every activation (a cold benchmark)."""
+    _kernel.cache_clear()
+    _dphi_inf_sq.cache_clear()

@@ -7,15 +7,19 @@ given. Like :mod:`theory.cli_util` it is plumbing at the bottom layer, so every 
 from __future__ import annotations
 
 import math
+import numbers
 import operator
+
+import numpy as np
 
 from theory.errors import SpecError
 
 MAX_SEED = 2**63 - 1  # SeedSequence takes any non-negative int; JSON and every consumer handle 63 bits
 
 
-def integer(name: str, value, lo: int | None = None, hi: int | None = None) -> int:
-    """``value`` as an int in [lo, hi] (bools and non-integral numbers refused)."""
+def integer(name: str, value, lo: int | None = None, hi: int | None = None, why: str = "") -> int:
+    """``value`` as an int in [lo, hi] (bools and non-integral numbers refused; NumPy integers accepted). ``why``
+    (e.g. " (the standard error needs two samples)") is added to the message after the range."""
     if isinstance(value, bool):
         raise SpecError(f"{name} must be an integer (got {value!r})")
     try:
@@ -24,18 +28,16 @@ def integer(name: str, value, lo: int | None = None, hi: int | None = None) -> i
         raise SpecError(f"{name} must be an integer (got {value!r})") from None
     if lo is not None and v < lo or hi is not None and v > hi:
         span = (f">= {lo}" if hi is None else f"<= {hi:,}" if lo is None else f"in [{lo}, {hi:,}]")
-        raise SpecError(f"{name} must be an integer {span} (got {v})")
+        raise SpecError(f"{name} must be an integer {span}{why} (got {v})")
     return v
 
 
 def real(name: str, value, lo: float | None = None, hi: float | None = None, *, lo_open: bool = False,
          hi_open: bool = False) -> float:
-    """``value`` as a finite float in the interval (ends closed unless ``lo_open`` / ``hi_open``)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        try:
-            value = float(value)
-        except (TypeError, ValueError):
-            raise SpecError(f"{name} must be a number (got {value!r})") from None
+    """``value`` as a finite float in the interval (ends closed unless ``lo_open`` / ``hi_open``). A real number
+    (Python or NumPy); booleans and strings are refused (a typo, not a number)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise SpecError(f"{name} must be a number (got {value!r})")
     try:
         v = float(value)
     except OverflowError:
@@ -62,8 +64,10 @@ def keep_probability(value, name: str = "keep probability") -> float:
     try:
         return real(name, value, 0.0, 1.0, lo_open=True)
     except SpecError:
-        raise SpecError(f"{name} is the KEEP probability p and must be a number in (0, 1] (got {value!r}); "
-                        "p = 1 - PyTorch's nn.Dropout p = 1 - Keras' Dropout rate") from None
+        raise SpecError(f"{name} is the keep probability p (KEEP, not drop) and must be a number in (0, 1] "
+                        f"(got {value!r}); "
+                        "PyTorch's nn.Dropout(p) and Keras' Dropout(rate) take the drop probability: use "
+                        "keep = 1 - p = 1 - rate") from None
 
 
 def drop_probability(value, name: str = "drop probability") -> float:

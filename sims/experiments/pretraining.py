@@ -77,8 +77,9 @@ from sims.activations import kernel
 from sims.data import batches, load_dataset
 from sims.experiments.common import blas_single_thread, seeds_of, spread
 from sims.init import sample_weights
-from sims.train import MLP, _check_int, _is_int, make_optimizer, train  # the trainer's argument checks
+from sims.train import MLP, make_optimizer, train
 from theory.activations import get_activation
+from theory import validate
 from theory.errors import SpecError
 from theory.init import get_init
 
@@ -116,8 +117,8 @@ def _config(overrides: dict) -> dict:
         raise SpecError(f"unknown setting(s) {', '.join(map(repr, unknown))}; known: {', '.join(CONFIG)}")
     cfg = {**CONFIG, **overrides}
     for k in ("hidden", "batch", "epochs", "few_labels", "few_epochs", "unit_epochs", "ae_batch"):
-        cfg[k] = _check_int(k, cfg[k], 1)
-    cfg["ae_epochs"] = _check_int("ae_epochs", cfg["ae_epochs"], 0)  # 0: an untrained encoder (a control)
+        cfg[k] = validate.integer(k, cfg[k], 1)
+    cfg["ae_epochs"] = validate.integer("ae_epochs", cfg["ae_epochs"], 0)  # 0: an untrained encoder (a control)
     for k in ("lr", "unit_lr", "ae_lr"):
         cfg[k] = _check_positive(k, cfg[k])
     f = cfg["unit_fraction"]
@@ -145,9 +146,9 @@ def _child_seeds(seed: int, n: int) -> list[int]:
 def training_macs(sizes, rows: int) -> int:
     """Multiply-adds of training a dense net of ``sizes`` on ``rows`` row-passes: 3 rows sum_l n_{l-1} n_l (forward
     plus a backward of twice the forward)."""
-    if not isinstance(sizes, (list, tuple)) or len(sizes) < 2 or not all(_is_int(n) and n >= 1 for n in sizes):
+    if not isinstance(sizes, (list, tuple)) or len(sizes) < 2 or not all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n >= 1 for n in sizes):
         raise SpecError(f"sizes must be a list of >= 2 integers >= 1 (got {sizes!r})")
-    rows = _check_int("rows", rows, 0)
+    rows = validate.integer("rows", rows, 0)
     return 3 * rows * sum(int(a) * int(b) for a, b in zip(sizes[:-1], sizes[1:]))
 
 
@@ -164,12 +165,12 @@ class Autoencoder:
 
     def __init__(self, n_in: int, n_hidden: int, activation: str = "tanh", init: str = "glorot_uniform", *,
                  seed: int = 0):
-        self.n_in = _check_int("n_in", n_in, 1)
-        self.n_hidden = _check_int("n_hidden", n_hidden, 1)
+        self.n_in = validate.integer("n_in", n_in, 1)
+        self.n_hidden = validate.integer("n_hidden", n_hidden, 1)
         self.activation = get_activation(activation)
         self.kernel = kernel(self.activation)
         scheme = get_init(init)
-        rng = np.random.default_rng(_check_int("seed", seed, 0))
+        rng = np.random.default_rng(validate.integer("seed", seed, 0))
         w1 = np.array(sample_weights(scheme, self.n_in, self.n_hidden, rng, np.float64), dtype=np.float64)
         w2 = np.array(sample_weights(scheme, self.n_hidden, self.n_in, rng, np.float64), dtype=np.float64)
         self.params = [w1, np.zeros(self.n_hidden), w2, np.zeros(self.n_in)]
@@ -217,7 +218,7 @@ def autoencoder_gradient_check(ae: Autoencoder, x, rng: np.random.Generator, *, 
     ``rel_error`` = |numeric - analytic| / |analytic| per direction (lists). The parameters are restored."""
     if not isinstance(rng, np.random.Generator):
         raise SpecError("autoencoder_gradient_check needs an explicit numpy.random.Generator")
-    n_directions = _check_int("n_directions", n_directions, 1)
+    n_directions = validate.integer("n_directions", n_directions, 1)
     eps = _check_positive("eps", eps)
     x = ae._x(x)
     saved = [p.copy() for p in ae.params]
@@ -250,9 +251,9 @@ def train_autoencoder(ae: Autoencoder, x, *, optimizer: str = "adam", lr: float 
     x = ae._x(x)
     x_val = None if x_val is None else ae._x(x_val)
     opt = make_optimizer(optimizer, lr)
-    batch = _check_int("batch", batch, 1)
-    epochs = _check_int("epochs", epochs, 0)
-    rng = np.random.default_rng(_check_int("seed", seed, 0))
+    batch = validate.integer("batch", batch, 1)
+    epochs = validate.integer("epochs", epochs, 0)
+    rng = np.random.default_rng(validate.integer("seed", seed, 0))
     out = {"train_mse": [], "val_mse": [], "val_mse_start": None if x_val is None else ae.loss(x_val)}
     for _ in range(epochs):
         total = 0.0
@@ -273,7 +274,7 @@ def pca_mse(x_fit, x_eval, rank: int) -> float:
     top principal directions of ``x_fit`` (centred by its mean). The optimum of a linear autoencoder of width
     ``rank`` (Baldi & Hornik 1989), the reference for what H units can keep."""
     x_fit, x_eval = np.asarray(x_fit, dtype=np.float64), np.asarray(x_eval, dtype=np.float64)
-    rank = _check_int("rank", rank, 1)
+    rank = validate.integer("rank", rank, 1)
     mean = x_fit.mean(axis=0)
     with blas_single_thread():  # a threaded SVD of this 1,259 x 64 matrix took 1.4 s on the loaded 2-core machine
         _, _, vt = np.linalg.svd(x_fit - mean, full_matrices=False)
@@ -291,7 +292,7 @@ def pretrain_units(data, *, model_seed: int, train_seed: int, **overrides) -> li
     ``optimizer`` at ``unit_lr`` for ``unit_epochs`` with batch ``batch``. Returns per unit ``model`` and ``rows``
     (the subsample's row indices, sorted)."""
     cfg = _config(overrides)
-    model_seed, train_seed = _check_int("model_seed", model_seed, 0), _check_int("train_seed", train_seed, 0)
+    model_seed, train_seed = validate.integer("model_seed", model_seed, 0), validate.integer("train_seed", train_seed, 0)
     n = data.y_train.shape[0]
     m = max(1, int(round(cfg["unit_fraction"] * n)))
     h = cfg["hidden"]
@@ -355,8 +356,7 @@ def labelled(data, n_labels: int | None):
     if n_labels is None:
         return data
     n = data.y_train.shape[0]
-    if not _is_int(n_labels) or not 1 <= n_labels <= n:
-        raise SpecError(f"n_labels must be an integer in 1..{n} (got {n_labels!r})")
+    n_labels = validate.integer("n_labels", n_labels, 1, n)
     return dataclasses.replace(data, x_train=data.x_train[:n_labels], y_train=data.y_train[:n_labels])
 
 
