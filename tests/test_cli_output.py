@@ -413,3 +413,26 @@ def test_theory_bench_clears_caches_that_exist():
     assert meanfield._kernel.cache_info().currsize > 0
     B._clear_caches()
     assert meanfield._kernel.cache_info().currsize == 0 and activations._structure.cache_info().currsize == 0  # private: the test looks inside
+
+
+def test_sims_bench_shows_the_straightforward_loop_and_where_the_time_goes():
+    """The phase breakdown and the straightforward loop's ratio are printed under the table when measured."""
+    doc = json.loads(json.dumps(SIMS_BENCH))
+    doc["results"][1].update(straightforward_seconds_median=1.0, straightforward_ratio_median=0.4,
+                             phase_seconds_median={"matmuls": 0.4, "weights": 0.05, "elementwise": 0.02,
+                                                   "statistics": 0.01, "other": 0.02},
+                             allowed_ratio=0.4 / 0.45)
+    text = sims_format_bench(doc)
+    _clean(text)
+    assert "straightforward NumPy loop  1.000 s, ratio 0.40 (the engine: 0.80)" in text
+    assert "matmuls 0.400 s (80%), weights 0.050 s (10%)" in text and "= 0.89" in text
+    assert "straightforward" not in sims_format_bench(SIMS_BENCH)  # not measured: not printed
+
+
+def test_bench_phases_time_the_engines_own_primitives():
+    """The phase timer runs on a small config and returns the three phases, each a time >= 0."""
+    from sims.bench import _phases
+    from theory.config import NetworkConfig
+
+    ph = _phases(NetworkConfig(activation="tanh", init="glorot_normal", width=8, depth=2), 4, 1, "float32")
+    assert set(ph) == {"weights", "elementwise", "statistics"} and all(v >= 0 for v in ph.values())
