@@ -409,6 +409,8 @@ def check_exponential(claimed, evidence) -> Outcome:
     """Deep sigmoid nets (experiment gradients): every seed's fitted per-layer factor |dJ/dW_l| / |dJ/dW_(l+1)| in
     the claimed direction from 1; the law: log(|dJ/dW_L| / |dJ/dW_1|) against depth fits better linearly
     (exponential) than against log depth (power law), per seed (with >= 3 depths)."""
+    from sims.statistics import depth_slope
+
     van = experiment(evidence, "gradients")["vanishing"]
     deep = _deepest(van)
     f = van[deep]["factor"]
@@ -420,7 +422,7 @@ def check_exponential(claimed, evidence) -> Outcome:
     dx = np.array([int(d) for d in depths], float)
     for r in ratios:
         y = np.log(r)
-        across.append(float(np.exp(-np.polyfit(dx, y, 1)[0])))
+        across.append(float(np.exp(-depth_slope(y, dx)[0])))
         if len(depths) >= 3:
             res = {law: float(np.sum((y - np.polyval(np.polyfit(xs, y, 1), xs)) ** 2))
                    for law, xs in (("exponential", dx), ("power", np.log(dx)))}

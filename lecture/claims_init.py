@@ -34,8 +34,7 @@ MC_WIDTH, MC_DEPTH, MC_BATCH, MC_NETWORKS = 256, 10, 32, 16
 DEPTH, WIDTH = 20, 512  # the mean-field depth checks
 
 
-def _sig(z):
-    return 1 / (1 + sp.exp(-z))
+from theory.functions import sigmoid as _sig  # noqa: E402 - one definition of the logistic function
 
 
 # ------------------------------------------------------------------------------------------------ shared computations
@@ -104,6 +103,7 @@ def _mc_runs_inner(configs: list) -> dict:
     import numpy as np
 
     from sims.engine import simulate
+    from sims.statistics import depth_slope
     from theory.config import NetworkConfig
     from theory.predict import predict
 
@@ -113,13 +113,13 @@ def _mc_runs_inner(configs: list) -> dict:
         r = simulate(cfg, MC_BATCH, MC_NETWORKS, dtype="float64", seed=1000 + k)
         pv = np.array([p["preact_var"] for p in r["per_network"]], dtype=float)
         layers = np.arange(1, MC_DEPTH + 1)
-        ratios = [float(np.exp(np.polyfit(layers, np.log(v), 1)[0])) for v in pv]
+        ratios = [float(np.exp(depth_slope(np.log(v), layers)[0])) for v in pv]
         theory = [row["preact_var"] for row in predict(cfg)["layers"]]
         out[f"{act}/{init}"] = {"ratios": ratios, "first": r["summary"]["preact_var"][0][0],
                                 "last": r["summary"]["preact_var"][0][-1], "last_se": r["summary"]["preact_var"][1][-1],
                                 "theory_first": theory[0], "theory_last": theory[-1],
                                 # the same estimator (log-slope over the layers) applied to the mean field
-                                "theory_ratio": float(np.exp(np.polyfit(layers, np.log(theory), 1)[0]))}
+                                "theory_ratio": float(np.exp(depth_slope(np.log(theory), layers)[0]))}
     return out
 
 

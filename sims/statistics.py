@@ -118,3 +118,20 @@ def summarize(per_net: list[dict], diverged: list, seeds: int) -> dict:
                 se = arr.std(axis=0, ddof=1) / math.sqrt(seeds)
         summary[k] = (mean, se)
     return summary
+
+
+def depth_slope(values, layers=None) -> tuple[float, float]:
+    """(slope, se) of the least-squares line through (layers, values): with ``values`` = log of a per-layer statistic,
+    exp(slope) is the factor per layer (the geometric mean growth from one layer to the next). ``layers`` default to
+    1, 2, ...; ``se`` is the slope's standard error from the residuals (nan with fewer than three points). The slope
+    is NumPy's ``polyfit`` degree 1; a ValueError for fewer than two points."""
+    y = np.asarray(values, dtype=np.float64)
+    x = np.arange(1, y.size + 1, dtype=np.float64) if layers is None else np.asarray(layers, dtype=np.float64)
+    if y.size < 2 or x.shape != y.shape:
+        raise ValueError(f"a slope needs two or more (layer, value) pairs of one shape (got {x.shape}, {y.shape})")
+    slope, intercept = np.polyfit(x, y, 1)
+    if y.size < 3:
+        return float(slope), float("nan")
+    residual = y - (slope * x + intercept)
+    sxx = float(np.sum((x - x.mean()) ** 2))
+    return float(slope), math.sqrt(float(residual @ residual) / (y.size - 2) / sxx)

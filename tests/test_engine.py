@@ -541,3 +541,23 @@ def test_float32_statistics_do_not_depend_on_the_chunk_beyond_rounding():
     # negative control: another seed differs far beyond that tolerance
     c = simulate(cfg, 150, 3, dtype="float32", seed=6, chunk=7)
     assert not np.allclose(c["summary"]["grad_var"][0], a["summary"]["grad_var"][0], rtol=1e-5)
+
+
+def test_depth_slope_is_the_least_squares_line_with_its_standard_error():
+    """The one log-slope fit of the package: exact on a line (se 0), the textbook se on noisy points, nan se for two
+    points; a wrong slope is far outside the interval (negative control)."""
+    from sims.statistics import depth_slope
+
+    slope, se = depth_slope([1.0, 3.0, 5.0, 7.0])
+    assert slope == pytest.approx(2.0, abs=1e-12) and se == pytest.approx(0.0, abs=1e-12)
+    rng = np.random.default_rng(3)
+    x = np.arange(1.0, 41.0)
+    y = 0.3 * x + rng.standard_normal(40)
+    slope, se = depth_slope(y, x)
+    import scipy.stats
+    ref = scipy.stats.linregress(x, y)
+    assert slope == pytest.approx(ref.slope, rel=1e-12) and se == pytest.approx(ref.stderr, rel=1e-10)
+    assert abs(slope - 0.3) <= Z * se and abs(slope - 0.6) > Z * se
+    assert np.isnan(depth_slope([1.0, 2.0])[1])
+    with pytest.raises(ValueError):
+        depth_slope([1.0])

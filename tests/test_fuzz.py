@@ -348,6 +348,7 @@ REGRESSIONS = [
 ]
 
 
+@pytest.mark.slow  # with the fuzzer; test_hardening.py checks most of these classes in the default suite
 @pytest.mark.parametrize("argv, exits, needle", REGRESSIONS)
 def test_the_issues_failing_inputs_now_fail_cleanly(argv, exits, needle, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
@@ -360,6 +361,7 @@ def test_the_issues_failing_inputs_now_fail_cleanly(argv, exits, needle, tmp_pat
         assert not list(tmp_path.iterdir())  # nothing written in the current folder
 
 
+@pytest.mark.slow
 def test_the_grid_of_a_trillion_configurations_is_refused_by_its_count(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     grid = tmp_path / "g.toml"
@@ -370,6 +372,7 @@ def test_the_grid_of_a_trillion_configurations_is_refused_by_its_count(tmp_path,
     assert code == 2 and "configurations; the limit is" in err and not (tmp_path / "s").exists(), err
 
 
+@pytest.mark.slow
 def test_a_zero_image_idx_file_is_one_line(tmp_path, monkeypatch):
     """MNIST IDX files that declare 0 images (it used to be a reshape traceback)."""
     import struct

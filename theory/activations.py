@@ -28,6 +28,7 @@ import sympy as sp
 from theory import budget, calculus, gaussian
 from theory.calculus import x
 from theory.derivation import Derivation, Step, derivation
+from theory import functions
 from theory.errors import SpecError
 from theory.gaussian import q
 from theory.parse import CONSTANTS, parse_expression
@@ -40,25 +41,24 @@ SELU_LAMBDA = (1 - _E1 * sp.sqrt(sp.E)) * sp.sqrt(2 * sp.pi) / sp.sqrt(
     2 * sp.erfc(sp.sqrt(2)) * sp.E**2 + sp.pi * _E1**2 * sp.E - 2 * (2 + sp.pi) * _E1 * sp.sqrt(sp.E) + sp.pi + 2)
 
 
-def _relu(u):
-    return sp.Max(0, u)
+_relu = functions.relu
 
 
 def _elu(u, alpha):
-    return sp.Max(0, u) + alpha * (sp.exp(sp.Min(0, u)) - 1)
+    return functions.relu(u) + alpha * (sp.exp(sp.Min(0, u)) - 1)
 
 
 #: name -> (builder of the expression from its parameter, default parameter or None)
 _FAMILIES = {
-    "sigmoid": (lambda _: 1 / (1 + sp.exp(-x)), None),
+    "sigmoid": (lambda _: functions.sigmoid(x), None),
     "tanh": (lambda _: sp.tanh(x), None),
     "relu": (lambda _: _relu(x), None),
     "leaky_relu": (lambda a: _relu(x) + a * sp.Min(0, x), sp.Rational(1, 100)),
     "elu": (lambda a: _elu(x, a), sp.Integer(1)),
     "selu": (lambda _: SELU_LAMBDA * _elu(x, SELU_ALPHA), None),
     "gelu": (lambda _: x * (1 + sp.erf(x / sp.sqrt(2))) / 2, None),
-    "silu": (lambda _: x / (1 + sp.exp(-x)), None),
-    "softplus": (lambda _: sp.log(1 + sp.exp(x)), None),
+    "silu": (lambda _: x * functions.sigmoid(x), None),
+    "softplus": (lambda _: functions.softplus(x), None),
     "linear": (lambda _: x, None),
 }
 NAMES = ("sigmoid", "tanh", "relu", "leaky_relu", "elu", "selu", "gelu", "silu", "softplus", "linear")
@@ -511,8 +511,7 @@ def describe(act: Activation, qval: float = 1.0) -> dict:
 h = sp.Symbol("h", real=True)
 
 
-def _sig(u):
-    return 1 / (1 + sp.exp(-u))
+_sig = functions.sigmoid
 
 
 @derivation("sigmoid-derivative", "sigma' = sigma (1 - sigma), maximal 1/4 at x = 0")

@@ -47,6 +47,7 @@ import sympy as sp
 from sympy import stats
 
 from theory.derivation import Derivation, Step, derivation
+from theory import functions
 from theory.errors import SpecError
 
 p = sp.Symbol("p", positive=True)  # keep probability, 0 < p <= 1
@@ -508,9 +509,7 @@ def ensemble_is_exact(activation_is_linear: bool) -> bool:
     return sp.simplify(_ensemble_gap(phi)) == 0
 
 
-def sigmoid(z):
-    """The logistic function 1/(1 + e^-z) as a SymPy expression."""
-    return 1 / (1 + sp.exp(-z))
+sigmoid = functions.sigmoid  # the logistic function as a SymPy expression (theory.functions)
 
 
 def nwgm_expr(n: int) -> tuple[sp.Expr, sp.Expr]:

@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 
 import sympy as sp
 
+from theory import functions
 from theory.errors import SpecError
 
 MAX_LENGTH = 500
@@ -24,22 +25,6 @@ MAX_NODES = 300
 MAX_DEPTH = 30
 MAX_DIGITS = 30
 MAX_EXPONENT = 1000
-
-
-def _sigmoid(u):
-    return 1 / (1 + sp.exp(-u))
-
-
-def _softplus(u):
-    return sp.log(1 + sp.exp(u))
-
-
-def _relu(u):
-    return sp.Max(0, u)
-
-
-def _phi_cdf(u):
-    return (1 + sp.erf(u / sp.sqrt(2))) / 2
 
 
 #: Functions a user expression may call, with their arity (None: any number >= 1).
@@ -50,7 +35,8 @@ FUNCTIONS: dict[str, tuple[Callable, int | None]] = {
     "erf": (sp.erf, 1), "erfc": (sp.erfc, 1), "abs": (sp.Abs, 1), "Abs": (sp.Abs, 1),
     "sign": (sp.sign, 1), "Heaviside": (sp.Heaviside, 1),
     "max": (sp.Max, None), "Max": (sp.Max, None), "min": (sp.Min, None), "Min": (sp.Min, None),
-    "sigmoid": (_sigmoid, 1), "softplus": (_softplus, 1), "relu": (_relu, 1), "Phi": (_phi_cdf, 1),
+    "sigmoid": (functions.sigmoid, 1), "softplus": (functions.softplus, 1), "relu": (functions.relu, 1),
+    "Phi": (functions.Phi, 1),
 }
 
 #: Constants a user expression may name.

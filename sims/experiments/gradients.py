@@ -62,8 +62,9 @@ def per_layer_factor(norms, layers) -> float | None:
     layers = list(layers)
     if len(layers) < 2:
         return None
-    y = np.log([norms[l - 1] for l in layers])
-    return float(np.exp(np.polyfit(np.array(layers, dtype=float), y, 1)[0]))
+    from sims.statistics import depth_slope
+
+    return float(np.exp(depth_slope(np.log([norms[l - 1] for l in layers]), layers)[0]))
 
 
 def delta_norms(model: MLP, x, y) -> list[float]:
