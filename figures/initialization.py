@@ -18,7 +18,6 @@ table, numbers from the theory.
 from __future__ import annotations
 
 import math
-import os
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +30,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FixedLocator, NullLocator
 
+from theory.files import atomic_write_text
 from figures.common import formula_label, latex, mathtext_width, new_figure, register, save, stem, style, text
 from theory.activations import get_activation
 from theory.config import NetworkConfig
@@ -457,18 +457,6 @@ def plot_gains(rows: list[dict], lang: str):
     return fig
 
 
-def _write_text(path: Path, content: str) -> None:
-    """Atomic write (temporary file in the same folder, then os.replace), as the figure saver does."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(content)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
 @register("init-gains-table", GROUP,
           "derived forward/backward/critical gains beside torch's calculate_gain (Markdown file + drawn table)")
 def make_gains(out_dir: Path, lang: str, fast: bool) -> list[Path]:
@@ -476,6 +464,6 @@ def make_gains(out_dir: Path, lang: str, fast: bool) -> list[Path]:
     (``fast``: :data:`FAST_GAINS` only); returns the Markdown file, the PNG and the PDF."""
     rows = gains_table(FAST_GAINS if fast else None)
     md = Path(out_dir) / f"{stem('init-gains-table', lang)}.md"
-    _write_text(md, gains_markdown(rows, lang))
+    atomic_write_text(md, gains_markdown(rows, lang))
     return [md, *save(plot_gains(rows, lang), out_dir, "init-gains-table", lang, fast)]
 

@@ -18,7 +18,6 @@ into place, so an interrupted run (Ctrl-C: exit status 130) leaves no half-writt
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from pathlib import Path
 

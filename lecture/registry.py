@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -87,25 +86,11 @@ def code_version() -> str:
 
 
 def _jsonable(obj):
-    """numpy scalars/arrays and SymPy numbers to plain JSON types (non-finite floats to None)."""
-    import numpy as np
+    """numpy scalars/arrays and SymPy numbers to plain JSON types (non-finite floats to None):
+    :func:`theory.cli_util.finite_or_none`."""
+    from theory.cli_util import finite_or_none
 
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return _jsonable(obj.tolist())
-    if isinstance(obj, (np.integer,)):
-        return int(obj)
-    if isinstance(obj, (np.floating, float)):
-        v = float(obj)
-        return v if math.isfinite(v) else None
-    if isinstance(obj, (np.bool_,)):
-        return bool(obj)
-    if isinstance(obj, sp.Basic):
-        return str(obj)
-    return obj
+    return finite_or_none(obj)
 
 
 class Evidence:

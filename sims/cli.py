@@ -26,8 +26,6 @@ warning-free behaviour can be inspected.
 from __future__ import annotations
 
 import math
-import sys
-import time
 
 import numpy as np
 

@@ -38,6 +38,7 @@ from sims.batchnorm import BatchNorm
 from sims.init import sample_weights
 from theory.activations import get_activation, moment_closed_forms
 from theory.activations import q as q_symbol
+from theory import dropout as theory_dropout
 from theory import validate as check
 from theory.errors import SpecError
 from theory.init import get_init
@@ -143,11 +144,7 @@ class Dropout:
 
 # ------------------------------------------------------------------ exact ensembles
 def _mask_block(start: int, stop: int, n: int, keep: float) -> tuple[np.ndarray, np.ndarray]:
-    idx = np.arange(start, stop, dtype=np.int64)
-    m = ((idx[:, None] >> np.arange(n, dtype=np.int64)) & 1).astype(np.uint8)
-    k = m.sum(axis=1, dtype=np.int64).astype(np.float64)
-    prob = np.power(keep, k) * np.power(1.0 - keep, n - k)  # 0^0 = 1: keep = 1 gives the all-ones mask P = 1
-    return m, prob
+    return theory_dropout.mask_table(n, keep, start, stop)
 
 
 def _mask_blocks(n: int, keep: float, block: int = _BLOCK):
@@ -482,7 +479,7 @@ def variance_shift_network(keep, *, width: int = 64, batch: int = 256, steps: in
         out["c"][r], out["v"][r] = exact
     c, v = out["c"], out["v"]
     out["ratio"] = out["test_var"] / out["running_var"]
-    out["theory_ratio"] = keep * v / (v + (1.0 - keep) * c * c)
+    out["theory_ratio"] = theory_dropout.variance_shift_function("ratio")(keep, c, v)
     root = math.sqrt(replicas)
 
     def mean_se(a2d):

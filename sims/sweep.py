@@ -44,7 +44,6 @@ import itertools
 import json
 import math
 import os
-import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 

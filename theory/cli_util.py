@@ -50,7 +50,8 @@ def path_arg(text: str):
 
 
 def finite_or_none(obj):
-    """Recursively replace NaN/inf floats (Python or NumPy) by None; convert NumPy scalars and arrays."""
+    """Recursively replace NaN/inf floats (Python or NumPy) by None; convert NumPy scalars and arrays; a SymPy
+    object becomes its string. The one JSON sanitiser of the package."""
     if isinstance(obj, dict):
         return {str(k): finite_or_none(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
@@ -64,6 +65,8 @@ def finite_or_none(obj):
     if isinstance(obj, (float, np.floating)):
         v = float(obj)
         return v if math.isfinite(v) else None
+    if type(obj).__module__.startswith("sympy."):  # without importing SymPy here (every command imports this)
+        return str(obj)
     return obj
 
 

@@ -372,7 +372,6 @@ def _agree_check(diff, where):
 
 def _slide_p_steps() -> list[Step]:
     res = check_slide_p()
-    st = {s.key: s for s in SLIDE_P_STATEMENTS}
     steps = []
     for s in SLIDE_P_STATEMENTS:  # how each expectation statement fixes P(on): the solution verified
         if s.kind in ("test_expectation", "inverted"):
@@ -572,13 +571,22 @@ def _dropout_ensemble() -> Derivation:
                     "Srivastava et al. 2014, section 7 and appendix (weight scaling as an ensemble approximation)"])
 
 
+def mask_table(n: int, keep: float, start: int = 0, stop: int | None = None,
+               dtype=np.uint8) -> tuple[np.ndarray, np.ndarray]:
+    """Masks ``start``..``stop - 1`` of the 2^n dropout masks of n units, and their probabilities: row i is the
+    binary expansion of i (unit j = bit j), P(m) = keep^|m| (1 - keep)^(n - |m|) in float64 (0^0 = 1: keep = 1
+    gives the all-ones mask probability 1). The one enumerator of the package (sims.dropout uses it in blocks)."""
+    idx = np.arange(start, (1 << n) if stop is None else stop, dtype=np.int64)
+    m = ((idx[:, None] >> np.arange(n, dtype=np.int64)) & 1).astype(dtype)
+    k = m.sum(axis=1, dtype=np.int64).astype(np.float64)
+    return m, np.power(keep, k) * np.power(1.0 - keep, n - k)
+
+
 def _mask_table(n: int, keep: float) -> tuple[np.ndarray, np.ndarray]:
-    """All 2^n masks (rows of 0/1) and their probabilities keep^k (1 - keep)^(n - k), in float64."""
+    """All 2^n masks as float64 rows (:func:`mask_table`), n checked against the enumeration limit."""
     if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or not 1 <= n <= _MAX_MASK_UNITS:
         raise SpecError(f"number of units must be an integer in 1..{_MAX_MASK_UNITS} for mask enumeration, got {n!r}")
-    masks = ((np.arange(2**n)[:, None] >> np.arange(n)[::-1]) & 1).astype(np.float64)
-    kept = masks.sum(axis=1)
-    return masks, keep**kept * (1 - keep) ** (n - kept)
+    return mask_table(int(n), keep, dtype=np.float64)
 
 
 def nwgm(outputs, probs) -> float:
@@ -688,6 +696,14 @@ def variance_shift_exprs() -> dict[str, sp.Expr]:
 @lru_cache(maxsize=3)
 def _lambdified(name: str):
     return sp.lambdify((p, c, v), variance_shift_exprs()[name], "math")
+
+
+@lru_cache(maxsize=3)
+def variance_shift_function(name: str = "ratio"):
+    """The expression ``name`` of :func:`variance_shift_exprs` (train, test, ratio) as a NumPy function of
+    (keep, mean, var), elementwise over arrays: the one numeric form of the formula (sims uses it unchecked, on
+    arrays; :func:`variance_shift` checks its scalar arguments)."""
+    return sp.lambdify((p, c, v), variance_shift_exprs()[name], "numpy")
 
 
 def _shift_args(keep, mean, var):
