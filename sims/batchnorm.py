@@ -184,3 +184,42 @@ class BatchNorm:
 
 def _is_real(v) -> bool:
     return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+
+
+# ------------------------------------------------------------------ the engine's batch-norm kernels
+# Train-mode batch norm without gamma and beta, in place, for the Monte Carlo pipeline (sims.pipeline): the moments
+# in float64, so a float32 layer of any finite size normalizes.
+def bn_forward(h: np.ndarray, eps: float) -> np.ndarray:
+    """Batch norm of one layer, in place: h (rows: the batch, columns: units) becomes u = (h - mean) / sigma with
+    sigma = sqrt(var + eps), mean and biased variance per unit over the rows; returns sigma (float64, per unit).
+
+    The moments are float64 (two passes: mean, then the centred squares), so a float32 h of any finite size
+    normalizes; where a float64 variance overflows (|h| > ~1e154) it is recomputed from h / max|h|. A non-finite
+    h gives a non-finite u: that is the divergence signal."""
+    rows = h.shape[0]
+    c = h if h.dtype == np.float64 else h.astype(np.float64)
+    np.subtract(c, c.mean(axis=0), out=c)
+    sigma = np.sqrt(np.einsum("ij,ij->j", c, c) / rows + eps)
+    if not np.isfinite(sigma).all() and np.isfinite(c).all():  # squares past the range, values not
+        scale = np.abs(c).max(axis=0)
+        scale[scale == 0] = 1.0
+        r = c / scale
+        sigma = scale * np.sqrt(np.einsum("ij,ij->j", r, r) / rows + eps / scale**2)
+    np.divide(c, sigma, out=c)
+    if c is not h:
+        h[...] = c
+    return sigma
+
+
+def bn_backward(du: np.ndarray, u: np.ndarray, sigma: np.ndarray, tmp: np.ndarray) -> None:
+    """dL/du -> dL/dh through :func:`bn_forward`, in place in ``du``: dh = (du - mean(du) - u mean(du u)) / sigma,
+    means per unit over the rows, u the normalized value (eps included, so this is the exact gradient of
+    u = (h - mean) / sqrt(var + eps)). ``tmp`` is scratch of du's shape; the two means are float64 sums."""
+    dt = du.dtype
+    m1 = du.mean(axis=0, dtype=np.float64)
+    np.multiply(du, u, out=tmp)
+    m2 = tmp.mean(axis=0, dtype=np.float64)
+    np.multiply(u, m2.astype(dt), out=tmp)
+    du -= m1.astype(dt)
+    du -= tmp
+    du /= sigma.astype(dt)

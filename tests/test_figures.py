@@ -1,7 +1,6 @@
 """Figures: every figure in both languages, byte-reproducible files, the CLI contract, labels from SymPy, layering."""
 from __future__ import annotations
 
-import ast
 import json
 import os
 import re
@@ -237,25 +236,6 @@ def test_leaky_relu_title_states_the_slope_and_default():
     for lang in common.LANGS:
         t = F.title_for("leaky_relu:0.1", "title_leaky_relu", lang)
         assert "0.1" in t and "0.01" in t
-
-
-# ---------------------------------------------------------------------------------------------- layering
-def _imports(path: Path) -> set[str]:
-    mods = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
-            mods |= {a.name for a in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            mods.add(node.module)
-    return {m.split(".")[0] for m in mods}
-
-
-def test_layering():
-    assert not _imports(ROOT / "figures" / "activations.py") & {"sims", "lecture"}
-    for p in (ROOT / "figures").glob("*.py"):
-        assert "lecture" not in _imports(p), p.name
-    for p in (ROOT / "theory").glob("*.py"):
-        assert not _imports(p) & {"figures", "sims", "lecture", "matplotlib"}, p.name
 
 
 def test_register_refuses_duplicates():
