@@ -1,4 +1,8 @@
-"""Numerically stable activation kernels for simulation: ``phi`` and ``phi'`` on NumPy arrays.
+"""Numerically stable activation kernels for simulation: ``phi`` and ``phi'`` on NumPy arrays, and the one table of
+each named activation's numeric facts (:data:`TABLE`): the stable forward and derivative, phi' from the output, the
+engine's in-place forward and fused backward, and the torch rule. The Monte Carlo pipeline, the trainer and the
+torch backend all read the row of their activation; ``tests/test_sims_activations.py`` checks every row against
+the SymPy expression.
 
 The SymPy expression in :mod:`theory.activations` is the definition; these kernels are rewritings of it that stay
 finite and warning-free at extreme inputs (``sigmoid(+-1000)``, ``softplus(1000)``, ``elu(-1000)``) and keep the
@@ -21,6 +25,7 @@ from functools import lru_cache
 import numpy as np
 from scipy.special import erfc, expit
 
+from sims.workspace import split_rows
 from theory.activations import SELU_ALPHA, SELU_LAMBDA, Activation, evaluator, get_activation
 
 Array = np.ndarray
@@ -39,6 +44,10 @@ class Kernel:
     #: phi' from the output p = phi(h), cheaper in the engine's backward pass (tanh: 1 - p^2, sigmoid: p (1 - p),
     #: relu: p > 0); absolute error <= eps where the output saturates; None: use df(h)
     df_from_output: Callable[[Array], Array] | None = None
+    #: the engine's p = phi(h) written into p, over two threads (None: ``p[...] = f(h)``)
+    inplace: Callable[[Array, Array], None] | None = None
+    #: the engine's delta *= phi'(h) from the output p, fused, with scratch tmp (None: from df_from_output or df)
+    fused_backward: Callable[[Array, Array, Array], None] | None = None
 
 
 def _quiet(fn):
@@ -88,31 +97,6 @@ def _silu_d(v):
     return expit(v) * (1 + v * expit(-v))  # = s + x s (1 - s)
 
 
-def _named(act: Activation):
-    fam, p = act.family, act.param
-    if fam == "sigmoid":
-        return expit, _sigmoid_d
-    if fam == "tanh":
-        return np.tanh, _tanh_d
-    if fam == "relu":
-        return (lambda v: np.maximum(v, 0)), (lambda v: (v > 0).astype(v.dtype))
-    if fam == "leaky_relu":
-        return _leaky(float(p))
-    if fam == "elu":
-        return _elu(float(p))
-    if fam == "selu":
-        return _elu(float(SELU_ALPHA), float(SELU_LAMBDA))
-    if fam == "gelu":
-        return _gelu, _gelu_d
-    if fam == "silu":
-        return (lambda v: v * expit(v)), _silu_d
-    if fam == "softplus":
-        return (lambda v: np.logaddexp(0, v)), expit
-    if fam == "linear":
-        return (lambda v: v.copy()), (lambda v: np.ones_like(v))
-    return None
-
-
 def _one_minus_square(p):
     d = p * p
     np.subtract(1, d, out=d)
@@ -125,16 +109,91 @@ def _p_one_minus_p(p):
     return d
 
 
-_FROM_OUTPUT = {"tanh": _one_minus_square, "sigmoid": _p_one_minus_p,
-                "relu": lambda p: (p > 0).astype(p.dtype), "linear": lambda p: np.ones_like(p)}
+# ------------------------------------------------------------------ the engine's in-place and fused passes
+def _tanh_into(h, p):
+    split_rows(lambda a, b: np.tanh(a, out=b), h, p)
+
+
+def _tanh_backward(delta, p, tmp):
+    """delta *= 1 - p^2 (tanh' from its output), fused over two threads."""
+    def part(d, q, t):
+        np.multiply(q, q, out=t)
+        np.subtract(1, t, out=t)
+        d *= t
+    split_rows(part, delta, p, tmp)
+
+
+def _relu_into(h, p):
+    split_rows(lambda a, b: np.maximum(a, 0, out=b), h, p)
+
+
+def _relu_backward(delta, p, tmp):
+    """delta *= (p > 0), relu' from its output, over two threads."""
+    def part(d, q, t):
+        np.greater(q, 0, out=t)  # t is a float buffer: True -> 1.0
+        d *= t
+    split_rows(part, delta, p, tmp)
+
+
+def _sigmoid_backward(delta, p, tmp):
+    """delta *= p (1 - p), sigmoid' from its output, over two threads."""
+    def part(d, q, t):
+        np.subtract(1, q, out=t)
+        t *= q
+        d *= t
+    split_rows(part, delta, p, tmp)
+
+
+def _linear_into(h, p):
+    np.copyto(p, h)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One named activation's numeric facts. ``forward`` / ``derivative`` build the stable phi and phi' from the
+    family's parameter; ``from_output`` is phi' as a function of p = phi(h) where one exists; ``inplace`` and
+    ``fused_backward`` are the engine's passes; ``torch`` names the torch function (``torch.X`` or
+    ``torch.nn.functional.X``; None: the identity) and ``torch_backward`` the fused aten backward from the output
+    (``tanh_backward``, ``sigmoid_backward``, ``threshold_backward``; ``identity``; None: autograd at h)."""
+
+    forward: Callable
+    derivative: Callable
+    from_output: Callable[[Array], Array] | None = None
+    inplace: Callable[[Array, Array], None] | None = None
+    fused_backward: Callable[[Array, Array, Array], None] | None = None
+    torch: str | None = None
+    torch_backward: str | None = None
+
+
+def _relu_f(_):
+    return lambda v: np.maximum(v, 0)
+
+
+TABLE: dict[str, Row] = {
+    "sigmoid": Row(lambda _: expit, lambda _: _sigmoid_d, _p_one_minus_p, None, _sigmoid_backward, "sigmoid",
+                   "sigmoid_backward"),
+    "tanh": Row(lambda _: np.tanh, lambda _: _tanh_d, _one_minus_square, _tanh_into, _tanh_backward, "tanh",
+                "tanh_backward"),
+    "relu": Row(_relu_f, lambda _: (lambda v: (v > 0).astype(v.dtype)), lambda p: (p > 0).astype(p.dtype), _relu_into,
+                _relu_backward, "relu", "threshold_backward"),
+    "leaky_relu": Row(lambda a: _leaky(float(a))[0], lambda a: _leaky(float(a))[1], torch="leaky_relu"),
+    "elu": Row(lambda a: _elu(float(a))[0], lambda a: _elu(float(a))[1], torch="elu"),
+    "selu": Row(lambda _: _elu(float(SELU_ALPHA), float(SELU_LAMBDA))[0],
+                lambda _: _elu(float(SELU_ALPHA), float(SELU_LAMBDA))[1], torch="selu"),
+    "gelu": Row(lambda _: _gelu, lambda _: _gelu_d, torch="gelu"),
+    "silu": Row(lambda _: (lambda v: v * expit(v)), lambda _: _silu_d, torch="silu"),
+    "softplus": Row(lambda _: (lambda v: np.logaddexp(0, v)), lambda _: expit, torch="softplus"),
+    "linear": Row(lambda _: (lambda v: v.copy()), lambda _: (lambda v: np.ones_like(v)), lambda p: np.ones_like(p),
+                  _linear_into, lambda d, p, t: None, None, "identity"),
+}
 
 
 @lru_cache(maxsize=256)
 def _kernel(act: Activation) -> Kernel:
-    named = _named(act)
-    if named is not None:
-        f, df = named
-        return Kernel(act, _quiet(f), _quiet(df), True, _FROM_OUTPUT.get(act.family))
+    row = TABLE.get(act.family)
+    if row is not None:
+        return Kernel(act, _quiet(row.forward(act.param)), _quiet(row.derivative(act.param)), True, row.from_output,
+                      row.inplace, row.fused_backward)
     ref, dref = evaluator(act), evaluator(act, derivative=True)
     return Kernel(act, _quiet(ref), _quiet(dref), False)
 

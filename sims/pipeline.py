@@ -22,63 +22,18 @@ from sims.workspace import split_rows
 
 
 # ------------------------------------------------------------------------------------------------ activations
-def _tanh_into(h, p):
-    split_rows(lambda a, b: np.tanh(a, out=b), h, p)
-
-
-def _tanh_backward(delta, p, tmp):
-    """delta *= 1 - p^2 (tanh' from its output), fused over two threads."""
-    def part(d, q, t):
-        np.multiply(q, q, out=t)
-        np.subtract(1, t, out=t)
-        d *= t
-    split_rows(part, delta, p, tmp)
-
-
-def _relu_into(h, p):
-    split_rows(lambda a, b: np.maximum(a, 0, out=b), h, p)
-
-
-def _relu_backward(delta, p, tmp):
-    """delta *= (p > 0), relu' from its output, over two threads."""
-    def part(d, q, t):
-        np.greater(q, 0, out=t)  # t is a float buffer: True -> 1.0
-        d *= t
-    split_rows(part, delta, p, tmp)
-
-
-def _sigmoid_backward(delta, p, tmp):
-    """delta *= p (1 - p), sigmoid' from its output, over two threads."""
-    def part(d, q, t):
-        np.subtract(1, q, out=t)
-        t *= q
-        d *= t
-    split_rows(part, delta, p, tmp)
-
-
-def _linear_into(h, p):
-    np.copyto(p, h)
-
-
-_INPLACE = {"tanh": _tanh_into, "relu": _relu_into, "linear": _linear_into}
-_FUSED_BACKWARD = {"tanh": _tanh_backward, "relu": _relu_backward, "sigmoid": _sigmoid_backward,
-                   "linear": lambda d, p, t: None}
-
-
 def activate(kern, h, p) -> None:
     """p = phi(h): in place and over two threads for tanh, relu and linear, else the kernel's vectorised phi."""
-    inplace = _INPLACE.get(kern.activation.family)
-    if inplace is not None:
-        inplace(h, p)
+    if kern.inplace is not None:  # the activation table's in-place pass (sims.activations.TABLE)
+        kern.inplace(h, p)
     else:
         p[...] = kern.f(h)
 
 
 def apply_derivative(kern, delta, post, pre, tmp) -> None:
     """delta *= phi'(pre), from the output ``post`` where the activation allows (fused), else from the input."""
-    fused = _FUSED_BACKWARD.get(kern.activation.family)
-    if fused is not None:
-        fused(delta, post, tmp)
+    if kern.fused_backward is not None:  # the activation table's fused pass
+        kern.fused_backward(delta, post, tmp)
         return
     tmp[...] = kern.df_from_output(post) if kern.df_from_output is not None else kern.df(pre)
     delta *= tmp

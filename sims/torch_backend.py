@@ -12,10 +12,6 @@ import numpy as np
 
 from theory.errors import SpecError
 
-_TORCH_ACT = {"tanh": "tanh", "relu": "relu", "sigmoid": "sigmoid", "linear": None, "gelu": "gelu", "silu": "silu",
-              "softplus": "softplus", "elu": "elu", "selu": "selu", "leaky_relu": "leaky_relu"}
-
-
 def _torch():
     try:
         import torch
@@ -35,18 +31,26 @@ def device_of(name: str):
     return torch.device(name)
 
 
+def _row(act):
+    from sims.activations import TABLE
+
+    row = TABLE.get(act.family)
+    if row is None:
+        raise SpecError(f"the torch backend supports the named activations only (got {act.name!r})")
+    return row
+
+
 def _phi(torch, act):
-    fam, p = act.family, act.param
+    """The activation's torch function, named by its row of :data:`sims.activations.TABLE` (with its parameter for
+    leaky_relu and elu)."""
+    row, p = _row(act), act.param
     F = torch.nn.functional
-    if fam == "linear":
+    if row.torch is None:
         return lambda h: h
-    if fam == "leaky_relu":
-        return lambda h: F.leaky_relu(h, float(p))
-    if fam == "elu":
-        return lambda h: F.elu(h, float(p))
-    if fam in _TORCH_ACT:
-        return getattr(torch, fam) if hasattr(torch, fam) else getattr(F, fam)
-    raise SpecError(f"the torch backend supports the named activations only (got {act.name!r})")
+    fn = getattr(torch, row.torch) if hasattr(torch, row.torch) else getattr(F, row.torch)
+    if act.family in ("leaky_relu", "elu"):
+        return lambda h: fn(h, float(p))
+    return fn
 
 
 _ERF_2 = math.erf(2 / math.sqrt(2))  # P(|z| <= 2) = erf(sqrt(2))
@@ -87,14 +91,14 @@ def _backward(torch, act, phi):
     """delta -> delta * phi'(h) as one fused kernel from the stored output p where torch has one (tanh, sigmoid,
     relu), else by autograd of the torch activation at the stored input h: ``fn(delta, p, h)``."""
     aten = torch.ops.aten
-    fam = act.family
-    if fam == "tanh":
+    rule = _row(act).torch_backward
+    if rule == "tanh_backward":
         return lambda d, p, h: aten.tanh_backward(d, p)
-    if fam == "sigmoid":
+    if rule == "sigmoid_backward":
         return lambda d, p, h: aten.sigmoid_backward(d, p)
-    if fam == "relu":
+    if rule == "threshold_backward":
         return lambda d, p, h: aten.threshold_backward(d, p, 0)  # p > 0 exactly where h > 0
-    if fam == "linear":
+    if rule == "identity":
         return lambda d, p, h: d
 
     def by_autograd(d, p, h):
@@ -108,7 +112,10 @@ def _backward(torch, act, phi):
 def needs_preactivations(act) -> bool:
     """Whether the backward needs the pre-activations h kept (autograd of phi at h): every family but tanh, sigmoid,
     relu (fused kernels from the output) and linear."""
-    return act.family not in ("tanh", "sigmoid", "relu", "linear")
+    from sims.activations import TABLE
+
+    row = TABLE.get(act.family)
+    return row is None or row.torch_backward is None
 
 
 CUDA_CHUNK_BYTES = 8 * 2**30

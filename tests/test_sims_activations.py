@@ -105,3 +105,79 @@ def test_negative_control_naive_kernel_is_caught():
     s = kernel("sigmoid").f(GRID)
     want_d = _exact(get_activation("sigmoid"), GRID, derivative=True)[0]
     assert not _close(s * (1 - s), want_d, 8 * EPS64).all()
+
+
+# ------------------------------------------------------------------ the activation table (sims.activations.TABLE)
+def _table_cases():
+    from sims.activations import TABLE
+    return sorted(TABLE)
+
+
+def _row_problems(family: str, row, h: np.ndarray) -> list[str]:
+    """What is wrong with a table row on inputs h (float64): its in-place pass against f, its phi' from the output
+    and its fused backward against df (relative 1e-12 plus eps where phi' is computed from a saturated output)."""
+    from sims.activations import kernel
+
+    kern = kernel(family)
+    f, df = kern.f(h), kern.df(h)
+    tol = 1e-12 * np.abs(df) + 4 * np.finfo(np.float64).eps
+    out = []
+    if row.inplace is not None:
+        p = np.empty_like(h)
+        row.inplace(h, p)
+        if not np.array_equal(p, f):
+            out.append("inplace != f")
+    if row.from_output is not None and not np.all(np.abs(row.from_output(f) - df) <= tol):
+        out.append("from_output != df")
+    if row.fused_backward is not None:
+        delta = np.linspace(-2.0, 2.0, h.size).reshape(h.shape)
+        got = delta.copy()
+        row.fused_backward(got, f, np.empty_like(h))
+        if not np.all(np.abs(got - delta * df) <= 2 * tol):
+            out.append("fused_backward != delta * df")
+    return out
+
+
+@pytest.mark.parametrize("family", _table_cases())
+def test_every_row_of_the_activation_table_agrees_with_its_kernel(family):
+    """The engine's in-place pass, phi' from the output and the fused backward agree with the kernel's f and df,
+    which the tests above check against the SymPy expression at 30 digits; also on a chunk large enough for the
+    two-thread split."""
+    from sims.activations import TABLE
+
+    for h in (np.linspace(-30.0, 30.0, 600).reshape(3, -1), np.random.default_rng(1).standard_normal((256, 1024))):
+        assert _row_problems(family, TABLE[family], h) == []
+
+
+def test_a_wrong_row_is_caught():
+    """Negative control: tanh's fused backward and phi'-from-output in sigmoid's row are found."""
+    import dataclasses
+
+    from sims.activations import TABLE
+
+    wrong = dataclasses.replace(TABLE["sigmoid"], fused_backward=TABLE["tanh"].fused_backward,
+                                from_output=TABLE["tanh"].from_output)
+    found = _row_problems("sigmoid", wrong, np.linspace(-5.0, 5.0, 101).reshape(1, -1))
+    assert "fused_backward != delta * df" in found and "from_output != df" in found
+
+
+@pytest.mark.crosscheck
+@pytest.mark.parametrize("family", _table_cases())
+def test_the_torch_rule_of_every_row_matches_the_kernel(family):
+    """The torch function and fused backward named by the row give the kernel's f and delta * df (float64)."""
+    from optional import torch_or_skip
+
+    torch = torch_or_skip()
+    from sims import torch_backend
+    from sims.activations import kernel
+
+    kern = kernel(family)
+    act = kern.activation
+    h = np.linspace(-6.0, 6.0, 241)
+    th = torch.tensor(h, dtype=torch.float64)
+    phi = torch_backend._phi(torch, act)
+    p = phi(th)
+    np.testing.assert_allclose(p.numpy(), kern.f(h), rtol=1e-12, atol=1e-15)
+    delta = torch.linspace(-2.0, 2.0, h.size, dtype=torch.float64)
+    got = torch_backend._backward(torch, act, phi)(delta, p, th).numpy()
+    np.testing.assert_allclose(got, delta.numpy() * kern.df(h), rtol=1e-10, atol=1e-13)
