@@ -527,6 +527,32 @@ def gradient_check_tolerance(loss_scale: float, eps: float, n_layers: int) -> fl
     return eps**2 * loss_scale + 4 * (n_layers + 1) * u * loss_scale / eps
 
 
+def directional_derivatives(params: list, grads: list, loss: Callable[[], float], rng: np.random.Generator, *,
+                            eps: float, n_directions: int) -> tuple[np.ndarray, np.ndarray]:
+    """(analytic g.v, central differences (J(p + eps v) - J(p - eps v)) / 2 eps) along ``n_directions`` random unit
+    vectors v of the whole parameter space, drawn from ``rng``; ``loss()`` evaluates J at the current ``params``
+    (arrays changed in place, restored afterwards). The one directional gradient check of the package (the trainer's
+    :func:`gradient_check`, the autoencoder's)."""
+    saved = [p.copy() for p in params]
+    analytic, numeric = [], []
+    try:
+        for _ in range(n_directions):
+            v = [rng.standard_normal(p.shape) for p in params]
+            norm = math.sqrt(sum(float(np.vdot(d, d)) for d in v))
+            v = [d / norm for d in v]
+            analytic.append(sum(float(np.vdot(g, d)) for g, d in zip(grads, v)))
+            values = []
+            for sign in (1.0, -1.0):
+                for p, p0, d in zip(params, saved, v):
+                    np.copyto(p, p0 + sign * eps * d)
+                values.append(loss())
+            numeric.append((values[0] - values[1]) / (2 * eps))
+    finally:
+        for p, p0 in zip(params, saved):
+            np.copyto(p, p0)
+    return np.array(analytic), np.array(numeric)
+
+
 def gradient_check(model: MLP, x, y, eps: float = 1e-6, n_directions: int = 5,
                    rng: np.random.Generator | None = None, *, train: bool = True) -> dict:
     """Analytic directional derivatives g.v against central differences (J(theta + eps v) - J(theta - eps v)) / 2 eps
@@ -553,21 +579,10 @@ def gradient_check(model: MLP, x, y, eps: float = 1e-6, n_directions: int = 5,
 
     try:
         loss, grads, logits = evaluate(True)
-        analytic, numeric = [], []
-        for _ in range(n_directions):
-            v = [rng.standard_normal(p.shape) for p in model.params]
-            norm = math.sqrt(sum(float(np.vdot(d, d)) for d in v))
-            v = [d / norm for d in v]
-            analytic.append(sum(float(np.vdot(g, d)) for g, d in zip(grads, v)))
-            values = []
-            for sign in (1.0, -1.0):
-                for p, p0, d in zip(model.params, saved["params"], v):
-                    np.copyto(p, p0 + sign * eps * d)
-                values.append(evaluate(False))
-            numeric.append((values[0] - values[1]) / (2 * eps))
+        analytic, numeric = directional_derivatives(model.params, grads, lambda: evaluate(False), rng, eps=eps,
+                                                    n_directions=n_directions)
     finally:
         model.load_state(saved)
-    analytic, numeric = np.array(analytic), np.array(numeric)
     scale = abs(loss) + float(np.abs(logits).max(axis=1).mean()) + 1.0
     tol = gradient_check_tolerance(scale, eps, model.n_layers)
     error = np.abs(numeric - analytic)

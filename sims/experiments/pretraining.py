@@ -77,7 +77,7 @@ from sims.activations import kernel
 from sims.data import batches, load_dataset
 from sims.experiments.common import blas_single_thread, seeds_of, spread
 from sims.init import sample_weights
-from sims.train import MLP, make_optimizer, train
+from sims.train import MLP, directional_derivatives, make_optimizer, train
 from theory.activations import get_activation
 from theory import validate
 from theory.errors import SpecError
@@ -221,25 +221,8 @@ def autoencoder_gradient_check(ae: Autoencoder, x, rng: np.random.Generator, *, 
     n_directions = validate.integer("n_directions", n_directions, 1)
     eps = _check_positive("eps", eps)
     x = ae._x(x)
-    saved = [p.copy() for p in ae.params]
     _, grads = ae.loss_and_grads(x)
-    analytic, numeric = [], []
-    try:
-        for _ in range(n_directions):
-            v = [rng.standard_normal(p.shape) for p in ae.params]
-            norm = math.sqrt(sum(float(np.vdot(d, d)) for d in v))
-            v = [d / norm for d in v]
-            analytic.append(sum(float(np.vdot(g, d)) for g, d in zip(grads, v)))
-            values = []
-            for sign in (1.0, -1.0):
-                for p, p0, d in zip(ae.params, saved, v):
-                    np.copyto(p, p0 + sign * eps * d)
-                values.append(ae.loss(x))
-            numeric.append((values[0] - values[1]) / (2 * eps))
-    finally:
-        for p, p0 in zip(ae.params, saved):
-            np.copyto(p, p0)
-    a, n = np.array(analytic), np.array(numeric)
+    a, n = directional_derivatives(ae.params, grads, lambda: ae.loss(x), rng, eps=eps, n_directions=n_directions)
     return {"analytic": a.tolist(), "numeric": n.tolist(), "rel_error": (np.abs(n - a) / np.abs(a)).tolist()}
 
 
