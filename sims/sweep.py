@@ -275,7 +275,13 @@ def norms_task(cfg: dict) -> dict:
     Returns ``log_sq_norm`` (per network; None for a dead network, x_L = 0), ``dead`` (their count), ``mean``,
     ``var`` (unbiased, over the live networks) and ``var_se``, the standard error of the sample variance,
     sqrt((m4 - (n - 3)/(n - 1) var^2) / n) with m4 the fourth central moment."""
+    from sims.activations import kernel
+    from sims.init import sample_weights
+    from theory.config import NetworkConfig
+
     n, depth, count = cfg["width"], cfg["depth"], cfg["seeds"]
+    net = NetworkConfig(activation="relu", init="he_normal:plain", width=n, depth=depth)  # the law's network
+    relu = kernel(net.act).f
     children = np.random.SeedSequence(cfg["seed"]).spawn(count)
     out = np.empty(count)
     x0 = np.ones(n)
@@ -283,10 +289,9 @@ def norms_task(cfg: dict) -> dict:
         block = children[start:start + NORM_BLOCK]
         rngs = [np.random.default_rng(c) for c in block]
         x = np.broadcast_to(x0, (len(block), n)).copy()
-        scale = math.sqrt(2.0 / n)
         for _ in range(depth):
-            w = np.stack([r.standard_normal((n, n)) for r in rngs]) * scale
-            x = np.maximum(np.einsum("bij,bj->bi", w, x), 0.0)
+            w = np.stack([sample_weights(net.scheme, n, n, r, np.float64) for r in rngs])
+            x = relu(np.einsum("bij,bj->bi", w, x))
         sq = np.einsum("bi,bi->b", x, x)
         with np.errstate(divide="ignore"):
             out[start:start + len(block)] = np.where(sq > 0, np.log(np.where(sq > 0, sq, 1.0)), -np.inf)

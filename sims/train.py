@@ -190,6 +190,19 @@ class MLP:
             bn.running_mean, bn.running_var, bn.num_batches_tracked = mean.copy(), var.copy(), count
 
     # -------------------------------------------------- forward / backward
+    @classmethod
+    def from_config(cls, config, n_classes: int, *, skip: bool = False, l1: float = 0.0, l2: float = 0.0,
+                    seed: int = 0) -> "MLP":
+        """The MLP of a :class:`theory.config.NetworkConfig` (the engine's network description): inputs
+        ``config.widths[0]``, its hidden widths, activation, init, batch norm and dropout keep probability, then a
+        softmax layer of ``n_classes``. A config with biases or input variance other than the trainer's (zero biases
+        at init, standardized data) is refused rather than silently changed."""
+        if config.bias_var != 0:
+            raise SpecError("the trainer starts from zero biases: use a config with bias_var = 0")
+        n_classes = validate.integer("n_classes", n_classes, 2)
+        return cls([*config.widths, n_classes], config.activation, config.init, batchnorm=config.batchnorm,
+                   dropout_keep=config.dropout_keep, skip=skip, l1=l1, l2=l2, seed=seed)
+
     def _check_xy(self, x, y=None):
         x = np.asarray(x, dtype=np.float64)
         if x.ndim != 2 or x.shape[1] != self.sizes[0] or x.shape[0] < 1:

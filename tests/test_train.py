@@ -349,3 +349,19 @@ def test_divergence_is_reported_not_raised(batchnorm, capsys):
     out = capsys.readouterr().out
     doc = json.loads(out)
     assert isinstance(doc["diverged_at"], int) and "NaN" not in out and "Infinity" not in out
+
+
+def test_an_mlp_from_a_network_config_is_the_same_network():
+    """MLP.from_config maps the engine's config onto the trainer: the same sizes, activation, init, batch norm and
+    dropout, and bit-identical weights to the MLP built by hand; a config with biases is refused."""
+    from theory.config import NetworkConfig
+
+    cfg = NetworkConfig("tanh", "glorot_uniform", width=(16, 12), depth=2, input_dim=8, batchnorm=True,
+                        dropout_keep=0.8)
+    a = MLP.from_config(cfg, 3, seed=4)
+    b = MLP([8, 16, 12, 3], "tanh", "glorot_uniform", batchnorm=True, dropout_keep=0.8, seed=4)
+    assert a.sizes == b.sizes == [8, 16, 12, 3] and a.batchnorm and a.dropout_keep == 0.8
+    assert all(np.array_equal(x, y) for x, y in zip(a.params, b.params))
+    assert not all(np.array_equal(x, y) for x, y in zip(a.params, MLP.from_config(cfg, 3, seed=5).params))
+    with pytest.raises(SpecError, match="bias"):
+        MLP.from_config(NetworkConfig("tanh", "glorot_uniform", width=4, depth=2, bias_var=0.1), 3)
