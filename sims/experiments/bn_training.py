@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from sims.data import load_dataset
-from sims.experiments.common import blas_single_thread, seeds_of
+from sims.experiments.common import blas_single_thread, seed_list, seeds_of
 from sims.experiments.common import spread as _spread
 from sims.train import MLP, PERCENTILES, train
 from theory.errors import SpecError
@@ -90,9 +90,7 @@ def over_seeds(seeds=range(5), epochs: int = EPOCHS, *, lr: float = LR, after=AF
     the validation accuracy after each of ``after`` steps and at the end, of ``test_acc``, and of each drift measure
     (``abs_median_shift`` = |median_shift|); per-step median curves of the three percentiles and per-evaluation
     median / min / max of ``val_acc``."""
-    seeds = list(seeds)
-    if not seeds:
-        raise SpecError("over_seeds needs at least one seed")
+    seeds = seed_list(seeds)
     out = {"seeds": seeds, "epochs": epochs, "lr": lr, "after": list(after), "batch": BATCH, "hidden": list(HIDDEN),
            "unit": list(UNIT), "percentiles": list(PERCENTILES), "networks": {}}
     runs = {False: [], True: []}

@@ -43,3 +43,17 @@ def censored_spread(values, horizon: int) -> dict:
         return None if math.isinf(x) else float(x)
     return {"median": stat(med), "min": stat(key[0]), "max": stat(key[-1]), "values": list(values),
             "never": sum(e is None for e in values), "horizon": horizon}
+
+
+def seed_list(seeds) -> list:
+    """``seeds`` as a list, refused when empty: an over-seeds summary (median, min, max) needs one seed or more."""
+    seeds = list(seeds)
+    if not seeds:
+        raise SpecError("over_seeds needs at least one seed")
+    return seeds
+
+
+def check_runs(runs) -> None:
+    """Refuse an empty list of per-seed runs (a ``summarize`` of nothing)."""
+    if not runs:
+        raise SpecError("summarize needs at least one run")

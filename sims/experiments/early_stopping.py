@@ -20,7 +20,7 @@ import dataclasses
 import numpy as np
 
 from sims.data import load_dataset
-from sims.experiments.common import censored_spread, seeds_of, spread
+from sims.experiments.common import censored_spread, check_runs, seed_list, seeds_of, spread
 from sims.train import MLP, train
 from theory.errors import SpecError
 
@@ -107,16 +107,13 @@ def run(*, seed: int = 0, widths=WIDTHS, curves_kw=None, sizes_kw=None) -> dict:
 def over_seeds(seeds=range(5), **kw) -> dict:
     """Curves: ``best_epoch``, ``stopped_epoch`` (censored at the epoch budget), ``val_loss_rise``, ``gap_final``,
     ``test_acc_stopped``, ``test_acc_full``. Sizes, per width: ``train_acc``, ``val_acc``, ``gap``, ``val_loss``."""
-    seeds = list(seeds)
-    if not seeds:
-        raise SpecError("over_seeds needs at least one seed")
+    seeds = seed_list(seeds)
     return summarize([run(seed=s, **kw) for s in seeds])
 
 
 def summarize(runs: list) -> dict:
     """The :func:`over_seeds` summary of :func:`run` results already computed (one per seed)."""
-    if not runs:
-        raise SpecError("summarize needs at least one run")
+    check_runs(runs)
     cs = [r["curves"] for r in runs]
     out = {"seeds": [r["seed"] for r in runs], "curves": {k: spread([c[k] for c in cs]) for k in
                                       ("best_epoch", "min_val_epoch", "val_loss_rise", "gap_final", "val_acc_best",

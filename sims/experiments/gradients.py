@@ -30,7 +30,7 @@ import numpy as np
 
 from sims.data import load_dataset
 from sims.train import MLP, train
-from sims.experiments.common import censored_spread, seeds_of, spread  # noqa: F401 (re-exported)
+from sims.experiments.common import censored_spread, seed_list, seeds_of, spread  # noqa: F401 (re-exported)
 from theory.errors import SpecError
 from theory.init import get_init
 from theory.meanfield import chi1
@@ -168,9 +168,7 @@ def over_seeds(seeds=range(5), **kw) -> dict:
     ``weight_grad_first_last`` = |dJ/dW_1| / |dJ/dW_L| at init (< 1: no growth towards the input),
     ``weight_grad_ratio`` = median over layers of |dJ/dW_l| relative to the first init's (the control),
     ``diverged_at`` (censored), ``test_acc``."""
-    seeds = list(seeds)
-    if not seeds:
-        raise SpecError("over_seeds needs at least one seed")
+    seeds = seed_list(seeds)
     runs = [run(seed=s, **kw) for s in seeds]
     out = {"seeds": seeds, "vanishing": {}, "exploding": {}}
     for d in runs[0]["vanishing"]["depths"]:

@@ -87,7 +87,7 @@ import time
 import numpy as np
 
 from sims.data import batches, load_dataset
-from sims.experiments.common import blas_single_thread, seeds_of, spread
+from sims.experiments.common import blas_single_thread, check_runs, seed_list, seeds_of, spread
 from sims.init import sample_weights
 from sims.train import MLP, cross_entropy, make_optimizer
 from theory.errors import SpecError
@@ -466,16 +466,13 @@ def over_seeds(seeds=range(5), **kw) -> dict:
     (seeds where a target was missed are left out and counted in ``missed``), ``h_final``, ``epochs``,
     ``max_rel_jump``, ``mean_rel_jump``, ``max_abs_rel_jump``, ``init_cost_share``, ``test_acc``,
     ``scratch_test_acc``, and ``test_acc_gap`` = test_acc - scratch_test_acc. ``claim`` as in :func:`run`."""
-    seeds = list(seeds)
-    if not seeds:
-        raise SpecError("over_seeds needs at least one seed")
+    seeds = seed_list(seeds)
     return summarize([run(seed=s, **kw) for s in seeds])
 
 
 def summarize(runs: list) -> dict:
     """The :func:`over_seeds` summary of :func:`run` results already computed (one per seed)."""
-    if not runs:
-        raise SpecError("summarize needs at least one run")
+    check_runs(runs)
     seeds = [r["seed"] for r in runs]
     out = {"seeds": seeds, "claim": list(CLAIM), "strategies": {}}
     for name in runs[0]["strategies"]:

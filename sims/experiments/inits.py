@@ -25,10 +25,9 @@ import numpy as np
 
 from sims.data import load_dataset
 from sims.train import MLP, train
-from sims.experiments.common import blas_single_thread, seeds_of  # noqa: F401 (re-exported)
+from sims.experiments.common import blas_single_thread, seed_list, seeds_of  # noqa: F401 (re-exported)
 from sims.experiments.common import censored_spread as _censored_spread
 from sims.experiments.common import spread as _spread
-from theory.errors import SpecError
 
 HIDDEN = (100,) * 6  # the seminar network: 6 dense hidden layers of 100 units
 BATCH = 500
@@ -94,9 +93,7 @@ def over_seeds(fn=run_inits, seeds=range(5), epochs: int = EPOCHS) -> dict:
     spread (min, max, and the per-seed values in seed order) of the final ``val_acc``, of ``test_acc`` and of
     ``first_above`` (None = never within ``epochs``: a median is None when at least half never cross), and the
     per-epoch median / min / max curves of ``val_acc`` and ``train_loss``."""
-    seeds = list(seeds)
-    if not seeds:
-        raise SpecError("over_seeds needs at least one seed")
+    seeds = seed_list(seeds)
     runs = [fn(seed=s, epochs=epochs) for s in seeds]
     out = {"seeds": seeds, "epochs": epochs, "configs": {}}
     for name in runs[0]["configs"]:

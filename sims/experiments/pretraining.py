@@ -75,7 +75,7 @@ import numpy as np
 
 from sims.activations import kernel
 from sims.data import batches, load_dataset
-from sims.experiments.common import blas_single_thread, seeds_of, spread
+from sims.experiments.common import blas_single_thread, check_runs, seed_list, seeds_of, spread
 from sims.init import sample_weights
 from sims.train import MLP, directional_derivatives, make_optimizer, train
 from theory.activations import get_activation
@@ -460,16 +460,13 @@ def over_seeds(seeds=range(5), **kw) -> dict:
     of :data:`HEADLINE` (pretrained - scratch; ``diff_test_acc`` is the headline effect; ``diff_test_acc_equal_cost``
     only with ``equal_cost``), each a :func:`spread` (median, min, max, values) over ``seeds``; also the
     autoencoder's ``val_mse`` and ``pca_val_mse``. ``kw`` goes to :func:`run`."""
-    seeds = list(seeds)
-    if not seeds:
-        raise SpecError("over_seeds needs at least one seed")
+    seeds = seed_list(seeds)
     return summarize([run(seed=s, **kw) for s in seeds])
 
 
 def summarize(runs: list) -> dict:
     """The :func:`over_seeds` summary of :func:`run` results already computed (one per seed)."""
-    if not runs:
-        raise SpecError("summarize needs at least one run")
+    check_runs(runs)
     seeds = [r["seed"] for r in runs]
     out = {"seeds": seeds, "config": runs[0]["config"], "settings": {}}
     if "autoencoder" in runs[0]:

@@ -72,7 +72,7 @@ import time
 import numpy as np
 
 from sims.data import load_dataset
-from sims.experiments.common import blas_single_thread, censored_spread, seeds_of, spread
+from sims.experiments.common import blas_single_thread, censored_spread, check_runs, seed_list, seeds_of, spread
 from sims.train import MLP, train
 from theory.errors import SpecError
 
@@ -406,16 +406,13 @@ def over_seeds(seeds=range(5), fraction: float = HEADLINE_FRACTION, **kw) -> dic
     (the restored net's, or the last retrained net's), ``restore_gain`` (restored - dropped, validation; 0 when
     nothing dropped), ``previous_val_acc`` / ``previous_test_acc`` (the net before the last removal); ``curves``: per arm (``val_``/``test_`` + ``one_shot``, ``pruned``, ``retrained``) the spread
     at each fraction; ``continued``: the dense control's spread at each fraction."""
-    seeds = list(seeds)
-    if not seeds:
-        raise SpecError("over_seeds needs at least one seed")
+    seeds = seed_list(seeds)
     return summarize([run(seed=s, **kw) for s in seeds], fraction)
 
 
 def summarize(runs: list, fraction: float = HEADLINE_FRACTION) -> dict:
     """The :func:`over_seeds` summary of :func:`run` results already computed (one per seed)."""
-    if not runs:
-        raise SpecError("summarize needs at least one run")
+    check_runs(runs)
     seeds = [r["seed"] for r in runs]
     last = runs[0]["fractions"][-1]
     out = {"seeds": seeds, "fraction": fraction,

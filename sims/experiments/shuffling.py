@@ -24,7 +24,7 @@ import dataclasses
 import numpy as np
 
 from sims.data import class_sorted, load_dataset
-from sims.experiments.common import seeds_of, spread
+from sims.experiments.common import seed_list, seeds_of, spread
 from sims.train import MLP, train
 from theory.errors import SpecError
 
@@ -94,9 +94,7 @@ def over_seeds(seeds=range(5), **kw) -> dict:
     """Per configuration (:func:`config_name`): ``val_acc_first`` (after epoch 1), ``val_acc_final``, ``test_acc``,
     ``step_std_last`` (loss oscillation in the last epoch), and ``step_std_ratio`` = step_std_last over the
     reshuffled run's (same seed and batch-norm setting)."""
-    seeds = list(seeds)
-    if not seeds:
-        raise SpecError("over_seeds needs at least one seed")
+    seeds = seed_list(seeds)
     runs = [run(seed=s, **kw) for s in seeds]
     out = {"seeds": seeds, "runs": {}}
     for key in runs[0]["runs"]:

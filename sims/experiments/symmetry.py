@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from sims.data import load_dataset
-from sims.experiments.common import seeds_of, spread  # shared summary helpers
+from sims.experiments.common import check_runs, seed_list, seeds_of, spread  # shared summary helpers
 from sims.train import MLP, train
 from theory.errors import SpecError
 
@@ -117,16 +117,13 @@ def over_seeds(seeds=range(5), **kw) -> dict:
     """Per init: ``max_relative`` and ``test_acc`` (median, min, max), how many seeds were bitwise ``exact``, the
     largest number of distinct units; for the relu-zeros run the largest |grad| and |W| over seeds (0 if frozen)
     and the test accuracy against the rate of the one class it predicts."""
-    seeds = list(seeds)
-    if not seeds:
-        raise SpecError("over_seeds needs at least one seed")
+    seeds = seed_list(seeds)
     return summarize([run(seed=s, **kw) for s in seeds])
 
 
 def summarize(runs: list) -> dict:
     """The :func:`over_seeds` summary of :func:`run` results already computed (one per seed)."""
-    if not runs:
-        raise SpecError("summarize needs at least one run")
+    check_runs(runs)
     out = {"seeds": [r["seed"] for r in runs], "runs": {}}
     for i in runs[0]["runs"]:
         rs = [r["runs"][i] for r in runs]
