@@ -272,8 +272,6 @@ def is_user(act: Activation) -> bool:
     return act.family == "expression" and not budget.inside_worker()
 
 
-
-
 @lru_cache(maxsize=256)
 def _structure(act: Activation) -> tuple[tuple[calculus.Piece, ...], tuple[calculus.Piece, ...], tuple[bool, ...]]:
     """(pieces of phi, pieces of phi', whether phi' has equal one-sided limits at each kink): one exact step."""
@@ -358,17 +356,21 @@ def _sides_agree(left: calculus.Piece, right: calculus.Piece) -> bool:
     return sp.simplify(sp.limit(left.expr, x, k, "-") - sp.limit(right.expr, x, k, "+")) == 0
 
 
+def _exact_else_numeric(exact, numeric, act: Activation, what: str):
+    """``exact(act)`` under the budget; past it, ``numeric(act)`` (also bounded), whose answer says it is numeric."""
+    try:
+        return budget.run(exact, act, what=what)
+    except budget.BudgetExceeded:
+        return budget.run(numeric, act, what=f"the numeric {what}")
+
+
 @lru_cache(maxsize=256)
 def sup_abs_derivative(act: Activation) -> calculus.Bound:
     """sup_x |phi'(x)| over the reals, with where it is attained (kinks excluded unless both sides agree); exact by
     SymPy where it can, else an mpmath root of phi'' at 30 digits (sigmoid: 1/4 at 0; tanh: 1 at 0). For a user's
     expression the exact route runs under :mod:`theory.budget`; past it, the numeric route (marked not exact)."""
     if is_user(act):
-        what = f"sup |phi'| of the activation {act.name!r}"
-        try:
-            return budget.run(sup_abs_derivative, act, what=what)
-        except budget.BudgetExceeded:
-            return budget.run(_numeric_sup, act, what=f"the numeric {what}")
+        return _exact_else_numeric(sup_abs_derivative, _numeric_sup, act, f"sup |phi'| of the activation {act.name!r}")
     return calculus.sup_abs(list(derivative_pieces(act)))
 
 
@@ -381,11 +383,7 @@ def value_range(act: Activation) -> tuple[sp.Set, bool]:
     """The range of phi over the reals and whether it is exact (False: an endpoint was found numerically). For a
     user's expression: under :mod:`theory.budget`, falling back to the numeric route."""
     if is_user(act):
-        what = f"the range of the activation {act.name!r}"
-        try:
-            return budget.run(value_range, act, what=what)
-        except budget.BudgetExceeded:
-            return budget.run(_numeric_range, act, what=f"the numeric {what}")
+        return _exact_else_numeric(value_range, _numeric_range, act, f"the range of the activation {act.name!r}")
     lo, hi = calculus.extrema(list(pieces(act)), closed_at_kinks=True)
     return sp.Interval(lo.value, hi.value, not lo.attained, not hi.attained), lo.exact and hi.exact
 
