@@ -159,20 +159,59 @@ def test_grid_cardinality_is_computed_not_enumerated(monkeypatch, tmp_path):
 
 
 # ------------------------------------------------------------------------------------------------ Ctrl-C
-def _workers(pid: int) -> list[int]:
-    """The pool workers among the children of ``pid`` (multiprocessing's resource tracker, which ends by itself when
-    its parent's pipe closes, is not a worker)."""
-    out = subprocess.run(["ps", "-o", "pid=,args=", "--ppid", str(pid)], capture_output=True, text=True).stdout
-    rows = [line.strip().split(None, 1) for line in out.splitlines() if line.strip()]
-    return [int(p) for p, args in rows if "resource_tracker" not in args]
-
-
-def _gone(pid: int) -> bool:
-    status = Path(f"/proc/{pid}/status")
+def _stat(pid: int) -> tuple[str, int, str] | None:
+    """(state, parent pid, start time in clock ticks) of a process, from ``/proc/PID/stat``; None once it is gone. The
+    start time tells a process from a later one that got the same pid (pids wrap at ``pid_max``, 32768 here)."""
     try:
-        return "zombie" in status.read_text().lower()
+        text = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
-        return True
+        return None
+    fields = text[text.rindex(")") + 2:].split()  # after "pid (comm) ": state, ppid, ..., starttime is the 20th
+    return fields[0], int(fields[1]), fields[19]
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+    except OSError:
+        return ""
+
+
+def _workers(pid: int) -> list[tuple[int, str]]:
+    """The pool workers among the children of ``pid``, each as (pid, start time), read from ``/proc`` (not from
+    ``ps``, whose options differ between implementations). Multiprocessing's resource tracker, which ends by itself
+    when its parent's pipe closes, is not a worker."""
+    rows = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and (st := _stat(int(entry.name))) is not None and st[1] == pid \
+                and "resource_tracker" not in _cmdline(int(entry.name)):
+            rows.append((int(entry.name), st[2]))
+    return rows
+
+
+def _left(workers: list[tuple[int, str]]) -> list[str]:
+    """The workers still running (neither gone, nor a zombie or dead task, nor a pid taken over by a later
+    process), each with its state, parent and command line, for the failure message."""
+    rows = []
+    for pid, started in workers:
+        st = _stat(pid)
+        if st is not None and st[2] == started and st[0] not in "ZX":
+            rows.append(f"pid {pid} state {st[0]} parent {st[1]}: {_cmdline(pid)[:200]}")
+    return rows
+
+
+def test_the_worker_check_sees_a_live_child_and_not_a_finished_one():
+    """Negative control of :func:`_left`: a running child is reported, the same child once ended and reaped is
+    not, and a child of another process is not one of ours."""
+    child = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
+    try:
+        mine = _workers(os.getpid())
+        assert child.pid in [p for p, _ in mine]
+        assert any(f"pid {child.pid} " in row for row in _left(mine))
+        assert _workers(child.pid) == []
+    finally:
+        child.communicate(timeout=60)
+    assert not any(f"pid {child.pid} " in row for row in _left(mine))
 
 
 @pytest.mark.slow
@@ -190,7 +229,7 @@ def test_ctrl_c_stops_the_main_jobs_pool_terminates_workers_and_keeps_finished_w
     os.killpg(proc.pid, signal.SIGINT)
     _, err = proc.communicate(timeout=600)
     assert proc.returncode == 130 and err.rstrip().endswith("lecture: interrupted") and "Traceback" not in err, err
-    assert all(_gone(pid) for pid in workers)  # every worker is gone: terminated by the main process
+    assert not _left(workers), _left(workers)  # every worker is gone: terminated by the main process
     assert not [p for p in out.rglob("*.tmp")]
     assert not (out / "REPORT.md").exists()
     for stamp in (out / ".cache" / "figures").glob("*.json"):  # finished figures are kept, and current
@@ -214,7 +253,7 @@ def test_ctrl_c_stops_a_sweep_with_two_workers_and_keeps_stored_results(tmp_path
     os.killpg(proc.pid, signal.SIGINT)
     _, err = proc.communicate(timeout=600)
     assert proc.returncode == 130 and err.rstrip().endswith("sims: interrupted") and "Traceback" not in err, err
-    assert all(_gone(pid) for pid in workers)
+    assert not _left(workers), _left(workers)
     from sims.sweep import Store
 
     stored = sorted(p.stem for p in (out / "results").glob("*.json"))
