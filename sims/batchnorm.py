@@ -31,11 +31,11 @@ Deterministic: no random numbers are drawn anywhere. All arithmetic is in ``dtyp
 """
 from __future__ import annotations
 
-import math
 import warnings
 
 import numpy as np
 
+from theory import validate
 from theory.errors import SpecError
 
 CONVENTIONS = {"torch": 0.1, "keras": 0.99}  # convention -> default momentum (see the module docstring)
@@ -54,16 +54,13 @@ class BatchNorm:
 
     def __init__(self, num_features: int, *, eps: float = 1e-5, momentum: float | None = None,
                  convention: str = "torch", dtype=np.float64):
-        if isinstance(num_features, bool) or not isinstance(num_features, (int, np.integer)) or num_features < 1:
-            raise SpecError(f"num_features must be an integer >= 1 (got {num_features!r})")
+        num_features = validate.integer("num_features", num_features, 1)
         if convention not in CONVENTIONS:
             raise SpecError(f"unknown convention {convention!r}: use one of {', '.join(map(repr, CONVENTIONS))}")
-        if not _is_real(eps) or not math.isfinite(eps) or eps <= 0:
-            raise SpecError(f"eps must be a finite number > 0 (got {eps!r})")
+        eps = validate.real("eps", eps, 0.0, lo_open=True)
         if momentum is None:
             momentum = CONVENTIONS[convention]
-        if not _is_real(momentum) or not 0.0 <= momentum <= 1.0:  # nan fails the comparison too
-            raise SpecError(f"momentum must be a number in [0, 1] (got {momentum!r})")
+        momentum = validate.real("momentum", momentum, 0.0, 1.0)
         try:
             dt = np.dtype(dtype)
         except TypeError as exc:
@@ -180,10 +177,6 @@ class BatchNorm:
             raise SpecError(f"gamma and beta must have shape ({self.num_features},) "
                             f"(got {gamma.shape} and {beta.shape})")
         return gamma, beta
-
-
-def _is_real(v) -> bool:
-    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
 
 
 # ------------------------------------------------------------------ the engine's batch-norm kernels

@@ -31,7 +31,6 @@ from __future__ import annotations
 import dataclasses
 import gzip
 import math
-import numbers
 import struct
 import zlib
 from collections.abc import Iterator
@@ -39,6 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
+from theory import validate
 from theory.errors import SpecError
 
 IDX_TYPES = {  # type code -> big-endian element dtype
@@ -184,8 +184,7 @@ def load_dataset(spec: str, *, seed: int = 0, val_fraction=0.1, test_fraction=0.
     with the TRAINING split's per-feature mean and population std (a constant feature only centred)."""
     if not isinstance(spec, str):
         raise SpecError(f"data set spec must be a string (got {spec!r}); {SPEC_HELP}")
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise SpecError(f"seed must be an integer >= 0 (got {seed!r})")
+    seed = validate.seed(seed)
     f_val = _fraction("val_fraction", val_fraction)
     f_test = _fraction("test_fraction", test_fraction)
     if f_val + f_test >= 1:
@@ -227,9 +226,7 @@ def load_dataset(spec: str, *, seed: int = 0, val_fraction=0.1, test_fraction=0.
 
 
 def _fraction(label: str, v) -> float:
-    if isinstance(v, bool) or not isinstance(v, numbers.Real) or not 0 <= v < 1:  # nan fails the comparison
-        raise SpecError(f"{label} must be a number in [0, 1) (got {v!r})")
-    return float(v)
+    return validate.real(label, v, 0.0, 1.0, hi_open=True)
 
 
 def _digits():
@@ -317,11 +314,9 @@ def batches(n: int, batch_size: int, rng: np.random.Generator | None, shuffle: b
     one smaller if batch_size does not divide n). With ``shuffle`` the order is ``rng.permutation(n)``, so each call
     with the same Generator (one per epoch) draws a fresh order; without, it is 0..n-1 and rng is not used.
     Arguments are checked at the call, before the first batch."""
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 0:
-        raise SpecError(f"n must be an integer >= 0 (got {n!r})")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
-        raise SpecError(f"batch_size must be an integer >= 1 (got {batch_size!r})")
-    if shuffle and not isinstance(rng, np.random.Generator):
-        raise SpecError(f"shuffling needs an explicit numpy.random.Generator (got {type(rng).__name__})")
+    n = validate.integer("n", n, 0)
+    batch_size = validate.integer("batch_size", batch_size, 1)
+    if shuffle:
+        validate.generator(rng, "shuffling")
     order = rng.permutation(int(n)) if shuffle else np.arange(int(n))
     return (order[i:i + batch_size] for i in range(0, int(n), int(batch_size)))

@@ -61,13 +61,6 @@ def check_keep(keep) -> float:
     return check.keep_probability(keep, "keep")
 
 
-def _check_rng(rng, what: str) -> np.random.Generator:
-    if not isinstance(rng, np.random.Generator):
-        raise SpecError(f"{what} needs an explicit numpy.random.Generator (rng=np.random.default_rng(seed)); "
-                        f"it never uses global random state (got {type(rng).__name__})")
-    return rng
-
-
 def _check_enumerable(n: int, what: str = "units") -> int:
     if n > MAX_ENUMERATE_UNITS:
         raise SpecError(f"exact enumeration visits 2^n masks: n <= {MAX_ENUMERATE_UNITS} (got {what} = {n})")
@@ -117,7 +110,7 @@ class Dropout:
             self.mask = None
             self._cache = ("eval", x.shape, x.dtype)
             return self._eval_map(x)
-        _check_rng(rng, "train-mode dropout")
+        check.generator(rng, "train-mode dropout")
         self.mask = _bernoulli(rng, x.shape, self.keep)
         self._cache = ("train", x.shape, x.dtype)
         return self._train_map(x)
@@ -230,7 +223,7 @@ def small_network(units: int, activation: str, rng: np.random.Generator, init: s
     inputs = check.integer("inputs", inputs, 1)
     units2 = check.integer("units2", units2, 0)
     act = get_activation(activation).name
-    _check_rng(rng, "small_network")
+    check.generator(rng, "small_network")
     scheme = get_init(init)
     W1 = sample_weights(scheme, inputs, units, rng, np.float64)
     W2 = sample_weights(scheme, units, units2, rng, np.float64) if units2 else None
@@ -271,7 +264,7 @@ def mc_dropout_mean(net: SmallNetwork, x, keep, T: int, rng: np.random.Generator
     error against :func:`exact_ensemble_mean` has standard deviation sd(o) / sqrt(T)."""
     keep = check_keep(keep)
     T = check.integer("T", T, 1)
-    _check_rng(rng, "mc_dropout_mean")
+    check.generator(rng, "mc_dropout_mean")
     return float(_mc_outputs(net, x, keep, T, rng).mean())
 
 
@@ -404,7 +397,7 @@ def dropout_loss_mc(X, y, w, keep, T: int, rng: np.random.Generator) -> dict:
     keep = check_keep(keep)
     X, y, w = _check_regression(X, y, w)
     T = check.integer("T", T, 2, why=" (the standard error needs two samples)")
-    _check_rng(rng, "dropout_loss_mc")
+    check.generator(rng, "dropout_loss_mc")
     out = np.empty(T)
     block = max(1, _BLOCK // max(1, X.size // 16))
     for start in range(0, T, block):

@@ -88,11 +88,11 @@ def _coerce(name: str, value):
             raise SpecError(f"grid field {name!r}: values must be true or false (got {value!r})")
         return value
     if kind is int:
-        if isinstance(value, bool) or not isinstance(value, int):
+        if not validate.is_integer(value):
             raise SpecError(f"grid field {name!r}: values must be integers (got {value!r})")
         return value
     if kind is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        if not validate.is_real(value):
             raise SpecError(f"grid field {name!r}: values must be finite numbers (got {value!r})")
         return float(value)
     if not isinstance(value, str):

@@ -53,24 +53,6 @@ FLOP_RATE = 1e10  # float64 products of small minibatches on this 2-core machine
 MAX_SECONDS = 24 * 3600.0
 
 
-def _is_int(v) -> bool:
-    return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
-
-
-def _check_nonneg(name: str, v) -> float:
-    if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.integer, np.floating)) \
-            or not math.isfinite(v) or v < 0:
-        raise SpecError(f"{name} must be a finite number >= 0 (got {v!r})")
-    return float(v)
-
-
-def _check_lr(lr) -> float:
-    if isinstance(lr, (bool, np.bool_)) or not isinstance(lr, (int, float, np.integer, np.floating)) \
-            or not math.isfinite(lr) or lr <= 0:
-        raise SpecError(f"learning rate must be a finite number > 0 (got {lr!r})")
-    return float(lr)
-
-
 # ------------------------------------------------------------------ loss
 def cross_entropy(logits: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
     """(mean loss, per-row losses, softmax probabilities) of softmax cross-entropy; log-sum-exp shifted by the row
@@ -101,7 +83,7 @@ class MLP:
     def __init__(self, sizes: Sequence[int], activation: str, init: str, *, batchnorm: bool = False,
                  dropout_keep: float = 1.0, skip: bool = False, l1: float = 0.0, l2: float = 0.0, seed: int = 0):
         sizes = list(sizes) if isinstance(sizes, (list, tuple, np.ndarray)) else sizes
-        if not isinstance(sizes, list) or len(sizes) < 2 or not all(_is_int(n) and n >= 1 for n in sizes):
+        if not isinstance(sizes, list) or len(sizes) < 2 or not all(validate.is_integer(n) and n >= 1 for n in sizes):
             raise SpecError(f"sizes must be a list of >= 2 integers >= 1 (inputs, hidden..., classes), got {sizes!r}")
         self.sizes = [int(n) for n in sizes]
         self.n_weights = sum(a * b for a, b in zip(self.sizes[:-1], self.sizes[1:]))
@@ -116,8 +98,8 @@ class MLP:
         self.batchnorm = bool(batchnorm)
         self.dropout_keep = check_keep(dropout_keep)
         self.skip = bool(skip)
-        self.l1 = _check_nonneg("l1", l1)
-        self.l2 = _check_nonneg("l2", l2)
+        self.l1 = validate.real("l1", l1, 0.0)
+        self.l2 = validate.real("l2", l2, 0.0)
         self.seed = validate.integer("seed", seed, 0)
         self.n_layers = len(self.sizes) - 1
         rng = np.random.default_rng(self.seed)
@@ -219,8 +201,8 @@ class MLP:
         """Logits and the cache for backward. ``keep_stats``: batch statistics without touching the running ones."""
         cache, a = [], x
         use_dropout = train and dropout and bool(self.dropout)
-        if use_dropout and not isinstance(rng, np.random.Generator):
-            raise SpecError("train-mode dropout needs an explicit numpy.random.Generator (rng=...)")
+        if use_dropout:
+            validate.generator(rng, "train-mode dropout")
         f = self.kernel.f
         for i in range(self.n_layers - 1):
             h = a @ self.W[i].T + self.b[i]
@@ -325,7 +307,7 @@ class SGD:
     name = "sgd"
 
     def __init__(self, lr: float = 1e-2):
-        self.lr = _check_lr(lr)
+        self.lr = validate.real("learning rate", lr, 0.0, lo_open=True)
 
     def step(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
         """One update in place: theta -= lr g for each parameter array."""
@@ -339,7 +321,7 @@ class Momentum:
     name = "momentum"
 
     def __init__(self, lr: float = 1e-2, momentum: float = 0.9):
-        self.lr = _check_lr(lr)
+        self.lr = validate.real("learning rate", lr, 0.0, lo_open=True)
         self.momentum = float(momentum)
         self.velocity: list[np.ndarray] | None = None
 
@@ -359,7 +341,7 @@ class Adam:
     name = "adam"
 
     def __init__(self, lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8):
-        self.lr = _check_lr(lr)
+        self.lr = validate.real("learning rate", lr, 0.0, lo_open=True)
         self.beta1, self.beta2, self.eps = float(beta1), float(beta2), float(eps)
         self.t = 0
         self.m: list[np.ndarray] | None = None
@@ -402,9 +384,9 @@ def _check_units(model: MLP, record_units) -> list[tuple[int, int]]:
             layer, unit = item
         except (TypeError, ValueError):
             raise SpecError(f"record_units holds (layer, unit) pairs, got {item!r}") from None
-        if not (_is_int(layer) and 1 <= layer <= model.n_layers):
+        if not (validate.is_integer(layer) and 1 <= layer <= model.n_layers):
             raise SpecError(f"record_units: layer must be in 1..{model.n_layers} (got {layer!r})")
-        if not (_is_int(unit) and 0 <= unit < model.sizes[layer]):
+        if not (validate.is_integer(unit) and 0 <= unit < model.sizes[layer]):
             raise SpecError(f"record_units: unit of layer {layer} must be in 0..{model.sizes[layer] - 1} "
                             f"(got {unit!r})")
         units.append((int(layer), int(unit)))
@@ -576,8 +558,7 @@ def gradient_check(model: MLP, x, y, eps: float = 1e-6, n_directions: int = 5,
     (parameters, running statistics) is restored afterwards. Returns ``analytic``, ``numeric``, ``error`` (absolute,
     per direction), ``tolerance`` (:func:`gradient_check_tolerance`), ``max_ratio`` = max error / tolerance, ``ok``.
     """
-    if not isinstance(rng, np.random.Generator):
-        raise SpecError("gradient_check needs an explicit numpy.random.Generator (rng=np.random.default_rng(seed))")
+    validate.generator(rng, "gradient_check")
     n_directions = validate.integer("n_directions", n_directions, 1)
     x, y = model._check_xy(x, y)
     saved = model.state()

@@ -34,13 +34,13 @@ not the no-BN He value 1: BN removes the mean of relu(x_hat), so the effective g
 """
 from __future__ import annotations
 
-import numbers
 from functools import lru_cache
 
 import sympy as sp
 from sympy import stats as st
 
 from theory.derivation import Derivation, Step, derivation
+from theory import validate
 from theory.errors import SpecError
 
 #: batch size
@@ -107,9 +107,11 @@ def _rate_func(activation: str):
 
 def gradient_rate(activation: str, batch: int) -> float | None:
     """lambda(batch) as a float: E|dL/dh_(l-1)|^2 / E|dL/dh_l|^2 per layer; None where no closed form."""
-    if isinstance(batch, bool) or not isinstance(batch, numbers.Integral) or int(batch) < 4:
+    try:
+        batch = validate.integer("batch", batch, 4)
+    except SpecError:
         raise SpecError(f"batch must be an integer >= 4, got {batch!r}: "
-                        "E[1/chi^2_(B-1)] diverges for B <= 3, so there is no finite rate")
+                        "E[1/chi^2_(B-1)] diverges for B <= 3, so there is no finite rate") from None
     if rate_expr(activation) is None:
         return None
     return float(_rate_func(activation)(int(batch)))

@@ -25,7 +25,6 @@ batch norm normalizes the dropped-out signal ("dropout before BN", the order ana
 """
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass
 
 from theory.activations import Activation, get_activation
@@ -65,13 +64,19 @@ class NetworkConfig:
     def __post_init__(self):
         if isinstance(self.width, list):
             object.__setattr__(self, "width", tuple(self.width))
+        for name in ("depth", "width", "input_dim"):  # NumPy integers become ints: one spelling in to_dict and JSON
+            v = getattr(self, name)
+            if validate.is_integer(v):
+                object.__setattr__(self, name, int(v))
+            elif isinstance(v, tuple):
+                object.__setattr__(self, name, tuple(int(w) if validate.is_integer(w) else w for w in v))
         self.validate()
         if isinstance(self.dropout_keep, int):  # 1 -> 1.0: one spelling in to_dict and JSON
             object.__setattr__(self, "dropout_keep", float(self.dropout_keep))
 
     def validate(self) -> None:
         """Raise SpecError (one line) for a bad depth, width, variance, eps, keep probability or spec."""
-        if not isinstance(self.depth, int) or isinstance(self.depth, bool) or self.depth <= 0:
+        if not validate.is_integer(self.depth) or self.depth <= 0:
             raise SpecError(f"depth must be a positive integer (got {self.depth!r})")
         if self.depth > MAX_DEPTH:
             raise SpecError(f"depth {self.depth} is above the limit {MAX_DEPTH:,} (the mean-field recursion costs about "
@@ -85,19 +90,18 @@ class NetworkConfig:
             self._check_width(w)
         for name in ("bias_var", "input_var"):
             v = getattr(self, name)
-            if not (isinstance(v, (int, float)) and math.isfinite(v) and v >= 0):
-                raise SpecError(f"{name} must be a finite number >= 0 (got {v!r})")
+            validate.real(name, v, 0.0)
         if not isinstance(self.batchnorm, bool):
             raise SpecError(f"batchnorm must be True or False (got {self.batchnorm!r})")
         eps = self.bn_eps
-        if isinstance(eps, bool) or not (isinstance(eps, (int, float)) and math.isfinite(eps) and eps > 0):
+        if not validate.is_real(eps) or eps <= 0:
             raise SpecError(f"bn_eps must be a finite number > 0 (got {eps!r}): it keeps sqrt(var + eps) above 0")
         validate.keep_probability(self.dropout_keep, "dropout_keep")
         self.act, self.scheme  # resolve the specs now: a bad spec fails at construction
 
     @staticmethod
     def _check_width(w) -> None:
-        if not isinstance(w, int) or isinstance(w, bool) or w <= 0:
+        if not validate.is_integer(w) or w <= 0:
             raise SpecError(f"widths must be positive integers (got {w!r})")
         if w > MAX_WIDTH:
             raise SpecError(f"width {w} is above the limit {MAX_WIDTH:,} (the Monte Carlo stores an n x n weight "

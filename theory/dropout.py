@@ -48,6 +48,7 @@ from sympy import stats
 
 from theory.derivation import Derivation, Step, derivation
 from theory import functions
+from theory import validate
 from theory.errors import SpecError
 
 p = sp.Symbol("p", positive=True)  # keep probability, 0 < p <= 1
@@ -584,9 +585,8 @@ def mask_table(n: int, keep: float, start: int = 0, stop: int | None = None,
 
 def _mask_table(n: int, keep: float) -> tuple[np.ndarray, np.ndarray]:
     """All 2^n masks as float64 rows (:func:`mask_table`), n checked against the enumeration limit."""
-    if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or not 1 <= n <= _MAX_MASK_UNITS:
-        raise SpecError(f"number of units must be an integer in 1..{_MAX_MASK_UNITS} for mask enumeration, got {n!r}")
-    return mask_table(int(n), keep, dtype=np.float64)
+    n = validate.integer("number of units", n, 1, _MAX_MASK_UNITS, why=" for mask enumeration")
+    return mask_table(n, keep, dtype=np.float64)
 
 
 def nwgm(outputs, probs) -> float:

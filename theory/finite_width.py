@@ -23,7 +23,6 @@ evaluate them (exact rationals on request).
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Sequence
 from functools import lru_cache
 
@@ -31,6 +30,7 @@ import sympy as sp
 from sympy import stats as st
 
 from theory.derivation import Derivation, Step, derivation
+from theory import validate
 from theory.errors import SpecError
 
 #: width of layer l (the layer's own width n_l) and of layer l - 1
@@ -130,7 +130,7 @@ def _check_widths(widths) -> list[int]:
     widths = list(widths)
     out = []
     for w in widths:
-        if isinstance(w, bool) or not isinstance(w, numbers.Integral) or int(w) < 1:
+        if not validate.is_integer(w) or int(w) < 1:
             raise SpecError(f"widths must be positive integers, got {w!r} in {widths!r}")
         out.append(int(w))
     if len(out) < 2:
@@ -139,9 +139,7 @@ def _check_widths(widths) -> list[int]:
 
 
 def _check_norm(v):
-    if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v) or v <= 0:
-        raise SpecError(f"input_sq_norm must be a finite positive number, got {v!r}")
-    return v
+    return validate.real("input_sq_norm", v, 0.0, lo_open=True)
 
 
 def _summary(mean, second):

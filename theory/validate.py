@@ -32,6 +32,31 @@ def integer(name: str, value, lo: int | None = None, hi: int | None = None, why:
     return v
 
 
+def is_integer(value) -> bool:
+    """True for a Python or NumPy integer that is not a bool: the predicate behind :func:`integer`, for checks that
+    look at several values at once (a list of layer sizes, say)."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def is_real(value) -> bool:
+    """True for a finite Python or NumPy real number that is not a bool: the predicate behind :func:`real`."""
+    if not isinstance(value, numbers.Real) or isinstance(value, (bool, np.bool_)):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int too large for a float
+        return False
+
+
+def generator(rng, what: str) -> np.random.Generator:
+    """``rng`` if it is a ``numpy.random.Generator``; else :class:`SpecError` saying that ``what`` needs one: the
+    package never draws from global random state."""
+    if not isinstance(rng, np.random.Generator):
+        raise SpecError(f"{what} needs an explicit numpy.random.Generator (rng=np.random.default_rng(seed)); "
+                        f"it never uses global random state (got {type(rng).__name__})")
+    return rng
+
+
 def real(name: str, value, lo: float | None = None, hi: float | None = None, *, lo_open: bool = False,
          hi_open: bool = False) -> float:
     """``value`` as a finite float in the interval (ends closed unless ``lo_open`` / ``hi_open``). A real number

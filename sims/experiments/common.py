@@ -5,15 +5,15 @@ import math
 
 import numpy as np
 
+from theory import validate
 from theory.errors import SpecError
 
 
 def seeds_of(seed: int) -> tuple[int, int, int]:
     """(data split, weights, batch order) seeds: three children of SeedSequence(seed), so seeds are independent
     replicas and the three sources of randomness do not share a stream."""
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise SpecError(f"seed must be an integer >= 0 (got {seed!r})")
-    return tuple(int(c.generate_state(1)[0]) for c in np.random.SeedSequence(int(seed)).spawn(3))
+    seed = validate.seed(seed)
+    return tuple(int(c.generate_state(1)[0]) for c in np.random.SeedSequence(seed).spawn(3))
 
 
 def blas_single_thread():

@@ -31,7 +31,7 @@ import numpy as np
 from sims.data import load_dataset
 from sims.train import MLP, train
 from sims.experiments.common import censored_spread, seed_list, seeds_of, spread  # noqa: F401 (re-exported)
-from theory.errors import SpecError
+from theory import validate
 from theory.init import get_init
 from theory.meanfield import chi1
 
@@ -78,9 +78,7 @@ def delta_norms(model: MLP, x, y) -> list[float]:
 
 
 def _check_depth(depth) -> int:
-    if isinstance(depth, bool) or not isinstance(depth, (int, np.integer)) or depth < 1:
-        raise SpecError(f"depth (hidden layers) must be an integer >= 1 (got {depth!r})")
-    return int(depth)
+    return validate.integer("depth (hidden layers)", depth, 1)
 
 
 # ------------------------------------------------------------------ vanishing

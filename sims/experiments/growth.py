@@ -90,6 +90,7 @@ from sims.data import batches, load_dataset
 from sims.experiments.common import blas_single_thread, check_runs, seed_list, seeds_of, spread
 from sims.init import sample_weights
 from sims.train import MLP, cross_entropy, make_optimizer
+from theory import validate
 from theory.errors import SpecError
 from theory.init import get_init
 
@@ -103,30 +104,18 @@ CLAIM = (1.5, 2.0)  # «Общее время обучения обычно ли
 
 
 # ------------------------------------------------------------------ validation
-def _is_int(v) -> bool:
-    return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
-
-
-def _is_number(v) -> bool:
-    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_)) \
-        and math.isfinite(v)
-
-
 def check_config(cfg: dict) -> dict:
     """CONFIG with overrides, checked: unknown keys and out-of-range values raise SpecError."""
     unknown = set(cfg) - set(CONFIG)
     if unknown:
         raise SpecError(f"unknown growth settings {sorted(unknown)}; known: {', '.join(CONFIG)}")
     for key in ("h0", "h_max", "batch", "window", "max_epochs", "pre_rows", "pre_steps", "n_inputs", "restarts"):
-        if not _is_int(cfg[key]) or cfg[key] < 1:
-            raise SpecError(f"{key} must be an integer >= 1 (got {cfg[key]!r})")
+        validate.integer(key, cfg[key], 1)
     if cfg["h_max"] < cfg["h0"]:
         raise SpecError(f"h_max must be >= h0 (got h0 {cfg['h0']}, h_max {cfg['h_max']})")
     for key in ("lr", "pre_lr", "target"):
-        if not _is_number(cfg[key]) or cfg[key] <= 0:
-            raise SpecError(f"{key} must be a finite number > 0 (got {cfg[key]!r})")
-    if not _is_number(cfg["rel_tol"]) or not 0 <= cfg["rel_tol"] < 1:
-        raise SpecError(f"rel_tol must be a number in [0, 1) (got {cfg['rel_tol']!r})")
+        validate.real(key, cfg[key], 0.0, lo_open=True)
+    validate.real("rel_tol", cfg["rel_tol"], 0.0, 1.0, hi_open=True)
     if cfg["state"] not in STATES:
         raise SpecError(f"state must be one of {', '.join(STATES)} (got {cfg['state']!r})")
     make_optimizer(cfg["optimizer"], cfg["lr"])  # unknown optimizer -> SpecError
@@ -143,15 +132,13 @@ def _check_model(model) -> tuple[int, int, int]:
 
 # ------------------------------------------------------------------ cost (multiply-adds)
 def _sizes3(sizes) -> tuple[int, int, int]:
-    if len(sizes) != 3 or not all(_is_int(s) and s >= 1 for s in sizes):
+    if len(sizes) != 3 or not all(validate.is_integer(s) and s >= 1 for s in sizes):
         raise SpecError(f"sizes must be (inputs, hidden, classes) integers >= 1 (got {sizes!r})")
     return tuple(int(s) for s in sizes)
 
 
 def _rows(rows) -> int:
-    if not _is_int(rows) or rows < 0:
-        raise SpecError(f"rows must be an integer >= 0 (got {rows!r})")
-    return int(rows)
+    return validate.integer("rows", rows, 0)
 
 
 def forward_cost(sizes, rows: int) -> int:
@@ -187,7 +174,7 @@ def grow(model: MLP, w_in, b_in: float, w_out) -> MLP:
     n0, h, c = _check_model(model)
     w_in = np.asarray(w_in, dtype=np.float64)
     w_out = np.asarray(w_out, dtype=np.float64)
-    if w_in.shape != (n0,) or w_out.shape != (c,) or not _is_number(b_in) \
+    if w_in.shape != (n0,) or w_out.shape != (c,) or not validate.is_real(b_in) \
             or not (np.isfinite(w_in).all() and np.isfinite(w_out).all()):
         raise SpecError(f"new unit: need finite w_in of shape ({n0},), a finite bias and w_out of shape ({c},) "
                         f"(got {w_in.shape}, {b_in!r}, {w_out.shape})")
@@ -225,8 +212,7 @@ def extend_state(opt, new_model: MLP) -> None:
 def stalled(losses, window: int, rel_tol: float) -> bool:
     """True when the last ``window`` epochs improved the loss by less than rel_tol L, L the loss ``window`` epochs
     ago (needs window + 1 values; fewer: False)."""
-    if not _is_int(window) or window < 1:
-        raise SpecError(f"window must be an integer >= 1 (got {window!r})")
+    validate.integer("window", window, 1)
     if len(losses) < window + 1:
         return False
     before, now = losses[-1 - window], losses[-1]
@@ -278,8 +264,7 @@ def new_unit(strategy: str, model: MLP, x, y, rng: np.random.Generator, **overri
     without pre-training)."""
     if strategy not in STRATEGIES:
         raise SpecError(f"unknown strategy {strategy!r}; known: {', '.join(STRATEGIES)}")
-    if not isinstance(rng, np.random.Generator):
-        raise SpecError("new_unit needs an explicit numpy.random.Generator")
+    validate.generator(rng, "new_unit")
     cfg = check_config({**CONFIG, **overrides})
     n0, h, c = _check_model(model)
     x, y = model._check_xy(x, y)
@@ -398,8 +383,7 @@ def scratch_run(hidden: int, *, seed: int = 0, data=None, **overrides) -> dict:
     (multiply-adds until the target; None if not reached), ``reached``, ``epochs``, ``train_acc``, ``val_acc``,
     ``test_acc`` (eval, at the end), ``seconds``."""
     cfg = check_config({**CONFIG, **overrides})
-    if not _is_int(hidden) or hidden < 1:
-        raise SpecError(f"hidden must be an integer >= 1 (got {hidden!r})")
+    validate.integer("hidden", hidden, 1)
     data = _data(data, seed)
     _, model_seed, train_seed = seeds_of(seed)
     shuffle_rng, _ = _rngs(train_seed)

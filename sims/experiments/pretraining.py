@@ -104,13 +104,6 @@ HEADS = ("average", "fresh")
 
 
 # ------------------------------------------------------------------ validation
-def _check_positive(name: str, v) -> float:
-    if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.integer, np.floating)) \
-            or not math.isfinite(v) or v <= 0:
-        raise SpecError(f"{name} must be a finite number > 0 (got {v!r})")
-    return float(v)
-
-
 def _config(overrides: dict) -> dict:
     unknown = sorted(set(overrides) - set(CONFIG))
     if unknown:
@@ -120,12 +113,8 @@ def _config(overrides: dict) -> dict:
         cfg[k] = validate.integer(k, cfg[k], 1)
     cfg["ae_epochs"] = validate.integer("ae_epochs", cfg["ae_epochs"], 0)  # 0: an untrained encoder (a control)
     for k in ("lr", "unit_lr", "ae_lr"):
-        cfg[k] = _check_positive(k, cfg[k])
-    f = cfg["unit_fraction"]
-    if isinstance(f, (bool, np.bool_)) or not isinstance(f, (int, float, np.integer, np.floating)) \
-            or not 0 < f <= 1:
-        raise SpecError(f"unit_fraction must be a number in (0, 1] (got {f!r})")
-    cfg["unit_fraction"] = float(f)
+        cfg[k] = validate.real(k, cfg[k], 0.0, lo_open=True)
+    cfg["unit_fraction"] = validate.real("unit_fraction", cfg["unit_fraction"], 0.0, 1.0, lo_open=True)
     if cfg["head"] not in HEADS:
         raise SpecError(f"head must be one of {', '.join(HEADS)} (got {cfg['head']!r})")
     if not isinstance(cfg["equal_cost"], (bool, np.bool_)):
@@ -146,7 +135,7 @@ def _child_seeds(seed: int, n: int) -> list[int]:
 def training_macs(sizes, rows: int) -> int:
     """Multiply-adds of training a dense net of ``sizes`` on ``rows`` row-passes: 3 rows sum_l n_{l-1} n_l (forward
     plus a backward of twice the forward)."""
-    if not isinstance(sizes, (list, tuple)) or len(sizes) < 2 or not all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n >= 1 for n in sizes):
+    if not isinstance(sizes, (list, tuple)) or len(sizes) < 2 or not all(validate.is_integer(n) and n >= 1 for n in sizes):
         raise SpecError(f"sizes must be a list of >= 2 integers >= 1 (got {sizes!r})")
     rows = validate.integer("rows", rows, 0)
     return 3 * rows * sum(int(a) * int(b) for a, b in zip(sizes[:-1], sizes[1:]))
@@ -216,10 +205,9 @@ def autoencoder_gradient_check(ae: Autoencoder, x, rng: np.random.Generator, *, 
     """Analytic directional derivatives g.v against central differences (J(p + eps v) - J(p - eps v)) / 2 eps along
     ``n_directions`` random unit vectors v of the whole parameter space. Returns ``analytic``, ``numeric`` and
     ``rel_error`` = |numeric - analytic| / |analytic| per direction (lists). The parameters are restored."""
-    if not isinstance(rng, np.random.Generator):
-        raise SpecError("autoencoder_gradient_check needs an explicit numpy.random.Generator")
+    validate.generator(rng, "autoencoder_gradient_check")
     n_directions = validate.integer("n_directions", n_directions, 1)
-    eps = _check_positive("eps", eps)
+    eps = validate.real("eps", eps, 0.0, lo_open=True)
     x = ae._x(x)
     _, grads = ae.loss_and_grads(x)
     a, n = directional_derivatives(ae.params, grads, lambda: ae.loss(x), rng, eps=eps, n_directions=n_directions)

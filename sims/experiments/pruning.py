@@ -74,6 +74,7 @@ import numpy as np
 from sims.data import load_dataset
 from sims.experiments.common import blas_single_thread, censored_spread, check_runs, seed_list, seeds_of, spread
 from sims.train import MLP, train
+from theory import validate
 from theory.errors import SpecError
 
 __all__ = ["CONFIG", "CRITERIA", "saliency", "scores", "prune", "restore", "n_pruned", "one_shot", "iterative",
@@ -158,8 +159,7 @@ def scores(criterion: str, model: MLP, x, y, rng: np.random.Generator | None = N
     if criterion == "magnitude":
         return [np.abs(w) for w in model.W]
     if criterion == "random":
-        if not isinstance(rng, np.random.Generator):
-            raise SpecError("the random criterion needs an explicit numpy.random.Generator (rng=...)")
+        validate.generator(rng, "the random criterion")
         return [rng.random(w.shape) for w in model.W]
     raise SpecError(f"unknown criterion {criterion!r}; known: {', '.join(CRITERIA)}")
 
@@ -179,8 +179,7 @@ def prune(model: MLP, significance: list[np.ndarray], n_remove: int) -> dict:
     stable sort): their masks become 0 and the weights 0 (:meth:`MLP.set_masks`). Returns the removed batch:
     ``layers``, ``index`` (flat indices into W_l) and ``values`` (the weights just before removal), for
     :func:`restore`."""
-    if isinstance(n_remove, bool) or not isinstance(n_remove, (int, np.integer)) or n_remove < 0:
-        raise SpecError(f"n_remove must be an integer >= 0 (got {n_remove!r})")
+    n_remove = validate.integer("n_remove", n_remove, 0)
     if len(significance) != len(model.W) or any(np.shape(s) != w.shape for s, w in zip(significance, model.W)):
         raise SpecError("significance needs one array shaped like each weight matrix")
     masks = _masks(model)
@@ -216,7 +215,7 @@ def restore(model: MLP, removed: dict) -> None:
 def _check_cfg(cfg: dict) -> dict:
     fr = cfg["fractions"]
     if not isinstance(fr, (list, tuple)) or not fr or any(
-            isinstance(f, bool) or not isinstance(f, (int, float)) or not 0 < f < 1 for f in fr) \
+            not validate.is_real(f) or not 0 < f < 1 for f in fr) \
             or any(b <= a for a, b in zip(fr, fr[1:])):
         raise SpecError(f"fractions must be increasing numbers in (0, 1) (got {fr!r})")
     crit = cfg["criteria"]
@@ -224,11 +223,9 @@ def _check_cfg(cfg: dict) -> dict:
             or len(set(crit)) != len(crit):
         raise SpecError(f"criteria must be distinct names from {', '.join(CRITERIA)} (got {crit!r})")
     t = cfg["threshold"]
-    if isinstance(t, bool) or not isinstance(t, (int, float)) or not 0 <= t < 1:
-        raise SpecError(f"threshold must be a number in [0, 1) (got {t!r})")
+    validate.real("threshold", t, 0.0, 1.0, hi_open=True)
     r = cfg["retrain_epochs"]
-    if isinstance(r, bool) or not isinstance(r, int) or r < 1:
-        raise SpecError(f"retrain_epochs must be an integer >= 1 (got {r!r})")
+    validate.integer("retrain_epochs", r, 1)
     return cfg
 
 
