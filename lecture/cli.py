@@ -53,7 +53,7 @@ def _parser() -> ArgumentParser:
 # ------------------------------------------------------------------------------------------------ work units
 def _worker_init(memo_dir: str) -> None:
     from sims import memo
-    from sims.sweep import ignore_sigint
+    from sims.executors import ignore_sigint
 
     ignore_sigint()  # Ctrl-C reaches the process group: the main process alone stops the work (it kills the workers)
     memo.configure(memo_dir)
@@ -226,7 +226,7 @@ def main_job(out: Path, lang: str = "en", fast: bool = False, jobs: int | None =
                     _write_stamp(cache, name, lang, fast, code, result)
                 bar.finished(name or "claims", seconds)
         except BaseException:  # Ctrl-C or an error: abandon running tasks at once; finished figures are kept
-            from sims.sweep import stop_pool
+            from sims.executors import stop_pool
             from theory.files import remove_stale
 
             stop_pool(ex)

@@ -22,7 +22,8 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = (theory, sims, figures, lecture)
 #: modules whose public module-level functions and classes must all carry a docstring
 DOCUMENTED_MODULES = ("theory/activations.py", "theory/meanfield.py", "theory/derivation.py", "theory/config.py",
-                      "theory/init.py", "theory/predict.py", "sims/engine.py", "sims/train.py", "sims/data.py",
+                      "theory/init.py", "theory/predict.py", "sims/engine.py", "sims/train.py", "sims/data.py", "sims/grid.py", "sims/store.py",
+                      "sims/executors.py", "sims/sweep.py", "sims/mlp.py",
                       "figures/common.py", "lecture/registry.py", "lecture/claims.py")
 
 

@@ -143,10 +143,11 @@ def test_sizes_are_checked_before_any_work(argv, needle, capsys):
 
 
 def test_grid_cardinality_is_computed_not_enumerated(monkeypatch, tmp_path):
+    from sims import grid as G
     from sims import sweep as S
 
     calls = []
-    monkeypatch.setattr(S, "check_config", lambda cfg: calls.append(cfg))
+    monkeypatch.setattr(G, "check_config", lambda cfg: calls.append(cfg))
     grid = {"seed": list(range(1000)), "width": list(range(1, 1001)), "depth": list(range(1, 1001)),
             "batch": list(range(2, 1002))}
     with pytest.raises(SpecError, match=r"1000 x 1000 x 1000 x 1000 = 1,000,000,000,000 configurations"):

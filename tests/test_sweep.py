@@ -165,7 +165,7 @@ def test_an_interrupted_write_leaves_no_file(tmp_path, monkeypatch):
 
     def fail(src, dst):
         raise OSError("disk full")
-    monkeypatch.setattr(S.os, "replace", fail)
+    monkeypatch.setattr(os, "replace", fail)  # the atomic write renames with os.replace
     with pytest.raises(OSError):
         store.write(configs[0], {"x": 1})
     assert list((tmp_path / "results").iterdir()) == []
