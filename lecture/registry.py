@@ -12,8 +12,10 @@ Verdicts:
 * ``confirmed``: an exact statement (formula, value) that the computation reproduces;
 * ``refuted``: an exact statement the computation contradicts (``correction`` gives the computed one);
 * ``imprecise``: holds only under a condition (an activation, an init, a convention), named in ``condition``;
-* ``supported`` / ``not-supported``: an empirical statement (direction and rough size of an effect) that the
-  measurement does or does not bear out over the seeds (medians, with every seed in the claimed direction).
+* ``supported`` / ``not-supported`` / ``inconclusive``: an empirical statement (the direction of an effect, and its
+  size where the lecture gives one) whose paired confidence interval over the seeds lies inside the claimed region,
+  outside it, or across its boundary (:mod:`lecture.method`). ``inconclusive`` means the data cannot decide; it is
+  not an erratum.
 """
 from __future__ import annotations
 
@@ -28,7 +30,7 @@ import sympy as sp
 
 from theory.files import notice, read_entry, write_entry
 
-VERDICTS = ("confirmed", "refuted", "imprecise", "supported", "not-supported")
+VERDICTS = ("confirmed", "refuted", "imprecise", "supported", "not-supported", "inconclusive")
 ERRATA_VERDICTS = ("refuted", "imprecise", "not-supported")
 SEED_PATH = Path(__file__).resolve().parent / "seed.txt"
 

@@ -1,6 +1,7 @@
 """REPORT.md: the lecture walked slide by slide, every claim with its verdict, evidence, derivation and figure.
 
-At the top an errata table (every claim that is not confirmed or supported, with the correction), the count of
+At the top an errata table (every claim refuted, imprecise or not supported, with the correction; an inconclusive
+claim is not an erratum), the count of
 claims per verdict, and the map slide -> figure -> derivation -> verdict. Then, per part of the lecture and per slide
 (in the order of the slides), each claim: the quote, what it claims, the verdict, the evidence (numbers), the
 verified derivation (rendered by :mod:`theory.derivation`, collapsed) and the regenerated figure. Nothing in the
@@ -11,7 +12,8 @@ from __future__ import annotations
 from lecture.claims import SECTIONS
 from lecture.registry import ERRATA_VERDICTS, VERDICTS
 
-MARK = {"confirmed": "✅", "supported": "✅", "imprecise": "⚠️", "refuted": "❌", "not-supported": "❌"}
+MARK = {"confirmed": "✅", "supported": "✅", "imprecise": "⚠️", "refuted": "❌", "not-supported": "❌",
+        "inconclusive": "❔"}
 WORDS = {
     "title": {"en": "The lecture, fact-checked", "ru": "Лекция, проверенная вычислением"},
     "intro": {"en": "«{lecture}»: every checkable statement of the slides, decided by computation (SymPy derivations "
@@ -22,8 +24,12 @@ WORDS = {
                     "`python -m lecture --out DIR`; версия кода `{code}`."},
     "counts": {"en": "Claims per verdict", "ru": "Утверждений по вердиктам"},
     "errata": {"en": "Errata", "ru": "Список исправлений"},
-    "errata_intro": {"en": "Every claim that is not confirmed or supported, with the correction computed by the check.",
-                     "ru": "Все утверждения, которые не подтвердились, с исправлением, вычисленным проверкой."},
+    "errata_intro": {"en": "Every claim the computation refutes, bears out only under a condition, or contradicts "
+                           "(refuted, imprecise, not-supported), with the correction computed by the check. An "
+                           "inconclusive claim is not an erratum: the data could not decide it.",
+                     "ru": "Все утверждения, которые вычисление опровергло, подтвердило лишь при условии или не "
+                           "подтвердило (refuted, imprecise, not-supported), с исправлением, вычисленным проверкой. "
+                           "Неопределённый результат (inconclusive) не ошибка слайда: данных не хватило для решения."},
     "map": {"en": "Slide → figure → derivation → verdict", "ru": "Слайд → рисунок → вывод → вердикт"},
     "slide": {"en": "slide", "ru": "слайд"},
     "says": {"en": "the slide says", "ru": "на слайде"},
