@@ -6,7 +6,7 @@
   networks) as points, tanh measured only.
 * ``bn-unit-percentiles``: Ioffe & Szegedy's Fig. 1 on the digits (:mod:`sims.experiments.bn_training`, 3 x 100
   sigmoid units, SGD): validation accuracy over training steps and the 15th, 50th and 85th percentiles of one
-  unit's input over the steps, without and with batch norm, medians over 5 seeds.
+  unit's input over the steps, without and with batch norm, medians over 10 seeds.
 * ``bn-unit-percentiles-depth``: the same percentiles by layer in random networks at initialization
   (:func:`sims.bnunit.unit_input_percentiles`), labelled as such: depth, not training steps.
 

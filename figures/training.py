@@ -15,6 +15,7 @@ import numpy as np
 from figures.common import new_figure, register, save, style, text
 from sims import memo
 from sims.experiments import activation_cost, standardization
+from sims.experiments.common import FAST_SEEDS, SEEDS
 from theory.optimization import steps_to
 
 GROUP = "training"
@@ -324,7 +325,7 @@ def plot_symmetry(per_seed: list, summary: dict, lang: str):
 @register("train-symmetry", GROUP, "zero and constant initialization: identical hidden units never become different "
                                    "(sigmoid), relu with zeros never moves; he_uniform as the control")
 def make_symmetry(out_dir: Path, lang: str, fast: bool) -> list[Path]:
-    """Figure ``train-symmetry``: :func:`plot_symmetry` of ``symmetry.run`` per seed (5 seeds; ``fast``: 2 seeds, 5
+    """Figure ``train-symmetry``: :func:`plot_symmetry` of ``symmetry.run`` per seed (``SEEDS`` = 10 seeds; ``fast``: 2 seeds, 5
     epochs) and ``symmetry.summarize``; returns the written PNG and PDF."""
     from sims.experiments import symmetry
 
@@ -381,10 +382,10 @@ def plot_early_stopping(result: dict, summary: dict, lang: str):
                                          "with the early-stopping point, and final accuracy against width")
 def make_early_stopping(out_dir: Path, lang: str, fast: bool) -> list[Path]:
     """Figure ``train-early-stopping``: :func:`plot_early_stopping` of the first seed's ``early_stopping.run`` and the
-    summary over seeds (5 seeds; ``fast``: 2 and fewer epochs); returns the written PNG and PDF."""
+    summary over seeds (``SEEDS`` = 10 seeds; ``fast``: 2 and fewer epochs); returns the written PNG and PDF."""
     from sims.experiments import early_stopping as es
 
-    seeds = range(2) if fast else range(5)
+    seeds = range(FAST_SEEDS) if fast else range(SEEDS)
     kw = {"curves_kw": {"epochs": 40}, "sizes_kw": {"epochs": 20}} if fast else {}
     with _single_blas_thread():
         per_seed = [memo.call(es.run, seed=s, **kw) for s in seeds]
@@ -393,7 +394,7 @@ def make_early_stopping(out_dir: Path, lang: str, fast: bool) -> list[Path]:
 
 
 def _seeds(fast: bool) -> range:
-    return range(2) if fast else range(5)
+    return range(FAST_SEEDS) if fast else range(SEEDS)
 
 
 # ------------------------------------------------------------------------------------- experiment h: pruning
@@ -433,7 +434,7 @@ def plot_pruning(first: dict, summary: dict, lang: str):
 @register("train-pruning", GROUP, "pruning by the slide's criterion (loss increase when a weight is zeroed) vs |w| "
                                   "vs random: accuracy against the fraction pruned, at once and with retraining")
 def make_pruning(out_dir: Path, lang: str, fast: bool) -> list[Path]:
-    """Figure ``train-pruning``: :func:`plot_pruning` of ``pruning.run`` per seed and ``pruning.summarize`` (5 seeds;
+    """Figure ``train-pruning``: :func:`plot_pruning` of ``pruning.run`` per seed and ``pruning.summarize`` (10 seeds;
     ``fast``: 2 seeds, 15 epochs, four fractions); returns the written PNG and PDF."""
     from sims.experiments import pruning
 
@@ -496,7 +497,7 @@ def plot_growth(first: dict, summary: dict, lang: str):
 @register("train-growth", GROUP, "dynamic growth from 2 units, one added at each stall with the slide's four "
                                  "initialization strategies: total cost against the final size from scratch (1.5–2×?)")
 def make_growth(out_dir: Path, lang: str, fast: bool) -> list[Path]:
-    """Figure ``train-growth``: :func:`plot_growth` of ``growth.run`` per seed and ``growth.summarize`` (5 seeds;
+    """Figure ``train-growth``: :func:`plot_growth` of ``growth.run`` per seed and ``growth.summarize`` (10 seeds;
     ``fast``: 2 seeds, two strategies, target 0.3); returns the written PNG and PDF."""
     from sims.experiments import growth
 
@@ -545,7 +546,7 @@ def plot_pretraining(first: dict, summary: dict, lang: str):
                                       "joined; an autoencoder's encoder) against training from scratch")
 def make_pretraining(out_dir: Path, lang: str, fast: bool) -> list[Path]:
     """Figure ``train-pretraining``: :func:`plot_pretraining` of ``pretraining.run`` per seed and
-    ``pretraining.summarize`` (5 seeds; ``fast``: 2 seeds, the full setting, few epochs); returns the written PNG and
+    ``pretraining.summarize`` (``SEEDS`` = 10 seeds; ``fast``: 2 seeds, the full setting, few epochs); returns the written PNG and
     PDF."""
     from sims.experiments import pretraining
 

@@ -22,7 +22,9 @@ from functools import lru_cache
 import sympy as sp
 from sympy import stats
 
-from lecture.registry import Claim, Outcome, exact_equal, experiment, flipped, fmt, scaled, spread_text
+from lecture.method import Effect, decide
+from lecture.registry import (Claim, Outcome, effect_of, effect_outcome, exact_equal, experiment, flipped, fmt, scaled,
+                              spread_text)
 from theory import batchnorm as tb
 from theory import dropout as td
 
@@ -30,18 +32,6 @@ _UNIT_INTERVAL = sp.Interval.Lopen(0, 1)
 
 
 # ------------------------------------------------------------------------------------------------ helpers
-def _holds(values, direction: str, size: float) -> bool:
-    """Every value in ``direction``: 'greater' (> size), 'less' (< -size) or 'none' (|v| <= size)."""
-    vals = [float(v) for v in values]
-    if direction == "greater":
-        return all(v > size for v in vals)
-    if direction == "less":
-        return all(v < -size for v in vals)
-    if direction == "none":
-        return all(abs(v) <= size for v in vals)
-    raise ValueError(f"direction must be greater, less or none, got {direction!r}")
-
-
 def _spread(values) -> dict:
     from sims.experiments.common import spread
 
@@ -55,37 +45,13 @@ def _paired(a: Mapping, b: Mapping) -> list[float]:
     return [float(x) - float(y) for x, y in zip(a["values"], b["values"])]
 
 
-def _wanted(claimed: Mapping) -> str:
-    d, s = claimed["direction"], fmt(claimed["min_size"])
-    return {"greater": f"above +{s} in every seed", "less": f"below -{s} in every seed",
-            "none": f"within ±{s} in every seed"}[d]
-
-
-def _judge(per: Mapping[str, list], claimed: Mapping) -> tuple[str, list[str], list[str]]:
-    """(verdict, settings where the claimed effect holds, settings where it does not)."""
-    held = [k for k, v in per.items() if _holds(v, claimed["direction"], claimed["min_size"])]
-    failed = [k for k in per if k not in held]
-    verdict = "supported" if not failed else ("not-supported" if not held else "imprecise")
-    return verdict, held, failed
-
-
 def _effect_outcome(per: Mapping[str, list], claimed: Mapping, *, what: str, evidence: str, numbers: dict,
-                    measured: str | None = None, note: str = "") -> Outcome:
-    """The Outcome of an effect claim measured in one or more settings (``per``: setting -> per-seed values);
-    ``note`` (what else was measured) ends the correction."""
-    verdict, held, failed = _judge(per, claimed)
+                    note: str = "") -> Outcome:
+    """The Outcome of an effect claim measured in one or more settings (``per``: setting -> per-seed paired values),
+    by the paired-interval method (:func:`lecture.registry.effect_outcome`); ``note`` ends the correction."""
     spreads = {k: _spread(v) for k, v in per.items()}
-    numbers = {**numbers, "effect": spreads, "claimed": {"direction": claimed["direction"],
-                                                         "min_size": float(claimed["min_size"])},
-               "holds_in": held}
-    measured = measured or "; ".join(f"{k}: {spread_text(s)}" for k, s in spreads.items())
-    condition = correction = None
-    if verdict == "imprecise":
-        condition = f"only {', '.join(held)}: {what} is {_wanted(claimed)} there, not {', '.join(failed)}"
-        correction = f"{what}: {measured}{note}"
-    elif verdict == "not-supported":
-        correction = f"{what} is not {_wanted(claimed)}: {measured}{note}"
-    return Outcome(verdict, evidence, numbers, condition=condition, correction=correction)
+    return effect_outcome(effect_of(claimed, what), per, evidence=evidence, numbers={**numbers, "effect": spreads},
+                          note=note)
 
 
 def _sstr(e) -> str:
@@ -225,36 +191,23 @@ def _bn_accuracies(bt):
 
 
 def _check_bn_speed(claimed, evidence):
+    """Two paired effects, both needed: validation accuracy with minus without batch norm after the first evaluation
+    (past ``min_size``), and final test accuracy (past ``final_min_size``)."""
     bt = experiment(evidence, "bn_training")
     nets, first = _bn_accuracies(bt)
     early = _paired(nets["batchnorm"]["accuracy_after"][first], nets["plain"]["accuracy_after"][first])
     final = _paired(nets["batchnorm"]["test_acc"], nets["plain"]["test_acc"])
-    size = claimed["min_size"]
-    per_early = {f"after {first} steps": early}
-    per_final = {"final test accuracy": final}
-    v1, _, _ = _judge(per_early, claimed)
-    v2, _, _ = _judge(per_final, {**claimed, "min_size": claimed["final_min_size"]})
     text = (f"Validation accuracy after {first} SGD steps: {spread_text(nets['batchnorm']['accuracy_after'][first])} "
-            f"with batch norm vs {spread_text(nets['plain']['accuracy_after'][first])} without (paired difference "
-            f"{spread_text(_spread(early))}); final test accuracy {spread_text(nets['batchnorm']['test_acc'])} vs "
-            f"{spread_text(nets['plain']['test_acc'])} (difference {spread_text(_spread(final))}), "
+            f"with batch norm vs {spread_text(nets['plain']['accuracy_after'][first])} without; final test accuracy "
+            f"{spread_text(nets['batchnorm']['test_acc'])} vs {spread_text(nets['plain']['test_acc'])}, "
             f"{len(bt['seeds'])} seeds.")
     numbers = {"early_difference": _spread(early), "final_test_difference": _spread(final), "steps": int(first)}
-    per = {**per_early, **per_final}
-    verdict = "supported" if v1 == v2 == "supported" else ("not-supported" if "supported" not in (v1, v2)
-                                                           else "imprecise")
-    if verdict == "supported":
-        return Outcome(verdict, text, {**numbers, "claimed": dict(claimed)})
-    held = [k for k, vv in zip(per, (v1, v2)) if vv == "supported"]
-    failed = [k for k in per if k not in held]
-    measured = (f"accuracy difference after {first} steps {spread_text(_spread(early))}, final test difference "
-                f"{spread_text(_spread(final))}")
-    if verdict == "imprecise":
-        return Outcome(verdict, text, {**numbers, "claimed": dict(claimed)},
-                       condition=f"only for the {', '.join(held)}, not the {', '.join(failed)}", correction=measured)
-    return Outcome(verdict, text, {**numbers, "claimed": dict(claimed)},
-                   correction=f"batch norm is not ahead by > {fmt(size)} early and > "
-                              f"{fmt(claimed['final_min_size'])} at the end in every seed: {measured}")
+    effects = {f"after {first} steps": effect_of(claimed, f"validation accuracy after {first} steps, batch norm "
+                                                          "minus plain"),
+               "final test accuracy": effect_of({**claimed, "min_size": claimed["final_min_size"]},
+                                                "final test accuracy, batch norm minus plain")}
+    return effect_outcome(effects, {f"after {first} steps": early, "final test accuracy": final}, evidence=text,
+                          numbers=numbers)
 
 
 def _check_mnist_p160(claimed, evidence):
@@ -266,7 +219,7 @@ def _check_mnist_p160(claimed, evidence):
             f"{spread_text(nets['batchnorm']['accuracy_after'][first])}; without it, after all {steps_total} steps, "
             f"{spread_text(nets['plain']['final_val_acc'])} (paired difference {spread_text(_spread(vals))}, "
             f"{len(bt['seeds'])} seeds): batch norm needs at most 1/{fmt(steps_total / int(first))} of the steps.")
-    return _effect_outcome({"batch norm early vs plain at the end": vals}, claimed,
+    return _effect_outcome({"": vals}, claimed,
                            what=f"accuracy with batch norm after {first} steps minus without after {steps_total}",
                            evidence=text, numbers={"steps_ratio": steps_total / int(first),
                                                    "steps": [int(first), steps_total]})
@@ -660,8 +613,10 @@ def _check_pruning_restore(claimed, evidence):
             f"fires at {spread_text(row['restore_fraction'])} pruned; putting the last removed connections back "
             f"changes validation accuracy by {spread_text(_spread(vals))}, while the net from before that removal "
             f"is {spread_text(_spread(prev))} above the restored one.")
-    note = (f"; rewinding to the net from before that removal is better in every seed by "
-            f"{spread_text(_spread(prev))}" if _holds(prev, "greater", 0.0) else "")
+    rewind = decide(Effect("validation accuracy, the net before the last removal minus the restored one", "greater"),
+                    prev)
+    note = (f"; rewinding to the net from before that removal is better: {rewind.text()}"
+            if rewind.verdict == "supported" else "")
     return _effect_outcome({claimed["measure"]: vals}, claimed, what="validation accuracy restored - dropped",
                            evidence=text, note=note, numbers={"previous_minus_restored": _spread(prev),
                                                    "restore_fraction": row["restore_fraction"],

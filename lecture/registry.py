@@ -28,6 +28,7 @@ from pathlib import Path
 
 import sympy as sp
 
+from lecture.method import Effect, combine, decide
 from theory.files import notice, read_entry, write_entry
 
 VERDICTS = ("confirmed", "refuted", "imprecise", "supported", "not-supported", "inconclusive")
@@ -179,14 +180,50 @@ def spread_text(s: Mapping, digits: int = 3) -> str:
     return f"{fmt(s['median'], digits)} ({fmt(s['min'], digits)}–{fmt(s['max'], digits)})"
 
 
-def effect_verdict(values, direction: str, min_size: float = 0.0) -> bool:
-    """True when every value (one per seed) lies in ``direction`` ('greater': > min_size; 'less': < -min_size)."""
-    vals = [float(v) for v in values]
-    if direction == "greater":
-        return all(v > min_size for v in vals)
-    if direction == "less":
-        return all(v < -min_size for v in vals)
-    raise ValueError(f"direction must be greater or less, got {direction!r}")
+def effect_of(claimed: Mapping, metric: str):
+    """The :class:`lecture.method.Effect` an empirical claim states in ``claimed``: ``direction`` (greater, less,
+    at most, at least; ``none`` reads as within), ``min_size`` (0 or absent: the direction alone) and ``size_source``
+    (the lecture's words that give the size)."""
+    direction = {"none": "within"}.get(claimed["direction"], claimed["direction"])
+    return Effect(metric, direction, float(claimed.get("min_size", 0.0)), claimed.get("size_source", ""))
+
+
+def effect_outcome(effect, per, *, evidence: str, numbers: Mapping | None = None, unit: str = "",
+                   note: str = "") -> Outcome:
+    """The Outcome of an empirical claim from its paired per-seed values (:func:`lecture.method.decide`): ``per`` is
+    one list (one value per seed) or a mapping setting -> list when the effect is measured in several settings
+    (:func:`lecture.method.combine`); ``effect`` is one :class:`lecture.method.Effect`, or a mapping setting -> Effect
+    when the settings measure different metrics (all of which the claim needs). The evidence ends with the claimed
+    region and each setting's interval; an inconclusive verdict says how many seeds the measured spread would need;
+    ``note`` ends a correction."""
+    per = dict(per) if isinstance(per, Mapping) else {"": list(per)}
+    effects = dict(effect) if isinstance(effect, Mapping) else {k: effect for k in per}
+    effect = next(iter(effects.values()))
+    decisions = {k: decide(effects[k], v) for k, v in per.items()}
+    verdict, held, failed = combine(decisions)
+    measured = "; ".join(f"{k + ': ' if k else ''}{d.text(unit)}" for k, d in decisions.items())
+
+    def claimed_text(e) -> str:
+        size = (f" ({e.source})" if e.source else
+                " (the direction alone: the lecture states no size)" if e.size == 0 else "")
+        return f"{e.metric} {e.describe()}{size}"
+    claims = "; ".join(dict.fromkeys(claimed_text(e) for e in effects.values()))
+    text = f"{evidence} Claimed: {claims}; measured {measured}."
+    undecided = [d.seeds_to_decide for d in decisions.values() if d.seeds_to_decide is not None]
+    if verdict == "inconclusive":
+        text += (f" The interval crosses the claimed boundary: about {max(undecided)} paired seeds would decide it at "
+                 "this spread." if undecided else " The interval touches the claimed boundary.")
+    nums = {**(numbers or {}),
+            "effects": {k or "all": {"metric": e.metric, "direction": e.direction, "size": e.size, "source": e.source}
+                        for k, e in effects.items()},
+            "decisions": {k or "all": d.as_dict() for k, d in decisions.items()}}
+    condition = correction = None
+    if verdict == "imprecise":
+        condition = f"only {', '.join(held)}, not {', '.join(failed)}: {claims}"
+        correction = f"{effect.metric}: {measured}{note}"
+    elif verdict == "not-supported":
+        correction = f"not {claims}: measured {measured}{note}"
+    return Outcome(verdict, text, nums, condition=condition, correction=correction)
 
 
 # ------------------------------------------------------------------------------------------------ the seed
@@ -221,12 +258,14 @@ def quote_in_seed(quote: str) -> bool:
 
 # ------------------------------------------------------------------------------------------------ experiments
 def _experiment_table(fast: bool) -> dict[str, Callable[[], object]]:
-    """name -> computation of the 5-seed summaries the checks read (the figures draw the same experiments). With
-    ``fast``: 2 seeds and short runs (tests only: a fast verdict may differ from the full one)."""
+    """name -> computation of the summaries over SEEDS paired seeds that the checks read (the figures draw the same
+    experiments). With ``fast``: FAST_SEEDS seeds and short runs (tests only: a fast verdict may differ from the full
+    one)."""
     from sims.experiments import (activation_cost, bn_training, early_stopping, gradients, growth, inits,
                                   nonzero_centred, pretraining, pruning, shuffling, standardization, symmetry)
+    from sims.experiments.common import FAST_SEEDS, SEEDS
 
-    seeds = range(2) if fast else range(5)
+    seeds = range(FAST_SEEDS) if fast else range(SEEDS)
     if fast:
         return {
             "inits": lambda: inits.over_seeds(inits.run_inits, seeds=seeds, epochs=3),

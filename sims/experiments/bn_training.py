@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from sims.data import load_dataset
-from sims.experiments.common import blas_single_thread, seed_list, seeds_of
+from sims.experiments.common import SEEDS, blas_single_thread, seed_list, seeds_of
 from sims.experiments.common import spread as _spread
 from sims.train import MLP, PERCENTILES, train
 from theory.errors import SpecError
@@ -84,7 +84,7 @@ def accuracy_after(result: dict, n_steps: int) -> float:
     raise SpecError(f"the run has {result['eval_steps'][-1]} steps, fewer than {n_steps}")
 
 
-def over_seeds(seeds=range(5), epochs: int = EPOCHS, *, lr: float = LR, after=AFTER) -> dict:
+def over_seeds(seeds=range(SEEDS), epochs: int = EPOCHS, *, lr: float = LR, after=AFTER) -> dict:
     """Both networks (``networks["plain"]``, ``networks["batchnorm"]``) over independent seeds (each seed: one data split, one
     batch order and one weight seed shared by the two). Per network: median / min / max (and per-seed values) of
     the validation accuracy after each of ``after`` steps and at the end, of ``test_acc``, and of each drift measure

@@ -9,6 +9,13 @@ from theory import validate
 from theory.errors import SpecError
 
 
+#: Seeds per arm of every training experiment, fixed in advance (lecture.method reads it). Replicate s uses the root
+#: seed s, whose SeedSequence children are its data split, initial weights and batch order; every arm of a comparison
+#: runs replicate s with the same three (paired seeds). 10 is what the main job's time allows (docs/METHOD.md).
+SEEDS = 10
+FAST_SEEDS = 2  # the tests' small runs (a fast verdict may differ from the full one)
+
+
 def seeds_of(seed: int) -> tuple[int, int, int]:
     """(data split, weights, batch order) seeds: three children of SeedSequence(seed), so seeds are independent
     replicas and the three sources of randomness do not share a stream."""

@@ -20,7 +20,7 @@ import dataclasses
 import numpy as np
 
 from sims.data import load_dataset
-from sims.experiments.common import censored_spread, check_runs, seed_list, seeds_of, spread
+from sims.experiments.common import SEEDS, censored_spread, check_runs, seed_list, seeds_of, spread
 from sims.train import MLP, train
 from theory.errors import SpecError
 
@@ -104,7 +104,7 @@ def run(*, seed: int = 0, widths=WIDTHS, curves_kw=None, sizes_kw=None) -> dict:
             "sizes": sizes(widths, seed=seed, data=data, **(sizes_kw or {}))}
 
 
-def over_seeds(seeds=range(5), **kw) -> dict:
+def over_seeds(seeds=range(SEEDS), **kw) -> dict:
     """Curves: ``best_epoch``, ``stopped_epoch`` (censored at the epoch budget), ``val_loss_rise``, ``gap_final``,
     ``test_acc_stopped``, ``test_acc_full``. Sizes, per width: ``train_acc``, ``val_acc``, ``gap``, ``val_loss``."""
     seeds = seed_list(seeds)

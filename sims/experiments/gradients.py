@@ -30,7 +30,8 @@ import numpy as np
 
 from sims.data import load_dataset
 from sims.train import MLP, train
-from sims.experiments.common import censored_spread, seed_list, seeds_of, spread  # noqa: F401 (re-exported)
+from sims.experiments.common import (SEEDS, censored_spread, seed_list, seeds_of,  # noqa: F401 (re-exported)
+                                     spread)
 from theory import validate
 from theory.init import get_init
 from theory.meanfield import chi1
@@ -159,7 +160,7 @@ def run(*, seed: int = 0, depths=DEPTHS, inits=EXPLODING_INITS, vanishing_kw=Non
 
 
 # ------------------------------------------------------------------ summaries
-def over_seeds(seeds=range(5), **kw) -> dict:
+def over_seeds(seeds=range(SEEDS), **kw) -> dict:
     """:func:`run` over independent seeds. Vanishing, per depth: ``ratio_first``, ``ratio_last``, ``factor`` (with
     ``factor_theory``), ``plateau`` (censored at the epoch budget), ``test_acc``. Exploding, per init:
     ``initial_loss``, ``delta_factor`` (with theory), ``delta_ratio`` = |delta_1| / |delta_{L-1}| at init,

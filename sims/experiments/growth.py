@@ -87,7 +87,7 @@ import time
 import numpy as np
 
 from sims.data import batches, load_dataset
-from sims.experiments.common import blas_single_thread, check_runs, seed_list, seeds_of, spread
+from sims.experiments.common import SEEDS, blas_single_thread, check_runs, seed_list, seeds_of, spread
 from sims.init import sample_weights
 from sims.train import MLP, cross_entropy, make_optimizer
 from theory import validate
@@ -445,7 +445,7 @@ def run(*, seed: int = 0, strategies=STRATEGIES, **overrides) -> dict:
             "scratch": {str(h): r for h, r in scratch.items()}, "seconds": time.perf_counter() - start}
 
 
-def over_seeds(seeds=range(5), **kw) -> dict:
+def over_seeds(seeds=range(SEEDS), **kw) -> dict:
     """Per strategy over independent seeds (median, min, max, per-seed values): ``ratio`` and ``ratio_hmax``
     (seeds where a target was missed are left out and counted in ``missed``), ``h_final``, ``epochs``,
     ``max_rel_jump``, ``mean_rel_jump``, ``max_abs_rel_jump``, ``init_cost_share``, ``test_acc``,

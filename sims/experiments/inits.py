@@ -25,7 +25,7 @@ import numpy as np
 
 from sims.data import load_dataset
 from sims.train import MLP, train
-from sims.experiments.common import blas_single_thread, seed_list, seeds_of  # noqa: F401 (re-exported)
+from sims.experiments.common import SEEDS, blas_single_thread, seed_list, seeds_of  # noqa: F401 (re-exported)
 from sims.experiments.common import censored_spread as _censored_spread
 from sims.experiments.common import spread as _spread
 
@@ -88,9 +88,10 @@ def run_activations(seed: int = 0, epochs: int = EPOCHS) -> dict:
     return _run(ACTIVATION_CONFIGS, seed, epochs)
 
 
-def over_seeds(fn=run_inits, seeds=range(5), epochs: int = EPOCHS) -> dict:
+def over_seeds(fn=run_inits, seeds=range(SEEDS), epochs: int = EPOCHS) -> dict:
     """``fn`` (:func:`run_inits` or :func:`run_activations`) over independent seeds. Per configuration: median and
-    spread (min, max, and the per-seed values in seed order) of the final ``val_acc``, of ``test_acc`` and of
+    spread (min, max, and the per-seed values in seed order) of the final ``val_acc``, of ``test_acc``, of
+    ``curve_area`` (the validation accuracy averaged over the epochs: the area under the learning curve) and of
     ``first_above`` (None = never within ``epochs``: a median is None when at least half never cross), and the
     per-epoch median / min / max curves of ``val_acc`` and ``train_loss``."""
     seeds = seed_list(seeds)
@@ -107,6 +108,8 @@ def over_seeds(fn=run_inits, seeds=range(5), epochs: int = EPOCHS) -> dict:
             "final_val_acc": _spread([r["val_acc"][-1] for r in rs]),
             "test_acc": _spread([r["test_acc"] for r in rs]),
             "first_above": _censored_spread([r["first_above"] for r in rs], epochs),
+            # the area under the validation curve per epoch: how fast a run learns, finite in every seed
+            "curve_area": _spread([float(np.mean(r["val_acc"])) for r in rs]),
             "curves": curves,
         }
     for key in ("hidden", "batch", "optimizer", "lr", "threshold"):

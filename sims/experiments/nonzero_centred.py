@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from sims.activations import kernel
+from sims.experiments.common import SEEDS
 from theory.activations import get_activation
 from theory.errors import SpecError
 
@@ -46,7 +47,7 @@ def run(activation: str, *, steps: int = 400, lr: float = 0.5, seed: int = 0, to
             "seed": seed, "tol": tol}
 
 
-def over_seeds(activation: str, seeds=range(5), **kw) -> dict:
+def over_seeds(activation: str, seeds=range(SEEDS), **kw) -> dict:
     """Medians and spreads (min, max) over independent seeds of the three measures."""
     runs = [run(activation, seed=s, **kw) for s in seeds]
     out = {"activation": runs[0]["activation"], "seeds": list(seeds)}

@@ -75,7 +75,7 @@ import numpy as np
 
 from sims.activations import kernel
 from sims.data import batches, load_dataset
-from sims.experiments.common import blas_single_thread, check_runs, seed_list, seeds_of, spread
+from sims.experiments.common import SEEDS, blas_single_thread, check_runs, seed_list, seeds_of, spread
 from sims.init import sample_weights
 from sims.train import MLP, directional_derivatives, make_optimizer, train
 from theory.activations import get_activation
@@ -443,7 +443,7 @@ HEADLINE = ("diff_test_acc", "diff_val_acc_first", "diff_val_acc_final", "diff_t
 PER_ARM = ("test_acc", "val_acc_start", "flat_fraction_start")
 
 
-def over_seeds(seeds=range(5), **kw) -> dict:
+def over_seeds(seeds=range(SEEDS), **kw) -> dict:
     """Per setting: ``scratch`` and each form with the keys of :data:`PER_ARM`, the forms also the paired differences
     of :data:`HEADLINE` (pretrained - scratch; ``diff_test_acc`` is the headline effect; ``diff_test_acc_equal_cost``
     only with ``equal_cost``), each a :func:`spread` (median, min, max, values) over ``seeds``; also the

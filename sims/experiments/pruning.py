@@ -72,7 +72,8 @@ import time
 import numpy as np
 
 from sims.data import load_dataset
-from sims.experiments.common import blas_single_thread, censored_spread, check_runs, seed_list, seeds_of, spread
+from sims.experiments.common import (SEEDS, blas_single_thread, censored_spread, check_runs, seed_list, seeds_of,
+                                     spread)
 from sims.train import MLP, train
 from theory import validate
 from theory.errors import SpecError
@@ -395,7 +396,7 @@ def at_fraction(result: dict, fraction: float = HEADLINE_FRACTION) -> dict:
 _ARMS = {"one_shot": ("one_shot", ""), "pruned": ("iterative", "_pruned"), "retrained": ("iterative", "_retrained")}
 
 
-def over_seeds(seeds=range(5), fraction: float = HEADLINE_FRACTION, **kw) -> dict:
+def over_seeds(seeds=range(SEEDS), fraction: float = HEADLINE_FRACTION, **kw) -> dict:
     """Over ``seeds``: ``dense`` val/test accuracy and ``spearman``; per criterion: the spreads of
     :func:`at_fraction`'s keys at ``fraction``; ``largest_within`` per arm; ``first_drop`` per arm (censored: None
     = no drop within the schedule, horizon the last fraction); the restore rule's ``restore_fraction`` (the pruned

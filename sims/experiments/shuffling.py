@@ -24,7 +24,7 @@ import dataclasses
 import numpy as np
 
 from sims.data import class_sorted, load_dataset
-from sims.experiments.common import seed_list, seeds_of, spread
+from sims.experiments.common import SEEDS, seed_list, seeds_of, spread
 from sims.train import MLP, train
 from theory.errors import SpecError
 
@@ -90,7 +90,7 @@ def run(*, seed: int = 0, orders=tuple(ORDERS), batchnorm=(False, True), **overr
                                    for bn in batchnorm for o in orders}}
 
 
-def over_seeds(seeds=range(5), **kw) -> dict:
+def over_seeds(seeds=range(SEEDS), **kw) -> dict:
     """Per configuration (:func:`config_name`): ``val_acc_first`` (after epoch 1), ``val_acc_final``, ``test_acc``,
     ``step_std_last`` (loss oscillation in the last epoch), and ``step_std_ratio`` = step_std_last over the
     reshuffled run's (same seed and batch-norm setting)."""

@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from sims.data import load_dataset
-from sims.experiments.common import check_runs, seed_list, seeds_of, spread  # shared summary helpers
+from sims.experiments.common import SEEDS, check_runs, seed_list, seeds_of, spread  # shared helpers
 from sims.train import MLP, train
 from theory.errors import SpecError
 
@@ -113,7 +113,7 @@ def run(*, seed: int = 0, inits=INITS, activation: str = ACTIVATION, **overrides
             "frozen": frozen(seed=seed, data=data, **{k: v for k, v in overrides.items() if k != "lr"})}
 
 
-def over_seeds(seeds=range(5), **kw) -> dict:
+def over_seeds(seeds=range(SEEDS), **kw) -> dict:
     """Per init: ``max_relative`` and ``test_acc`` (median, min, max), how many seeds were bitwise ``exact``, the
     largest number of distinct units; for the relu-zeros run the largest |grad| and |W| over seeds (0 if frozen)
     and the test accuracy against the rate of the one class it predicts."""
