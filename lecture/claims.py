@@ -33,6 +33,15 @@ def all_claims() -> tuple[Claim, ...]:
     return claims
 
 
+def not_claims() -> tuple:
+    """The statements of the slides that are not graded, each with its reason (:class:`lecture.registry.NotAClaim`),
+    in slide order."""
+    from lecture import claims_activations, claims_bn_dropout, claims_init
+
+    return tuple(getattr(claims_activations, "NOT_CLAIMS", ()) + getattr(claims_init, "NOT_CLAIMS", ())
+                 + getattr(claims_bn_dropout, "NOT_CLAIMS", ()))
+
+
 def section_of(claim: Claim) -> str:
     """The part of the lecture a claim belongs to (a key of :data:`SECTIONS`), from its id's prefix."""
     for key, prefix, _ in SECTIONS:

@@ -23,7 +23,7 @@ import sympy as sp
 from sympy import stats
 
 from lecture.method import Effect, decide
-from lecture.registry import (Claim, Outcome, effect_of, effect_outcome, exact_equal, experiment, flipped, fmt, scaled,
+from lecture.registry import (Claim, NotAClaim, Outcome, effect_of, effect_outcome, exact_equal, experiment, flipped, fmt, scaled,
                               spread_text)
 from theory import batchnorm as tb
 from theory import dropout as td
@@ -624,20 +624,6 @@ def _check_pruning_restore(claimed, evidence):
                                                    "previous_test_acc": row["previous_test_acc"]})
 
 
-def _check_early_stopping(claimed, evidence):
-    es = experiment(evidence, "early_stopping")["curves"]
-    vals = _paired(es["test_acc_stopped"], es["test_acc_full"])
-    stop = es["stopped_epoch"]
-    text = (f"256 × 256 relu on 200 digits: test accuracy early-stopped (patience 10) "
-            f"{spread_text(es['test_acc_stopped'])} vs the full budget {spread_text(es['test_acc_full'])} "
-            f"(paired {spread_text(_spread(vals))}); it stops at epoch {fmt(stop['median'])} "
-            f"({fmt(stop['min'])}-{fmt(stop['max'])}) of {stop['horizon']} ({stop['never']} never).")
-    note = (f"; early stopping saves the epochs after {fmt(stop['median'])} ({fmt(stop['min'])}-{fmt(stop['max'])}) "
-            f"of {stop['horizon']}" if stop["median"] is not None else "")
-    return _effect_outcome({"stopped - full": vals}, claimed, what="test accuracy early-stopped - full budget",
-                           evidence=text, note=note, numbers={"stopped_epoch": stop})
-
-
 # ------------------------------------------------------------------------------------------------ perturbations
 def _to_none(claimed):
     return {**claimed, "direction": "none"}
@@ -819,9 +805,11 @@ CLAIMS: tuple[Claim, ...] = (
           "When quality drops, putting the last removed connections back recovers it.",
           {"criterion": "saliency", "measure": "restore_gain", "direction": "greater", "min_size": 0.0},
           _check_pruning_restore, lambda c: {**c, "direction": "none", "min_size": 0.03}, figure="train-pruning"),
-    Claim("other-early-stopping", "Уже обсуждали", "Ранняя остановка",
-          "Early stopping improves held-out accuracy over training for the whole budget.",
-          {"direction": "greater", "min_size": 0.0}, _check_early_stopping, lambda c: {**c, "direction": "none",
-                                                                                      "min_size": 0.02},
-          figure="train-early-stopping"),
+)
+
+#: Statements of these slides that are not graded (:class:`lecture.registry.NotAClaim`).
+NOT_CLAIMS: tuple[NotAClaim, ...] = (
+    NotAClaim("other-early-stopping", "Уже обсуждали", "Ранняя остановка",
+              "a two-word item in the list of topics «Уже обсуждали» (already discussed): it names early stopping and "
+              "states nothing about it. The experiment stays in the figure train-early-stopping, not graded."),
 )

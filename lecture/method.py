@@ -6,7 +6,8 @@ An empirical claim states its :class:`Effect` before any run:
 - the claimed region for the metric's mean: a direction, and a size where the lecture's words give one (``source``
   quotes them). Where the lecture gives no size, the claim is the direction alone (size 0) and "how much" is
   reported, not judged;
-- the confidence level (:data:`LEVEL`) and the number of seeds (:data:`SEEDS`), fixed in advance.
+- the confidence level (:data:`LEVEL`) and the number of seeds (``sims.experiments.common.SEEDS``), fixed in
+  advance.
 
 The verdict (:func:`decide`) comes from a two-sided Student t interval of the mean paired difference over the seeds:
 - ``supported``: the interval lies inside the claimed region (on the claimed side of zero, and past the claimed size
@@ -16,17 +17,16 @@ The verdict (:func:`decide`) comes from a two-sided Student t interval of the me
   measured spread would need to decide (:attr:`Decision.seeds_to_decide`).
 
 Timing claims compare the operations themselves with preallocated outputs, take the minimum of repeats per trial,
-and judge the log of the time ratio across independent trials by the same interval (:func:`timing_ratio`).
+and judge the log of the time ratio across independent trials by the same interval (the trials are measured by
+:func:`sims.experiments.common.timing_ratio`).
 """
 from __future__ import annotations
 
 import math
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 LEVEL = 0.95  # two-sided confidence level of every interval
-SEEDS = 10  # paired seeds per arm of every training experiment the claims read (the main job's time allows 10)
 DIRECTIONS = ("greater", "less", "at most", "at least", "within")
 #: The claimed region for the mean of the metric, per direction, as (low, high, low closed, high closed) for size s.
 _REGIONS = {
@@ -133,21 +133,40 @@ def _inside(x: float, region) -> bool:
     return (x >= lo if lo_c else x > lo) and (x <= hi if hi_c else x < hi)
 
 
-def decide(effect: Effect, values: Sequence[float], level: float = LEVEL) -> Decision:
-    """The verdict on ``effect`` from one paired difference (or log ratio) per seed (module docstring)."""
-    mean, low, high, sd = interval(values, level)
+def _verdict(effect: Effect, low: float, high: float) -> str:
     region = effect.region
     lo, hi, lo_c, hi_c = region
     disjoint = high < lo or (high == lo and not lo_c) or low > hi or (low == hi and not hi_c)
-    verdict = ("supported" if _inside(low, region) and _inside(high, region)
-               else "not-supported" if disjoint else "inconclusive")
+    return ("supported" if _inside(low, region) and _inside(high, region)
+            else "not-supported" if disjoint else "inconclusive")
+
+
+def decide(effect: Effect, values: Sequence[float], level: float = LEVEL) -> Decision:
+    """The verdict on ``effect`` from one paired difference (or log ratio) per seed (module docstring)."""
+    mean, low, high, sd = interval(values, level)
+    verdict = _verdict(effect, low, high)
     need = None
     if verdict == "inconclusive" and sd > 0:
+        lo, hi, _, _ = effect.region
         gap = min(abs(mean - b) for b in (lo, hi) if math.isfinite(b))
         if gap > 0:
             z = t_quantile((1 + level) / 2, max(len(values) - 1, 1))
             need = max(len(values) + 1, math.ceil((z * sd / gap) ** 2))
     return Decision(verdict, mean, low, high, sd, len(values), level, need)
+
+
+def decide_fraction(effect: Effect, events: Sequence[bool], level: float = LEVEL) -> Decision:
+    """The verdict on a claimed fraction of seeds in which a yes/no event happens (a network stays stuck, say), from
+    the exact (Clopper-Pearson) interval of the proportion; ``sd`` is the per-seed sd sqrt(p (1 - p))."""
+    from scipy.stats import binomtest
+
+    n, k = len(events), sum(bool(e) for e in events)
+    if n < 1:
+        raise ValueError("a fraction needs one or more seeds")
+    ci = binomtest(k, n).proportion_ci(confidence_level=level, method="exact")
+    p = k / n
+    return Decision(_verdict(effect, float(ci.low), float(ci.high)), p, float(ci.low), float(ci.high),
+                    math.sqrt(p * (1 - p)), n, level, None)
 
 
 def combine(decisions: dict[str, Decision]) -> tuple[str, list[str], list[str]]:
@@ -164,20 +183,3 @@ def combine(decisions: dict[str, Decision]) -> tuple[str, list[str], list[str]]:
     if failed:
         return "not-supported", held, failed
     return "inconclusive", held, failed
-
-
-def timing_ratio(a: Callable[[], object], b: Callable[[], object], *, trials: int = SEEDS, repeats: int = 5,
-                 clock: Callable[[], float] = time.perf_counter) -> list[float]:
-    """log(time of ``a`` / time of ``b``) in each of ``trials`` independent trials, each time the minimum over
-    ``repeats`` calls (the operations themselves, their outputs preallocated by the caller; a and b alternate, so a
-    slow spell of the machine hits both)."""
-    out = []
-    for _ in range(trials):
-        best = [math.inf, math.inf]
-        for _ in range(repeats):
-            for i, fn in enumerate((a, b)):
-                t = clock()
-                fn()
-                best[i] = min(best[i], clock() - t)
-        out.append(math.log(best[0] / best[1]))
-    return out

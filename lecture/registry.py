@@ -28,7 +28,7 @@ from pathlib import Path
 
 import sympy as sp
 
-from lecture.method import Effect, combine, decide
+from lecture.method import Decision, Effect, combine, decide
 from theory.files import notice, read_entry, write_entry
 
 VERDICTS = ("confirmed", "refuted", "imprecise", "supported", "not-supported", "inconclusive")
@@ -77,6 +77,18 @@ class Claim:
     def perturbed(self) -> "Claim":
         """The same claim with ``claimed`` replaced by ``perturb(claimed)``."""
         return replace(self, claimed=self.perturb(self.claimed))
+
+
+@dataclass(frozen=True)
+class NotAClaim:
+    """A statement of the slides that is not graded, with the reason: a list item, a heading or a rhetorical phrase
+    that names a topic and states nothing checkable about it, or a statement no computation can decide. The report
+    lists these, so that leaving them out is visible."""
+
+    id: str
+    slide: str
+    quote: str
+    reason: str
 
 
 # ------------------------------------------------------------------------------------------------ evidence
@@ -191,15 +203,16 @@ def effect_of(claimed: Mapping, metric: str):
 def effect_outcome(effect, per, *, evidence: str, numbers: Mapping | None = None, unit: str = "",
                    note: str = "") -> Outcome:
     """The Outcome of an empirical claim from its paired per-seed values (:func:`lecture.method.decide`): ``per`` is
-    one list (one value per seed) or a mapping setting -> list when the effect is measured in several settings
+    one list (one value per seed, or a :class:`lecture.method.Decision` already made, e.g. of a fraction) or a
+    mapping setting -> list when the effect is measured in several settings
     (:func:`lecture.method.combine`); ``effect`` is one :class:`lecture.method.Effect`, or a mapping setting -> Effect
     when the settings measure different metrics (all of which the claim needs). The evidence ends with the claimed
     region and each setting's interval; an inconclusive verdict says how many seeds the measured spread would need;
     ``note`` ends a correction."""
-    per = dict(per) if isinstance(per, Mapping) else {"": list(per)}
+    per = dict(per) if isinstance(per, Mapping) else {"": per if isinstance(per, Decision) else list(per)}
     effects = dict(effect) if isinstance(effect, Mapping) else {k: effect for k in per}
     effect = next(iter(effects.values()))
-    decisions = {k: decide(effects[k], v) for k, v in per.items()}
+    decisions = {k: v if isinstance(v, Decision) else decide(effects[k], v) for k, v in per.items()}
     verdict, held, failed = combine(decisions)
     measured = "; ".join(f"{k + ': ' if k else ''}{d.text(unit)}" for k, d in decisions.items())
 
@@ -285,7 +298,7 @@ def _experiment_table(fast: bool) -> dict[str, Callable[[], object]]:
                                                 target=0.3, h_max=6),
             "pretraining": lambda: pretraining.over_seeds(seeds=seeds, epochs=3, few_epochs=6, unit_epochs=2,
                                                           ae_epochs=5),
-            "activation_cost": lambda: activation_cost.run(size=1 << 16, repeats=3),
+            "activation_cost": lambda: activation_cost.timing_trials(trials=3, repeats=3),
             "shuffling": lambda: shuffling.over_seeds(seeds=seeds, epochs=2),
         }
     from sims import memo
@@ -304,7 +317,7 @@ def _experiment_table(fast: bool) -> dict[str, Callable[[], object]]:
         "pruning": lambda: pruning.summarize(runs(pruning)),
         "growth": lambda: growth.summarize(runs(growth)),
         "pretraining": lambda: pretraining.summarize(runs(pretraining)),
-        "activation_cost": lambda: activation_cost.run(),
+        "activation_cost": lambda: activation_cost.timing_trials(),
         "shuffling": lambda: shuffling.over_seeds(seeds=seeds),
     }
 

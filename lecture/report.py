@@ -43,6 +43,10 @@ WORDS = {
     "condition": {"en": "Holds when", "ru": "Верно, если"},
     "show": {"en": "the derivation, each step checked by SymPy", "ru": "вывод, каждый шаг проверен SymPy"},
     "none": {"en": "none", "ru": "нет"},
+    "not_claims": {"en": "Not graded", "ru": "Без оценки"},
+    "not_claims_intro": {"en": "Statements of the slides that are not checkable claims, with the reason.",
+                         "ru": "Фразы слайдов, которые не являются проверяемыми утверждениями, с причиной."},
+    "reason": {"en": "reason", "ru": "причина"},
 }
 
 
@@ -77,6 +81,14 @@ def render(rows: list[dict], *, derivations: dict[str, str], lang: str = "en", c
             out.append(f"| «{_cell(r['slide'])}» | {_cell(r['quote'])} | {MARK[r['verdict']]} {r['verdict']} | "
                        f"{_cell(r['correction'])}{_cell(cond)} |")
     out.append("")
+    from lecture.claims import not_claims
+
+    skipped = not_claims()
+    if skipped:
+        out += [f"## {_w('not_claims', lang)}", "", _w("not_claims_intro", lang), "",
+                f"| {_w('slide', lang)} | {_w('says', lang)} | {_w('reason', lang)} |", "| --- | --- | --- |"]
+        out += [f"| «{_cell(n.slide)}» | {_cell(n.quote)} | {_cell(n.reason)} |" for n in skipped]
+        out.append("")
     # the map
     out += [f"## {_w('map', lang)}", "",
             f"| {_w('slide', lang)} | {_w('claim', lang).lower()} | {_w('figure', lang)} | {_w('derivation', lang)} "

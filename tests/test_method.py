@@ -8,7 +8,8 @@ import math
 import numpy as np
 import pytest
 
-from lecture.method import LEVEL, Effect, combine, decide, interval, timing_ratio
+from lecture.method import LEVEL, Effect, combine, decide, interval
+from sims.experiments.common import timing_ratio
 
 
 def test_the_interval_is_students_t():
@@ -124,3 +125,16 @@ def test_timing_ratio_takes_minima_of_alternating_calls():
         return run
     logs = timing_ratio(op(2.0), op(1.0), trials=4, repeats=3, clock=clock)
     assert logs == [math.log(2.0)] * 4
+
+
+def test_a_fraction_of_seeds_uses_the_exact_interval():
+    """10 of 10 runs stuck: the Clopper-Pearson 95% interval is [0.692, 1], above 1/2 (most runs); 5 of 10 cannot
+    decide it; 0 of 10 contradicts it. Negative control: the flipped claim (most runs leave) on 10 of 10."""
+    from lecture.method import decide_fraction
+
+    most = Effect("fraction stuck", "greater", 0.5)
+    d = decide_fraction(most, [True] * 10)
+    assert d.verdict == "supported" and math.isclose(d.low, 0.025 ** 0.1, rel_tol=1e-9) and d.high == 1.0
+    assert decide_fraction(most, [True] * 5 + [False] * 5).verdict == "inconclusive"
+    assert decide_fraction(most, [False] * 10).verdict == "not-supported"
+    assert decide_fraction(most.flipped(), [True] * 10).verdict == "not-supported"

@@ -82,3 +82,23 @@ def predict(config: NetworkConfig) -> dict:
     return {"config": config.to_dict(),
             "layers": [{"layer": i + 1, "preact_var": q[i], "grad_var": grad[i]} for i in range(config.depth)],
             "diverged_at": bad[0] if bad else None}
+
+
+#: The depth and width at which the lecture's "the gradient vanishes / does not vanish" is read: the trajectory of
+#: a 20-layer network from the lecture's starting variance Var(x) = 1 (one method for every activation and init).
+TRAJECTORY_DEPTH, TRAJECTORY_WIDTH = 20, 512
+
+
+def backward_trajectory(activation: str, init: str, depth: int = TRAJECTORY_DEPTH, width: int = TRAJECTORY_WIDTH,
+                        input_var: float = 1.0) -> dict:
+    """The backward signal of a finite-depth network, from :func:`predict` with Var(x) = ``input_var``:
+    ``ratio`` = Var(delta_1) / Var(delta_L) (below 1: the gradient reaching the first layer is smaller than the one
+    at the output, it vanishes; above 1: it grows), ``per_layer`` = ratio^(1/(L-1)) (the geometric mean factor per
+    layer), and ``grad_var`` / ``preact_var`` per layer. The fixed-point factor chi_1 of :mod:`theory.meanfield` is the
+    limit of the per-layer factor deep in the network; this is what a net of the given depth sees."""
+    layers = predict(NetworkConfig(activation, init, width, depth, input_var=input_var))["layers"]
+    grad = [row["grad_var"] for row in layers]
+    ratio = grad[0] / grad[-1]
+    return {"ratio": ratio, "per_layer": ratio ** (1.0 / (depth - 1)) if depth > 1 else 1.0, "grad_var": grad,
+            "preact_var": [row["preact_var"] for row in layers], "depth": depth, "width": width,
+            "input_var": input_var}

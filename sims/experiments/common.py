@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import math
+import time
+from collections.abc import Callable
 
 import numpy as np
 
@@ -64,3 +66,20 @@ def check_runs(runs) -> None:
     """Refuse an empty list of per-seed runs (a ``summarize`` of nothing)."""
     if not runs:
         raise SpecError("summarize needs at least one run")
+
+
+def timing_ratio(a: Callable[[], object], b: Callable[[], object], *, trials: int = SEEDS, repeats: int = 5,
+                 clock: Callable[[], float] = time.perf_counter) -> list[float]:
+    """log(time of ``a`` / time of ``b``) in each of ``trials`` independent trials, each time the minimum over
+    ``repeats`` calls (the operations themselves, their outputs preallocated by the caller; a and b alternate, so a
+    slow spell of the machine hits both)."""
+    out = []
+    for _ in range(trials):
+        best = [math.inf, math.inf]
+        for _ in range(repeats):
+            for i, fn in enumerate((a, b)):
+                t = clock()
+                fn()
+                best[i] = min(best[i], clock() - t)
+        out.append(math.log(best[0] / best[1]))
+    return out

@@ -50,11 +50,12 @@ def run(activation: str, *, steps: int = 400, lr: float = 0.5, seed: int = 0, to
 def over_seeds(activation: str, seeds=range(SEEDS), **kw) -> dict:
     """Medians and spreads (min, max) over independent seeds of the three measures."""
     runs = [run(activation, seed=s, **kw) for s in seeds]
-    out = {"activation": runs[0]["activation"], "seeds": list(seeds)}
+    out = {"activation": runs[0]["activation"], "seeds": list(seeds), "steps_budget": runs[0]["steps"]}
     for key in ("same_sign_fraction", "path_ratio", "steps_to_tol"):
         vals = np.array([np.nan if r[key] is None else r[key] for r in runs], dtype=float)
         out[key] = {"median": float(np.nanmedian(vals)) if np.isfinite(vals).any() else None,
                     "min": float(np.nanmin(vals)) if np.isfinite(vals).any() else None,
                     "max": float(np.nanmax(vals)) if np.isfinite(vals).any() else None,
-                    "not_reached": int(np.isnan(vals).sum())}
+                    "not_reached": int(np.isnan(vals).sum()),
+                    "values": [None if np.isnan(v) else float(v) for v in vals]}  # per seed (paired across arms)
     return out
