@@ -726,6 +726,27 @@ def _typo_fixed(c):
 
 
 # ------------------------------------------------------------------------------------------------ the claims
+def _check_variance_in_variances(claimed, evidence) -> Outcome:
+    """«Дисперсия h_i выражается через дисперсии x и w»: for independent w and x, SymPy expands Var(w x) =
+    E[w^2] E[x^2] - E[w]^2 E[x]^2 in the means and variances; the statement holds as written when the expansion is a
+    function of the variances alone, and under a condition when the mean terms vanish only for some means."""
+    mw, mx = sp.symbols("E_w E_x", real=True)
+    var = sp.expand((var_w + mw**2) * (var_x + mx**2) - mw**2 * mx**2)
+    means = sorted(str(m) for m in var.free_symbols & {mw, mx})
+    only_vars = sp.expand(var.subs({mw: 0, mx: 0}))
+    he = sp.expand(var.subs(mw, 0))
+    nums = {"var_wx": sp.sstr(var), "depends_on_means": means, "zero_means": sp.sstr(only_vars),
+            "zero_weight_mean": sp.sstr(he)}
+    text = (f"SymPy, w and x independent: Var(w x) = {sp.sstr(var)}; with E[w] = E[x] = 0 it is {sp.sstr(only_vars)}, "
+            f"with E[w] = 0 alone {sp.sstr(he)} = Var_w E[x^2] (He's case, relu inputs).")
+    if sorted(claimed["depends_on_means"]) == means:
+        return Outcome("confirmed", text, nums)
+    return Outcome("imprecise", text, nums,
+                   condition="E[w] = E[x] = 0 (the symmetric case of the next slide); otherwise the means enter too",
+                   correction=f"Var(h_i) is a sum of Var(w x_i) = {sp.sstr(var)}: it needs the means as well (with "
+                              "E[w] = 0 alone, Var(w) E[x^2])")
+
+
 S_INIT = "Инициализация весов"
 S_SYM = "Инициализация весов (симметричный случай)"
 S_BAD = "Плохая инициализация весов"
@@ -788,6 +809,15 @@ CLAIMS: tuple[Claim, ...] = (
         check=_check_vanish_explode,
         perturb=_swap_directions,
         figure="mc-variance-depth",
+    ),
+    Claim(
+        id="init-variance-in-variances",
+        slide=S_INIT,
+        quote="Дисперсия $h_i$ выражается через дисперсии $x$ и $w$",
+        statement="The variance of h_i is expressed through the variances of x and w (alone).",
+        claimed={"depends_on_means": []},
+        check=_check_variance_in_variances,
+        perturb=lambda c: {**c, "depends_on_means": ["E_w", "E_x"]},
     ),
     Claim(
         id="init-bias-constant",
@@ -1029,7 +1059,7 @@ CLAIMS: tuple[Claim, ...] = (
         slide=S_STD,
         quote="Какая из ситуаций лучше для SGD?",
         statement="Gradient descent converges faster on standardized features than on features of different scales.",
-        claimed={"direction": "greater", "min_ratio": 2},
+        claimed={"direction": "greater", "min_ratio": 1},
         check=_check_standardization,
         perturb=lambda c: flipped(c, "direction"),
         figure="train-standardization",

@@ -64,7 +64,7 @@ class Effect:
 
     def describe(self) -> str:
         """The claimed region in words, e.g. ``> 0`` or ``<= 0.693``."""
-        lo, hi, lo_c, hi_c = self.region
+        lo, hi, lo_c, hi_c = (v + 0.0 if isinstance(v, float) else v for v in self.region)  # -0.0 prints as 0
         if math.isinf(lo):
             return f"{'<=' if hi_c else '<'} {hi:.4g}"
         if math.isinf(hi):
@@ -102,6 +102,7 @@ class Decision:
                 f"({self.level:.0%} t interval over {self.n} paired seeds)")
 
     def as_dict(self) -> dict:
+        """The decision as JSON-able data (the claim's ``numbers``)."""
         return {"verdict": self.verdict, "mean": self.mean, "low": self.low, "high": self.high, "sd": self.sd,
                 "n": self.n, "level": self.level, "seeds_to_decide": self.seeds_to_decide}
 

@@ -235,7 +235,7 @@ def effect_outcome(effect, per, *, evidence: str, numbers: Mapping | None = None
         condition = f"only {', '.join(held)}, not {', '.join(failed)}: {claims}"
         correction = f"{effect.metric}: {measured}{note}"
     elif verdict == "not-supported":
-        correction = f"not {claims}: measured {measured}{note}"
+        correction = f"measured {measured}, not {claims}{note}"
     return Outcome(verdict, text, nums, condition=condition, correction=correction)
 
 

@@ -69,8 +69,7 @@ def render(rows: list[dict], *, derivations: dict[str, str], lang: str = "en", c
     rendered Markdown; ``figures``: the figure names that exist under ``figures/`` (others are not linked)."""
     figures = figures or set()
     out = [f"# {_w('title', lang)}", "", _w("intro", lang, lecture=lecture, code=code), ""]
-    cnt = {v: sum(r["verdict"] == v for r in rows) for v in VERDICTS}
-    out += [f"**{_w('counts', lang)}** ({len(rows)}): " + ", ".join(f"{MARK[v]} {v} {cnt[v]}" for v in VERDICTS), ""]
+    out += [counts_line(rows, lang), ""]
     # errata
     out += [f"## {_w('errata', lang)}", "", _w("errata_intro", lang), "",
             f"| {_w('slide', lang)} | {_w('says', lang)} | {_w('verdict', lang)} | {_w('correction', lang)} |",
@@ -81,14 +80,9 @@ def render(rows: list[dict], *, derivations: dict[str, str], lang: str = "en", c
             out.append(f"| «{_cell(r['slide'])}» | {_cell(r['quote'])} | {MARK[r['verdict']]} {r['verdict']} | "
                        f"{_cell(r['correction'])}{_cell(cond)} |")
     out.append("")
-    from lecture.claims import not_claims
-
-    skipped = not_claims()
+    skipped = not_claims_table(lang)
     if skipped:
-        out += [f"## {_w('not_claims', lang)}", "", _w("not_claims_intro", lang), "",
-                f"| {_w('slide', lang)} | {_w('says', lang)} | {_w('reason', lang)} |", "| --- | --- | --- |"]
-        out += [f"| «{_cell(n.slide)}» | {_cell(n.quote)} | {_cell(n.reason)} |" for n in skipped]
-        out.append("")
+        out += [f"## {_w('not_claims', lang)}", ""] + skipped + [""]
     # the map
     out += [f"## {_w('map', lang)}", "",
             f"| {_w('slide', lang)} | {_w('claim', lang).lower()} | {_w('figure', lang)} | {_w('derivation', lang)} "
@@ -127,12 +121,33 @@ def render(rows: list[dict], *, derivations: dict[str, str], lang: str = "en", c
     return "\n".join(out).rstrip() + "\n"
 
 
+def counts_line(rows: list[dict], lang: str = "en") -> str:
+    """``**Claims per verdict** (N): ✅ confirmed k, ...``, counted from the rows (the report's and README's line)."""
+    cnt = {v: sum(r["verdict"] == v for r in rows) for v in VERDICTS}
+    return f"**{_w('counts', lang)}** ({len(rows)}): " + ", ".join(f"{MARK[v]} {v} {cnt[v]}" for v in VERDICTS)
+
+
+def not_claims_table(lang: str = "en") -> list[str]:
+    """The statements left ungraded (:func:`lecture.claims.not_claims`) as a Markdown section: slide, quote, reason."""
+    from lecture.claims import not_claims
+
+    skipped = not_claims()
+    if not skipped:
+        return []
+    return ([f"**{_w('not_claims', lang)}.** {_w('not_claims_intro', lang)}", "",
+             f"| {_w('slide', lang)} | {_w('says', lang)} | {_w('reason', lang)} |", "| --- | --- | --- |"]
+            + [f"| «{_cell(n.slide)}» | {_cell(n.quote)} | {_cell(n.reason)} |" for n in skipped])
+
+
 def claims_table(rows: list[dict], lang: str = "en") -> str:
-    """Slide -> figure -> derivation -> verdict, one row per claim (the README's table; figures named, not linked)."""
-    out = [f"| {_w('slide', lang)} | {_w('claim', lang).lower()} | {_w('figure', lang)} | {_w('derivation', lang)} "
+    """The README's block: the counts per verdict, then slide -> figure -> derivation -> verdict, one row per claim
+    (figures named, not linked), then the statements left ungraded with their reasons."""
+    out = [counts_line(rows, lang), "",
+           f"| {_w('slide', lang)} | {_w('claim', lang).lower()} | {_w('figure', lang)} | {_w('derivation', lang)} "
            f"| {_w('verdict', lang)} |", "| --- | --- | --- | --- | --- |"]
     for r in rows:
         out.append(f"| «{_cell(r['slide'])}» | {_cell(r['statement'])} | "
                    f"{'`' + r['figure'] + '`' if r.get('figure') else '—'} | "
                    f"{'`' + r['derivation'] + '`' if r.get('derivation') else '—'} | {MARK[r['verdict']]} {r['verdict']} |")
-    return "\n".join(out)
+    skipped = not_claims_table(lang)
+    return "\n".join(out + ([""] + skipped if skipped else []))
