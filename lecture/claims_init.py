@@ -91,57 +91,6 @@ def _second_relu_half() -> sp.Expr:
     return sp.simplify(acts.moment_closed_forms(acts.get_activation("relu"))["second"] / q)
 
 
-def _mc_runs(configs: list) -> dict:
-    """Monte Carlo Var(h_l) per network for each (activation, init); per-network per-layer ratio from the slope of
-    log Var(h_l) over layers (exp of the least-squares slope)."""
-    from sims.experiments.common import blas_single_thread
-
-    with blas_single_thread():  # small products: a second BLAS thread only adds contention on a loaded machine
-        return _mc_runs_inner(configs)
-
-
-def _mc_runs_inner(configs: list) -> dict:
-    import numpy as np
-
-    from sims.engine import simulate
-    from sims.statistics import depth_slope
-    from theory.config import NetworkConfig
-    from theory.predict import predict
-
-    out = {}
-    for k, (act, init) in enumerate(configs):
-        cfg = NetworkConfig(act, init, MC_WIDTH, MC_DEPTH)
-        r = simulate(cfg, MC_BATCH, MC_NETWORKS, dtype="float64", seed=1000 + k)
-        pv = np.array([p["preact_var"] for p in r["per_network"]], dtype=float)
-        layers = np.arange(1, MC_DEPTH + 1)
-        ratios = [float(np.exp(depth_slope(np.log(v), layers)[0])) for v in pv]
-        theory = [row["preact_var"] for row in predict(cfg)["layers"]]
-        out[f"{act}/{init}"] = {"ratios": ratios, "first": r["summary"]["preact_var"][0][0],
-                                "last": r["summary"]["preact_var"][0][-1], "last_se": r["summary"]["preact_var"][1][-1],
-                                "theory_first": theory[0], "theory_last": theory[-1],
-                                # the same estimator (log-slope over the layers) applied to the mean field
-                                "theory_ratio": float(np.exp(depth_slope(np.log(theory), layers)[0]))}
-    return out
-
-
-def _mc_backward(widths: tuple) -> dict:
-    """Monte Carlo Var(delta_l) (mean, SE over independent networks) of a linear net with lecun_uniform and
-    unequal widths, with the mean-field prediction."""
-    from sims.engine import simulate
-    from sims.experiments.common import blas_single_thread
-    from theory.config import NetworkConfig
-    from theory.predict import predict
-
-    cfg = NetworkConfig("linear", "lecun_uniform", tuple(widths), len(widths), input_dim=widths[-1])
-    with blas_single_thread():
-        r = simulate(cfg, MC_BATCH, 2 * MC_NETWORKS, dtype="float64", seed=7)
-    pred = predict(cfg)["layers"]
-    return {"widths": list(cfg.widths), "weight_vars": cfg.weight_vars(),
-            "grad_mean": r["summary"]["grad_var"][0], "grad_se": r["summary"]["grad_var"][1],
-            "preact_mean": r["summary"]["preact_var"][0],
-            "pred_grad": [p["grad_var"] for p in pred], "pred_preact": [p["preact_var"] for p in pred]}
-
-
 def _depth_ratio(activation: str, init: str, depth: int = DEPTH, width: int = WIDTH) -> dict:
     """Mean-field Var(h_l) by layer (input Var(x) = 1): first, last, and the largest per-layer deviation from 1."""
     from theory.config import NetworkConfig
@@ -250,7 +199,10 @@ _MC_CONFIGS = (("tanh", "torch_default"), ("relu", "keras_uniform"), ("relu", "u
 
 
 def _mc(evidence) -> dict:
-    return evidence.get("init-mc-depth", lambda configs: _mc_runs([tuple(c) for c in configs]),
+    from sims.variance_studies import layer_factors
+
+    return evidence.get("init-mc-depth", lambda configs: layer_factors([tuple(c) for c in configs], MC_WIDTH, MC_DEPTH,
+                                                                          MC_BATCH, MC_NETWORKS),
                         configs=[list(c) for c in _MC_CONFIGS])
 
 
@@ -457,7 +409,10 @@ def _check_bad_decay(claimed, evidence) -> Outcome:
 
 
 def _check_backward(claimed, evidence) -> Outcome:
-    res = evidence.get("init-mc-backward", _mc_backward, widths=list(claimed["widths"]))
+    from sims.variance_studies import backward_variances
+
+    res = evidence.get("init-mc-backward", backward_variances, widths=list(claimed["widths"]), batch=MC_BATCH,
+                       networks=2 * MC_NETWORKS)
     n, wv = res["widths"], res["weight_vars"]
     stated = sp.sympify(claimed["backward_gain"])
     rows, exact_ok, mc_ok = [], True, True
