@@ -119,7 +119,8 @@ def test_activations_elu_then_relu_then_sigmoid(acts4):
     assert above(c["relu"]["final_val_acc"], c["sigmoid"]["final_val_acc"])
     assert above(at_end(c["sigmoid"]["curves"]["train_loss"]), at_end(c["relu"]["curves"]["train_loss"]))
     assert not above(c["relu"]["final_val_acc"], c["elu"]["final_val_acc"])  # swapped
-    assert {v["init"] for v in c.values()} == {"glorot_uniform"}  # one init: a comparison of activations only
+    # each activation at the init the lecture recommends for it: no activation handicapped by another's init
+    assert {k: v["init"] for k, v in c.items()} == I.RECOMMENDED_INIT
 
 
 def test_batchnorm_learns_faster_and_keeps_the_unit_input_in_place(bn3):
