@@ -681,6 +681,25 @@ def _typo_fixed(c):
 
 
 # ------------------------------------------------------------------------------------------------ the claims
+def _check_index_clash(claimed, evidence) -> Outcome:
+    """A notation check of the slide's formula as written (``claimed['formula']``, LaTeX): the index of the unit on
+    the left (h_i) must not be the summation variable on the right (sum_{i=1}): a sum over i binds i, so the left
+    side's i would be the same letter for two things. Distinct letters: confirmed; the same letter: refuted."""
+    import re
+
+    formula = claimed["formula"]
+    free = re.match(r"\s*h_\{?(\w)", formula)
+    bound = re.findall(r"\\sum_\{(\w)=", formula)
+    nums = {"formula": formula, "left_index": free.group(1) if free else None, "summation_indices": bound}
+    text = (f"In «{formula}» the left side's index is {nums['left_index']} and the sum runs over "
+            f"{', '.join(bound) or 'no index'}.")
+    if free and free.group(1) in bound:
+        return Outcome("refuted", text, nums,
+                       correction="the unit's index and the summation index are one letter: write "
+                                  "h_j = w_0 + sum_{i=1}^{n_in} w_{ji} x_i (unit j, inputs i)")
+    return Outcome("confirmed", text, nums)
+
+
 def _check_variance_in_variances(claimed, evidence) -> Outcome:
     """«Дисперсия h_i выражается через дисперсии x и w»: for independent w and x, SymPy expands Var(w x) =
     E[w^2] E[x^2] - E[w]^2 E[x]^2 in the means and variances; the statement holds as written when the expansion is a
@@ -764,6 +783,16 @@ CLAIMS: tuple[Claim, ...] = (
         check=_check_vanish_explode,
         perturb=_swap_directions,
         figure="mc-variance-depth",
+    ),
+    Claim(
+        id="init-index-clash",
+        slide=S_INIT,
+        quote=r"$$h_i = w_0 + \sum_{i=1}^{n_{in}} w_i x_i$$",
+        statement="A unit's pre-activation: h_i = w_0 + sum_{i=1}^{n_in} w_i x_i (as written: the unit and the inputs "
+                  "share the index i).",
+        claimed={"formula": r"h_i = w_0 + \sum_{i=1}^{n_{in}} w_i x_i"},
+        check=_check_index_clash,
+        perturb=lambda c: {**c, "formula": r"h_j = w_0 + \sum_{i=1}^{n_{in}} w_{ji} x_i"},
     ),
     Claim(
         id="init-variance-in-variances",

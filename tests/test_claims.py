@@ -58,6 +58,7 @@ REGRESSION_PINS = {
     "init-zero-init-pair": "refuted",
     "init-break-symmetry": "supported",
     "init-vanish-or-explode": "supported",
+    "init-index-clash": "refuted",
     "init-variance-in-variances": "imprecise",
     "init-bias-constant": "confirmed",
     "init-product-variance": "confirmed",
