@@ -610,6 +610,21 @@ def _check_growth_information(claimed, evidence):
     return Outcome(verdict, text, numbers, correction=f"the loss rises at growths: {rises}")
 
 
+def _check_part_of_parameters(claimed, evidence):
+    """«тем самым мы изменяем только часть параметров»: per setting (optimizer, batch size), the fraction of the first
+    layer's weights a training step changes without dropout minus with it, per seed (paired: the same data, weights
+    and batches); dropout leaves a part unchanged where its interval lies above 0 (experiment dropout_update)."""
+    du = experiment(evidence, "dropout_update")
+    per = {k: [a - b for a, b in zip(v["without"], v["with"])] for k, v in du["settings"].items()}
+    text = (f"A relu net 64-32-10 on digits, two steps, keep {fmt(du['keep'])}, {len(du['seeds'])} paired seeds; the "
+            "fraction of first-layer weights the second step changes, without / with dropout: "
+            + "; ".join(f"{k} {fmt(sum(v['without']) / len(v['without']))} / {fmt(sum(v['with']) / len(v['with']))}"
+                        for k, v in du["settings"].items())
+            + ". With a minibatch each row draws its own mask, so every unit is kept for some row.")
+    return _effect_outcome(per, claimed, what="fraction of first-layer weights changed, without minus with dropout",
+                           evidence=text, numbers={"settings": du["settings"]})
+
+
 def _check_pruning_error_falls(claimed, evidence):
     """«обнуляем вес, смотрим как сильно упала ошибка» as written: zeroing weights makes the error fall. Per seed
     (paired), the test error after zeroing the given fraction of weights by the criterion (no retraining) minus the
@@ -781,6 +796,9 @@ CLAIMS: tuple[Claim, ...] = (
           "The backward pass through dropout multiplies the error signal by the same mask D.",
           {"forward_multiplier": td.D, "factors": (td.D, td.FPRIME, td.DELTA)}, _check_dropout_backward,
           lambda c: {**c, "factors": tuple(f for f in c["factors"] if f != td.D)}, derivation="inverted-dropout"),
+    Claim("do-part-of-parameters", "Dropout", "тем самым мы изменяем только часть параметров",
+          "Multiplying outputs by the mask D_i, a training step changes only part of the parameters.",
+          {"direction": "greater"}, _check_part_of_parameters, flipped),
     Claim("do-2n-networks", "Dropout", "Dropout эквивалентен обучению $2^n$ сетей",
           "Dropout is equivalent to training 2^n networks.",
           {"networks": 2**_n, "weights": "independent"}, _check_2n_networks, lambda c: scaled(c, "networks", 2),

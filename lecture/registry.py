@@ -274,8 +274,8 @@ def _experiment_table(fast: bool) -> dict[str, Callable[[], object]]:
     """name -> computation of the summaries over SEEDS paired seeds that the checks read (the figures draw the same
     experiments). With ``fast``: FAST_SEEDS seeds and short runs (tests only: a fast verdict may differ from the full
     one)."""
-    from sims.experiments import (activation_cost, bn_training, early_stopping, gradients, growth, inits,
-                                  nonzero_centred, pretraining, pruning, shuffling, standardization, symmetry)
+    from sims.experiments import (activation_cost, bn_training, dropout_update, early_stopping, gradients, growth,
+                                  inits, nonzero_centred, pretraining, pruning, shuffling, standardization, symmetry)
     from sims.experiments.common import FAST_SEEDS, SEEDS
 
     seeds = range(FAST_SEEDS) if fast else range(SEEDS)
@@ -300,6 +300,7 @@ def _experiment_table(fast: bool) -> dict[str, Callable[[], object]]:
                                                           ae_epochs=5),
             "activation_cost": lambda: activation_cost.timing_trials(trials=3, repeats=3),
             "shuffling": lambda: shuffling.over_seeds(seeds=seeds, epochs=2),
+            "dropout_update": lambda: dropout_update.over_seeds(range(SEEDS)),  # cheap: the full seeds in tests too
         }
     from sims import memo
 
@@ -319,11 +320,12 @@ def _experiment_table(fast: bool) -> dict[str, Callable[[], object]]:
         "pretraining": lambda: pretraining.summarize(runs(pretraining)),
         "activation_cost": lambda: activation_cost.timing_trials(),
         "shuffling": lambda: shuffling.over_seeds(seeds=seeds),
+        "dropout_update": lambda: dropout_update.over_seeds(seeds=seeds),
     }
 
 
 EXPERIMENTS = ("inits", "activations", "bn_training", "gradients", "symmetry", "standardization", "nonzero_centred",
-               "early_stopping", "pruning", "growth", "pretraining", "activation_cost", "shuffling")
+               "early_stopping", "pruning", "growth", "pretraining", "activation_cost", "shuffling", "dropout_update")
 
 
 def experiment(evidence: "Evidence", name: str):
