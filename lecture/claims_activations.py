@@ -322,25 +322,6 @@ def _active_probability(k: sp.Expr) -> tuple[sp.Expr, sp.Expr]:
     return sp.simplify(p.subs(kk, k)), sp.limit(p, kk, -sp.oo)
 
 
-def _dead_thresholds(seeds: int, width: int) -> dict:
-    """First relu layer (he_uniform, ``width`` units) on the standardized digits: for each unit j, the bias multiple
-    k*_j = -max_rows h_j / sd(h_j) at and below which w0 = k sd(h_j) leaves the unit active on no training row (dead
-    at once on this data), one list per seed; and the number of training rows."""
-    from sims.data import load_dataset
-    from sims.experiments.common import seeds_of
-    from sims.train import MLP
-
-    out, rows = [], 0
-    for s in range(seeds):
-        data_seed, model_seed, _ = seeds_of(s)
-        d = load_dataset("digits", seed=data_seed)
-        m = MLP([d.n_features, width, d.n_classes], "relu", "he_uniform", seed=model_seed)
-        h = d.x_train @ m.W[0].T
-        out.append((-h.max(axis=0) / h.std(axis=0)).tolist())
-        rows = int(d.x_train.shape[0])
-    return {"k_star": out, "rows": rows}
-
-
 def check_bias_dead(claimed, evidence) -> Outcome:
     """«large negative w0: the unit dies at once» read as: active on no input (``active_fraction`` 0). Exactly, for a
     Gaussian weighted input of sd sigma_h the unit is active on Phi(w0 / sigma_h) > 0 of inputs for every finite w0,
@@ -350,7 +331,9 @@ def check_bias_dead(claimed, evidence) -> Outcome:
     stated = sp.nsimplify(claimed["active_fraction"])
     kk = sp.Symbol("k", real=True)
     p, lim = _active_probability(kk)
-    data = evidence.get("act-bias-dead-thresholds", _dead_thresholds, seeds=OWN_SEEDS, width=100)
+    from sims.experiments.dead_units import thresholds
+
+    data = evidence.get("act-bias-dead-thresholds", thresholds, seeds=OWN_SEEDS, width=100)
     ks = np.array(data["k_star"], dtype=float)
     per_seed = np.median(ks, axis=1)
     num = {"active_probability": _sstr(p), "limit": _sstr(lim), "claimed": _sstr(stated),
@@ -524,7 +507,7 @@ def check_zigzag(claimed, evidence) -> Outcome:
     s, t = nz["sigmoid"], nz["tanh"]
 
     def logs(key):
-        cap = float(s.get("steps_budget") or 0)
+        cap = float(s["steps_budget"])  # a run that never arrives counts its whole budget
         a = [v if v is not None else cap for v in s[key]["values"]]
         b = [v if v is not None else cap for v in t[key]["values"]]
         return [math.log(u / v) for u, v in zip(a, b)]

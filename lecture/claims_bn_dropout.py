@@ -154,13 +154,14 @@ def _check_learned_by_backprop(claimed, evidence):
     y = gamma * xhat + beta (xhat from the batch's own mean and variance) with respect to gamma, beta and the running
     mean and variance. The parameters with a non-zero gradient are learned by backprop (the optimizer then updates
     them); the running statistics have none (they are moving averages of the forward pass)."""
-    xhat, gamma, beta, mu_run, var_run = sp.symbols("xhat gamma beta mu_running sigma2_running", real=True)
-    y, dl_dy = gamma * xhat + beta, sp.Symbol("dell/dy")  # the chain rule: d ell / d theta = dell/dy * dy / d theta
-    grads = {name: dl_dy * sp.diff(y, theta) for name, theta in (("gamma", gamma), ("beta", beta),
+    mu_run, var_run = sp.symbols("mu_running sigma2_running", real=True)
+    y = next(out for slide, out, _ in tb.NOTATION if slide == "Forward pass")  # gamma * hhat + beta, transcribed
+    dl_dy = sp.Symbol("dell/dy")  # the chain rule: d ell / d theta = dell/dy * dy / d theta
+    grads = {name: dl_dy * sp.diff(y, theta) for name, theta in (("gamma", tb.gamma), ("beta", tb.beta),
                                                                  ("running mean", mu_run), ("running variance", var_run))}
     learned = sorted(k for k, g in grads.items() if g != 0)
     nums = {"gradients": {k: _sstr(g) for k, g in grads.items()}, "learned": learned}
-    text = ("SymPy, a loss ell of y = gamma * xhat + beta in train mode: "
+    text = (f"SymPy, a loss ell of the «Forward pass» output y = {_sstr(y)} in train mode: "
             + "; ".join(f"d ell / d {k} = {_sstr(g)}" for k, g in grads.items())
             + ". gamma and beta get gradients from backprop (the optimizer updates them); the running statistics get "
               "none: they are moving averages of the forward pass (PyTorch buffers, Keras non-trainable weights).")

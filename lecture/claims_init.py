@@ -701,18 +701,19 @@ def _check_index_clash(claimed, evidence) -> Outcome:
 
 
 def _check_variance_in_variances(claimed, evidence) -> Outcome:
-    """«Дисперсия h_i выражается через дисперсии x и w»: for independent w and x, SymPy expands Var(w x) =
-    E[w^2] E[x^2] - E[w]^2 E[x]^2 in the means and variances; the statement holds as written when the expansion is a
-    function of the variances alone, and under a condition when the mean terms vanish only for some means."""
-    mw, mx = sp.symbols("E_w E_x", real=True)
-    var = sp.expand((var_w + mw**2) * (var_x + mx**2) - mw**2 * mx**2)
-    means = sorted(str(m) for m in var.free_symbols & {mw, mx})
-    only_vars = sp.expand(var.subs({mw: 0, mx: 0}))
-    he = sp.expand(var.subs(mw, 0))
+    """«Дисперсия h_i выражается через дисперсии x и w»: the means that the variance of a product w x (independent
+    w, x: :func:`theory.variance.product_variance`, sympy.stats) depends on, against the claimed ones (none: the
+    variances alone). The same set: confirmed; else imprecise, the condition being the means that must vanish."""
+    from theory import variance as V
+
+    var = V.product_variance()
+    means = sorted(str(m) for m in var.free_symbols & {V.mu_w, V.mu_x})
+    only_vars = var.subs({V.mu_w: 0, V.mu_x: 0})
+    he = sp.factor(var.subs(V.mu_w, 0))
     nums = {"var_wx": sp.sstr(var), "depends_on_means": means, "zero_means": sp.sstr(only_vars),
             "zero_weight_mean": sp.sstr(he)}
-    text = (f"SymPy, w and x independent: Var(w x) = {sp.sstr(var)}; with E[w] = E[x] = 0 it is {sp.sstr(only_vars)}, "
-            f"with E[w] = 0 alone {sp.sstr(he)} = Var_w E[x^2] (He's case, relu inputs).")
+    text = (f"sympy.stats, w and x independent: Var(w x) = {sp.sstr(var)}; with E[w] = E[x] = 0 it is "
+            f"{sp.sstr(only_vars)}, with E[w] = 0 alone {sp.sstr(he)} = Var(w) E[x^2] (He's case, relu inputs).")
     if sorted(claimed["depends_on_means"]) == means:
         return Outcome("confirmed", text, nums)
     return Outcome("imprecise", text, nums,
@@ -801,7 +802,7 @@ CLAIMS: tuple[Claim, ...] = (
         statement="The variance of h_i is expressed through the variances of x and w (alone).",
         claimed={"depends_on_means": []},
         check=_check_variance_in_variances,
-        perturb=lambda c: {**c, "depends_on_means": ["E_w", "E_x"]},
+        perturb=lambda c: {**c, "depends_on_means": ["mu_w", "mu_x"]},
     ),
     Claim(
         id="init-bias-constant",

@@ -80,7 +80,7 @@ def render(rows: list[dict], *, derivations: dict[str, str], lang: str = "en", c
             out.append(f"| «{_cell(r['slide'])}» | {_cell(r['quote'])} | {MARK[r['verdict']]} {r['verdict']} | "
                        f"{_cell(r['correction'])}{_cell(cond)} |")
     out.append("")
-    skipped = not_claims_table(lang)
+    skipped = not_claims_table(lang, lead=False)
     if skipped:
         out += [f"## {_w('not_claims', lang)}", ""] + skipped + [""]
     # the map
@@ -127,14 +127,16 @@ def counts_line(rows: list[dict], lang: str = "en") -> str:
     return f"**{_w('counts', lang)}** ({len(rows)}): " + ", ".join(f"{MARK[v]} {v} {cnt[v]}" for v in VERDICTS)
 
 
-def not_claims_table(lang: str = "en") -> list[str]:
-    """The statements left ungraded (:func:`lecture.claims.not_claims`) as a Markdown section: slide, quote, reason."""
+def not_claims_table(lang: str = "en", *, lead: bool = True) -> list[str]:
+    """The statements left ungraded (:func:`lecture.claims.not_claims`) as Markdown lines: an intro (led by a bold
+    "Not graded." with ``lead``, for a place without a heading), then the table slide, quote, reason."""
     from lecture.claims import not_claims
 
     skipped = not_claims()
     if not skipped:
         return []
-    return ([f"**{_w('not_claims', lang)}.** {_w('not_claims_intro', lang)}", "",
+    intro = (f"**{_w('not_claims', lang)}.** " if lead else "") + _w("not_claims_intro", lang)
+    return ([intro, "",
              f"| {_w('slide', lang)} | {_w('says', lang)} | {_w('reason', lang)} |", "| --- | --- | --- |"]
             + [f"| «{_cell(n.slide)}» | {_cell(n.quote)} | {_cell(n.reason)} |" for n in skipped])
 

@@ -27,7 +27,6 @@ def _changed_by_second_step(d, model_seed: int, mask_seed: int, optimizer: str, 
     opt = make_optimizer(optimizer, LR[optimizer])
     rng = np.random.default_rng(mask_seed)
     w = m.params[m.weight_index[0]]
-    before = w.copy()
     for step in range(2):
         rows = slice(step * batch, (step + 1) * batch)
         before = w.copy()
