@@ -1,7 +1,8 @@
 """All claims of the lecture, in slide order, and their evaluation.
 
-The claims live in three modules by part of the lecture (:mod:`lecture.claims_activations`,
-:mod:`lecture.claims_init`, :mod:`lecture.claims_bn_dropout`); this one collects them, evaluates them against one
+The claims live in one module per part of the lecture (its agenda, :data:`SECTIONS`): :mod:`lecture.claims_activations`,
+:mod:`lecture.claims_init`, :mod:`lecture.claims_batchnorm`, :mod:`lecture.claims_dropout` and
+:mod:`lecture.claims_other`, each holding the claims of its slides as data with thin checks; this one collects them, evaluates them against one
 :class:`lecture.registry.Evidence` store, and turns the results into the ``claims --json`` rows (DESIGN.md: at least
 ``id``, ``slide``, ``quote``, ``verdict``, ``evidence``).
 """
@@ -21,12 +22,17 @@ SECTIONS = (
 )
 
 
-def all_claims() -> tuple[Claim, ...]:
-    """Every claim of the lecture, in slide order (activations, initialization, batch norm and dropout, other);
-    ValueError if two share an id."""
-    from lecture import claims_activations, claims_bn_dropout, claims_init
+def section_modules() -> tuple:
+    """The claims' modules, one per section of :data:`SECTIONS`, in order (``lecture.claims_<key>``)."""
+    from importlib import import_module
 
-    claims = claims_activations.CLAIMS + claims_init.CLAIMS + claims_bn_dropout.CLAIMS
+    return tuple(import_module(f"lecture.claims_{key}") for key, _, _ in SECTIONS)
+
+
+def all_claims() -> tuple[Claim, ...]:
+    """Every claim of the lecture, section by section (:data:`SECTIONS`), in slide order within a section;
+    ValueError if two share an id."""
+    claims = tuple(c for module in section_modules() for c in module.CLAIMS)
     ids = [c.id for c in claims]
     if len(set(ids)) != len(ids):
         raise ValueError(f"duplicate claim ids: {sorted({i for i in ids if ids.count(i) > 1})}")
@@ -36,10 +42,7 @@ def all_claims() -> tuple[Claim, ...]:
 def not_claims() -> tuple:
     """The statements of the slides that are not graded, each with its reason (:class:`lecture.registry.NotAClaim`),
     in slide order."""
-    from lecture import claims_activations, claims_bn_dropout, claims_init
-
-    return tuple(getattr(claims_activations, "NOT_CLAIMS", ()) + getattr(claims_init, "NOT_CLAIMS", ())
-                 + getattr(claims_bn_dropout, "NOT_CLAIMS", ()))
+    return tuple(n for module in section_modules() for n in getattr(module, "NOT_CLAIMS", ()))
 
 
 def section_of(claim: Claim) -> str:

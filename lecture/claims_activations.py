@@ -17,7 +17,7 @@ import sympy as sp
 
 from lecture.method import Effect, decide_fraction
 from lecture.registry import (Claim, NotAClaim, Outcome, effect_of, effect_outcome, exact_equal, experiment, flipped,
-                              fmt, scaled, spread_text)
+                              fmt, paired, scaled, spread_text)
 from theory import activations as acts
 from theory.calculus import extrema, x
 
@@ -560,7 +560,7 @@ def check_faster(claimed, evidence) -> Outcome:
     crosses, so it is not the metric)."""
     cfgs = experiment(evidence, "activations")["configs"]
     a, b = claimed["faster"], claimed["than"]
-    area = _paired(cfgs[a]["curve_area"], cfgs[b]["curve_area"])
+    area = paired(cfgs[a]["curve_area"], cfgs[b]["curve_area"])
     num = {a: cfgs[a]["first_above"], b: cfgs[b]["first_above"], f"{a}_curve_area": cfgs[a]["curve_area"],
            f"{b}_curve_area": cfgs[b]["curve_area"], f"{a}_test_acc": cfgs[a]["test_acc"],
            f"{b}_test_acc": cfgs[b]["test_acc"], "inits": {a: cfgs[a]["init"], b: cfgs[b]["init"]}}
@@ -570,13 +570,6 @@ def check_faster(claimed, evidence) -> Outcome:
             f"vs {spread_text(cfgs[b]['curve_area'])}.")
     return effect_outcome(effect_of(claimed, f"validation accuracy averaged over the epochs, {a} minus {b}"), area,
                           evidence=text, numbers=num)
-
-
-def _paired(a, b) -> list[float]:
-    """Per-seed a - b of two spreads over the same seeds (in the same order: paired)."""
-    if len(a["values"]) != len(b["values"]):
-        raise ValueError("paired spreads over different numbers of seeds")
-    return [float(x) - float(y) for x, y in zip(a["values"], b["values"])]
 
 
 def _dead_layer(seeds: int, inactive_fraction: float, width: int) -> dict:

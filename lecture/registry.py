@@ -239,6 +239,30 @@ def effect_outcome(effect, per, *, evidence: str, numbers: Mapping | None = None
     return Outcome(verdict, text, nums, condition=condition, correction=correction)
 
 
+def spread_of(values) -> dict:
+    """:func:`sims.experiments.common.spread` of per-seed values (median, min, max, values) as floats."""
+    from sims.experiments.common import spread
+
+    return spread([float(v) for v in values])
+
+
+def paired(a: Mapping, b: Mapping) -> list[float]:
+    """Per-seed a - b of two spreads (:func:`sims.experiments.common.spread`) over the same seeds, in the same order:
+    the paired differences an empirical claim is judged on; ValueError for spreads over different numbers of seeds."""
+    if len(a["values"]) != len(b["values"]):
+        raise ValueError("paired spreads over different numbers of seeds")
+    return [float(x) - float(y) for x, y in zip(a["values"], b["values"])]
+
+
+def paired_outcome(per: Mapping[str, list], claimed: Mapping, *, what: str, evidence: str, numbers: Mapping,
+                   note: str = "") -> Outcome:
+    """:func:`effect_outcome` of the effect ``claimed`` states about the metric ``what``, measured in one or more
+    settings (``per``: setting -> per-seed paired values); the numbers gain each setting's spread under "effect"."""
+    spreads = {k: spread_of(vals) for k, vals in per.items()}
+    return effect_outcome(effect_of(claimed, what), per, evidence=evidence, numbers={**numbers, "effect": spreads},
+                          note=note)
+
+
 # ------------------------------------------------------------------------------------------------ the seed
 @lru_cache(maxsize=1)
 def seed_text() -> str:

@@ -104,6 +104,17 @@ def test_outcome_rules():
         Outcome("refuted", "x")  # and a refutation its correction
 
 
+def test_each_section_module_holds_only_its_own_claims():
+    modules = C.section_modules()
+    assert [m.__name__ for m in modules] == [f"lecture.claims_{key}" for key, _, _ in C.SECTIONS]
+    for (key, prefix, _), module in zip(C.SECTIONS, modules):
+        assert module.CLAIMS, key
+        for item in module.CLAIMS + tuple(getattr(module, "NOT_CLAIMS", ())):
+            assert item.id.startswith(prefix), (module.__name__, item.id)
+    # negative control: a claim of another section is caught by the same test
+    assert not C.all_claims()[0].id.startswith(C.SECTIONS[-1][1])
+
+
 def test_every_claim_quotes_the_seed_and_belongs_to_a_section():
     claims = C.all_claims()
     assert len(claims) >= 35

@@ -1,0 +1,249 @@
+"""Claims of the slides on dropout, each with the check that computes its verdict.
+
+Slides: «Dropout», «Dropout в формулах», «Обратный Dropout». Exact statements are decided with SymPy
+(:mod:`theory.dropout`); the ensemble average with an exact enumeration of all 2^n masks of random relu networks
+(:mod:`sims.dropout`); which parameters a step changes with a small experiment (:mod:`sims.experiments.dropout_update`)
+judged by the paired-interval method (docs/METHOD.md).
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+import sympy as sp
+from sympy import stats
+
+from lecture.registry import Claim, Outcome, exact_equal, experiment, flipped, fmt, paired_outcome, scaled
+from theory import dropout as td
+
+_UNIT_INTERVAL = sp.Interval.Lopen(0, 1)
+
+
+# ------------------------------------------------------------------------------------------------ «Dropout»
+def _formula_p_off() -> sp.Expr:
+    """P(neuron off) implied by the slides' formulas (mask cases, test expectation, inverted dropout)."""
+    offs = {sp.simplify(td.implied_p_off(s)[0]) for s in td.SLIDE_P_STATEMENTS if s.kind != "off"}
+    if len(offs) != 1:
+        raise ValueError(f"the slides' formulas disagree among themselves: {offs}")
+    return offs.pop()
+
+
+def _check_p_off(claimed, evidence):
+    formula = _formula_p_off()
+    said = sp.sympify(claimed["p_off"])
+    where = sp.solveset(sp.simplify(said - formula), td.p, _UNIT_INTERVAL)
+    at = ", ".join(map(sp.sstr, where)) if isinstance(where, sp.FiniteSet) else sp.sstr(where)
+    numbers = {"claimed_p_off": sp.sstr(said), "formulas_p_off": sp.sstr(formula), "agree_at": sp.sstr(where)}
+    text = (f"The slides' formulas (D ~ Bern(p) with o = f with probability p; test o = p f = E[D f]; train "
+            f"(1/p) D f) all imply P(off) = {sp.sstr(formula)}; the sentence says {sp.sstr(said)}; on (0, 1] they "
+            f"agree at p = {at}.")
+    if where == _UNIT_INTERVAL:
+        return Outcome("confirmed", text, numbers)
+    if where == sp.S.EmptySet:
+        return Outcome("refuted", text, numbers, correction=f"a neuron is switched off with probability "
+                                                            f"{sp.sstr(formula)}")
+    return Outcome("imprecise", text, numbers,
+                   condition=f"only at p = {at}, or with p read as the DROP probability (torch.nn.Dropout's "
+                             "p, Keras' rate), unlike the slides' formulas where p is the keep probability",
+                   correction=f"with probability {sp.sstr(formula)} we switch a neuron off (p is the keep probability)")
+
+
+def _check_mask_cases(claimed, evidence):
+    Dm = stats.Bernoulli("D", claimed["keep"])
+    dens = stats.density(Dm).dict
+    out = claimed["output"]  # o_i as a function of the mask value td.D
+    computed = {sp.sstr(out.subs(td.D, d)): sp.simplify(pr) for d, pr in dens.items()}
+    ok = all(any(exact_equal(val, out.subs(td.D, d)) and exact_equal(prob, dens[d]) for d in dens)
+             for val, prob in claimed["cases"])
+    numbers = {"computed": {k: sp.sstr(v) for k, v in computed.items()},
+               "claimed": [[sp.sstr(a), sp.sstr(b)] for a, b in claimed["cases"]]}
+    text = (f"With D ~ Bernoulli({sp.sstr(claimed['keep'])}) (sympy.stats), o = {sp.sstr(out)} takes the values "
+            + ", ".join(f"{k} with probability {sp.sstr(v)}" for k, v in computed.items()) + ".")
+    if ok:
+        return Outcome("confirmed", text, numbers)
+    return Outcome("refuted", text, numbers, correction="o_i = " + ", ".join(f"{k} with probability {sp.sstr(v)}"
+                                                                           for k, v in computed.items()))
+
+
+def _check_dropout_backward(claimed, evidence):
+    chain = td.chain_rule_backward(claimed["forward_multiplier"]).doit()
+    formula = td.backward_formula(claimed["factors"]).doit()
+    diff = (chain - formula).applyfunc(sp.simplify)
+    ok = all(e == 0 for e in diff)
+    numbers = {"factors": [sp.sstr(f) for f in claimed["factors"]], "difference": sp.sstr(diff)}
+    text = (f"For o = {sp.sstr(claimed['forward_multiplier'])} f(x W + b) on an explicit 2 -> 2 layer, sympy.diff of "
+            f"L = sum_k d_k o_k by x equals ({' * '.join(map(sp.sstr, claimed['factors']))}) W^T entry by entry: "
+            f"{'yes' if ok else 'no, the difference is ' + sp.sstr(diff)}.")
+    if ok:
+        return Outcome("confirmed", text, numbers)
+    return Outcome("refuted", text, numbers,
+                   correction=f"d = {sp.sstr(claimed['forward_multiplier'])} * f'(h) * d times W^T: the mask multiplies "
+                              "the backward pass as it does the forward")
+
+
+_n = sp.Symbol("n", integer=True, positive=True)
+_k = sp.Symbol("k", integer=True, nonnegative=True)
+
+
+@lru_cache(maxsize=1)
+def _mask_counts():
+    a = sp.Symbol("a", positive=True)  # incoming weights per unit
+    count = sp.simplify(sp.Sum(sp.binomial(_n, _k), (_k, 0, _n)).doit())
+    total = sp.simplify(sp.Sum(sp.binomial(_n, _k) * _k * a, (_k, 0, _n)).doit())  # weights over all thinned nets
+    union = _n * a  # distinct weights: every thinned net's weights are columns of the one W
+    return count, sp.simplify(total / union)
+
+
+def _check_2n_networks(claimed, evidence):
+    count, reuse = _mask_counts()
+    said = sp.sympify(claimed["networks"])
+    numbers = {"masks": sp.sstr(count), "claimed": sp.sstr(said), "weights_reuse_factor": sp.sstr(reuse)}
+    text = (f"n droppable units have sum_k C(n, k) = {sp.sstr(count)} masks; the thinned networks together use "
+            f"{sp.sstr(reuse)} times as many weights as there are distinct ones (all are columns of one W).")
+    if not exact_equal(said, count):
+        return Outcome("refuted", text, numbers, correction=f"{sp.sstr(count)} thinned networks")
+    shared = sp.simplify(reuse.subs(_n, 2)) > 1
+    if claimed["weights"] == "shared" or not shared:
+        return Outcome("confirmed", text, numbers)
+    return Outcome("imprecise", text, numbers,
+                   condition=f"an ensemble of {sp.sstr(count)} thinned networks that SHARE one set of weights (each "
+                             "step trains one sampled network); not independently trained networks",
+                   correction=f"dropout trains {sp.sstr(count)} weight-sharing sub-networks, each weight reused in "
+                              f"{sp.sstr(reuse)} of them")
+
+
+def _ensemble_gaps(units: int, keep: float, seeds: int) -> dict:
+    from sims.dropout import ensemble_gap
+
+    out = {}
+    for act in ("relu", "linear"):
+        g = ensemble_gap(units, keep, act, seeds=seeds, init="glorot_uniform")
+        out[act] = {k: g[k] for k in ("gap_abs_mean", "gap_abs_se", "gap_signed_mean", "gap_signed_se")}
+        out[act]["gap_abs_max"] = float(max(abs(x) for x in g["gaps"]))
+    return out
+
+
+def _expected_output(keep_scale=1) -> sp.Expr:
+    Db = stats.Bernoulli("D", td.p)
+    return sp.simplify(stats.E(keep_scale * Db * td.f))
+
+
+def _check_ensemble_average(claimed, evidence):
+    mean_linear, scaled_linear = td.ensemble_mean_linear(3)
+    linear_exact = exact_equal(mean_linear, scaled_linear) and td.ensemble_is_exact(True)
+    nonlinear_exact = td.ensemble_is_exact(False)
+    expected = _expected_output()
+    gaps = evidence.get("dropout-ensemble-gap", _ensemble_gaps, units=8, keep=0.5, seeds=64)
+    relu_gap = gaps["relu"]["gap_abs_max"] > 1e-9
+    numbers = {"linear_exact": linear_exact, "nonlinear_exact_z2": nonlinear_exact, "gaps": gaps,
+               "E_Df": sp.sstr(expected)}
+    text = (f"The mean over all 2^n masks equals weight scaling p W x exactly for a linear unit (n = 1..3 enumerated, "
+            f"any n by linearity) but not for phi(z) = z^2 (gap p(1 - p) sum w_i^2 x_i^2); for random relu networks "
+            f"with 8 dropped units (Glorot uniform, keep 0.5, 64 networks, all 256 masks) "
+            f"|ensemble - weight scaling| = "
+            f"{fmt(gaps['relu']['gap_abs_mean'])} ± {fmt(gaps['relu']['gap_abs_se'])} (up to "
+            f"{fmt(gaps['relu']['gap_abs_max'])}), against {fmt(gaps['linear']['gap_abs_max'])} for linear ones.")
+    if not exact_equal(claimed["test_output"], expected):
+        return Outcome("refuted", text, numbers, correction=f"the expectation of D f is {sp.sstr(expected)}")
+    exact_for = {"linear": linear_exact, "any": linear_exact and not relu_gap and nonlinear_exact,
+                 "nonlinear": not relu_gap and nonlinear_exact}[claimed["activation"]]
+    if exact_for:
+        return Outcome("confirmed", text, numbers)
+    if linear_exact:
+        return Outcome("imprecise", text, numbers,
+                       condition="exact only when everything after the dropout layer is linear (and, as the "
+                                 "normalized geometric mean, for one sigmoid unit: Baldi & Sadowski 2013)",
+                       correction="for nonlinear networks weight scaling p f only approximates the average of the 2^n "
+                                  f"predictions (relu: mean |gap| {fmt(gaps['relu']['gap_abs_mean'])})")
+    return Outcome("refuted", text, numbers, correction="weight scaling is not the ensemble mean")
+
+
+def _check_test_expectation(claimed, evidence):
+    expected = _expected_output()
+    said = sp.sympify(claimed["test_output"])
+    text = f"E[D f] for D ~ Bernoulli(p) (sympy.stats) is {sp.sstr(expected)}; the slide's test output is {sp.sstr(said)}."
+    numbers = {"E_Df": sp.sstr(expected), "claimed": sp.sstr(said)}
+    if exact_equal(said, expected):
+        return Outcome("confirmed", text, numbers)
+    return Outcome("refuted", text, numbers, correction=f"o = {sp.sstr(expected)}")
+
+
+def _check_inverted(claimed, evidence):
+    s, t = sp.sympify(claimed["train_scale"]), sp.sympify(claimed["test_scale"])
+    mean_train = _expected_output(s)
+    Db = stats.Bernoulli("D", td.p)
+    var_train = sp.simplify(stats.variance(s * Db * td.f))
+    unbiased_scale = sp.solve(sp.Eq(_expected_output(sp.Symbol("s")), t * td.f), sp.Symbol("s"))
+    numbers = {"E_train": sp.sstr(mean_train), "test": sp.sstr(t * td.f), "Var_train": sp.sstr(var_train),
+               "unbiased_train_scale": [sp.sstr(x) for x in unbiased_scale]}
+    text = (f"E[{sp.sstr(s)} D f] = {sp.sstr(mean_train)} (sympy.stats, D ~ Bernoulli(p)) against the test output "
+            f"{sp.sstr(t * td.f)}; the train output's variance is {sp.sstr(var_train)}.")
+    if exact_equal(mean_train, t * td.f):
+        return Outcome("confirmed", text, numbers)
+    return Outcome("refuted", text, numbers,
+                   correction=f"train o = {', '.join(map(sp.sstr, unbiased_scale))} D f for test o = {sp.sstr(t)} f")
+
+
+# ------------------------------------------------------------------------------------------------ other heuristics
+
+
+def _check_part_of_parameters(claimed, evidence):
+    """«тем самым мы изменяем только часть параметров»: per setting (optimizer, batch size), the fraction of the first
+    layer's weights a training step changes without dropout minus with it, per seed (paired: the same data, weights
+    and batches); dropout leaves a part unchanged where its interval lies above 0 (experiment dropout_update)."""
+    du = experiment(evidence, "dropout_update")
+    per = {k: [a - b for a, b in zip(v["without"], v["with"])] for k, v in du["settings"].items()}
+    text = (f"A relu net 64-32-10 on digits, two steps, keep {fmt(du['keep'])}, {len(du['seeds'])} paired seeds; the "
+            "fraction of first-layer weights the second step changes, without / with dropout: "
+            + "; ".join(f"{k} {fmt(sum(v['without']) / len(v['without']))} / {fmt(sum(v['with']) / len(v['with']))}"
+                        for k, v in du["settings"].items())
+            + ". With a minibatch each row draws its own mask, so every unit is kept for some row.")
+    return paired_outcome(per, claimed, what="fraction of first-layer weights changed, without minus with dropout",
+                           evidence=text, numbers={"settings": du["settings"]})
+
+
+
+_F = td.f
+_p = td.p
+
+
+CLAIMS: tuple[Claim, ...] = (
+    Claim("do-p-off", "Dropout", "С вероятностью $p$ отключаем нейрон",
+          "Each neuron is switched off with probability p.",
+          {"p_off": _p}, _check_p_off, lambda c: {**c, "p_off": 1 - c["p_off"]}, figure="dropout-network",
+          derivation="inverted-dropout",
+          references=("Srivastava et al. 2014, JMLR 15 (p is the retention probability)",)),
+    Claim("do-mask-cases", "Dropout в формулах",
+          r"o_i = D_i \cdot f(wx_i^T + b) = \begin{cases} f(wx_i^T + b), p \\ 0, 1 - p \end{cases}",
+          "With D_i ~ Bern(p), o_i = D_i f equals f with probability p and 0 with probability 1 - p.",
+          {"keep": _p, "output": td.D * _F, "cases": ((_F, _p), (sp.Integer(0), 1 - _p))}, _check_mask_cases,
+          lambda c: {**c, "cases": tuple((v, 1 - pr) for v, pr in c["cases"])}, derivation="inverted-dropout"),
+    Claim("do-backward", "Dropout в формулах", r"d = D \cdot f'(h) \cdot W \cdot d",
+          "The backward pass through dropout multiplies the error signal by the same mask D.",
+          {"forward_multiplier": td.D, "factors": (td.D, td.FPRIME, td.DELTA)}, _check_dropout_backward,
+          lambda c: {**c, "factors": tuple(f for f in c["factors"] if f != td.D)}, derivation="inverted-dropout"),
+    Claim("do-part-of-parameters", "Dropout", "тем самым мы изменяем только часть параметров",
+          "Multiplying outputs by the mask D_i, a training step changes only part of the parameters.",
+          {"direction": "greater"}, _check_part_of_parameters, flipped),
+    Claim("do-2n-networks", "Dropout", "Dropout эквивалентен обучению $2^n$ сетей",
+          "Dropout is equivalent to training 2^n networks.",
+          {"networks": 2**_n, "weights": "independent"}, _check_2n_networks, lambda c: scaled(c, "networks", 2),
+          figure="dropout-thinned", derivation="inverted-dropout"),
+    Claim("do-ensemble-average", "Dropout",
+          "можно отключать по очереди все возможные комбинации нейронов, получить $2^n$ прогнозов и усреднить их",
+          "At test time the average of the 2^n thinned networks' predictions is what the expectation o = p f "
+          "(weight scaling) computes.",
+          {"test_output": _p * _F, "activation": "any"}, _check_ensemble_average,
+          lambda c: {**c, "activation": "linear"}, figure="dropout-gap", derivation="dropout-ensemble",
+          references=("Srivastava et al. 2014, section 7", "Baldi & Sadowski 2013, Understanding Dropout")),
+    Claim("do-test-expectation", "Dropout",
+          r"Но лучше просто брать по дропауту математическое ожидание $$o = p \cdot f(X \cdot W + b)$$",
+          "The expectation of the dropout output over the mask is p f.",
+          {"test_output": _p * _F}, _check_test_expectation, lambda c: scaled(c, "test_output", 1 / _p),
+          derivation="inverted-dropout"),
+    Claim("do-inverted", "Обратный Dropout",
+          r"Давайте лучше будем домножать на $\frac{1}{p}$ на этапе обучения: $$\text{train: } o = \frac{1}{p} "
+          r"\cdot D \cdot f(X \cdot W + b)$$ $$\text{test: } o = f(X \cdot W + b)$$",
+          "Inverted dropout: training with (1/p) D f makes the plain f at test its expectation.",
+          {"train_scale": 1 / _p, "test_scale": sp.Integer(1)}, _check_inverted,
+          lambda c: scaled(c, "train_scale", _p**2), derivation="inverted-dropout"),
+)
