@@ -157,11 +157,11 @@ STRINGS: dict[str, dict[str, str]] = {
     "fw_y": {"en": "Var log ‖x_L‖² (live networks)", "ru": "Var log ‖x_L‖² (живые сети)"},
     "fw_title": {"en": "ReLU, He normal, no bias: the exact law within |z| ≤ {zmax} at all {n} points",
                  "ru": "ReLU, He normal, без сдвига: точный закон в пределах |z| ≤ {zmax} во всех {n} точках"},
-    "ac_ratio": {"en": "time per element / ReLU's", "ru": "время на элемент / время ReLU"},
-    "ac_title": {"en": "Is $e^x$ expensive? NumPy {numpy}, {dtype}, {size} elements, {machine}:\nnp.exp is "
-                       "vectorized; the cost of sigmoid, ELU, softplus is in their extra passes",
-                 "ru": "Дорого ли $e^x$? NumPy {numpy}, {dtype}, {size} элементов, {machine}:\nnp.exp "
-                       "векторизована; цена sigmoid, ELU, softplus — в дополнительных проходах"},
+    "ac_ratio": {"en": "time / ReLU's time", "ru": "время / время ReLU"},
+    "ac_title": {"en": "Is $e^x$ expensive? NumPy {numpy}, {dtype}, {size} elements in cache, output preallocated,\n"
+                       "{machine}: median and range of {trials} trials, each the minimum of {repeats} calls",
+                 "ru": "Дорого ли $e^x$? NumPy {numpy}, {dtype}, {size} элементов в кэше, выход выделен заранее,\n"
+                       "{machine}: медиана и размах {trials} испытаний, каждое — минимум из {repeats} вызовов"},
     # figures.dropout (p is the keep probability everywhere)
     "do_full": {"en": "the network", "ru": "сеть"},
     "do_dropped": {"en": "one step: {k} of {n} hidden units kept", "ru": "один шаг: оставлено {k} из {n}"},

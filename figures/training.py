@@ -3,10 +3,12 @@
 * ``train-standardization``: «Какая из ситуаций лучше для SGD?»: loss contours and gradient-descent paths for raw
   features on different scales and for standardized ones, and the steps to converge against the condition number
   beside the theory ceil(log tol / log((kappa - 1)/(kappa + 1))) (:mod:`sims.experiments.standardization`).
-* ``train-activation-cost``: NumPy time per element of activations and of e^x, relative to ReLU
-  (:mod:`sims.experiments.activation_cost`); the machine and NumPy version are printed on the figure.
+* ``train-activation-cost``: the time of e^x, the sigmoid and tanh relative to ReLU's, the trials the claims judge
+  (:func:`sims.experiments.activation_cost.timing_trials`); the machine and NumPy version are printed on the figure.
 """
 from __future__ import annotations
+
+import math
 
 from pathlib import Path
 
@@ -76,32 +78,39 @@ def make_standardization(out_dir: Path, lang: str, fast: bool) -> list[Path]:
 
 
 def plot_activation_cost(result: dict, lang: str):
-    """``train-activation-cost``: NumPy time per element relative to ReLU (``ratio_to_relu``, log bars labelled with ns
-    per element), with the NumPy version, dtype, size and machine in the title."""
-    names = list(result["ratio_to_relu"])
-    ratios = [result["ratio_to_relu"][k] for k in names]
+    """``train-activation-cost``: each operation's time relative to ReLU's, as the claims measure it
+    (:func:`sims.experiments.activation_cost.timing_trials`: in-cache input, preallocated output, each trial the
+    minimum of alternating calls): a bar at exp(median log ratio) over the trials, the trials' range as an error bar,
+    on a log scale; the NumPy version, dtype, size, trials and machine in the title."""
+    logs = result["log_ratio_to_relu"]
+    names = ["relu", *logs]
+    per = {"relu": np.zeros(result["trials"]), **{k: np.asarray(v, dtype=float) for k, v in logs.items()}}
+    mid = np.array([math.exp(float(np.median(per[k]))) for k in names])
+    low = np.array([math.exp(float(per[k].min())) for k in names])
+    high = np.array([math.exp(float(per[k].max())) for k in names])
     with style():
         fig = new_figure()
         ax = fig.add_subplot()
-        colors = ["#2e8b57" if k in ("relu",) else "#1f5fa8" if k in ("exp", "tanh") else "#c0392b" for k in names]
-        ax.bar(names, ratios, color=colors)
-        for i, (r, k) in enumerate(zip(ratios, names)):
-            ax.text(i, r, f"{r:.1f}×\n{result['ns_per_element'][k]:.2g} ns", ha="center", va="bottom", fontsize=9)
+        colors = ["#2e8b57" if k == "relu" else "#1f5fa8" if k in ("exp", "tanh") else "#c0392b" for k in names]
+        ax.bar(names, mid, color=colors, yerr=[mid - low, high - mid], capsize=4, ecolor="#333333")
+        for i, (r, hi) in enumerate(zip(mid, high)):
+            ax.text(i, hi, f"{r:.2g}×", ha="center", va="bottom", fontsize=9)
         ax.set_yscale("log")
         ax.set_ylabel(text("ac_ratio", lang))
         ax.set_title(text("ac_title", lang, dtype=result["dtype"], size=result["size"], numpy=result["numpy"],
-                          machine=result["processor"]), fontsize=11)
-        ax.set_ylim(top=max(ratios) * 4)
+                          machine=result["machine"], trials=result["trials"], repeats=result["repeats"]), fontsize=11)
+        ax.set_ylim(top=float(high.max()) * 4)
         ax.grid(alpha=0.3, axis="y")
     return fig
 
 
-@register("train-activation-cost", GROUP, "NumPy time per element of activations and e^x relative to ReLU",
+@register("train-activation-cost", GROUP, "Time of e^x, sigmoid and tanh relative to ReLU, as the claims measure it",
           timing=True)
 def make_activation_cost(out_dir: Path, lang: str, fast: bool) -> list[Path]:
     """Figure ``train-activation-cost`` (timing: drawn only when named): :func:`plot_activation_cost` of
-    ``activation_cost.run``, 2^21 elements, 9 repeats (``fast``: 2^18, 5); returns the written PNG and PDF."""
-    result = activation_cost.run(size=1 << 18 if fast else 1 << 21, repeats=5 if fast else 9)
+    ``activation_cost.timing_trials`` with the claims' defaults (``fast``: 3 trials of 3 calls); returns the written
+    PNG and PDF."""
+    result = activation_cost.timing_trials(trials=3, repeats=3) if fast else activation_cost.timing_trials()
     return save(plot_activation_cost(result, lang), out_dir, "train-activation-cost", lang, fast)
 
 

@@ -1,16 +1,18 @@
 """Claims of the activation-function slides («Паралич сети» to «ELU activation») as data, each with its check.
 
-Exact statements (formulas, ranges, maxima, signs) are decided by SymPy on the activation expressions of
-:mod:`theory.activations` (the single source of each formula); the per-layer backward factor
-chi_1 = sigma_w^2 E[phi'(h)^2] comes from :mod:`theory.meanfield`; empirical statements are read from the training
-experiments (:func:`lecture.registry.experiment`: gradients, nonzero_centred, activation_cost, activations,
-symmetry) and from two small computations on the digits (dead ReLU layers, units behind a negative bias), run
-through :meth:`lecture.registry.Evidence.get`.
+Data and thin checks only: each check reads its ``claimed`` data, calls the computations and compares. Exact
+statements (formulas, ranges, maxima, signs) are decided by SymPy in :mod:`theory.slides.activations` (and
+:mod:`theory.activations`' ranges and maxima), on the activation expressions of :mod:`theory.activations` (the single
+source of each formula); the per-layer backward factor chi_1 = sigma_w^2 E[phi'(h)^2] and the finite-depth trajectory
+come from :mod:`theory.meanfield` and :mod:`theory.predict` through :func:`theory.slides.activations.backward_signal`;
+empirical statements are read from the training experiments (:func:`lecture.registry.experiment`: gradients,
+nonzero_centred, activation_cost, activations, symmetry) and from three small computations run through
+:meth:`lecture.registry.Evidence.get`: dead ReLU layers and units behind a negative bias on the digits
+(:mod:`sims.experiments.dead_units`), and the signs of SGD steps (:func:`sims.experiments.nonzero_centred.step_signs`).
 """
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 
 import numpy as np
 import sympy as sp
@@ -19,11 +21,10 @@ from lecture.method import Effect, decide_fraction
 from lecture.registry import (Claim, NotAClaim, Outcome, effect_of, effect_outcome, exact_equal, experiment, flipped,
                               fmt, paired, scaled, spread_text)
 from theory import activations as acts
-from theory.calculus import extrema, x
+from theory.calculus import x
+from theory.slides import activations as slides
+from theory.slides.activations import ALPHA, F
 
-F = sp.Symbol("f", real=True)  # the activation's value, for derivatives written through f
-ALPHA = sp.Symbol("alpha", positive=True)
-A = sp.Symbol("a", real=True)
 PREFIX = "act-"
 
 SIGMOID = "Паралич сети"
@@ -39,7 +40,7 @@ ELU_SLIDE = "ELU activation"
 #: the lecture's inits on equal widths (n_in = n_out): the slide's U[-1/sqrt(n_in), 1/sqrt(n_in)], Glorot and He
 LECTURE_INITS = ("uniform:1/sqrt(n_in)", "glorot_uniform", "he_uniform")
 CHI1_TOL = 1e-9  # chi_1 is computed by quadrature to ~1e-14; "vanishing" means chi_1 < 1 - CHI1_TOL
-OWN_SEEDS = 5  # seeds of the three small computations of this module (not Evidence.fast-dependent: ~1 s in all)
+OWN_SEEDS = 5  # seeds of the three small computations of the claims (not Evidence.fast-dependent: ~1 s in all)
 
 
 def _act(spec: str) -> acts.Activation:
@@ -59,16 +60,15 @@ def _sstr(e) -> str:
 def check_derivative_in_f(claimed, evidence) -> Outcome:
     """phi'(x) written through f = phi(x): exact if phi' - claimed(f = phi) simplifies to 0."""
     act = _act(claimed["activation"])
-    true = sp.diff(act.expr, x)
     stated = sp.sympify(claimed["derivative_of_f"])
-    ok = exact_equal(true, stated.subs(F, act.expr))
-    num = {"activation": act.name, "derivative": _sstr(sp.simplify(true)), "claimed": _sstr(stated), "equal": ok}
-    text = (f"SymPy: d/dx {_sstr(act.expr)} = {_sstr(sp.simplify(true))}; {_sstr(stated)} with f = {act.name}(x) "
-            f"{'equals' if ok else 'differs from'} it (difference simplifies to "
-            f"{_sstr(sp.simplify(true - stated.subs(F, act.expr)))}).")
+    d = slides.derivative_through_f(act.name, stated)
+    ok = d["equal"]
+    num = {"activation": act.name, "derivative": _sstr(d["derivative"]), "claimed": _sstr(stated), "equal": ok}
+    text = (f"SymPy: d/dx {_sstr(act.expr)} = {_sstr(d['derivative'])}; {_sstr(stated)} with f = {act.name}(x) "
+            f"{'equals' if ok else 'differs from'} it (difference simplifies to {_sstr(d['difference'])}).")
     if ok:
         return Outcome("confirmed", text, num)
-    return Outcome("refuted", text, num, correction=f"{act.name}'(x) = {_sstr(sp.simplify(true))}")
+    return Outcome("refuted", text, num, correction=f"{act.name}'(x) = {_sstr(d['derivative'])}")
 
 
 def check_range(claimed, evidence) -> Outcome:
@@ -104,25 +104,14 @@ def check_max_derivative(claimed, evidence) -> Outcome:
     return Outcome("refuted", text, num, correction=f"max {act.name}' = {_sstr(sup.value)}")
 
 
-@lru_cache(maxsize=32)
-def _mean_symmetric(spec: str) -> tuple[sp.Expr, str]:
-    """E[phi(Z)] for Z symmetric about 0: if phi(x) + phi(-x) is a constant c, E = c/2 for ANY symmetric law;
-    otherwise the Gaussian closed form E[phi(sqrt(q) z)] in q (theory.activations)."""
-    act = _act(spec)
-    s = sp.simplify(act.expr + act.expr.subs(x, -x))
-    if not s.has(x):
-        return sp.nsimplify(s / 2), (f"{act.name}(x) + {act.name}(-x) = {_sstr(s)}, so E = {_sstr(s / 2)} for any "
-                                     "law symmetric about 0")
-    mean = acts.moment_closed_forms(act)["mean"]
-    return sp.simplify(mean), f"for h ~ N(0, q): E[{act.name}(h)] = {_sstr(sp.simplify(mean))}"
-
-
 def check_centred(claimed, evidence) -> Outcome:
-    """Zero-centred := E[phi(h)] = 0 for h symmetric about 0 (at every scale q)."""
+    """Zero-centred := E[phi(h)] = 0 for h symmetric about 0 (at every scale q):
+    :func:`theory.slides.activations.symmetric_mean`."""
     act = _act(claimed["activation"])
-    mean, how = _mean_symmetric(act.name)
-    centred = sp.simplify(mean) == 0
-    value_q1 = float(mean.subs(sp.Symbol("q", positive=True), 1)) if mean.free_symbols else float(mean)
+    m = slides.symmetric_mean(act.name)
+    mean, centred, value_q1, s = m["mean"], m["centred"], m["mean_at_q1"], m["pair_sum"]
+    how = (f"{act.name}(x) + {act.name}(-x) = {_sstr(s)}, so E = {_sstr(s / 2)} for any law symmetric about 0"
+           if s is not None else f"for h ~ N(0, q): E[{act.name}(h)] = {_sstr(mean)}")
     num = {"mean": _sstr(mean), "mean_at_q1": value_q1, "centred": centred, "claimed": claimed["centred"]}
     text = f"SymPy: {how} (at q = 1: {fmt(value_q1)}); {'zero' if centred else 'non-zero'}-centred."
     if centred == claimed["centred"]:
@@ -133,9 +122,7 @@ def check_centred(claimed, evidence) -> Outcome:
 
 def check_tanh_as_sigmoid(claimed, evidence) -> Outcome:
     """tanh(x) = scale * sigmoid(rate * x) + shift, exactly."""
-    t, s = _act("tanh").expr, _act("sigmoid").expr
-    stated = claimed["scale"] * s.subs(x, claimed["rate"] * x) + claimed["shift"]
-    rest = sp.simplify((t - stated).rewrite(sp.exp))
+    rest = slides.tanh_sigmoid_residual(claimed["scale"], claimed["rate"], claimed["shift"])
     ok = rest == 0
     num = {k: _sstr(claimed[k]) for k in ("scale", "rate", "shift")} | {"equal": ok}
     text = (f"SymPy: tanh(x) - ({_sstr(claimed['scale'])} sigmoid({_sstr(claimed['rate'])} x) "
@@ -146,41 +133,22 @@ def check_tanh_as_sigmoid(claimed, evidence) -> Outcome:
     return Outcome("refuted", text, num, correction="tanh(x) = 2 sigmoid(2x) - 1")
 
 
-@lru_cache(maxsize=64)
-def _chi1_table(spec: str, inits: tuple[str, ...]) -> tuple[tuple[str, str, float], ...]:
-    """(init, sigma_w^2 = n Var(w) on equal widths n_in = n_out = n (exact), chi_1 at the fixed point q*)."""
-    from theory.init import get_init, n_in, n_out
-    from theory.meanfield import chi1
-
-    n = sp.Symbol("n", positive=True)
-    rows = []
-    for name in inits:
-        sw2 = sp.simplify(get_init(name).weight_var.subs({n_in: n, n_out: n}) * n)
-        rows.append((name, _sstr(sw2), float(chi1(spec, float(sw2), 0.0))))
-    return tuple(rows)
-
-
-@lru_cache(maxsize=8)
-def _critical(spec: str) -> float | None:
-    from theory.meanfield import critical_weight_var
-    return critical_weight_var(spec, 0.0)
-
-
 def check_vanishing(claimed, evidence) -> Outcome:
     """Does the backward signal vanish at the lecture's inits? One method for every "vanishes" and "does not vanish"
     of the lecture: the finite-depth mean-field trajectory of a ``TRAJECTORY_DEPTH``-layer net from the lecture's
     starting variance Var(x) = 1 (:func:`theory.predict.backward_trajectory`): it vanishes when Var(delta_1) /
     Var(delta_L) < 1 (beyond float64 rounding, CHI1_TOL). The fixed-point factor chi_1 (deep in the net) is reported
-    as a second line. All inits agree with the claim: confirmed; some: imprecise (the condition names them); none:
-    refuted."""
-    from theory.predict import TRAJECTORY_DEPTH, backward_trajectory
+    as a second line (both from :func:`theory.slides.activations.backward_signal`). All inits agree with the claim:
+    confirmed; some: imprecise (the condition names them); none: refuted."""
+    from theory.predict import TRAJECTORY_DEPTH
 
     spec = claimed["activation"]
-    rows = _chi1_table(spec, tuple(claimed["inits"]))
-    traj = {name: backward_trajectory(spec, name) for name, _, _ in rows}
+    sig = slides.backward_signal(spec, tuple(claimed["inits"]))
+    rows = [(name, _sstr(sw2), sig["chi1"][name]) for name, sw2 in sig["sigma_w2"].items()]
+    traj = sig["trajectory"]
     vanish = {name: traj[name]["ratio"] < 1 - CHI1_TOL for name in traj}
     holds = [name for name in vanish if vanish[name] == claimed["vanishes"]]
-    crit = _critical(spec)
+    crit = sig["critical_sigma_w2"]
     parts = "; ".join(f"{name} (sigma_w^2 = {sw}): Var(delta_1)/Var(delta_{TRAJECTORY_DEPTH}) = "
                       f"{fmt(traj[name]['ratio'], 3)}, {fmt(traj[name]['per_layer'], 3)} per layer"
                       for name, sw, _ in rows)
@@ -201,36 +169,13 @@ def check_vanishing(claimed, evidence) -> Outcome:
     return Outcome("refuted", text, num, correction=f"the backward factor of {spec} is {truth}")
 
 
-@lru_cache(maxsize=4)
-def _leaky_symbolic() -> sp.Expr:
-    """leaky ReLU with a symbolic slope a: the family's own builder (theory.activations)."""
-    return acts._FAMILIES["leaky_relu"][0](A)  # noqa: SLF001 (the single definition of the family)
-
-
-def _derivative_pieces_of(expr: sp.Expr):
-    from theory import calculus
-    return calculus.derivative_pieces(calculus.pieces(expr))
-
-
-def _derivative_signs(dom) -> tuple[sp.Set, frozenset]:
-    """(values, signs) of leaky ReLU's derivative over x and over the slopes a in ``dom`` (SymPy image sets)."""
-    image = sp.S.EmptySet
-    for p in _derivative_pieces_of(_leaky_symbolic()):
-        e = p.expr
-        image = image | (sp.imageset(sp.Lambda(A, e), dom) if e.has(A) else sp.FiniteSet(e))
-    image = sp.simplify(image)
-    signs = frozenset(s for s, half in (("positive", sp.Interval.open(0, sp.oo)),
-                                        ("negative", sp.Interval.open(-sp.oo, 0)),
-                                        ("zero", sp.FiniteSet(0))) if image.intersect(half) != sp.S.EmptySet)
-    return image, signs
-
-
 def check_leaky_derivative_sign(claimed, evidence) -> Outcome:
     """Signs the derivative of leaky ReLU takes over x, for the slopes the slide allows (``a_range``: the slide only
     asks a != 1) and for the usual slopes (``usual_a_range``, 0 < a < 1, e.g. Maas et al.'s 0.01). Holds over both:
-    confirmed; over the slide's range only: imprecise (the condition names the negative slopes); else refuted."""
-    image, signs = _derivative_signs(claimed["a_range"])
-    usual_image, usual_signs = _derivative_signs(claimed["usual_a_range"])
+    confirmed; over the slide's range only: imprecise (the condition names the negative slopes); else refuted.
+    Values and signs: :func:`theory.slides.activations.leaky_relu_derivative_values`."""
+    image, signs = slides.leaky_relu_derivative_values(claimed["a_range"])
+    usual_image, usual_signs = slides.leaky_relu_derivative_values(claimed["usual_a_range"])
     wanted = frozenset(claimed["derivative_signs"])
     out_rng, _ = acts.value_range(_act("leaky_relu"))
     num = {"derivative_values": _sstr(image), "signs": sorted(signs), "claimed": sorted(wanted),
@@ -253,12 +198,11 @@ def check_leaky_derivative_sign(claimed, evidence) -> Outcome:
 
 
 def check_leaky_linear(claimed, evidence) -> Outcome:
-    """The slopes a for which leaky ReLU has no kink (and is then the identity)."""
-    ps = _derivative_pieces_of(_leaky_symbolic())
-    left, right = ps[0].expr, ps[-1].expr
-    linear_at = sp.solveset(sp.Eq(left, right), A, sp.S.Reals)
-    identity = {_sstr(v): bool(sp.simplify(_leaky_symbolic().subs(A, v).rewrite(sp.Piecewise) - x) == 0)
-                for v in linear_at} if isinstance(linear_at, sp.FiniteSet) else {}
+    """The slopes a for which leaky ReLU has no kink (and is then the identity):
+    :func:`theory.slides.activations.leaky_relu_linear_slopes`."""
+    lin = slides.leaky_relu_linear_slopes()
+    left, right, linear_at = lin["left"], lin["right"], lin["linear_at"]
+    identity = {_sstr(v): ok for v, ok in lin["identity"].items()}
     num = {"linear_at": _sstr(linear_at), "identity": identity, "claimed": _sstr(claimed["linear_at"])}
     text = (f"SymPy: one-sided slopes at 0 are {_sstr(left)} and {_sstr(right)}: equal (no kink, f linear) for a in "
             f"{_sstr(linear_at)}, where f(x) - x simplifies to 0: {identity}.")
@@ -269,9 +213,10 @@ def check_leaky_linear(claimed, evidence) -> Outcome:
 
 def check_no_dying(claimed, evidence) -> Outcome:
     """A unit 'dies' when phi' = 0 on a whole interval (its gradient is exactly 0 for all those inputs):
-    inf phi' over x = 0 and attained. Computed on the derivative's pieces."""
+    inf phi' over x = 0 and attained. Computed on the derivative's pieces
+    (:func:`theory.slides.activations.derivative_infimum`)."""
     act = _act(claimed["activation"])
-    lo, hi = extrema(list(acts.derivative_pieces(act)), closed_at_kinks=False)
+    lo = slides.derivative_infimum(act.name)
     dies = bool(lo.value == 0 and lo.attained)
     num = {"inf_derivative": _sstr(lo.value), "attained_on": [_sstr(w) for w in lo.where] if lo.attained else [],
            "dies": dies, "claimed_dies": claimed["dies"]}
@@ -285,41 +230,20 @@ def check_no_dying(claimed, evidence) -> Outcome:
 
 
 def check_elu_formula(claimed, evidence) -> Outcome:
-    """The slide's ELU against the package's ELU (Clevert et al. 2015) at alpha = 1/2, 1, 2, and its continuity."""
-    from theory import calculus
-
-    pos, neg = sp.sympify(claimed["nonneg_piece"]), sp.sympify(claimed["neg_piece"])
-    matches = {}
-    for a in ("1/2", "1", "2"):
-        av = sp.Rational(a)
-        ok = True
-        for p in calculus.pieces(_act(f"elu:{a}").expr):
-            mine = neg.subs(ALPHA, av) if p.interval.end <= 0 else pos
-            ok = ok and exact_equal(p.expr, mine)
-        matches[a] = ok
-    left, right = sp.limit(neg, x, 0, "-"), pos.subs(x, 0)
-    continuous = sp.simplify(left - right) == 0
-    dl, dr = sp.limit(sp.diff(neg, x), x, 0, "-"), sp.diff(pos, x).subs(x, 0)
-    smooth_at = sp.solveset(sp.Eq(dl, dr), ALPHA, sp.Interval.open(0, sp.oo))
+    """The slide's ELU against the package's ELU (Clevert et al. 2015) at alpha = 1/2, 1, 2, and its continuity
+    (:func:`theory.slides.activations.elu_against_slide`)."""
+    e = slides.elu_against_slide(claimed["nonneg_piece"], claimed["neg_piece"])
+    matches, left, right, continuous = e["matches"], e["left"], e["right"], e["continuous"]
+    dl, dr, smooth_at = e["left_slope"], e["right_slope"], e["differentiable_for"]
     num = {"matches_reference": matches, "left_limit": _sstr(left), "right_value": _sstr(right),
            "continuous": continuous, "left_slope": _sstr(dl), "right_slope": _sstr(dr),
            "differentiable_for_alpha": _sstr(smooth_at)}
-    text = (f"SymPy: the slide's pieces equal the package's ELU at alpha = 1/2, 1, 2: {matches}; at 0 the left limit "
-            f"is {_sstr(left)} and the right value {_sstr(right)} ({'continuous' if continuous else 'a jump'}); "
-            f"slopes {_sstr(dl)} and {_sstr(dr)}: differentiable at 0 only for alpha in {_sstr(smooth_at)}.")
+    text = (f"SymPy: the slide's pieces equal the package's ELU at alpha = {', '.join(matches)}: {matches}; at 0 the "
+            f"left limit is {_sstr(left)} and the right value {_sstr(right)} "
+            f"({'continuous' if continuous else 'a jump'}); slopes {_sstr(dl)} and {_sstr(dr)}: differentiable at 0 only for alpha in {_sstr(smooth_at)}.")
     if all(matches.values()) and continuous:
         return Outcome("confirmed", text, num)
     return Outcome("refuted", text, num, correction="ELU is f(x) = x for x >= 0, alpha (e^x - 1) for x < 0")
-
-
-@lru_cache(maxsize=8)
-def _active_probability(k: sp.Expr) -> tuple[sp.Expr, sp.Expr]:
-    """P(w0 + s > 0) for s ~ N(0, sigma_h^2) and w0 = k sigma_h (exact), and its limit as k -> -oo."""
-    from sympy.stats import Normal, P
-
-    kk = sp.Symbol("k", real=True)
-    p = sp.simplify(P(Normal("s", 0, 1) > -kk))
-    return sp.simplify(p.subs(kk, k)), sp.limit(p, kk, -sp.oo)
 
 
 def check_bias_dead(claimed, evidence) -> Outcome:
@@ -327,13 +251,13 @@ def check_bias_dead(claimed, evidence) -> Outcome:
     Gaussian weighted input of sd sigma_h the unit is active on Phi(w0 / sigma_h) > 0 of inputs for every finite w0,
     and on none only in the limit (SymPy); on a finite data set it is dead once w0 is below the largest weighted input,
     k* sd (measured per unit). Equal to the exact fraction at every w0: confirmed; to the limit only: imprecise, with
-    "large" made precise by k*; else refuted."""
-    stated = sp.nsimplify(claimed["active_fraction"])
-    kk = sp.Symbol("k", real=True)
-    p, lim = _active_probability(kk)
-    from sims.experiments.dead_units import thresholds
+    "large" made precise by k*; else refuted. Exact: :func:`theory.slides.activations.active_probability`;
+    measured: :func:`sims.experiments.dead_units.thresholds`."""
+    from sims.experiments import dead_units
 
-    data = evidence.get("act-bias-dead-thresholds", thresholds, seeds=OWN_SEEDS, width=100)
+    stated = sp.nsimplify(claimed["active_fraction"])
+    p, lim = slides.active_probability()
+    data = evidence.get("act-bias-dead-thresholds", dead_units.thresholds, seeds=OWN_SEEDS, width=100)
     ks = np.array(data["k_star"], dtype=float)
     per_seed = np.median(ks, axis=1)
     num = {"active_probability": _sstr(p), "limit": _sstr(lim), "claimed": _sstr(stated),
@@ -357,38 +281,17 @@ def check_bias_dead(claimed, evidence) -> Outcome:
 
 
 # ------------------------------------------------------------------ the Центрирование slide: gradient signs
-def _step_signs(activation: str, seeds: int) -> dict:
-    """Per seed, the fractions of SGD steps (until arrival) whose gradient components are all > 0 / all < 0, from
-    the paths of sims.experiments.nonzero_centred.run (g_t = (w_t - w_(t+1)) / lr)."""
-    from sims.experiments import nonzero_centred
-
-    pos, neg = [], []
-    for s in range(seeds):
-        r = nonzero_centred.run(activation, seed=s)
-        n = r["steps_to_tol"] or r["steps"]
-        g = -np.diff(r["path"][: n + 1], axis=0) / r["lr"]
-        pos.append(float(np.mean(np.all(g > 0, axis=1))))
-        neg.append(float(np.mean(np.all(g < 0, axis=1))))
-    return {"positive": pos, "negative": neg}
-
-
 def check_same_sign(claimed, evidence) -> Outcome:
     """dL/dw_i = delta * o_i with o_i = sigma(h_i) > 0: SymPy gives sign(dL/dw_i) = sign(delta) for every i, so all
-    components share one sign, the sign of delta, which can be either."""
-    delta = sp.Symbol("delta", real=True)
-    o = sp.symbols("o1:4", positive=True)
-    g = [delta * oi for oi in o]
-    shared = all(sp.simplify(sp.sign(gi) - sp.sign(delta)) == 0 for gi in g)
-    signs = set()
-    for sym in (sp.Symbol("d", positive=True), sp.Symbol("d", negative=True)):
-        vals = [gi.subs(delta, sym) for gi in g]
-        if all(v.is_positive for v in vals):
-            signs.add("positive")
-        if all(v.is_negative for v in vals):
-            signs.add("negative")
+    components share one sign, the sign of delta, which can be either
+    (:func:`theory.slides.activations.gradient_sign_pattern`); the steps' signs are measured by
+    :func:`sims.experiments.nonzero_centred.step_signs`."""
+    from sims.experiments import nonzero_centred
+
+    shared, signs = slides.gradient_sign_pattern()
     stated = set(claimed["gradient_signs"])
     nz = experiment(evidence, "nonzero_centred")
-    steps = evidence.get("act-step-signs", _step_signs, activation="sigmoid", seeds=OWN_SEEDS)
+    steps = evidence.get("act-step-signs", nonzero_centred.step_signs, activation="sigmoid", seeds=OWN_SEEDS)
     num = {"shared_sign": shared, "possible_signs": sorted(signs), "claimed": sorted(stated),
            "same_sign_fraction": {a: nz[a]["same_sign_fraction"] for a in ("sigmoid", "tanh")},
            "steps_all_positive": steps["positive"], "steps_all_negative": steps["negative"]}
@@ -418,22 +321,15 @@ def check_exponential(claimed, evidence) -> Outcome:
     fitted per-layer factor |dJ/dW_l| / |dJ/dW_(l+1)| at the deepest net on the claimed side of 0 (decay: less),
     and the law: across depths, the residual sum of squares of log(|dJ/dW_L| / |dJ/dW_1|) fitted against log depth
     (a power law) minus that against depth (an exponential), above 0 when the exponential fits better."""
-    from sims.statistics import depth_slope
+    from sims.statistics import depth_law
 
     van = experiment(evidence, "gradients")["vanishing"]
     deep = _deepest(van)
     f = van[deep]["factor"]
     logs = [math.log(v) for v in f["values"]]
     depths = sorted(van, key=int)
-    law_gap, across = [], []
-    ratios = np.array([van[d]["ratio_first"]["values"] for d in depths]).T
-    dx = np.array([int(d) for d in depths], float)
-    for r in ratios:
-        y = np.log(r)
-        across.append(float(np.exp(-depth_slope(y, dx)[0])))
-        rss = {law: float(np.sum((y - np.polyval(np.polyfit(xs, y, 1), xs)) ** 2))
-               for law, xs in (("exponential", dx), ("power", np.log(dx)))}
-        law_gap.append(rss["power"] - rss["exponential"])
+    law = depth_law(np.array([van[d]["ratio_first"]["values"] for d in depths]).T, [int(d) for d in depths])
+    across, law_gap = law["factor"], law["rss_gap"]
     num = {"depth": int(deep), "factor": f, "factor_theory": van[deep]["factor_theory"],
            "factor_across_depths": across, "law_rss_gap": law_gap, "depths": [int(d) for d in depths]}
     text = (f"Sigmoid/Glorot nets on digits, {len(logs)} seeds: the weight-gradient norm shrinks by "
@@ -572,35 +468,14 @@ def check_faster(claimed, evidence) -> Outcome:
                           evidence=text, numbers=num)
 
 
-def _dead_layer(seeds: int, inactive_fraction: float, width: int) -> dict:
-    """relu net [64, width, width, 10] (he_uniform) on digits whose first-layer biases put ``inactive_fraction`` of
-    its units below 0 on every training row (b_j = -max_rows h_j - 1): the largest |gradient| of W_1, b_1 and W_2
-    on the training set, and the spread of the logits over rows."""
-    from sims.data import load_dataset
-    from sims.experiments.common import seeds_of
-    from sims.train import MLP
-
-    g1, g2, spread = [], [], []
-    for s in range(seeds):
-        data_seed, model_seed, _ = seeds_of(s)
-        d = load_dataset("digits", seed=data_seed)
-        m = MLP([d.n_features, width, width, d.n_classes], "relu", "he_uniform", seed=model_seed)
-        h = d.x_train @ m.W[0].T
-        k = int(round(inactive_fraction * width))
-        m.b[0][:k] = -h[:, :k].max(axis=0) - 1.0
-        _, grads = m.loss_and_grads(d.x_train, d.y_train, train=True)
-        i1, i2 = m.weight_index[0], m.weight_index[1]
-        g1.append(float(max(np.abs(grads[i1]).max(), np.abs(grads[i1 + 1]).max())))
-        g2.append(float(np.abs(grads[i2]).max()))
-        spread.append(float(m.logits(d.x_train).std(axis=0).max()))
-    return {"max_grad_layer1": g1, "max_grad_W2": g2, "logit_spread": spread}
-
-
 def check_relu_dies(claimed, evidence) -> Outcome:
     """Exact: with ``inactive_fraction`` of a relu layer's units at h < 0 on every input, relu' = 0 there, so the
-    layer's gradients are exactly 0 (computed in float64, no tolerance) and, all units off, the output is constant."""
-    r = evidence.get("act-dead-layer", _dead_layer, seeds=OWN_SEEDS, inactive_fraction=claimed["inactive_fraction"],
-                     width=32)
+    layer's gradients are exactly 0 (computed in float64, no tolerance) and, all units off, the output is constant
+    (:func:`sims.experiments.dead_units.dead_layer`)."""
+    from sims.experiments import dead_units
+
+    r = evidence.get("act-dead-layer", dead_units.dead_layer, seeds=OWN_SEEDS,
+                     inactive_fraction=claimed["inactive_fraction"], width=32)
     sym = experiment(evidence, "symmetry")["frozen"]
     zero = all(v == 0 for v in r["max_grad_layer1"])
     num = {**r, "frozen_max_abs_grad": sym["max_abs_grad"], "frozen_max_abs_weight": sym["max_abs_weight"],

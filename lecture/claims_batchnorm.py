@@ -1,14 +1,14 @@
 """Claims of the slides on batch normalization, each with the check that computes its verdict.
 
 Slides: «Проблема», «Batch norm (2015)», «Forward pass», «Backward pass», «Эксперимент с MNIST» (the second one,
-Nikolenko p. 160) and the batch-norm advice of «Трюки». Exact statements are decided with SymPy
-(:mod:`theory.batchnorm`, :mod:`theory.dropout` for the variance shift); empirical ones with the training
-experiments' paired seeds (:func:`lecture.registry.experiment`) by the paired-interval method (docs/METHOD.md).
+Nikolenko p. 160) and the batch-norm advice of «Трюки». This module holds the slides' statements as data and thin
+checks: exact statements are derived with SymPy in :mod:`theory.slides.batchnorm` (from :mod:`theory.batchnorm`, and
+:mod:`theory.dropout` for the variance shift) and compared here; empirical ones with the training experiments'
+paired seeds (:func:`lecture.registry.experiment`) by the paired-interval method (docs/METHOD.md).
 """
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 
 import sympy as sp
 
@@ -16,41 +16,12 @@ from lecture.registry import (Claim, Outcome, effect_of, effect_outcome, exact_e
                               paired_outcome, scaled, spread_of, spread_text)
 from theory import batchnorm as tb
 from theory import dropout as td
+from theory.slides import batchnorm as tsb
 
 
 # ------------------------------------------------------------------------------------------------ «Проблема»
-@lru_cache(maxsize=1)
-def _hidden_moments() -> dict:
-    """Mean and variance of h = f(z), z ~ N(0, 1) (a unit fed by standardized inputs through weights with
-    n_in Var(w) = 1), and whether the mean is exactly 0. sigmoid: mean exactly 1/2, from sigma(z) + sigma(-z) = 1
-    (SymPy) and the symmetry of z; relu: mean > 0 exactly, since relu >= 0 and relu(z) = z > 0 for z > 0 (a set
-    of probability 1/2). The numbers by the rectangle rule on [-12, 12], step 1e-4 (the Gaussian tail beyond is
-    below 1e-32; the rule's error is O(step^2) at relu's kink)."""
-    import numpy as np
-
-    z = sp.Symbol("z", real=True)
-    sig = td.sigmoid(z)
-    sig_mean_exact = sp.Rational(1, 2) if sp.simplify(sp.together(sig + sig.subs(z, -z) - 1)) == 0 else None
-    relu = sp.Max(z, 0)
-    relu_positive = bool(relu.subs(z, sp.Symbol("t", positive=True)).is_positive
-                         and relu.subs(z, sp.Symbol("t", negative=True)) == 0)
-    step = 1e-4
-    t = np.arange(-12.0, 12.0 + step / 2, step)
-    w = np.exp(-t * t / 2) / math.sqrt(2 * math.pi) * step
-    funcs = {"sigmoid": 0.5 * (1 + np.tanh(t / 2)), "relu": np.maximum(t, 0.0)}
-    out = {}
-    for name, h in funcs.items():
-        mean = float(np.sum(h * w))
-        out[name] = {"mean": mean, "var": float(np.sum((h - mean) ** 2 * w))}
-    out["sigmoid"]["mean_exact"] = sp.sstr(sig_mean_exact) if sig_mean_exact is not None else None
-    out["sigmoid"]["mean_is_zero"] = sig_mean_exact is not None and sig_mean_exact == 0
-    out["relu"]["mean_exact"] = "> 0" if relu_positive else None
-    out["relu"]["mean_is_zero"] = False if relu_positive else None  # None: undecided
-    return out
-
-
 def _check_hidden_standardized(claimed, evidence):
-    mom = _hidden_moments()
+    mom = tsb.hidden_moments()
     off = [name for name, m in mom.items() if m["mean_is_zero"] is False]  # exactly nonzero mean
     numbers = {name: dict(m) for name, m in mom.items()}
     text = (f"For standardized inputs and n_in Var(w) = 1 the pre-activation z is N(0, 1); h = f(z) has mean exactly "
@@ -86,12 +57,9 @@ def _check_distribution_drift(claimed, evidence):
 
 
 def _check_scale_shift(claimed, evidence):
-    hhat = tb.h_hat
-    out = sp.sympify(claimed["output"])
-    ref_slide, ref_out, _ = next(e for e in tb.NOTATION if e[0] == "Forward pass")
-    roles = {"scale": sp.diff(out, hhat), "shift": out.subs(hhat, 0)}
-    ref = {"scale": sp.diff(ref_out, hhat), "shift": ref_out.subs(hhat, 0)}
-    affine = sp.diff(out, hhat, 2) == 0
+    got = tsb.scale_shift_roles(claimed["output"])
+    roles, ref, affine = got["claimed"], got["paper"], got["affine"]
+    ref_slide, ref_out = got["paper_slide"], got["paper_output"]
     numbers = {"claimed": {k: sp.sstr(v) for k, v in roles.items()}, "paper": {k: sp.sstr(v) for k, v in ref.items()}}
     text = (f"d(out)/d(hhat) = {sp.sstr(roles['scale'])} scales and out(hhat = 0) = {sp.sstr(roles['shift'])} shifts; "
             f"on «{ref_slide}» and in Ioffe & Szegedy (y = gamma xhat + beta) {sp.sstr(ref['scale'])} scales and "
@@ -110,16 +78,13 @@ def _check_scale_shift(claimed, evidence):
 
 # ------------------------------------------------------------------------------------------------ «Batch norm (2015)»
 def _check_learned_by_backprop(claimed, evidence):
-    """«β и γ оцениваются в ходе обратного распространения»: SymPy differentiates a loss of the train-mode output
-    y = gamma * xhat + beta (xhat from the batch's own mean and variance) with respect to gamma, beta and the running
-    mean and variance. The parameters with a non-zero gradient are learned by backprop (the optimizer then updates
-    them); the running statistics have none (they are moving averages of the forward pass)."""
-    mu_run, var_run = sp.symbols("mu_running sigma2_running", real=True)
-    y = next(out for slide, out, _ in tb.NOTATION if slide == "Forward pass")  # gamma * hhat + beta, transcribed
-    dl_dy = sp.Symbol("dell/dy")  # the chain rule: d ell / d theta = dell/dy * dy / d theta
-    grads = {name: dl_dy * sp.diff(y, theta) for name, theta in (("gamma", tb.gamma), ("beta", tb.beta),
-                                                                 ("running mean", mu_run), ("running variance", var_run))}
-    learned = sorted(k for k, g in grads.items() if g != 0)
+    """«β и γ оцениваются в ходе обратного распространения»: the gradients of a loss of the train-mode output
+    y = gamma * xhat + beta with respect to gamma, beta and the running mean and variance
+    (:func:`theory.slides.batchnorm.backprop_gradients`). The parameters with a non-zero gradient are learned by
+    backprop (the optimizer then updates them); the running statistics have none (moving averages of the forward
+    pass)."""
+    got = tsb.backprop_gradients()
+    y, grads, learned = got["output"], got["gradients"], got["learned"]
     nums = {"gradients": {k: sp.sstr(g) for k, g in grads.items()}, "learned": learned}
     text = (f"SymPy, a loss ell of the «Forward pass» output y = {sp.sstr(y)} in train mode: "
             + "; ".join(f"d ell / d {k} = {sp.sstr(g)}" for k, g in grads.items())
@@ -131,22 +96,19 @@ def _check_learned_by_backprop(claimed, evidence):
 
 
 def _check_running_stats(claimed, evidence):
-    r, v = tb.running, tb.batch_value
-    upd = sp.sympify(claimed["update"])
-    w_new, w_old = sp.diff(upd, v), sp.diff(upd, r)
-    rest = sp.simplify(upd - w_new * v - w_old * r)
-    total = sp.simplify(w_new + w_old)
-    mm, ev = tb._expected_batch_variances()
-    bias = sp.simplify(ev / tb.sigma2)  # E[sigma_B^2] / sigma^2 on an explicit batch of mm
+    weights = tsb.update_weights(claimed["update"])
+    w_new, w_old, rest, total = (weights[k] for k in ("weight_new", "weight_old", "rest", "total"))
+    mm, bias = tsb.batch_variance_bias()  # E[sigma_B^2] / sigma^2 on an explicit batch of mm
     numbers = {"weight_new": sp.sstr(w_new), "weight_old": sp.sstr(w_old), "weights_sum": sp.sstr(total),
                "E_batch_var_over_var": {"m": mm, "value": sp.sstr(bias)}}
     if rest != 0 or total != 1:
         return Outcome("refuted", f"The update's weights on the batch value and the running value are "
-                                  f"{sp.sstr(w_new)} and {sp.sstr(w_old)}, summing to {sp.sstr(total)}, not 1.", numbers,
+                                  f"{sp.sstr(w_new)} and {sp.sstr(w_old)}, summing to {sp.sstr(total)}, not 1.",
+                       numbers,
                        correction="an exponential moving average: running = alpha * batch + (1 - alpha) * running, "
                                   "weights summing to 1")
-    torch_m = sp.solve(sp.Eq(upd, tb.torch_update(r, v)), tb.momentum)
-    keras_m = sp.solve(sp.Eq(upd, tb.keras_update(r, v)), tb.momentum)
+    momenta = tsb.momentum_conventions(claimed["update"])
+    torch_m, keras_m = momenta["torch"], momenta["keras"]
     numbers.update(torch_momentum=[sp.sstr(x) for x in torch_m], keras_momentum=[sp.sstr(x) for x in keras_m],
                    torch_default=sp.sstr(tb.TORCH_MOMENTUM), keras_default=sp.sstr(tb.KERAS_MOMENTUM))
     fed = claimed["variance_fed"]
@@ -208,20 +170,13 @@ def _check_mnist_p160(claimed, evidence):
 
 # ------------------------------------------------------------------------------------------------ «Forward pass»
 def _check_forward_variance(claimed, evidence):
-    """With sigma_B^2 = c sum (x_i - mu_B)^2 (eps -> 0), the normalized batch has (1/m) sum xhat_i^2 = 1 iff c = 1/m;
-    checked on explicit batches m = 2..4, and against the forward pass of theory.batchnorm (the paper's)."""
-    c = sp.Symbol("c", positive=True)
-    needed = {}
-    for mm in range(2, 5):
-        xs = sp.symbols(f"x1:{mm + 1}", real=True)
-        mean = sum(xs) / mm
-        ss = sum((x - mean) ** 2 for x in xs)
-        batch_var_xhat = sp.simplify(sum((x - mean) ** 2 / (c * ss) for x in xs) / mm)
-        sol = sp.solve(sp.Eq(batch_var_xhat, 1), c)
-        needed[mm] = sol[0]
+    """With sigma_B^2 = c sum (x_i - mu_B)^2 (eps -> 0), the normalized batch has (1/m) sum xhat_i^2 = 1 iff c = 1/m
+    (:func:`theory.slides.batchnorm.unit_variance_normalizers`, explicit batches m = 2..4); the claimed c is compared
+    with it at each m, and the paper's forward pass (theory.batchnorm) is quoted."""
+    needed = tsb.unit_variance_normalizers((2, 3, 4))
     claimed_c = sp.sympify(claimed["normalizer"])
-    ok = all(sp.simplify(claimed_c.subs(tb.m, mm) - cval) == 0 for mm, cval in needed.items())
-    paper = sp.simplify(tb.VAR / sp.Sum((tb.x[tb.j] - tb.mu_B) ** 2, (tb.j, 1, tb.m)))
+    ok = all(exact_equal(claimed_c.subs(tb.m, mm), cval) for mm, cval in needed.items())
+    paper = tsb.paper_normalizer()
     numbers = {"needed": {str(k): sp.sstr(v) for k, v in needed.items()}, "paper": sp.sstr(paper),
                "claimed": sp.sstr(claimed_c)}
     text = (f"The normalized batch has (1/m) sum xhat_i^2 = 1 (eps -> 0) only for the normalizer "
@@ -236,25 +191,24 @@ def _check_forward_variance(claimed, evidence):
 
 # ------------------------------------------------------------------------------------------------ «Backward pass»
 def _check_bn_line(claimed, evidence):
-    derived = tb.derived_lines()[claimed["name"]]
-    expr = sp.sympify(claimed["expr"])
-    diff = sp.simplify(sp.expand(derived - expr))
-    numbers = {"line": claimed["name"], "claimed": sp.sstr(expr), "chain_rule": sp.sstr(derived)}
-    if tb._zero(diff):
+    line = tsb.backward_line(claimed["name"], claimed["expr"])
+    derived = line["derived"]
+    numbers = {"line": claimed["name"], "claimed": sp.sstr(sp.sympify(claimed["expr"])), "chain_rule": sp.sstr(derived)}
+    if line["as_written"]:
         return Outcome("confirmed", f"{claimed['name']}: the slide's expression equals the chain rule's "
                                     f"{sp.sstr(derived)} (SymPy: difference 0).", numbers)
-    given = tb._given_forward(diff)
-    numbers.update(difference=sp.sstr(sp.factor(diff)), difference_given_forward=sp.sstr(sp.factor(given)))
-    if tb._zero(given):
+    diff, given = line["difference_factored"], line["given_forward"]
+    numbers.update(difference=sp.sstr(diff), difference_given_forward=sp.sstr(given))
+    if line["given_zero"]:
         return Outcome("imprecise",
-                       f"{claimed['name']}: chain rule minus the slide is {sp.sstr(sp.factor(diff))}, which vanishes "
+                       f"{claimed['name']}: chain rule minus the slide is {sp.sstr(diff)}, which vanishes "
                        f"once mu_B = (1/m) sum x_j.", numbers,
                        condition="mu_B is the batch mean of the forward pass, so the term whose coefficient differs "
                                  "multiplies sum_j (x_j - mu_B) = 0: the value is right, the coefficient is not",
                        correction=f"{claimed['name']} = {sp.sstr(derived)}")
     return Outcome("refuted",
-                   f"{claimed['name']}: chain rule minus the slide is {sp.sstr(sp.factor(diff))}; with the forward "
-                   f"pass's mu_B it is still {sp.sstr(sp.factor(given))}, not 0.", numbers,
+                   f"{claimed['name']}: chain rule minus the slide is {sp.sstr(diff)}; with the forward "
+                   f"pass's mu_B it is still {sp.sstr(given)}, not 0.", numbers,
                    correction=f"{claimed['name']} = {sp.sstr(derived)}")
 
 
@@ -268,19 +222,11 @@ def _other_coefficient(claimed):
 # ------------------------------------------------------------------------------------------------ «Трюки»
 def _check_weaker_dropout(claimed, evidence):
     """Inverted dropout before batch norm: Var_test / Var_train = p v / (v + (1 - p) c^2); the shift 1 - ratio as
-    dropout weakens (p up): the sign of d(shift)/dp."""
-    p = td.p
-    r = sp.Symbol("r", nonnegative=True)
-    num, den = sp.fraction(sp.together(sp.diff(td.VAR_RATIO, p)))
-    num, den = sp.factor(num), sp.factor(den.subs(p, 1 - r))
-    rising = bool(num.is_positive and den.is_positive)  # d ratio / dp > 0 on (0, 1]: the shift falls as p rises
-    falling = bool(sp.factor(-num).is_positive and den.is_positive)
-    computed = "less" if rising else ("greater" if falling else None)
-    relu_c = 1 / sp.sqrt(2 * sp.pi)
-    relu_v = sp.Rational(1, 2) - 1 / (2 * sp.pi)
-    keeps = (0.5, 0.8, 0.9, 1.0)
-    ratios = {k: td.variance_shift(k, float(relu_c), float(relu_v)) for k in keeps}
-    numbers = {"d_ratio_dp": sp.sstr(sp.factor(num / den)), "shift_as_dropout_weakens": computed,
+    dropout weakens (p up): the sign of d(shift)/dp (:func:`theory.slides.batchnorm.variance_shift_trend`)."""
+    trend = tsb.variance_shift_trend((0.5, 0.8, 0.9, 1.0))
+    num, den, rising, ratios = trend["numerator"], trend["denominator"], trend["rising"], trend["relu_ratio"]
+    computed = "less" if rising else ("greater" if trend["falling"] else None)
+    numbers = {"d_ratio_dp": sp.sstr(trend["derivative"]), "shift_as_dropout_weakens": computed,
                "relu_ratio": {str(k): val for k, val in ratios.items()}}
     text = (f"Before batch norm, inverted dropout makes Var_test / Var_train = {sp.sstr(td.VAR_RATIO)}, with "
             f"d/dp = {sp.sstr(num)}/{sp.sstr(den)} (p = 1 - r) > 0: the variance shift shrinks as dropout weakens. For "
@@ -294,8 +240,77 @@ def _check_weaker_dropout(claimed, evidence):
                        correction="before batch norm, weaken dropout (p -> 1) or move it after the last BN layer: "
                                   f"the variance ratio {sp.sstr(td.VAR_RATIO)} is 1 only at p = 1")
     return Outcome("refuted", text, numbers,
-                   correction=f"the variance shift {sp.sstr(1 - td.VAR_RATIO)} gets {'smaller' if rising else 'larger'} "
+                   correction=f"the variance shift {sp.sstr(1 - td.VAR_RATIO)} gets "
+                              f"{'smaller' if rising else 'larger'} "
                               "as dropout weakens")
+
+
+def _check_weaker_l2(claimed, evidence):
+    """The L2 half of «уменьшить силу Dropout и регуляризацию» (experiment ``l2_batchnorm``): per paired seed, the
+    test accuracy of the batch-norm network at the reduced L2 strength minus at the strength the network without
+    batch norm is trained with; the same difference without batch norm is reported beside it, not judged."""
+    e = experiment(evidence, "l2_batchnorm")
+    bn, plain = (e["networks"][k]["test_acc"] for k in ("batchnorm", "plain"))
+    diff = [r - q for r, q in zip(bn["reduced"], bn["plain_l2"])]
+    context = [r - q for r, q in zip(plain["reduced"], plain["plain_l2"])]
+    text = (f"3 x 100 sigmoid, SGD lr 0.5, batches of 60, {e['epochs']} epochs, {len(diff)} paired seeds. The L2 "
+            f"strength of the network without batch norm, chosen on its validation accuracy from "
+            f"{', '.join(fmt(g) for g in e['grid'])}: {fmt(e['l2_plain'])}; reduced by Ioffe & Szegedy's factor "
+            f"{fmt(e['reduction'])}: {fmt(e['l2_reduced'])}. Test accuracy at the reduced minus at the plain strength: "
+            f"with batch norm {spread_text(spread_of(diff))}; without batch norm (context, not judged) "
+            f"{spread_text(spread_of(context))}.")
+    return paired_outcome({"": diff}, claimed, what="test accuracy with batch norm, reduced L2 minus the plain "
+                          "network's L2", evidence=text,
+                          numbers={"l2_plain": e["l2_plain"], "l2_reduced": e["l2_reduced"], "grid_val": e["grid_val"],
+                                   "without_batchnorm": spread_of(context)},
+                          note=f"; without batch norm the same reduction changes it by {spread_text(spread_of(context))}")
+
+
+def _check_h_stage(claimed, evidence):
+    """A notation check: where the slide's h sits in a layer (:func:`theory.slides.notation.definition_stage`) in its
+    definition here and on the initialization slides («Посмотрим на выход нейрона перед активацией»). The same
+    stage: confirmed; two stages under one name: refuted."""
+    from theory.slides import notation
+
+    here = notation.definition_stage(claimed["formula"], "h")
+    there = notation.definition_stage(claimed["elsewhere"], "h")
+    nums = {"formula": claimed["formula"], "stage": here, "elsewhere": claimed["elsewhere"], "stage_elsewhere": there}
+    text = (f"«{claimed['formula']}» defines h {here}; «{claimed['elsewhere']}» («Инициализация весов») defines it "
+            f"{there}.")
+    if here is None or there is None:
+        raise ValueError(f"a definition of h is not read: {nums}")
+    if here != there:
+        return Outcome("refuted", text, nums,
+                       correction="one name for two quantities: h is the pre-activation w_0 + sum w_i x_i on the "
+                                  "initialization slides and f(XW) here; write z = XW, h = f(z) (Ioffe & Szegedy "
+                                  "normalize z = XW, before f)")
+    return Outcome("confirmed", text, nums)
+
+
+def _check_current_batch(claimed, evidence):
+    """Which statistics normalize h in training, measured on the package's batch-norm layer
+    (:func:`sims.batchnorm.statistics_used`: its output with the running averages replaced, in each mode), against
+    the slide's: the running averages of its formula («Оценить по текущему батчу!» followed by
+    mu_h = alpha x_batch + (1 - alpha) mu_h). Training's: confirmed; only eval's: imprecise; neither: refuted."""
+    from sims.batchnorm import statistics_used
+
+    used = evidence.get("bn-statistics-used", statistics_used)
+    kind = {mode: "current batch" if u["is_batch_standardized"] and not u["depends_on_running"]
+            else "running average" if u["depends_on_running"] else "neither" for mode, u in used.items()}
+    nums = {"measured": used, "normalizes_with": kind, "claimed_training": claimed["training"]}
+    text = (f"The batch-norm layer (torch convention), its output recomputed with the running averages replaced: in "
+            f"training it {'does not change' if not used['train']['depends_on_running'] else 'changes'} and equals "
+            f"the batch standardized by its own mean and variance ({kind['train']}); in evaluation it "
+            f"{'changes' if used['eval']['depends_on_running'] else 'does not change'} ({kind['eval']}).")
+    if claimed["training"] == kind["train"]:
+        return Outcome("confirmed", text, nums)
+    if claimed["training"] == kind["eval"]:
+        return Outcome("imprecise", text, nums,
+                       condition="only at test time (evaluation mode): in training the current batch's own mu_B and "
+                                 "sigma_B^2 normalize, and the running averages are only updated",
+                       correction="training normalizes with the current batch's mu_B, sigma_B^2; the running "
+                                  "averages mu_h = alpha x_batch + (1 - alpha) mu_h are kept for test time")
+    return Outcome("refuted", text, nums, correction=f"training normalizes with the {kind['train']} statistics")
 
 
 # ------------------------------------------------------------------------------------------------ the claims
@@ -320,6 +335,11 @@ CLAIMS: tuple[Claim, ...] = (
           "changes more than with batch norm, which the slide introduces to prevent it (no size stated).",
           {"direction": "greater"}, _check_distribution_drift, flipped,
           figure="bn-unit-percentiles", references=("Ioffe & Szegedy 2015, Figure 1",)),
+    Claim("bn-h-after-activation", "Проблема", "Скрытые представления $h = f(XW)$",
+          "Hidden representations h = f(XW) (as written: h is the output of the activation, while the initialization "
+          "slides name h the unit's value before it).",
+          {"formula": "h = f(XW)", "elsewhere": r"h_i = w_0 + \sum_{i=1}^{n_{in}} w_i x_i"}, _check_h_stage,
+          lambda c: {**c, "formula": "h = XW"}, references=("Ioffe & Szegedy 2015, section 3.2",)),
     Claim("bn-scale-shift-notation", "Проблема",
           r"На выход будем выдавать $\beta \cdot \hat{h} + \gamma$ , для того, чтобы у нас было больше свободы, "
           r"параметры $\beta$ и $\gamma$ тоже учим",
@@ -327,6 +347,11 @@ CLAIMS: tuple[Claim, ...] = (
           {"output": tb.beta * tb.h_hat + tb.gamma}, _check_scale_shift,
           lambda c: {**c, "output": tb.gamma * tb.h_hat + tb.beta},
           references=("Ioffe & Szegedy 2015, Algorithm 1",)),
+    Claim("bn-current-batch", "Batch norm (2015)", "Оценить по текущему батчу!",
+          "mu_h and sigma_h, which normalize h in training, are the running averages of the next formula, "
+          "mu_h = alpha x_batch + (1 - alpha) mu_h (as written: the answer to «Откуда взять mu_h и sigma_h?»).",
+          {"training": "running average"}, _check_current_batch, lambda c: {**c, "training": "current batch"},
+          references=("Ioffe & Szegedy 2015, Algorithms 1 and 2",)),
     Claim("bn-running-stats", "Batch norm (2015)",
           r"\mu_h &= \alpha \cdot \bar{x}_{batch} + (1 - \alpha) \cdot \mu_h \\ \sigma_h^2 &= \alpha \cdot "
           r"\hat{s}_{batch}^2 + (1 - \alpha) \cdot \sigma_h^2",
@@ -388,4 +413,14 @@ CLAIMS: tuple[Claim, ...] = (
           figure="dropout-variance-shift", derivation="dropout-variance-shift",
           references=("Li, Chen, Hu & Yang 2019, Understanding the Disharmony between Dropout and Batch "
                       "Normalization by Variance Shift, CVPR",)),
+    Claim("bn-weaker-l2", "Трюки", "С батч-нормализацией нужно уменьшить силу Dropout и регуляризацию",
+          "With batch norm, the L2 penalty should be reduced: the batch-norm network does better at a smaller L2 "
+          "strength than the one a network without batch norm is trained with (no size stated).",
+          # negative control: the opposite statement, that reducing L2 changes nothing (within 1/1000); with an
+          # effect of exactly 0 the flipped direction would be excluded too
+          {"direction": "greater", "min_size": 0.0}, _check_weaker_l2,
+          lambda c: {**c, "direction": "none", "min_size": 0.001},
+          references=("Ioffe & Szegedy 2015, section 4.2.1 (reduce the L2 weight regularization by a factor of 5)",
+                      "van Laarhoven 2017, L2 Regularization versus Batch and Weight Normalization, "
+                      "arXiv:1706.05350")),
 )

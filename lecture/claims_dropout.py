@@ -1,42 +1,31 @@
 """Claims of the slides on dropout, each with the check that computes its verdict.
 
-Slides: «Dropout», «Dropout в формулах», «Обратный Dropout». Exact statements are decided with SymPy
-(:mod:`theory.dropout`); the ensemble average with an exact enumeration of all 2^n masks of random relu networks
-(:mod:`sims.dropout`); which parameters a step changes with a small experiment (:mod:`sims.experiments.dropout_update`)
-judged by the paired-interval method (docs/METHOD.md).
+Slides: «Dropout», «Dropout в формулах», «Обратный Dropout». This module holds the slides' statements as data and
+thin checks: exact statements are derived with SymPy in :mod:`theory.slides.dropout` (from :mod:`theory.dropout`) and
+compared here; the ensemble average with an exact enumeration of all 2^n masks of random relu networks
+(:func:`sims.dropout.ensemble_gaps`); which parameters a step changes with a small experiment
+(:mod:`sims.experiments.dropout_update`) judged by the paired-interval method (docs/METHOD.md).
 """
 from __future__ import annotations
 
-from functools import lru_cache
-
 import sympy as sp
-from sympy import stats
 
 from lecture.registry import Claim, Outcome, exact_equal, experiment, flipped, fmt, paired_outcome, scaled
 from theory import dropout as td
-
-_UNIT_INTERVAL = sp.Interval.Lopen(0, 1)
+from theory.slides import dropout as tsd
 
 
 # ------------------------------------------------------------------------------------------------ «Dropout»
-def _formula_p_off() -> sp.Expr:
-    """P(neuron off) implied by the slides' formulas (mask cases, test expectation, inverted dropout)."""
-    offs = {sp.simplify(td.implied_p_off(s)[0]) for s in td.SLIDE_P_STATEMENTS if s.kind != "off"}
-    if len(offs) != 1:
-        raise ValueError(f"the slides' formulas disagree among themselves: {offs}")
-    return offs.pop()
-
-
 def _check_p_off(claimed, evidence):
-    formula = _formula_p_off()
     said = sp.sympify(claimed["p_off"])
-    where = sp.solveset(sp.simplify(said - formula), td.p, _UNIT_INTERVAL)
+    agreement = tsd.p_off_agreement(said)
+    formula, where = agreement["formula"], agreement["agree_at"]
     at = ", ".join(map(sp.sstr, where)) if isinstance(where, sp.FiniteSet) else sp.sstr(where)
     numbers = {"claimed_p_off": sp.sstr(said), "formulas_p_off": sp.sstr(formula), "agree_at": sp.sstr(where)}
     text = (f"The slides' formulas (D ~ Bern(p) with o = f with probability p; test o = p f = E[D f]; train "
             f"(1/p) D f) all imply P(off) = {sp.sstr(formula)}; the sentence says {sp.sstr(said)}; on (0, 1] they "
             f"agree at p = {at}.")
-    if where == _UNIT_INTERVAL:
+    if where == tsd.KEEP_RANGE:
         return Outcome("confirmed", text, numbers)
     if where == sp.S.EmptySet:
         return Outcome("refuted", text, numbers, correction=f"a neuron is switched off with probability "
@@ -48,11 +37,10 @@ def _check_p_off(claimed, evidence):
 
 
 def _check_mask_cases(claimed, evidence):
-    Dm = stats.Bernoulli("D", claimed["keep"])
-    dens = stats.density(Dm).dict
     out = claimed["output"]  # o_i as a function of the mask value td.D
-    computed = {sp.sstr(out.subs(td.D, d)): sp.simplify(pr) for d, pr in dens.items()}
-    ok = all(any(exact_equal(val, out.subs(td.D, d)) and exact_equal(prob, dens[d]) for d in dens)
+    cases = tsd.mask_cases(claimed["keep"], out)
+    computed = {sp.sstr(value): prob for value, prob in cases}
+    ok = all(any(exact_equal(val, value) and exact_equal(prob, p_case) for value, p_case in cases)
              for val, prob in claimed["cases"])
     numbers = {"computed": {k: sp.sstr(v) for k, v in computed.items()},
                "claimed": [[sp.sstr(a), sp.sstr(b)] for a, b in claimed["cases"]]}
@@ -65,9 +53,7 @@ def _check_mask_cases(claimed, evidence):
 
 
 def _check_dropout_backward(claimed, evidence):
-    chain = td.chain_rule_backward(claimed["forward_multiplier"]).doit()
-    formula = td.backward_formula(claimed["factors"]).doit()
-    diff = (chain - formula).applyfunc(sp.simplify)
+    diff = tsd.backward_difference(claimed["forward_multiplier"], claimed["factors"])
     ok = all(e == 0 for e in diff)
     numbers = {"factors": [sp.sstr(f) for f in claimed["factors"]], "difference": sp.sstr(diff)}
     text = (f"For o = {sp.sstr(claimed['forward_multiplier'])} f(x W + b) on an explicit 2 -> 2 layer, sympy.diff of "
@@ -76,33 +62,20 @@ def _check_dropout_backward(claimed, evidence):
     if ok:
         return Outcome("confirmed", text, numbers)
     return Outcome("refuted", text, numbers,
-                   correction=f"d = {sp.sstr(claimed['forward_multiplier'])} * f'(h) * d times W^T: the mask multiplies "
-                              "the backward pass as it does the forward")
-
-
-_n = sp.Symbol("n", integer=True, positive=True)
-_k = sp.Symbol("k", integer=True, nonnegative=True)
-
-
-@lru_cache(maxsize=1)
-def _mask_counts():
-    a = sp.Symbol("a", positive=True)  # incoming weights per unit
-    count = sp.simplify(sp.Sum(sp.binomial(_n, _k), (_k, 0, _n)).doit())
-    total = sp.simplify(sp.Sum(sp.binomial(_n, _k) * _k * a, (_k, 0, _n)).doit())  # weights over all thinned nets
-    union = _n * a  # distinct weights: every thinned net's weights are columns of the one W
-    return count, sp.simplify(total / union)
+                   correction=f"d = {sp.sstr(claimed['forward_multiplier'])} * f'(h) * d times W^T: the mask "
+                              "multiplies the backward pass as it does the forward")
 
 
 def _check_2n_networks(claimed, evidence):
-    count, reuse = _mask_counts()
+    masks = tsd.mask_counts()
+    count, reuse = masks["count"], masks["reuse"]
     said = sp.sympify(claimed["networks"])
     numbers = {"masks": sp.sstr(count), "claimed": sp.sstr(said), "weights_reuse_factor": sp.sstr(reuse)}
     text = (f"n droppable units have sum_k C(n, k) = {sp.sstr(count)} masks; the thinned networks together use "
             f"{sp.sstr(reuse)} times as many weights as there are distinct ones (all are columns of one W).")
     if not exact_equal(said, count):
         return Outcome("refuted", text, numbers, correction=f"{sp.sstr(count)} thinned networks")
-    shared = sp.simplify(reuse.subs(_n, 2)) > 1
-    if claimed["weights"] == "shared" or not shared:
+    if claimed["weights"] == "shared" or not masks["shared"]:
         return Outcome("confirmed", text, numbers)
     return Outcome("imprecise", text, numbers,
                    condition=f"an ensemble of {sp.sstr(count)} thinned networks that SHARE one set of weights (each "
@@ -111,28 +84,13 @@ def _check_2n_networks(claimed, evidence):
                               f"{sp.sstr(reuse)} of them")
 
 
-def _ensemble_gaps(units: int, keep: float, seeds: int) -> dict:
-    from sims.dropout import ensemble_gap
-
-    out = {}
-    for act in ("relu", "linear"):
-        g = ensemble_gap(units, keep, act, seeds=seeds, init="glorot_uniform")
-        out[act] = {k: g[k] for k in ("gap_abs_mean", "gap_abs_se", "gap_signed_mean", "gap_signed_se")}
-        out[act]["gap_abs_max"] = float(max(abs(x) for x in g["gaps"]))
-    return out
-
-
-def _expected_output(keep_scale=1) -> sp.Expr:
-    Db = stats.Bernoulli("D", td.p)
-    return sp.simplify(stats.E(keep_scale * Db * td.f))
-
-
 def _check_ensemble_average(claimed, evidence):
-    mean_linear, scaled_linear = td.ensemble_mean_linear(3)
-    linear_exact = exact_equal(mean_linear, scaled_linear) and td.ensemble_is_exact(True)
-    nonlinear_exact = td.ensemble_is_exact(False)
-    expected = _expected_output()
-    gaps = evidence.get("dropout-ensemble-gap", _ensemble_gaps, units=8, keep=0.5, seeds=64)
+    from sims.dropout import ensemble_gaps
+
+    exact = tsd.ensemble_exactness()
+    linear_exact, nonlinear_exact = exact["linear"], exact["nonlinear"]
+    expected = tsd.expected_output()
+    gaps = evidence.get("dropout-ensemble-gap", ensemble_gaps, units=8, keep=0.5, seeds=64)
     relu_gap = gaps["relu"]["gap_abs_max"] > 1e-9
     numbers = {"linear_exact": linear_exact, "nonlinear_exact_z2": nonlinear_exact, "gaps": gaps,
                "E_Df": sp.sstr(expected)}
@@ -158,9 +116,10 @@ def _check_ensemble_average(claimed, evidence):
 
 
 def _check_test_expectation(claimed, evidence):
-    expected = _expected_output()
+    expected = tsd.expected_output()
     said = sp.sympify(claimed["test_output"])
-    text = f"E[D f] for D ~ Bernoulli(p) (sympy.stats) is {sp.sstr(expected)}; the slide's test output is {sp.sstr(said)}."
+    text = (f"E[D f] for D ~ Bernoulli(p) (sympy.stats) is {sp.sstr(expected)}; the slide's test output is "
+            f"{sp.sstr(said)}.")
     numbers = {"E_Df": sp.sstr(expected), "claimed": sp.sstr(said)}
     if exact_equal(said, expected):
         return Outcome("confirmed", text, numbers)
@@ -169,10 +128,8 @@ def _check_test_expectation(claimed, evidence):
 
 def _check_inverted(claimed, evidence):
     s, t = sp.sympify(claimed["train_scale"]), sp.sympify(claimed["test_scale"])
-    mean_train = _expected_output(s)
-    Db = stats.Bernoulli("D", td.p)
-    var_train = sp.simplify(stats.variance(s * Db * td.f))
-    unbiased_scale = sp.solve(sp.Eq(_expected_output(sp.Symbol("s")), t * td.f), sp.Symbol("s"))
+    moments = tsd.inverted_moments(s, t)
+    mean_train, var_train, unbiased_scale = moments["mean"], moments["variance"], moments["unbiased_scales"]
     numbers = {"E_train": sp.sstr(mean_train), "test": sp.sstr(t * td.f), "Var_train": sp.sstr(var_train),
                "unbiased_train_scale": [sp.sstr(x) for x in unbiased_scale]}
     text = (f"E[{sp.sstr(s)} D f] = {sp.sstr(mean_train)} (sympy.stats, D ~ Bernoulli(p)) against the test output "
@@ -183,9 +140,7 @@ def _check_inverted(claimed, evidence):
                    correction=f"train o = {', '.join(map(sp.sstr, unbiased_scale))} D f for test o = {sp.sstr(t)} f")
 
 
-# ------------------------------------------------------------------------------------------------ other heuristics
-
-
+# ------------------------------------------------------------------------------------------------ «Dropout»: which parameters change
 def _check_part_of_parameters(claimed, evidence):
     """«тем самым мы изменяем только часть параметров»: per setting (optimizer, batch size), the fraction of the first
     layer's weights a training step changes without dropout minus with it, per seed (paired: the same data, weights
@@ -200,6 +155,27 @@ def _check_part_of_parameters(claimed, evidence):
     return paired_outcome(per, claimed, what="fraction of first-layer weights changed, without minus with dropout",
                            evidence=text, numbers={"settings": du["settings"]})
 
+
+
+def _check_mask_index(claimed, evidence):
+    """A notation check of «o_i = D_i f(w x_i^T + b)» as written, with the same slide's mask D = (D_1, ..., D_k): the
+    index of D runs over the k units (:func:`theory.slides.notation.range_ends`), while x_i^T is row i of the data
+    matrix X transposed, an example (:func:`theory.slides.notation.transposed`). One letter for both: refuted."""
+    from theory.slides import notation
+
+    mask = notation.indices_of(claimed["formula"], "D")
+    rows = [f"{s}_{i}^T" for s, i in notation.transposed(claimed["formula"]) if i in mask]
+    units = notation.range_ends(claimed["mask"]).get("D")
+    nums = {"formula": claimed["formula"], "mask_index": mask, "mask_range_end": units, "rows_with_that_index": rows}
+    text = (f"In «{claimed['formula']}» the mask carries the index {', '.join(mask) or 'none'}; the slide's mask "
+            f"{claimed['mask']} has one entry per unit, 1 to {units}. "
+            + (f"The same index marks {', '.join(rows)}, row {mask[0]} of X transposed: an example, not a unit."
+               if rows else "No transposed row of X carries the mask's index."))
+    if rows:
+        return Outcome("refuted", text, nums,
+                       correction="one letter for the example and the unit: o_{ij} = D_{ij} f(x_i w_j^T + b_j) (example "
+                                  "i, unit j; a mask entry per example and unit, an elementwise product)")
+    return Outcome("confirmed", text, nums)
 
 
 _F = td.f
@@ -217,6 +193,11 @@ CLAIMS: tuple[Claim, ...] = (
           "With D_i ~ Bern(p), o_i = D_i f equals f with probability p and 0 with probability 1 - p.",
           {"keep": _p, "output": td.D * _F, "cases": ((_F, _p), (sp.Integer(0), 1 - _p))}, _check_mask_cases,
           lambda c: {**c, "cases": tuple((v, 1 - pr) for v, pr in c["cases"])}, derivation="inverted-dropout"),
+    Claim("do-mask-index-clash", "Dropout в формулах", r"o_i = D_i \cdot f(wx_i^T + b)",
+          "The mask entry of one output: o_i = D_i f(w x_i^T + b) (as written: i numbers the mask's units, D = (D_1, "
+          "..., D_k), and the rows of X).",
+          {"formula": r"o_i = D_i \cdot f(wx_i^T + b)", "mask": r"D = (D_1, \dots, D_k) \sim iidBern(p)"},
+          _check_mask_index, lambda c: {**c, "formula": r"o_{ij} = D_{ij} \cdot f(x_i w_j^T + b_j)"}),
     Claim("do-backward", "Dropout в формулах", r"d = D \cdot f'(h) \cdot W \cdot d",
           "The backward pass through dropout multiplies the error signal by the same mask D.",
           {"forward_multiplier": td.D, "factors": (td.D, td.FPRIME, td.DELTA)}, _check_dropout_backward,
@@ -226,7 +207,7 @@ CLAIMS: tuple[Claim, ...] = (
           {"direction": "greater"}, _check_part_of_parameters, flipped),
     Claim("do-2n-networks", "Dropout", "Dropout эквивалентен обучению $2^n$ сетей",
           "Dropout is equivalent to training 2^n networks.",
-          {"networks": 2**_n, "weights": "independent"}, _check_2n_networks, lambda c: scaled(c, "networks", 2),
+          {"networks": 2**tsd.n, "weights": "independent"}, _check_2n_networks, lambda c: scaled(c, "networks", 2),
           figure="dropout-thinned", derivation="inverted-dropout"),
     Claim("do-ensemble-average", "Dropout",
           "можно отключать по очереди все возможные комбинации нейронов, получить $2^n$ прогнозов и усреднить их",

@@ -1,31 +1,29 @@
 """Claims of the weight-initialization slides («Инициализация весов» … «Краткие итоги»), the first «Эксперимент с
 MNIST» (Nikolenko, p. 149) and «Стандартизация», each with the check that computes its verdict.
 
-Exact statements are decided by SymPy (:mod:`theory.variance`, :mod:`theory.init`, :mod:`theory.activations`),
-depth laws by the mean-field recursion (:func:`theory.predict.predict`) and Monte Carlo networks
-(:func:`sims.engine.simulate`, through :meth:`lecture.registry.Evidence.get`), and empirical effects by the
-training experiments (:func:`lecture.registry.experiment`: ``symmetry``, ``inits``, ``standardization``).
+This module holds the slides' statements as data and thin checks: each reads ``claimed``, calls the computation,
+compares and words the :class:`~lecture.registry.Outcome`. Exact statements are decided by SymPy in
+:mod:`theory.slides.init` (which calls :mod:`theory.variance`, :mod:`theory.init`, :mod:`theory.activations` and
+holds the slide's sigmoid unit and its symbols), depth laws by the mean-field recursion
+(:func:`theory.slides.init.depth_ratio`, :func:`theory.predict.predict`) and Monte Carlo networks
+(:mod:`sims.variance_studies`, through :meth:`lecture.registry.Evidence.get`), and empirical effects by the training
+experiments (:func:`lecture.registry.experiment`: ``symmetry``, ``inits``, ``standardization``).
 Conventions: ``n_in``, ``n_out`` are the fans of :mod:`theory.init`; the "symmetric case" of the slides is
 E[w] = E[x] = 0, so Var(h) = Var(x) n_in Var(w).
 """
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 
 import sympy as sp
 
 from lecture.registry import (Claim, Outcome, effect_of, effect_outcome, experiment, flipped, fmt, scaled,
                               spread_text)
 from theory.init import n_in, n_out
+from theory.slides import init as S
+from theory.slides.init import E_x2, g, s1, s2, s3, var_w, var_x, w0, w2, w3
 
 PREFIX = "init-"
-
-# the slide's symbols: sigma_1 = sigma(w_2 sigma_2 + w_3 sigma_3 + ...), dL/dsigma_1 = g
-s1, s2, s3 = sp.symbols("sigma_1 sigma_2 sigma_3", real=True)
-w2, w3, w0 = sp.symbols("w_2 w_3 w_0", real=True)
-g = sp.Symbol("g", real=True)  # dL/dsigma_1
-var_w, var_x = sp.symbols("Var_w Var_x", positive=True)
 
 EXACT_TOL = 1e-12  # closed form / quadrature vs an exact value (quadrature is accurate to ~1e-13 relative)
 Z_SE = 4.5  # theory vs Monte Carlo: z standard errors (false-alarm budget ~1e-3 over ~100 checks, STYLE.md)
@@ -35,99 +33,11 @@ MC_WIDTH, MC_DEPTH, MC_BATCH, MC_NETWORKS = 256, 10, 32, 16
 DEPTH, WIDTH = 20, 512  # the mean-field depth checks
 
 
-from theory.functions import sigmoid as _sig  # noqa: E402 - one definition of the logistic function
-
-
-# ------------------------------------------------------------------------------------------------ shared computations
-@lru_cache(maxsize=None)
-def _slide_unit():
-    """sigma_1 = sigma(z), z = w_0 + w_2 sigma_2 + w_3 sigma_3 (the "..." of the slide as a bias w_0)."""
-    z = w0 + w2 * s2 + w3 * s3
-    return _sig(z)
-
-
-def _chain_rule(wrt) -> sp.Expr:
-    """dL/dw for L = L(sigma_1) by SymPy's chain rule, with dL/dsigma_1 written g."""
-    L = sp.Function("L")
-    expr = sp.diff(L(_slide_unit()), wrt)
-    return expr.replace(lambda e: isinstance(e, (sp.Subs, sp.Derivative)), lambda e: g)
-
-
-@lru_cache(maxsize=None)
-def _zero_init_gradients() -> dict:
-    """Gradients of each unit's incoming weights at zero init, for the slide's net: inputs x_1, x_2; hidden units
-    sigma_2, sigma_3 (weights v_jk); output sigma_1 = sigma(w_2 sigma_2 + w_3 sigma_3); any loss L(sigma_1, t)."""
-    x1, x2, t = sp.symbols("x_1 x_2 t", real=True)
-    v = sp.Matrix(2, 2, sp.symbols("v_21 v_22 v_31 v_32", real=True))
-    hidden = {2: _sig(v[0, 0] * x1 + v[0, 1] * x2), 3: _sig(v[1, 0] * x1 + v[1, 1] * x2)}
-    out = _sig(w2 * hidden[2] + w3 * hidden[3])
-    L = sp.Function("ell")(out, t)
-    zero = {p: 0 for p in (*v, w2, w3)}
-    dl = sp.Symbol("ell'(1/2)")  # dL/dsigma_1 at sigma_1 = sigma(0) = 1/2, for display
-
-    def grad(p):
-        e = sp.simplify(sp.diff(L, p).subs(zero).doit())
-        return e.replace(lambda a: isinstance(a, sp.Subs), lambda a: dl)
-    return {1: [grad(p) for p in (w2, w3)], 2: [grad(p) for p in (v[0, 0], v[0, 1])],
-            3: [grad(p) for p in (v[1, 0], v[1, 1])]}
-
-
-def _same_update(i: int, j: int) -> bool:
-    gi, gj = _zero_init_gradients()[i], _zero_init_gradients()[j]
-    return all(sp.simplify(a - b) == 0 for a, b in zip(gi, gj))
-
-
-def _uniform_var(bound) -> sp.Expr:
-    from theory.variance import uniform_variance
-
-    return sp.simplify(uniform_variance(bound))
-
-
-def _second_relu_half() -> sp.Expr:
-    """E[relu(h)^2] / Var(h) for h ~ N(0, q): the closed form of theory.activations, divided by q."""
-    from theory import activations as acts
-    from theory.gaussian import q
-
-    return sp.simplify(acts.moment_closed_forms(acts.get_activation("relu"))["second"] / q)
-
-
-def _depth_ratio(activation: str, init: str, depth: int = DEPTH, width: int = WIDTH) -> dict:
-    """Mean-field Var(h_l) by layer (input Var(x) = 1): first, last, and the largest per-layer deviation from 1."""
-    from theory.config import NetworkConfig
-    from theory.predict import predict
-
-    q = [row["preact_var"] for row in predict(NetworkConfig(activation, init, width, depth))["layers"]]
-    return {"first": q[0], "last": q[-1], "ratio": q[-1] / q[0], "first_step": q[1] / q[0],
-            "max_step_dev": max(abs(b / a - 1) for a, b in zip(q, q[1:]))}
-
-
-def _phi_prime_at_zero(spec: str) -> sp.Expr:
-    """phi'(0) exactly: the limits of the derivative pieces at 0 from both sides (equal for these activations)."""
-    from theory import activations as acts
-    from theory.calculus import x
-
-    values = set()
-    for p in acts.derivative_pieces(acts.get_activation(spec)):
-        if p.interval.start <= 0 <= p.interval.end:
-            for d in ("+", "-"):
-                if (d == "+" and p.interval.start <= 0 < p.interval.end) or (d == "-" and p.interval.start < 0):
-                    values.add(sp.nsimplify(sp.simplify(sp.limit(p.expr, x, 0, d))))
-    if len(values) != 1:
-        raise ArithmeticError(f"phi'(0) of {spec} is not unique: {values}")
-    return values.pop()
-
-
 # ------------------------------------------------------------------------------------------------ checks
 def _check_chain_rule(claimed, evidence) -> Outcome:
-    truth = {"dL_dw2": _chain_rule(w2), "dL_dw3": _chain_rule(w3)}
-    bad = []
-    for key, expr in truth.items():
-        stated = sp.sympify(claimed[key]).subs(s1, _slide_unit())
-        if sp.simplify(stated - expr) != 0:
-            bad.append(key)
-    z = w0 + w2 * s2 + w3 * s3  # e^(-z) = (1 - sigma_1)/sigma_1
-    computed = {k: sp.factor(sp.simplify(v.subs(_slide_unit(), s1).subs(sp.exp(-z), (1 - s1) / s1)))
-                for k, v in truth.items()}
+    truth = {"dL_dw2": S.chain_rule(w2), "dL_dw3": S.chain_rule(w3)}
+    bad = [key for key, expr in truth.items() if sp.simplify(S.from_unit_output(claimed[key]) - expr) != 0]
+    computed = {k: S.in_unit_output(v) for k, v in truth.items()}
     nums = {"computed_dL_dw2": sp.sstr(computed["dL_dw2"]), "computed_dL_dw3": sp.sstr(computed["dL_dw3"]),
             "mismatch": bad}
     text = (f"SymPy's chain rule on L(sigma(w_0 + w_2 sigma_2 + w_3 sigma_3)) gives dL/dw_2 = "
@@ -145,9 +55,9 @@ _UNIT_NAMES = {1: "sigma_1", 2: "sigma_2", 3: "sigma_3"}
 def _check_zero_pair(claimed, evidence) -> Outcome:
     names = {v: k for k, v in _UNIT_NAMES.items()}
     i, j = (names[u] for u in claimed["pair"])
-    grads = _zero_init_gradients()
-    equal_pairs = [(a, b) for a in (1, 2, 3) for b in (1, 2, 3) if a < b and _same_update(a, b)]
-    same = _same_update(i, j)
+    grads = S.zero_init_gradients()
+    equal_pairs = [(a, b) for a in (1, 2, 3) for b in (1, 2, 3) if a < b and S.same_update(a, b)]
+    same = S.same_update(i, j)
     nums = {"gradients_at_zero_init": {_UNIT_NAMES[k]: [sp.sstr(e) for e in v] for k, v in grads.items()},
             "identical_pairs": [[_UNIT_NAMES[a], _UNIT_NAMES[b]] for a, b in equal_pairs],
             "claimed_pair_identical": same}
@@ -231,17 +141,8 @@ def _check_vanish_explode(claimed, evidence) -> Outcome:
 
 
 def _check_bias_constant(claimed, evidence) -> Outcome:
-    from sympy.stats import Variance
-
-    from theory import variance as V
-
-    fams = (("two-point(1/5)", "two-point(1/2)"), ("two-point(1/2)", "two-point(1/5)"))  # exact finite sums: fast
-    diffs = []
-    for fw, fx in fams:
-        ws = [V.FAMILIES[fw](f"w_{j}", V.mu_w, V.sigma_w) for j in (1, 2)]
-        xs = [V.FAMILIES[fx](f"x_{j}", V.mu_x, V.sigma_x) for j in (1, 2)]
-        s = ws[0] * xs[0] + ws[1] * xs[1]
-        diffs.append(sp.simplify(V.evaluate(Variance(w0 + s)) - V.evaluate(Variance(s))))
+    shifts = S.bias_variance_shifts()
+    fams, diffs = list(shifts), list(shifts.values())
     agree = all(sp.simplify(d - claimed["variance_shift"]) == 0 for d in diffs)
     nums = {"variance_shift": [sp.sstr(d) for d in diffs], "laws": ["/".join(f) for f in fams]}
     text = ("sympy.stats: Var(w_0 + w_1 x_1 + w_2 x_2) - Var(w_1 x_1 + w_2 x_2) = "
@@ -253,9 +154,7 @@ def _check_bias_constant(claimed, evidence) -> Outcome:
 
 
 def _check_product_variance(claimed, evidence) -> Outcome:
-    from theory import variance as V
-
-    truth = V.product_variance()
+    truth = S.product_variance_cases()["var_wx"]
     stated = sp.sympify(claimed["var_wx"])
     nums = {"computed": sp.sstr(truth), "claimed": sp.sstr(stated)}
     text = (f"sympy.stats (normal w, x; the same result for uniform and skewed two-point laws): Var(w x) = "
@@ -270,29 +169,8 @@ def _check_product_variance(claimed, evidence) -> Outcome:
 SYMMETRIC_ACTIVATIONS = ("tanh", "linear", "x/(1 + Abs(x))", "Abs(x)", "sigmoid")
 
 
-def _symmetry_kind(spec: str) -> str:
-    from theory import activations as acts
-    from theory.calculus import x
-
-    f = acts.get_activation(spec).expr
-    if sp.simplify(f.subs(x, -x) + f) == 0:
-        return "odd"
-    if sp.simplify(f.subs(x, -x) - f) == 0:
-        return "even"
-    if sp.simplify(f.subs(x, -x) + f - 2 * f.subs(x, 0)) == 0:
-        return f"point-symmetric about (0, {sp.sstr(f.subs(x, 0))})"
-    return "none"
-
-
-@lru_cache(maxsize=None)
-def _activation_means() -> dict:
-    from theory import activations as acts
-
-    return {a: (acts.moments(acts.get_activation(a), 1.0)["mean"], _symmetry_kind(a)) for a in SYMMETRIC_ACTIVATIONS}
-
-
 def _check_symmetric_mean(claimed, evidence) -> Outcome:
-    means = _activation_means()
+    means = S.activation_means(SYMMETRIC_ACTIVATIONS)
     target = float(claimed["mean"])
     holds = [a for a, (m, kind) in means.items() if kind != "none" and abs(m - target) < EXACT_TOL]
     fails = [a for a, (m, kind) in means.items() if kind != "none" and a not in holds]
@@ -312,11 +190,8 @@ def _check_symmetric_mean(claimed, evidence) -> Outcome:
 
 
 def _check_layer_variance(claimed, evidence) -> Outcome:
-    from theory import variance as V
-
-    per_term = V.product_variance().subs({V.mu_w: 0, V.mu_x: 0})
-    total = sp.simplify(V.sum_variance(V.n_in).subs(V.sigma, sp.sqrt(per_term)))
-    stated = sp.sympify(claimed["var_h"]).subs({var_w: V.sigma_w**2, var_x: V.sigma_x**2, n_in: V.n_in})
+    total = S.symmetric_layer_variance()
+    stated = S.in_variance_symbols(claimed["var_h"])
     nums = {"computed": sp.sstr(total), "claimed": sp.sstr(stated)}
     text = (f"sympy.stats: Var(sum_i w_i x_i) over n_in iid independent terms = n_in Var(w x) = {sp.sstr(total)} "
             "with E[w] = E[x] = 0 (product-variance with both means 0).")
@@ -327,11 +202,9 @@ def _check_layer_variance(claimed, evidence) -> Outcome:
 
 def _check_gain_over_depth(claimed, evidence) -> Outcome:
     """Per (activation, init): Var(h_L)/Var(h_1) by the mean-field recursion against the claimed ratio."""
-    from theory.init import get_init
-
     depth = claimed["depth"]
-    rows = {f"{a}/{i}": _depth_ratio(a, i, depth, claimed["width"]) for a, i in claimed["pairs"]}
-    fans = {f"{a}/{i}": sorted(str(v) for v in get_init(i).weight_var.free_symbols) for a, i in claimed["pairs"]}
+    rows = {f"{a}/{i}": S.depth_ratio(a, i, depth, claimed["width"]) for a, i in claimed["pairs"]}
+    fans = {f"{a}/{i}": S.init_fans(i) for a, i in claimed["pairs"]}
     target = float(claimed["ratio"])
     holds = [k for k, r in rows.items() if abs(r["ratio"] - target) < 1e-9]
     fails = [k for k in rows if k not in holds]
@@ -359,7 +232,7 @@ def _check_gain_over_depth(claimed, evidence) -> Outcome:
 
 
 def _check_uniform_weight_var(claimed, evidence) -> Outcome:
-    truth = _uniform_var(claimed["bound"])
+    truth = S.uniform_weight_var(claimed["bound"])
     stated = sp.sympify(claimed["weight_var"])
     nums = {"bound": sp.sstr(claimed["bound"]), "computed": sp.sstr(truth), "claimed": sp.sstr(stated),
             "ratio": sp.sstr(sp.simplify(truth / stated))}
@@ -370,14 +243,13 @@ def _check_uniform_weight_var(claimed, evidence) -> Outcome:
     return Outcome("refuted", text, nums,
                    correction=f"Var(w) = {sp.sstr(truth)}, {sp.sstr(sp.simplify(truth / stated))} times the slide's "
                               f"value; the bound with Var(w) = {sp.sstr(stated)} is "
-                              f"{sp.sstr(sp.simplify(sp.sqrt(3 * stated)))}")
+                              f"{sp.sstr(S.uniform_bound_for(stated))}")
 
 
 def _check_uniform_layer_var(claimed, evidence) -> Outcome:
     """The slides' symmetric case: Var(h) = Var(x) n_in Var(w); what the same init gives for ReLU inputs is noted."""
-    wv = _uniform_var(claimed["bound"])
-    sym = sp.simplify(claimed["var_x"] * n_in * wv)
-    relu = sp.simplify(claimed["var_x"] * _second_relu_half() * n_in * wv)  # x = relu(h_prev), Var(h_prev) = var_x
+    layer = S.uniform_layer_variance(claimed["bound"], claimed["var_x"])
+    wv, sym, relu = layer["weight_var"], layer["symmetric"], layer["relu_inputs"]
     stated = sp.sympify(claimed["var_h"])
     nums = {"symmetric_case": sp.sstr(sym), "relu_inputs": sp.sstr(relu), "claimed": sp.sstr(stated)}
     text = (f"Var(w) = {sp.sstr(wv)} (uniform density), so Var(h) = Var(x) n_in Var(w) = {sp.sstr(sym)} for "
@@ -409,23 +281,20 @@ def _check_bad_decay(claimed, evidence) -> Outcome:
 
 
 def _check_backward(claimed, evidence) -> Outcome:
-    from sims.variance_studies import backward_variances
+    from sims.variance_studies import backward_factors, backward_variances
 
     res = evidence.get("init-mc-backward", backward_variances, widths=list(claimed["widths"]), batch=MC_BATCH,
                        networks=2 * MC_NETWORKS)
-    n, wv = res["widths"], res["weight_vars"]
+    n = res["widths"]
     stated = sp.sympify(claimed["backward_gain"])
     rows, exact_ok, mc_ok = [], True, True
-    for l in range(len(n) - 1, 1, -1):  # delta_(l-1) = W_l^T delta_l: W_l has fan_in n_(l-1), fan_out n_l
-        formula = float(stated.subs({n_out: n[l], n_in: n[l - 1], var_w: wv[l - 1]}))
-        pred = res["pred_grad"][l - 2] / res["pred_grad"][l - 1]
-        m_hi, m_lo = res["grad_mean"][l - 1], res["grad_mean"][l - 2]
-        # delta method SE of the ratio from the two layers' SEs (conservative: as if independent)
-        se = abs(m_lo / m_hi) * math.hypot(res["grad_se"][l - 2] / m_lo, res["grad_se"][l - 1] / m_hi)
+    for f in backward_factors(res):  # delta_(l-1) = W_l^T delta_l: W_l has fan_in n_(l-1), fan_out n_l
+        formula = float(stated.subs({n_out: f["n_out"], n_in: f["n_in"], var_w: f["weight_var"]}))
+        pred, mc, se = f["mean_field"], f["mc"], f["mc_se"]
         exact_ok &= abs(pred - formula) < 1e-9 * max(1.0, abs(pred))
-        mc_ok &= abs(m_lo / m_hi - formula) < Z_SE * se
-        rows.append({"layer": l, "n_in": n[l - 1], "n_out": n[l], "formula": formula, "mean_field": pred,
-                     "mc": m_lo / m_hi, "mc_se": se})
+        mc_ok &= abs(mc - formula) < Z_SE * se
+        rows.append({"layer": f["layer"], "n_in": f["n_in"], "n_out": f["n_out"], "formula": formula,
+                     "mean_field": pred, "mc": mc, "mc_se": se})
     fwd_constant = max(res["pred_preact"]) - min(res["pred_preact"]) < 1e-9
     grad_varies = max(res["pred_grad"]) / min(res["pred_grad"]) > 1.5
     nums = {"rows": rows, "forward": res["pred_preact"], "grad_var": res["pred_grad"], "mc_grad_var": res["grad_mean"]}
@@ -443,12 +312,10 @@ def _check_backward(claimed, evidence) -> Outcome:
 
 
 def _check_xavier_average(claimed, evidence) -> Outcome:
-    wv = _uniform_var(claimed["bound"])
     fan = sp.sympify(claimed["average_fan"])
-    v = sp.Symbol("v", positive=True)
-    fwd, bwd = sp.solve(sp.Eq(n_in * v, 1), v)[0], sp.solve(sp.Eq(n_out * v, 1), v)[0]
-    both = sp.solve([sp.Eq(n_in * v, 1), sp.Eq(n_out * v, 1)], [v], dict=True)  # needs n_in = n_out
-    gain = sp.simplify(fan * wv)
+    xa = S.xavier_average(claimed["bound"], fan)
+    wv, fwd, bwd, gain = xa["weight_var"], xa["forward"], xa["backward"], xa["fan_times_var"]
+    both = xa["both"]  # needs n_in = n_out
     nums = {"weight_var": sp.sstr(wv), "claimed_fan": sp.sstr(fan), "fan_times_var": sp.sstr(gain),
             "forward": sp.sstr(fwd), "backward": sp.sstr(bwd), "both_solvable_for_unequal_sizes": bool(both)}
     text = (f"The forward condition gives Var(w) = {sp.sstr(fwd)}, the backward one {sp.sstr(bwd)}: both hold only "
@@ -457,22 +324,17 @@ def _check_xavier_average(claimed, evidence) -> Outcome:
             f"(the harmonic mean of {sp.sstr(fwd)} and {sp.sstr(bwd)}).")
     if gain == 1 and not both:
         return Outcome("confirmed", text, nums)
-    true_fan = sp.simplify(1 / wv)
+    true_fan = xa["true_fan"]
     return Outcome("refuted", text, nums, correction=f"the bound satisfies {sp.sstr(true_fan)} Var(w) = 1, i.e. the "
                                                      f"averaged fan (n_in + n_out)/2")
 
 
 def _check_xavier_normal(claimed, evidence) -> Outcome:
-    from scipy.stats import truncnorm
-
-    from theory import variance as V
-
-    target = _uniform_var(claimed["uniform_bound"])  # the analogue: the same variance as the slide's uniform
+    xn = S.xavier_normal(claimed["uniform_bound"])  # the analogue: the same variance as the slide's uniform
+    target, s, plain = xn["target"], xn["std"], xn["plain"]  # plain: sympy.stats Var N(0, s^2)
     stated = sp.sympify(claimed["normal_weight_var"])
-    s = sp.sqrt(target)
-    plain = sp.simplify(V.normal_variance(s))  # sympy.stats: Var N(0, s^2)
-    # Keras' truncated normal (redrawn beyond 2 sd): Var = s^2 * truncnorm(-2, 2).var(), so it divides s by the root
-    trunc_var_factor = float(truncnorm(-2, 2).var())
+    # Keras' truncated normal (redrawn beyond 2 sd): Var = s^2 * factor, so it divides s by the root
+    trunc_var_factor = xn["truncated_var_factor"]
     ok = sp.simplify(stated - target) == 0 and sp.simplify(plain - target) == 0
     nums = {"target": sp.sstr(target), "plain_normal_std": sp.sstr(s),
             "keras_truncated_std_factor": math.sqrt(trunc_var_factor),
@@ -487,13 +349,8 @@ def _check_xavier_normal(claimed, evidence) -> Outcome:
 
 
 def _check_he_layer(claimed, evidence) -> Outcome:
-    from theory import variance as V
-
-    per_term = V.product_variance().subs(V.mu_w, 0)  # only E[w] = 0: the non-symmetric case
-    total = sp.simplify(V.sum_variance(V.n_in).subs(V.sigma, sp.sqrt(per_term)))
-    second_x = V.sigma_x**2 + V.mu_x**2  # E[x^2]
-    stated = sp.sympify(claimed["var_h"]).subs({var_w: V.sigma_w**2, var_x: V.sigma_x**2, n_in: V.n_in})
-    stated = stated.subs(sp.Symbol("E_x2", positive=True), second_x)
+    total = S.he_layer_variance()  # only E[w] = 0: the non-symmetric case
+    stated = S.in_variance_symbols(claimed["var_h"])  # E_x2 = E[x^2] = Var(x) + E[x]^2
     nums = {"computed": sp.sstr(sp.factor(total)), "claimed": sp.sstr(sp.factor(stated))}
     text = (f"sympy.stats with E[w] = 0 and E[x] = mu_x != 0: Var(h) = n_in Var(w x) = {sp.sstr(sp.factor(total))} = "
             "n_in Var(w) (Var(x) + E[x]^2) = E[x^2] n_in Var(w).")
@@ -502,25 +359,8 @@ def _check_he_layer(claimed, evidence) -> Outcome:
     return Outcome("refuted", text, nums, correction=f"Var(h) = {sp.sstr(sp.factor(total))} = E(x^2) n_in Var(w)")
 
 
-@lru_cache(maxsize=None)
-def _relu_second_over_var() -> dict:
-    """E[max(0, h)^2] / Var(h) for h symmetric about 0 (normal, uniform, Laplace densities), by integration:
-    E[relu(h)^2] = int_0^oo h^2 f(h) dh, Var(h) = int h^2 f - (int h f)^2."""
-    h = sp.Symbol("h", real=True)
-    s = sp.Symbol("s", positive=True)
-    densities = {"normal N(0, s^2)": sp.exp(-h**2 / (2 * s**2)) / sp.sqrt(2 * sp.pi * s**2),
-                 "uniform U[-s, s]": sp.Piecewise((1 / (2 * s), (h >= -s) & (h <= s)), (0, True)),
-                 "Laplace(0, s)": sp.exp(-sp.Abs(h) / s) / (2 * s)}
-    out = {}
-    for name, f in densities.items():
-        mean = sp.integrate(h * f, (h, -sp.oo, sp.oo))
-        var = sp.integrate(h**2 * f, (h, -sp.oo, sp.oo)) - mean**2
-        out[name] = sp.simplify(sp.integrate(h**2 * f, (h, 0, sp.oo)) / var)
-    return out
-
-
 def _check_he_relu_moment(claimed, evidence) -> Outcome:
-    ratios = _relu_second_over_var()
+    ratios = S.relu_second_over_var()
     stated = sp.sympify(claimed["coefficient"])
     ok = all(sp.simplify(r - stated) == 0 for r in ratios.values())
     nums = {k: sp.sstr(v) for k, v in ratios.items()}
@@ -532,12 +372,12 @@ def _check_he_relu_moment(claimed, evidence) -> Outcome:
 
 
 def _check_he_weight_var(claimed, evidence) -> Outcome:
-    v = sp.Symbol("v", positive=True)
-    solved = sp.solve(sp.Eq(_second_relu_half() * n_in * v, 1), v)[0]  # Var(h_l) = Var(h_(l-1)) (1/2) n_in Var(w)
+    solved = S.he_weight_var()  # Var(h_l) = Var(h_(l-1)) (1/2) n_in Var(w)
     stated = sp.sympify(claimed["weight_var"])
-    depth = _depth_ratio("relu", "he_uniform")
+    depth = S.depth_ratio("relu", "he_uniform", DEPTH, WIDTH)
     nums = {"computed": sp.sstr(solved), "claimed": sp.sstr(stated), "he_relu_depth": depth}
-    text = (f"Solving (1/2) n_in Var(w) = 1 (with E[relu(h)^2] = {sp.sstr(_second_relu_half())} Var(h) from the "
+    half = S.relu_second_moment_ratio()
+    text = (f"Solving (1/2) n_in Var(w) = 1 (with E[relu(h)^2] = {sp.sstr(half)} Var(h) from the "
             f"closed form) gives Var(w) = {sp.sstr(solved)}; the mean field with it keeps Var(h_l) = "
             f"{fmt(depth['first'])} through {DEPTH} relu layers (largest per-layer change "
             f"{fmt(depth['max_step_dev'])}).")
@@ -575,21 +415,16 @@ def _check_init_names(claimed, evidence) -> Outcome:
 
 
 def _check_xavier_symmetric(claimed, evidence) -> Outcome:
-    from theory import activations as acts
-    from theory.init import get_init
-
-    scheme = get_init(claimed["init"])
-    gain = sp.simplify(n_in * scheme.weight_var.subs(n_out, n_in))  # equal widths: n Var(w)
+    # near 0 (the linear regime, where the zero fixed point of an odd phi sits) the per-layer factor, forward and
+    # backward, is n Var(w) phi'(0)^2 (chi_1 at q -> 0): 1 is the critical (edge-of-chaos) initialization
+    near = S.near_zero_factors(claimed["init"], claimed["activations"])
+    gain = near["n_var_w"]  # equal widths: n Var(w)
     rows = {}
-    for spec in claimed["activations"]:
-        d0 = _phi_prime_at_zero(spec)
-        mean = acts.moments(acts.get_activation(spec), 1.0)["mean"]
-        # near 0 (the linear regime, where the zero fixed point of an odd phi sits) the per-layer factor, forward
-        # and backward, is n Var(w) phi'(0)^2 (chi_1 at q -> 0): 1 is the critical (edge-of-chaos) initialization
-        chi = sp.nsimplify(sp.simplify(gain * d0**2))
-        rows[spec] = {"phi_prime_0": sp.sstr(d0), "mean": mean, "zero_mean": abs(mean) < EXACT_TOL,
-                      "chi_near_0": sp.sstr(chi), "critical": sp.simplify(chi - 1) == 0,
-                      "critical_n_var_w": float(1 / d0**2)}
+    for spec, r in near["activations"].items():
+        rows[spec] = {"phi_prime_0": sp.sstr(r["phi_prime_0"]), "mean": r["mean"],
+                      "zero_mean": abs(r["mean"]) < EXACT_TOL,
+                      "chi_near_0": sp.sstr(r["chi_near_0"]), "critical": sp.simplify(r["chi_near_0"] - 1) == 0,
+                      "critical_n_var_w": r["critical_n_var_w"]}
     considered = {k: r for k, r in rows.items() if r["zero_mean"]}
     holds = [k for k, r in considered.items() if r["critical"]]
     fails = [k for k in considered if k not in holds]
@@ -622,7 +457,8 @@ def _check_mnist_inits(claimed, evidence) -> Outcome:
     text = (f"Seminar net (6 x 100 relu, Adam, digits), {len(diffs)} seeds: test acc {claimed['better']} "
             f"{spread_text(better['test_acc'])} vs {claimed['worse']} {spread_text(worse['test_acc'])}; validation "
             f"accuracy above 0.9 within {fa['horizon']} epochs in {len(diffs) - fa['never']} of {len(diffs)} seeds "
-            f"for {claimed['better']} (median epoch {fmt(fa['median'])}), in {len(diffs) - worse['first_above']['never']} "
+            f"for {claimed['better']} (median epoch {fmt(fa['median'])}), in "
+            f"{len(diffs) - worse['first_above']['never']} "
             f"for {claimed['worse']}.")
     return effect_outcome(effect_of(claimed, f"test accuracy, {claimed['better']} minus {claimed['worse']}"), diffs,
                           evidence=text, numbers=nums)
@@ -680,20 +516,93 @@ def _typo_fixed(c):
     return out
 
 
+def _check_layer_index(claimed, evidence):
+    """A notation check of «Инициализация Хе» as written: the roles of the index i across the slide's lines
+    (:func:`theory.slides.notation.index_roles`): the summation variable over a unit's inputs and, in
+    x_i = max(0; h_{i-1}), a step back to the previous layer. Both: refuted (one letter for two things)."""
+    from theory.slides import notation
+
+    roles = notation.index_roles(claimed["formulas"], "i")
+    why = notation.clashes(roles)
+    nums = {"formulas": list(claimed["formulas"]), "roles": roles}
+    text = (f"The index i in {' and '.join('«' + f + '»' for f in claimed['formulas'])}: summation variable in "
+            f"{', '.join(roles['bound']) or 'no sum'}; one step back in {', '.join(roles['shifted']) or 'nothing'}; "
+            f"plain index of {', '.join(roles['free']) or 'nothing'}.")
+    if why:
+        return Outcome("refuted", text, nums,
+                       correction=f"i names an input and a layer ({why[0]}): write the layer as a superscript, "
+                                  "x^(l) = max(0, h^(l-1)), Var(h^(l)) = n_in Var(w^(l)) E[(x^(l))^2]")
+    return Outcome("confirmed", text, nums)
+
+
+def _check_ranges(claimed, evidence):
+    """A notation check of the assumptions' ranges against the sum they are used in (the same slide): the upper ends
+    of w_1, ..., w_? and x_1, ..., x_? against the sum's n_in (:func:`theory.slides.notation.range_ends`). All
+    equal: confirmed; else refuted."""
+    from theory.slides import notation
+
+    ends = notation.range_ends(claimed["text"])
+    nums = {"ends": ends}
+    text = ("Index ranges on the slide: "
+            + "; ".join(f"the sum runs to {v}" if k == "sum" else f"{k}_1, ..., {k}_{v}" for k, v in ends.items())
+            + ".")
+    if len(set(ends.values())) > 1:
+        return Outcome("refuted", text, nums,
+                       correction=f"the sum runs to {ends.get('sum')}: w_1, ..., w_{{n_in}} and x_1, ..., x_{{n_in}} (one "
+                                  "weight and one input per term)")
+    return Outcome("confirmed", text, nums)
+
+
+def _check_inputs_named(claimed, evidence):
+    """A notation check of what the slides call the x_i: in h_i = w_0 + sum_i w_i x_i each x_i is summed with its own
+    weight w_i (:func:`theory.slides.notation.summed_with`), i.e. it is one of the unit's n_in inputs (its fan-in,
+    :data:`theory.init.n_in`), the same for every example. «Наблюдения» (observations) are the rows of the data, which
+    share the weights. Inputs: confirmed; observations: refuted."""
+    from theory.slides import notation
+
+    partners = notation.summed_with(claimed["formula"], "x")
+    role = "inputs" if "w" in partners else None
+    nums = {"formula": claimed["formula"], "x_summed_with": partners, "x_are": role, "slides_say": claimed["called"]}
+    text = (f"In «{claimed['formula']}» each x_i is summed with its own weight ({', '.join(p + '_i' for p in partners)}):"
+            f" x_1, ..., x_n_in are the unit's inputs (n_in = fan-in, one weight per input), the same weights for "
+            f"every example; the slides call them «{claimed['called']}».")
+    if role is None:
+        raise ValueError(f"the sum's terms are not read: {nums}")
+    if claimed["called"] != role:
+        return Outcome("refuted", text, nums,
+                       correction="x_1, ..., x_{n_in} are a unit's inputs (the previous layer's outputs, or the "
+                                  "features of one example), not observations; likewise «n_in наблюдений» in «Немного "
+                                  "лучше» is n_in inputs")
+    return Outcome("confirmed", text, nums)
+
+
+def _check_keras_keyword(claimed, evidence) -> Outcome:
+    """The keyword the slide passes Keras' initializer names with, against Keras' documented keywords
+    (:data:`theory.slides.init.KERAS_INITIALIZER_KEYWORDS`): documented evidence, not a computation."""
+    used = S.keywords_in(claimed["code"])
+    unknown = [k for k in used if k not in S.KERAS_INITIALIZER_KEYWORDS]
+    nums = {"keywords": used, "keras_keywords": list(S.KERAS_INITIALIZER_KEYWORDS)}
+    text = (f"The slide writes {claimed['code']}: keyword {', '.join(used)}. Keras layers take initializers as "
+            f"{' and '.join(S.KERAS_INITIALIZER_KEYWORDS)} (keras.io, Layer weight initializers); init= is Keras 1's "
+            "keyword, renamed in Keras 2.0 (2017).")
+    if unknown:
+        return Outcome("refuted", text, nums,
+                       correction='kernel_initializer="glorot_uniform" (or "he_uniform", "he_normal"), not init=...')
+    return Outcome("confirmed", text, nums)
+
+
 # ------------------------------------------------------------------------------------------------ the claims
 def _check_index_clash(claimed, evidence) -> Outcome:
     """A notation check of the slide's formula as written (``claimed['formula']``, LaTeX): the index of the unit on
     the left (h_i) must not be the summation variable on the right (sum_{i=1}): a sum over i binds i, so the left
     side's i would be the same letter for two things. Distinct letters: confirmed; the same letter: refuted."""
-    import re
-
     formula = claimed["formula"]
-    free = re.match(r"\s*h_\{?(\w)", formula)
-    bound = re.findall(r"\\sum_\{(\w)=", formula)
-    nums = {"formula": formula, "left_index": free.group(1) if free else None, "summation_indices": bound}
+    idx = S.formula_indices(formula)
+    left, bound = idx["left"], idx["summation"]
+    nums = {"formula": formula, "left_index": left, "summation_indices": bound}
     text = (f"In «{formula}» the left side's index is {nums['left_index']} and the sum runs over "
             f"{', '.join(bound) or 'no index'}.")
-    if free and free.group(1) in bound:
+    if left is not None and left in bound:
         return Outcome("refuted", text, nums,
                        correction="the unit's index and the summation index are one letter: write "
                                   "h_j = w_0 + sum_{i=1}^{n_in} w_{ji} x_i (unit j, inputs i)")
@@ -704,12 +613,8 @@ def _check_variance_in_variances(claimed, evidence) -> Outcome:
     """«Дисперсия h_i выражается через дисперсии x и w»: the means that the variance of a product w x (independent
     w, x: :func:`theory.variance.product_variance`, sympy.stats) depends on, against the claimed ones (none: the
     variances alone). The same set: confirmed; else imprecise, the condition being the means that must vanish."""
-    from theory import variance as V
-
-    var = V.product_variance()
-    means = sorted(str(m) for m in var.free_symbols & {V.mu_w, V.mu_x})
-    only_vars = var.subs({V.mu_w: 0, V.mu_x: 0})
-    he = sp.factor(var.subs(V.mu_w, 0))
+    cases = S.product_variance_cases()
+    var, means, only_vars, he = cases["var_wx"], cases["means"], cases["zero_means"], cases["zero_weight_mean"]
     nums = {"var_wx": sp.sstr(var), "depends_on_means": means, "zero_means": sp.sstr(only_vars),
             "zero_weight_mean": sp.sstr(he)}
     text = (f"sympy.stats, w and x independent: Var(w x) = {sp.sstr(var)}; with E[w] = E[x] = 0 it is "
@@ -813,6 +718,26 @@ CLAIMS: tuple[Claim, ...] = (
         check=_check_bias_constant,
         perturb=_with("variance_shift", w0**2),
         derivation="layer-variance",
+    ),
+    Claim(
+        id="init-assumption-ranges",
+        slide=S_INIT,
+        quote=r"Будем считать, что веса $w_1, \dots, w_k \sim iid$ , наблюдения $x_1, \dots, x_n \sim iid$",
+        statement="The assumptions list w_1, ..., w_k and x_1, ..., x_n for the terms of h_i = w_0 + sum_(i=1)^(n_in) "
+                  "w_i x_i (as written: three names, k, n and n_in, for the number of terms).",
+        claimed={"text": r"h_i = w_0 + \sum_{i=1}^{n_{in}} w_i x_i; " + r"Будем считать, что веса $w_1, \dots, w_k \sim iid$ , наблюдения $x_1, \dots, x_n \sim iid$"},
+        check=_check_ranges,
+        perturb=lambda c: {**c, "text": c["text"].replace("w_k", "w_{n_{in}}").replace("x_n", "x_{n_{in}}")},
+    ),
+    Claim(
+        id="init-inputs-called-observations",
+        slide=S_INIT,
+        quote=r"наблюдения $x_1, \dots, x_n \sim iid$",
+        statement="The x_i of h_i = w_0 + sum_i w_i x_i are observations («наблюдения»; also «n_in наблюдений» in "
+                  "«Немного лучше»).",
+        claimed={"formula": r"h_i = w_0 + \sum_{i=1}^{n_{in}} w_i x_i", "called": "observations"},
+        check=_check_inputs_named,
+        perturb=lambda c: {**c, "called": "inputs"},
     ),
     Claim(
         id="init-product-variance",
@@ -964,7 +889,7 @@ CLAIMS: tuple[Claim, ...] = (
         slide=S_HE,
         quote=r"&= E(x^2) \cdot [n_{in} \cdot \text{Var}(w)]",
         statement="With E(w) = 0 but E(x) != 0, Var(h) = E(x^2) n_in Var(w).",
-        claimed={"var_h": sp.Symbol("E_x2", positive=True) * n_in * var_w},
+        claimed={"var_h": E_x2 * n_in * var_w},
         check=_check_he_layer,
         perturb=_with("var_h", var_x * n_in * var_w),
         derivation="layer-variance",
@@ -993,6 +918,29 @@ CLAIMS: tuple[Claim, ...] = (
         derivation="he",
         figure="init-variance-depth",
         references=HE,
+    ),
+    Claim(
+        id="init-he-layer-index",
+        slide=S_HE,
+        quote=r"x_i &= \max(0; h_{i-1})",
+        statement="x_i = max(0; h_(i-1)) with Var(h_i) = Var(sum_(i=1)^(n_in) w_i x_i) (as written: i sums over a "
+                  "unit's inputs and also steps back to the previous layer).",
+        claimed={"formulas": (r"\text{Var}(h_i) = \text{Var}\left(\sum_{i=1}^{n_{in}} w_i x_i\right)",
+                              r"x_i = \max(0; h_{i-1})")},
+        check=_check_layer_index,
+        perturb=lambda c: {**c, "formulas": (r"\text{Var}(h^{(l)}) = \text{Var}\left(\sum_{i=1}^{n_{in}} w_i x_i\right)",
+                                             r"x^{(l)} = \max(0; h^{(l-1)})")},
+        references=HE,
+    ),
+    Claim(
+        id="init-summary-keras-keyword",
+        slide=S_SUMMARY,
+        quote='инициализацию Ксавье `init="glorot_uniform"`',
+        statement='Keras layers take the initializer by the keyword init: init="glorot_uniform", init="he_uniform".',
+        claimed={"code": 'init="glorot_uniform"'},
+        check=_check_keras_keyword,
+        perturb=lambda c: {**c, "code": 'kernel_initializer="glorot_uniform"'},
+        references=("keras.io, Layer weight initializers (kernel_initializer, bias_initializer)",),
     ),
     Claim(
         id="init-summary-he-nomal",

@@ -299,7 +299,8 @@ def _experiment_table(fast: bool) -> dict[str, Callable[[], object]]:
     experiments). With ``fast``: FAST_SEEDS seeds and short runs (tests only: a fast verdict may differ from the full
     one)."""
     from sims.experiments import (activation_cost, bn_training, dropout_update, early_stopping, gradients, growth,
-                                  inits, nonzero_centred, pretraining, pruning, shuffling, standardization, symmetry)
+                                  inits, l2_batchnorm, nonzero_centred, pretraining, pruning, shuffling,
+                                  standardization, symmetry)
     from sims.experiments.common import FAST_SEEDS, SEEDS
 
     seeds = range(FAST_SEEDS) if fast else range(SEEDS)
@@ -325,6 +326,7 @@ def _experiment_table(fast: bool) -> dict[str, Callable[[], object]]:
             "activation_cost": lambda: activation_cost.timing_trials(trials=3, repeats=3),
             "shuffling": lambda: shuffling.over_seeds(seeds=seeds, epochs=2),
             "dropout_update": lambda: dropout_update.over_seeds(range(SEEDS)),  # cheap: the full seeds in tests too
+            "l2_batchnorm": lambda: l2_batchnorm.over_seeds(seeds=seeds, epochs=2),
         }
     from sims import memo
 
@@ -345,11 +347,13 @@ def _experiment_table(fast: bool) -> dict[str, Callable[[], object]]:
         "activation_cost": lambda: activation_cost.timing_trials(),
         "shuffling": lambda: shuffling.over_seeds(seeds=seeds),
         "dropout_update": lambda: dropout_update.over_seeds(seeds=seeds),
+        "l2_batchnorm": lambda: memo.call(l2_batchnorm.over_seeds, seeds=seeds),
     }
 
 
 EXPERIMENTS = ("inits", "activations", "bn_training", "gradients", "symmetry", "standardization", "nonzero_centred",
-               "early_stopping", "pruning", "growth", "pretraining", "activation_cost", "shuffling", "dropout_update")
+               "early_stopping", "pruning", "growth", "pretraining", "activation_cost", "shuffling", "dropout_update",
+               "l2_batchnorm")
 
 
 def experiment(evidence: "Evidence", name: str):

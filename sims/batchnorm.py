@@ -216,3 +216,27 @@ def bn_backward(du: np.ndarray, u: np.ndarray, sigma: np.ndarray, tmp: np.ndarra
     du -= m1.astype(dt)
     du -= tmp
     du /= sigma.astype(dt)
+
+
+def statistics_used(rows: int = 8, features: int = 3, seed: int = 0) -> dict:
+    """Which statistics normalize in each mode of :class:`BatchNorm` (torch convention), measured: after one
+    train-mode step (so the running averages are not at their initial values), the output of a batch is recomputed
+    with the running averages replaced by other values. ``{"train": ..., "eval": ...}``, each with
+    ``depends_on_running`` (the output changes with the running averages) and ``is_batch_standardized`` (the output
+    equals (x - batch mean) / sqrt(batch variance + eps), the current batch's own statistics)."""
+    rng = np.random.default_rng(validate.seed(seed))
+    x = rng.standard_normal((rows, features)) * 2.0 + 1.0
+    bn = BatchNorm(features)
+    bn.forward(rng.standard_normal((rows, features)))  # one step: running averages move off (0, 1)
+    own = (x - x.mean(axis=0)) / np.sqrt(x.var(axis=0) + bn.eps)
+    out = {}
+    for mode in ("train", "eval"):
+        bn.train(mode == "train")
+        saved = bn.running_mean.copy(), bn.running_var.copy()
+        first = bn.forward(x)
+        bn.running_mean, bn.running_var = saved[0] + 3.0, saved[1] * 5.0
+        second = bn.forward(x)
+        bn.running_mean, bn.running_var = saved
+        out[mode] = {"depends_on_running": not np.array_equal(first, second),
+                     "is_batch_standardized": bool(np.allclose(first, own, rtol=1e-12, atol=1e-12))}
+    return out

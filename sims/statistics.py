@@ -135,3 +135,20 @@ def depth_slope(values, layers=None) -> tuple[float, float]:
     residual = y - (slope * x + intercept)
     sxx = float(np.sum((x - x.mean()) ** 2))
     return float(slope), math.sqrt(float(residual @ residual) / (y.size - 2) / sxx)
+
+
+def depth_law(ratios, depths) -> dict:
+    """Which law a per-seed depth profile follows: for each row of ``ratios`` (one seed: a positive ratio per depth in
+    ``depths``, e.g. |dJ/dW_L| / |dJ/dW_1|), ``factor`` = exp(-slope) of log ratio against depth
+    (:func:`depth_slope`: the per-layer factor) and ``rss_gap`` = the residual sum of squares of a line fitted to
+    log ratio against log depth (a power law) minus that against depth (an exponential): above 0 when the
+    exponential fits better. Lists, one entry per seed."""
+    dx = np.asarray(depths, dtype=np.float64)
+    factor, gap = [], []
+    for r in np.asarray(ratios, dtype=np.float64):
+        y = np.log(r)
+        factor.append(float(np.exp(-depth_slope(y, dx)[0])))
+        rss = {law: float(np.sum((y - np.polyval(np.polyfit(xs, y, 1), xs)) ** 2))
+               for law, xs in (("exponential", dx), ("power", np.log(dx)))}
+        gap.append(rss["power"] - rss["exponential"])
+    return {"factor": factor, "rss_gap": gap}

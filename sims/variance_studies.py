@@ -5,11 +5,14 @@ calls these; it runs no simulation itself).
 ``depth`` layers (float64, input Var(x) = 1); per network, the per-layer factor of Var(h_l), exp of the least-squares
 slope of log Var(h_l) over the layers (:func:`sims.statistics.depth_slope`), with the mean field's Var(h_l) and the
 same estimator applied to it. :func:`backward_variances`: Var(delta_l) per layer of a linear net with lecun_uniform
-weights and unequal widths, with the mean field's prediction. Seeds come from
+weights and unequal widths, with the mean field's prediction; :func:`backward_factors`: its per-layer backward factors
+Var(delta_(l-1)) / Var(delta_l), measured and predicted. Seeds come from
 :func:`sims.experiments.common.derived_seed` (no seed picked by hand): study path (1, k) for configuration k of
 :func:`layer_factors`, (2,) for :func:`backward_variances`.
 """
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -51,3 +54,18 @@ def backward_variances(widths, batch: int, networks: int) -> dict:
             "grad_mean": r["summary"]["grad_var"][0], "grad_se": r["summary"]["grad_var"][1],
             "preact_mean": r["summary"]["preact_var"][0],
             "pred_grad": [p["grad_var"] for p in pred], "pred_preact": [p["preact_var"] for p in pred]}
+
+
+def backward_factors(res: dict) -> list[dict]:
+    """Per layer l of a :func:`backward_variances` result, from the last down to 2 (delta_(l-1) = W_l^T delta_l, W_l
+    with fan-in n_(l-1) and fan-out n_l): ``layer``, ``n_in``, ``n_out``, ``weight_var`` (of W_l), the mean field's
+    factor Var(delta_(l-1)) / Var(delta_l) and the Monte Carlo one (``mc``) with its delta-method standard error
+    ``mc_se`` from the two layers' standard errors (conservative: as if independent)."""
+    n = res["widths"]
+    rows = []
+    for l in range(len(n) - 1, 1, -1):
+        m_hi, m_lo = res["grad_mean"][l - 1], res["grad_mean"][l - 2]
+        se = abs(m_lo / m_hi) * math.hypot(res["grad_se"][l - 2] / m_lo, res["grad_se"][l - 1] / m_hi)
+        rows.append({"layer": l, "n_in": n[l - 1], "n_out": n[l], "weight_var": res["weight_vars"][l - 1],
+                     "mean_field": res["pred_grad"][l - 2] / res["pred_grad"][l - 1], "mc": m_lo / m_hi, "mc_se": se})
+    return rows

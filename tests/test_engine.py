@@ -561,3 +561,14 @@ def test_depth_slope_is_the_least_squares_line_with_its_standard_error():
     assert np.isnan(depth_slope([1.0, 2.0])[1])
     with pytest.raises(ValueError):
         depth_slope([1.0])
+
+
+def test_depth_law_tells_an_exponential_from_a_power_law():
+    from sims.statistics import depth_law
+
+    depths = [2, 4, 6, 8, 10]
+    exponential = [[0.5 ** -d for d in depths]]  # ratio grows by 2 per layer
+    power = [[float(d) ** 3 for d in depths]]
+    e, p = depth_law(exponential, depths), depth_law(power, depths)
+    assert e["factor"][0] == pytest.approx(0.5, rel=1e-12) and e["rss_gap"][0] > 0
+    assert p["rss_gap"][0] < 0  # negative control: a power law is not called exponential

@@ -64,6 +64,16 @@ def test_training_figures_written(tmp_path, lang):
         assert (tmp_path / f"{name}{suffix}.png").stat().st_size > 1000
 
 
+def test_activation_cost_figure_draws_the_claims_trials():
+    """The bars are exp(median log ratio) of the trials the claims judge, and the error bars their range."""
+    res = {"log_ratio_to_relu": {"exp": [0.1, 0.2, 0.4], "expit": [2.0, 2.5, 2.2]}, "size": 1 << 14, "trials": 3,
+           "repeats": 3, "dtype": "float32", "numpy": np.__version__, "machine": "x"}
+    ax = F.plot_activation_cost(res, "en").axes[0]
+    heights = [b.get_height() for b in ax.patches]
+    np.testing.assert_allclose(heights, np.exp([0.0, 0.2, 2.2]), rtol=1e-12)
+    assert not np.allclose(heights, np.exp([0.0, np.mean([0.1, 0.2, 0.4]), np.mean([2.0, 2.5, 2.2])]))  # not the mean
+
+
 def test_standardization_figure_draws_the_measured_steps():
     res = standardization.run(scales=(1.0, 10.0), n=200)
     ax = F.plot_standardization(res, "en").axes[2]

@@ -486,3 +486,11 @@ def test_backward_rejects_bad_use():
         bn.backward(np.ones((5, 3)))
     with pytest.raises(SpecError, match="shape"):
         bn.backward(np.ones((4, 2)))
+
+
+def test_training_normalizes_with_the_batch_and_evaluation_with_the_running_averages():
+    from sims.batchnorm import statistics_used
+
+    used = statistics_used(seed=3)
+    assert used["train"] == {"depends_on_running": False, "is_batch_standardized": True}
+    assert used["eval"] == {"depends_on_running": True, "is_batch_standardized": False}  # the contrast

@@ -119,5 +119,5 @@ def test_running_stat_conventions():
     # the same update needs momentum 0.1 in torch and 0.9 in keras
     assert math.isclose(float(bn.torch_update(r, v, 0.1)), float(bn.keras_update(r, v, 0.9)))
     assert not math.isclose(float(bn.torch_update(r, v, 0.1)), float(bn.keras_update(r, v, 0.99)))
-    mm, ev = bn._expected_batch_variances()
+    mm, ev = bn.expected_batch_variances()
     assert sp.simplify(ev - sp.Rational(mm - 1, mm) * bn.sigma2) == 0

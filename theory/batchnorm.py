@@ -113,11 +113,12 @@ def derived_lines() -> dict[str, sp.Expr]:
     }
 
 
-def _zero(e: sp.Expr) -> bool:
+def is_zero(e: sp.Expr) -> bool:
+    """Whether ``e`` is identically 0 after expansion (SymPy simplify)."""
     return sp.simplify(sp.expand(e)) == 0
 
 
-def _given_forward(e: sp.Expr) -> sp.Expr:
+def given_forward(e: sp.Expr) -> sp.Expr:
     """Substitute the forward pass's mu_B = (1/m) sum x_j (sums expanded first, so sum(x_j - mu_B) = sum x_j - m mu_B)."""
     return sp.simplify(sp.expand(e).doit().subs(mu_B, MEAN).doit())
 
@@ -155,8 +156,8 @@ def check_slide_lines() -> tuple[LineCheck, ...]:
     for k, (name, slide, tex) in enumerate(SLIDE_LINES, start=1):
         d = derived[name]
         diff = sp.simplify(sp.expand(d - slide))
-        as_written = _zero(diff)
-        given = as_written or _zero(_given_forward(diff))
+        as_written = is_zero(diff)
+        given = as_written or is_zero(given_forward(diff))
         counter = None if given else _counterexample()
         out.append(LineCheck(k, name, slide, d, tex, as_written, given, sp.factor(diff), counter))
     return tuple(out)
@@ -324,7 +325,7 @@ def _batchnorm_backward() -> Derivation:
         steps.append(Step(lhs=c.derived, rhs=sp.Add(c.slide, c.difference, evaluate=False),
                           why=f"{label} disagrees: the chain rule gives the slide's expression plus "
                               f"{sp.sstr(c.difference)}; corrected line: {sp.sstr(c.derived)}"))
-        zero_term = _given_forward(c.difference)
+        zero_term = given_forward(c.difference)
         if c.given_forward:
             steps.append(Step(lhs=sp.Sum(x[j] - mu_B, (j, 1, m)).doit().subs(mu_B, MEAN), rhs=0,
                               why=f"but the difference multiplies sum_j (x_j - mu_B) = 0 (mu_B is the batch mean): "
@@ -387,7 +388,7 @@ def keras_update(old, new, mom=momentum):
     return mom * old + (1 - mom) * new
 
 
-def _expected_batch_variances():
+def expected_batch_variances():
     """E[sigma_B^2] and E[m/(m-1) sigma_B^2] for iid inputs with variance sigma^2, from E[x_a x_b] = mu^2 + [a = b]
     sigma^2 on an explicit batch of 5 (the general-m closed forms are checked in the derivation's steps)."""
     mm = 5
@@ -409,7 +410,7 @@ def _expected_batch_variances():
                                        "bias of each running variance")
 def _batchnorm_running_stats() -> Derivation:
     t = sp.Symbol("t", integer=True, nonnegative=True)
-    mm, ev = _expected_batch_variances()
+    mm, ev = expected_batch_variances()
     mu = sp.Symbol("mu", real=True)
     steps = [
         Step(lhs=slide_update(running, batch_value), rhs=torch_update(running, batch_value, alpha),

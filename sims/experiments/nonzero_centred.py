@@ -6,6 +6,7 @@ signs are free.
 Measured here on a single linear unit y_hat = w . x trained by SGD on squared error towards targets y = w* . x with
 w* = (1, -1) (mixed signs), the inputs x = phi(z), z ~ N(0, I): the fraction of steps whose gradient components
 share one sign (or are 0) until it arrives, the path length over the straight distance |w_0 - w*|, and the steps to get within tol of w*.
+Split by sign (:func:`step_signs`): the fractions of steps whose components are all positive / all negative.
 """
 from __future__ import annotations
 
@@ -59,3 +60,16 @@ def over_seeds(activation: str, seeds=range(SEEDS), **kw) -> dict:
                     "not_reached": int(np.isnan(vals).sum()),
                     "values": [None if np.isnan(v) else float(v) for v in vals]}  # per seed (paired across arms)
     return out
+
+
+def step_signs(activation: str, seeds: int) -> dict:
+    """Per seed 0..seeds-1, the fractions of SGD steps (until arrival) whose gradient components are all > 0 / all < 0
+    (``positive`` / ``negative``), from the paths of :func:`run` with its defaults (g_t = (w_t - w_(t+1)) / lr)."""
+    pos, neg = [], []
+    for s in range(seeds):
+        r = run(activation, seed=s)
+        n = r["steps_to_tol"] or r["steps"]
+        g = -np.diff(r["path"][: n + 1], axis=0) / r["lr"]
+        pos.append(float(np.mean(np.all(g > 0, axis=1))))
+        neg.append(float(np.mean(np.all(g < 0, axis=1))))
+    return {"positive": pos, "negative": neg}
