@@ -110,9 +110,10 @@ assert not np.any(GRID == 0.0)
 
 # ------------------------------------------------------------------------------------------------ moments
 @pytest.mark.parametrize("key", KEYS)
-@pytest.mark.parametrize("q", QS)
+@pytest.mark.parametrize("q", [q if q == 1.0 else pytest.param(q, marks=pytest.mark.slow) for q in QS])
 @pytest.mark.parametrize("spec", MOMENT_SPECS)
 def test_moments_match_mpmath_oracle(spec, q, key):
+    """Every activation's three moments against mpmath at q = 1 (the other variances of QS in the slow run)."""
     got = package_moments(spec, q)[key]
     want = oracle_moment(spec, q, key)
     assert close(got, want, MOMENT_RTOL, MOMENT_ATOL), \

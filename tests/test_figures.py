@@ -86,8 +86,10 @@ def test_byte_identical_in_process(rendered, tmp_path):
         assert (tmp_path / p.name).read_bytes() == p.read_bytes(), p.name
 
 
+@pytest.mark.slow
 def test_byte_identical_across_processes(tmp_path):
-    """Two separate interpreters (different hash seeds, a second apart) write the same bytes."""
+    """Two separate interpreters (different hash seeds, a second apart) write the same bytes (slow: the default run
+    has the in-process check, and the slow gallery test regenerates every gallery image in a fresh process)."""
     outs, procs = [], []
     for seed in ("1", "2"):  # run side by side: the test costs one interpreter start, not two
         d = tmp_path / seed

@@ -381,9 +381,22 @@ def _grow(children):
     )
 
 
+_WELL_FORMED = given(st.recursive(_LEAVES, _grow, max_leaves=8))
+
+
+@settings(max_examples=60, deadline=None, database=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
+@_WELL_FORMED
+def test_random_well_formed_expressions_only_spec_error(text):
+    """Syntactically valid expressions reach the builder (random printable text mostly stops at ast.parse): 60
+    derandomized examples here, 200 in the slow run."""
+    _only_spec_error(text)
+
+
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None, database=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow])
-@given(st.recursive(_LEAVES, _grow, max_leaves=8))
-def test_random_well_formed_expressions_only_spec_error(text):
-    """Syntactically valid expressions reach the builder (random printable text mostly stops at ast.parse)."""
+@_WELL_FORMED
+def test_random_well_formed_expressions_only_spec_error_200(text):
+    """The same property over 200 derandomized examples."""
     _only_spec_error(text)
