@@ -110,6 +110,14 @@ def _claims_and_derivations(cache_dir: str, fast: bool, progress: Progress | Non
             "derivations": {n: evidence.get("derivation", render, check=text, name=n) for n in names}}
 
 
+def _full_rows(cache: Path) -> list[dict] | None:
+    """The claims' rows of a full (not ``--fast``) run of this code version cached under ``cache``, or None."""
+    from lecture import claims as C
+    from lecture.registry import Evidence
+
+    return Evidence(cache, fast=False).cached("claims", check=C.rows_problem)
+
+
 # ------------------------------------------------------------------------------------------------ figure stamps
 def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
@@ -236,7 +244,8 @@ def main_job(out: Path, lang: str = "en", fast: bool = False, jobs: int | None =
     rows = claims_result["rows"]
     drawn = {p.name.split(".")[0] for p in fig_dir.glob("*.png")}
     report = render(rows, derivations=claims_result["derivations"], lang=lang, code=code,
-                    figures={n for n in names if n in drawn})
+                    figures={n for n in names if n in drawn},
+                    fast=({"full_rows": _full_rows(cache)} if fast else None))
     atomic_write_text(out / "REPORT.md", report)
     atomic_write_text(out / "claims.json", dumps(rows) + "\n")
     bar.close()

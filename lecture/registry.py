@@ -123,6 +123,19 @@ class Evidence:
                           sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:24]
 
+    def cached(self, name: str, /, *, check: Callable[[object], str | None] | None = None, **kwargs):
+        """The valid cached result of ``name`` with ``kwargs`` (as :meth:`get` would read it), or None when there is
+        none: nothing is computed."""
+        key = self._key(name, kwargs)
+        if key in self._memo:
+            return self._memo[key]
+        if self.cache_dir is None:
+            return None
+        entry = read_entry(self.cache_dir / "evidence" / f"{name}-{key}.json", key)
+        if entry.ok and (check is None or check(entry.value) is None):
+            return entry.value
+        return None
+
     def get(self, name: str, compute: Callable[..., object], /, *, check: Callable[[object], str | None] | None = None,
             **kwargs):
         """``compute(**kwargs)``, once per (name, kwargs) and code version; the result must be JSON-able (after

@@ -47,6 +47,19 @@ WORDS = {
     "not_claims_intro": {"en": "Statements of the slides that are not checkable claims, with the reason.",
                          "ru": "Фразы слайдов, которые не являются проверяемыми утверждениями, с причиной."},
     "reason": {"en": "reason", "ru": "причина"},
+    "fast": {"en": "**A `--fast` report.** Its verdicts come from {seeds} seeds instead of {full} and from shorter "
+                   "runs and smaller sizes: a fast verdict may differ from the full one. Run `python -m lecture "
+                   "--out DIR` without `--fast` for the report.",
+             "ru": "**Отчёт `--fast`.** Его вердикты получены на {seeds} зернах вместо {full}, на коротких прогонах и "
+                   "малых размерах: быстрый вердикт может отличаться от полного. Полный отчёт: `python -m lecture "
+                   "--out DIR` без `--fast`."},
+    "fast_none": {"en": "No full run of this code version is cached in this folder, so the differences are not known.",
+                  "ru": "Полного прогона этой версии кода в этой папке нет, поэтому различия неизвестны."},
+    "fast_same": {"en": "Every verdict equals that of the full run cached in this folder.",
+                  "ru": "Все вердикты совпадают с полным прогоном из этой папки."},
+    "fast_diff": {"en": "{n} of {total} verdicts differ from the full run cached in this folder: {list}.",
+                  "ru": "{n} из {total} вердиктов отличаются от полного прогона из этой папки: {list}."},
+    "fast_item": {"en": "`{id}` {fast} here, {full} in full", "ru": "`{id}` здесь {fast}, в полном {full}"},
 }
 
 
@@ -62,13 +75,33 @@ def _figure_file(name: str, lang: str) -> str:
     return f"figures/{name}{'' if lang == 'en' else '.' + lang}.png"
 
 
+def fast_banner(rows: list[dict], full_rows: list[dict] | None, lang: str = "en") -> str:
+    """The banner of a ``--fast`` report: what fast means, and which verdicts differ from ``full_rows`` (the rows of a
+    full run of the same code, when cached; None: unknown)."""
+    from sims.experiments.common import FAST_SEEDS, SEEDS
+
+    text = _w("fast", lang, seeds=FAST_SEEDS, full=SEEDS)
+    if full_rows is None:
+        return f"{text} {_w('fast_none', lang)}"
+    full = {r["id"]: r["verdict"] for r in full_rows}
+    diff = [r for r in rows if full.get(r["id"]) != r["verdict"]]
+    if not diff:
+        return f"{text} {_w('fast_same', lang)}"
+    items = "; ".join(_w("fast_item", lang, id=r["id"], fast=r["verdict"], full=full.get(r["id"], "—")) for r in diff)
+    return f"{text} {_w('fast_diff', lang, n=len(diff), total=len(rows), list=items)}"
+
+
 def render(rows: list[dict], *, derivations: dict[str, str], lang: str = "en", code: str = "",
-           figures: set[str] | None = None, lecture: str = "Нейронки для экономистов и вообще: "
-                                                              "эвристики для обучения сетей") -> str:
+           figures: set[str] | None = None, fast: dict | None = None,
+           lecture: str = "Нейронки для экономистов и вообще: эвристики для обучения сетей") -> str:
     """The report's Markdown. ``rows``: :func:`lecture.claims.row` per claim in slide order; ``derivations``: name ->
-    rendered Markdown; ``figures``: the figure names that exist under ``figures/`` (others are not linked)."""
+    rendered Markdown; ``figures``: the figure names that exist under ``figures/`` (others are not linked); ``fast``:
+    for a ``--fast`` report, ``{"full_rows": rows of a cached full run or None}`` (a banner at the top)."""
     figures = figures or set()
-    out = [f"# {_w('title', lang)}", "", _w("intro", lang, lecture=lecture, code=code), ""]
+    out = [f"# {_w('title', lang)}", ""]
+    if fast is not None:
+        out += [f"> {fast_banner(rows, fast.get('full_rows'), lang)}", ""]
+    out += [_w("intro", lang, lecture=lecture, code=code), ""]
     out += [counts_line(rows, lang), ""]
     # errata
     out += [f"## {_w('errata', lang)}", "", _w("errata_intro", lang), "",

@@ -58,12 +58,24 @@ def test_report_has_errata_map_and_sections(stub_claims):
     assert "## Список исправлений" in ru and "figures/activation-relu.ru.png" in ru
 
 
+def test_a_fast_report_says_so_and_names_the_verdicts_that_differ_from_a_full_run(stub_claims):
+    rows = [C.row(c, o) for c, o in C.evaluate_all(Evidence())]
+    assert "A `--fast` report" not in R.render(rows, derivations={})  # a full report has no banner
+    unknown = R.render(rows, derivations={}, fast={"full_rows": None})
+    assert unknown.index("A `--fast` report") < unknown.index("## Errata") and "not known" in unknown
+    assert "Every verdict equals" in R.fast_banner(rows, rows)
+    full = [dict(r, verdict="confirmed") if r["id"] == "init-stub" else r for r in rows]
+    banner = R.fast_banner(rows, full)
+    assert "1 of 2 verdicts differ" in banner and "`init-stub` refuted here, confirmed in full" in banner
+    assert "из 2 вердиктов отличаются" in R.fast_banner(rows, full, "ru")
+
+
 def test_main_job_writes_report_and_a_warm_run_redraws_nothing(stub_claims, tmp_path):
     out = tmp_path / "out"
     first = L.main_job(out, fast=True, jobs=1, names=["activation-relu"])
     assert first["drawn"] == ["activation-relu"] and first["claims"]["refuted"] == 1
     report = (out / "REPORT.md").read_text()
-    assert "«Немного лучше»" in report
+    assert "«Немного лучше»" in report and "A `--fast` report" in report and "not known" in report
     rows = json.loads((out / "claims.json").read_text())
     assert {r["id"] for r in rows} == {"act-stub", "init-stub"}
     png = out / "figures" / "activation-relu.png"
@@ -189,3 +201,12 @@ def test_cache_is_keyed_by_arguments_and_code_version(tmp_path, monkeypatch):
     assert calls.count(("run", 1)) == 1
     for v in (cold, warm):
         assert v["a"].dtype == np.float32 and v["a"].tolist() == [0, 1, 2] and v["t"] == (1, 2) and np.isnan(v[5])
+
+
+def test_evidence_cached_reads_without_computing(tmp_path):
+    full = Evidence(tmp_path, fast=False)
+    assert full.cached("x", a=1) is None  # nothing cached: nothing computed either
+    assert full.get("x", lambda a: {"v": a}, a=1) == {"v": 1}
+    assert Evidence(tmp_path, fast=False).cached("x", a=1) == {"v": 1}
+    assert Evidence(tmp_path, fast=True).cached("x", a=1) is None  # a fast store does not read the full entry
+    assert Evidence(tmp_path, fast=False).cached("x", check=lambda v: "wrong", a=1) is None
