@@ -21,6 +21,11 @@ SECTIONS = (
     ("other", "other-", {"en": "Other heuristics", "ru": "Другие эвристики"}),
 )
 
+#: the first slide of each part of the lecture in the seed (the report's outline follows the seed: a slide belongs to
+#: the part it falls in)
+SECTION_STARTS = {"activations": "Sigmoid activation", "init": "Инициализация весов", "batchnorm": "Батч-нормализация",
+                  "dropout": "Dropout", "other": "Другие эвристики для обучения сеток"}
+
 
 def section_modules() -> tuple:
     """The claims' modules, one per section of :data:`SECTIONS`, in order (``lecture.claims_<key>``)."""

@@ -290,15 +290,34 @@ def seed_text() -> str:
 @lru_cache(maxsize=1)
 def slide_titles() -> tuple[str, ...]:
     """Slide titles in order: the lines that start with '# ' or '## ' in the seed."""
+    return tuple(title for title, _ in slides())
+
+
+@lru_cache(maxsize=1)
+def slides() -> tuple[tuple[str, str], ...]:
+    """The seed's slides in order: (title, body with whitespace collapsed), a slide being a line that starts with
+    '# ' or '## ' and the lines up to the next one (text before the first heading is left out)."""
     for p in (SEED_PATH, Path(__file__).resolve().parents[2] / "shared" / "seed" / "000_6c4a29ccdfe2d71c.txt"):
         if p.is_file():
-            out = []
+            out: list[tuple[str, list[str]]] = []
             for line in p.read_text(encoding="utf-8").splitlines():
                 s = line.strip()
                 if s.startswith("# ") or s.startswith("## "):
-                    out.append(s.lstrip("#").strip())
-            return tuple(out)
+                    out.append((s.lstrip("#").strip(), []))
+                elif out:
+                    out[-1][1].append(line)
+            return tuple((title, " ".join(" ".join(body).split())) for title, body in out)
     raise FileNotFoundError("the lecture's text (lecture/seed.txt) is missing")
+
+
+def slide_index(title: str, quote: str) -> int:
+    """The index in :func:`slides` of the first slide titled ``title`` whose body holds ``quote`` (whitespace
+    collapsed), else of the first slide with that title; ValueError for a title the seed does not have."""
+    q = " ".join(quote.split())
+    found = [i for i, (t, _) in enumerate(slides()) if t == title]
+    if not found:
+        raise ValueError(f"no slide is titled {title!r}")
+    return next((i for i in found if q in slides()[i][1]), found[0])
 
 
 def quote_in_seed(quote: str) -> bool:

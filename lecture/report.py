@@ -47,6 +47,10 @@ WORDS = {
     "not_claims_intro": {"en": "Statements of the slides that are not checkable claims, with the reason.",
                          "ru": "Фразы слайдов, которые не являются проверяемыми утверждениями, с причиной."},
     "reason": {"en": "reason", "ru": "причина"},
+    "Derivation": {"en": "Derivation", "ru": "Вывод"},
+    "derivations": {"en": "Derivations", "ru": "Выводы"},
+    "derivations_intro": {"en": "Each derivation once; the claims above link here. Every step is checked by SymPy.",
+                          "ru": "Каждый вывод один раз; утверждения выше ссылаются сюда. Каждый шаг проверен SymPy."},
     "fast": {"en": "**A `--fast` report.** Its verdicts come from {seeds} seeds instead of {full} and from shorter "
                    "runs and smaller sizes: a fast verdict may differ from the full one. Run `python -m lecture "
                    "--out DIR` without `--fast` for the report.",
@@ -126,32 +130,82 @@ def render(rows: list[dict], *, derivations: dict[str, str], lang: str = "en", c
         out.append(f"| «{_cell(r['slide'])}» | [{r['id']}](#{r['id']}) | {fig} | {der} | "
                    f"{MARK[r['verdict']]} {r['verdict']} |")
     out.append("")
-    # per part, per slide
-    for key, _prefix, title in SECTIONS:
-        part = [r for r in rows if r["section"] == key]
-        if not part:
-            continue
-        out += [f"## {title[lang]}", ""]
-        current, shown = None, set()
-        for r in part:
-            if r["slide"] != current:
-                current, shown = r["slide"], set()
-                out += [f"### «{current}»", ""]
-            out += [f'<a id="{r["id"]}"></a>', "",
-                    f"> {r['quote']}", "",
-                    f"**{_w('claim', lang)}** (`{r['id']}`). {r['statement']}", "",
-                    f"**{_w('Verdict', lang)}: {MARK[r['verdict']]} {r['verdict']}**"
-                    + (f". {_w('condition', lang)}: {r['condition']}" if r.get("condition") else "")
-                    + (f". {_w('correction', lang).capitalize()}: {r['correction']}" if r.get("correction") else ""),
-                    "", f"**{_w('evidence', lang)}.** {r['evidence']}", ""]
-            name = r.get("derivation")
-            if name and name in derivations:
-                out += ["<details>", f"<summary>{_w('derivation', lang)} <code>{name}</code>: {_w('show', lang)}"
-                        "</summary>", "", derivations[name].strip(), "", "</details>", ""]
-            if r.get("figure") in figures and r["figure"] not in shown:  # each figure once per slide
-                shown.add(r["figure"])
-                out += [f"![{r['figure']}]({_figure_file(r['figure'], lang)})", ""]
+    # per part of the lecture, per slide, in the seed's order
+    titles = {key: title for key, _prefix, title in SECTIONS}
+    used: list[str] = []  # derivations in order of first use
+    for key, slides in outline(rows):
+        out += [f"## {titles[key][lang]}", ""]
+        for slide, slide_rows in slides:
+            out += [f"### «{slide}»", ""]
+            shown = set()
+            for r in slide_rows:
+                out += [f'<a id="{r["id"]}"></a>', "",
+                        f"> {r['quote']}", "",
+                        f"**{_w('claim', lang)}** (`{r['id']}`). {r['statement']}", "",
+                        f"**{_w('Verdict', lang)}: {MARK[r['verdict']]} {r['verdict']}**"
+                        + (f". {_w('condition', lang)}: {r['condition']}" if r.get("condition") else "")
+                        + (f". {_w('correction', lang).capitalize()}: {r['correction']}" if r.get("correction")
+                           else ""),
+                        "", f"**{_w('evidence', lang)}.** {r['evidence']}", ""]
+                name = r.get("derivation")
+                if name and name in derivations:
+                    if name not in used:
+                        used.append(name)
+                    out += [f"**{_w('Derivation', lang)}:** [{derivation_title(derivations[name], name)}]"
+                            f"(#{derivation_anchor(name)})", ""]
+                if r.get("figure") in figures and r["figure"] not in shown:  # each figure once per slide
+                    shown.add(r["figure"])
+                    out += [f"![{r['figure']}]({_figure_file(r['figure'], lang)})", ""]
+    if used:
+        out += [f"## {_w('derivations', lang)}", "", _w("derivations_intro", lang), ""]
+        for name in used:
+            body = derivations[name].strip().splitlines()
+            if body and body[0].startswith("#"):
+                body = body[1:]
+            out += [f'<a id="{derivation_anchor(name)}"></a>', "", "<details>",
+                    f"<summary><b>{derivation_title(derivations[name], name)}</b> (<code>{name}</code>): "
+                    f"{_w('show', lang)}</summary>", "", "\n".join(body).strip(), "", "</details>", ""]
     return "\n".join(out).rstrip() + "\n"
+
+
+def derivation_anchor(name: str) -> str:
+    """The anchor of derivation ``name`` in the report's Derivations part."""
+    return f"derivation-{name}"
+
+
+def derivation_title(rendered: str, name: str) -> str:
+    """The title of a rendered derivation (its first heading, without the trailing name), else its name."""
+    first = rendered.strip().splitlines()[0] if rendered.strip() else ""
+    if first.startswith("#"):
+        return first.lstrip("#").strip().removesuffix(f"(`{name}`)").strip()
+    return name
+
+
+def outline(rows: list[dict]) -> list[tuple[str, list[tuple[str, list[dict]]]]]:
+    """The report's outline, in the seed's order: [(part key, [(slide title, rows)])]. A claim sits at the first slide
+    of its title that holds its quote (:func:`lecture.registry.slide_index`); a part holds the slides that fall in it
+    (:data:`lecture.claims.SECTION_STARTS`); a title repeated within a part (the lecture returns to a slide, or
+    reveals it in steps) is one entry, at its first place."""
+    from lecture.claims import SECTION_STARTS
+    from lecture.registry import slide_index, slides
+
+    titles = [t for t, _ in slides()]
+    starts = sorted((titles.index(SECTION_STARTS[key]), key) for key, _, _ in SECTIONS)
+
+    def part(i: int) -> str:
+        return ([k for s, k in starts if s <= i] or [starts[0][1]])[-1]
+    placed = sorted(((slide_index(r["slide"], r["quote"]), k, r) for k, r in enumerate(rows)), key=lambda t: t[:2])
+    out: list[tuple[str, list[tuple[str, list[dict]]]]] = []
+    for i, _, r in placed:
+        key = part(i)
+        if not out or out[-1][0] != key:
+            out.append((key, []))
+        group = next((g for g in out[-1][1] if g[0] == r["slide"]), None)
+        if group is None:
+            out[-1][1].append((r["slide"], [r]))
+        else:
+            group[1].append(r)
+    return out
 
 
 def counts_line(rows: list[dict], lang: str = "en") -> str:

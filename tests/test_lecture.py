@@ -210,3 +210,40 @@ def test_evidence_cached_reads_without_computing(tmp_path):
     assert Evidence(tmp_path, fast=False).cached("x", a=1) == {"v": 1}
     assert Evidence(tmp_path, fast=True).cached("x", a=1) is None  # a fast store does not read the full entry
     assert Evidence(tmp_path, fast=False).cached("x", check=lambda v: "wrong", a=1) is None
+
+
+def _rows_of_every_claim() -> list[dict]:
+    """Rows of the real claims with a placeholder outcome (the outline reads only id, slide and quote)."""
+    return [C.row(c, Outcome("confirmed", "e")) for c in C.all_claims()]
+
+
+def test_the_outline_holds_each_slide_once_per_part_in_the_seeds_order():
+    from lecture.registry import slide_index
+
+    rows = _rows_of_every_claim()
+    parts = R.outline(rows)
+    assert [k for k, _ in parts] == [k for k, _, _ in C.SECTIONS]
+    placed = [r["id"] for _, slides in parts for _, rs in slides for r in rs]
+    assert sorted(placed) == sorted(r["id"] for r in rows)  # every claim once
+    for _, slides in parts:
+        titles = [t for t, _ in slides]
+        assert len(titles) == len(set(titles)), titles  # each slide once in its part
+        first = [min(slide_index(r["slide"], r["quote"]) for r in rs) for _, rs in slides]
+        assert first == sorted(first)  # in the seed's order
+    # «Трюки» comes once, in the batch-norm part where the seed has it, though two of its claims are "other-"
+    tricks = [k for k, slides in parts for t, _ in slides if t == "Трюки"]
+    assert tricks == ["batchnorm"]
+
+
+def test_each_derivation_is_printed_once_at_the_end_and_the_claims_link_to_it():
+    rows = _rows_of_every_claim()
+    names = sorted({r["derivation"] for r in rows if r["derivation"]})
+    derivations = {n: f"### Title of {n} (`{n}`)\n\nbody of {n}" for n in names}
+    md = R.render(rows, derivations=derivations)
+    part = md.index("## Derivations")
+    for n in names:
+        assert md.count(f"body of {n}") == 1 and md.index(f"body of {n}") > part
+        assert md.count(f'<a id="derivation-{n}"></a>') == 1 and f"](#derivation-{n})" in md[:part]
+    headings = [line for line in md.splitlines() if line.startswith("### ")]
+    assert all(h.startswith("### «") for h in headings)  # the outline below the parts holds slides only
+    assert len(headings) == sum(len(slides) for _, slides in R.outline(rows))  # one heading per outline entry
