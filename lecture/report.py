@@ -119,7 +119,12 @@ def render(rows: list[dict], *, derivations: dict[str, str], lang: str = "en", c
     out.append("")
     skipped = not_claims_table(lang, lead=False)
     if skipped:
+        from lecture.captions import EXTRA, NOT_GRADED
+
         out += [f"## {_w('not_claims', lang)}", ""] + skipped + [""]
+        for name, place in EXTRA.items():
+            if place == NOT_GRADED and name in figures:
+                out += figure_block(name, lang)
     # the map
     out += [f"## {_w('map', lang)}", "",
             f"| {_w('slide', lang)} | {_w('claim', lang).lower()} | {_w('figure', lang)} | {_w('derivation', lang)} "
@@ -137,7 +142,6 @@ def render(rows: list[dict], *, derivations: dict[str, str], lang: str = "en", c
         out += [f"## {titles[key][lang]}", ""]
         for slide, slide_rows in slides:
             out += [f"### «{slide}»", ""]
-            shown = set()
             for r in slide_rows:
                 out += [f'<a id="{r["id"]}"></a>', "",
                         f"> {r['quote']}", "",
@@ -153,9 +157,8 @@ def render(rows: list[dict], *, derivations: dict[str, str], lang: str = "en", c
                         used.append(name)
                     out += [f"**{_w('Derivation', lang)}:** [{derivation_title(derivations[name], name)}]"
                             f"(#{derivation_anchor(name)})", ""]
-                if r.get("figure") in figures and r["figure"] not in shown:  # each figure once per slide
-                    shown.add(r["figure"])
-                    out += [f"![{r['figure']}]({_figure_file(r['figure'], lang)})", ""]
+            for name in slide_figures(slide, slide_rows, figures):  # each figure once per slide, after its claims
+                out += figure_block(name, lang)
     if used:
         out += [f"## {_w('derivations', lang)}", "", _w("derivations_intro", lang), ""]
         for name in used:
@@ -166,6 +169,23 @@ def render(rows: list[dict], *, derivations: dict[str, str], lang: str = "en", c
                     f"<summary><b>{derivation_title(derivations[name], name)}</b> (<code>{name}</code>): "
                     f"{_w('show', lang)}</summary>", "", "\n".join(body).strip(), "", "</details>", ""]
     return "\n".join(out).rstrip() + "\n"
+
+
+def slide_figures(slide: str, rows: list[dict], figures: set[str]) -> list[str]:
+    """The figures shown on a slide: those its claims name, then those placed there though no claim names them
+    (:data:`lecture.captions.EXTRA`), each once, if drawn (in ``figures``)."""
+    from lecture.captions import EXTRA
+
+    names = [r["figure"] for r in rows if r.get("figure")] + [f for f, place in EXTRA.items() if place == slide]
+    return [n for n in dict.fromkeys(names) if n in figures]
+
+
+def figure_block(name: str, lang: str) -> list[str]:
+    """A figure's Markdown: the image and its one-line caption (:data:`lecture.captions.CAPTIONS`)."""
+    from lecture.captions import CAPTIONS
+
+    return [f"![{name}]({_figure_file(name, lang)})", "", f"*{_w('figure', lang).capitalize()} `{name}`. "
+            f"{CAPTIONS[name][lang]}*", ""]
 
 
 def derivation_anchor(name: str) -> str:

@@ -247,3 +247,27 @@ def test_each_derivation_is_printed_once_at_the_end_and_the_claims_link_to_it():
     headings = [line for line in md.splitlines() if line.startswith("### ")]
     assert all(h.startswith("### «") for h in headings)  # the outline below the parts holds slides only
     assert len(headings) == sum(len(slides) for _, slides in R.outline(rows))  # one heading per outline entry
+
+
+def test_every_figure_of_the_main_job_is_shown_once_per_slide_with_a_caption_in_both_languages():
+    from figures.cli import default_names
+    from lecture.captions import CAPTIONS, EXTRA, NOT_GRADED
+
+    names = set(default_names())
+    assert names <= set(CAPTIONS) and all(CAPTIONS[n]["en"] and CAPTIONS[n]["ru"] for n in CAPTIONS)
+    rows = _rows_of_every_claim()
+    titles = {r["slide"] for r in rows}
+    assert all(place == NOT_GRADED or place in titles for place in EXTRA.values())
+    for lang in ("en", "ru"):
+        md = R.render(rows, derivations={}, lang=lang, figures=names)
+        suffix = "" if lang == "en" else ".ru"
+        for n in names:
+            assert f"![{n}](figures/{n}{suffix}.png)" in md, n  # shown
+            assert CAPTIONS[n][lang] in md, n  # with its caption
+        for _, slides in R.outline(rows):
+            for slide, rs in slides:
+                shown = R.slide_figures(slide, rs, names)
+                assert len(shown) == len(set(shown))
+    # negative control: a figure that was not drawn is not shown
+    md = R.render(rows, derivations={}, figures=names - {"train-growth"})
+    assert "figures/train-growth.png" not in md
