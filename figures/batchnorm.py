@@ -158,7 +158,9 @@ def plot_training_percentiles(result: dict, lang: str):
     colors = {"plain": "#c0392b", "batchnorm": "#1f5fa8"}
     with style():
         fig = new_figure(figsize=(13.0, 4.6))
-        ax_acc, ax_plain, ax_bn = fig.subplots(1, 3)
+        ax_acc = fig.add_subplot(1, 3, 1)
+        ax_plain = fig.add_subplot(1, 3, 2)
+        ax_bn = fig.add_subplot(1, 3, 3, sharey=ax_plain)  # one y scale: the drift is compared by eye
         for key in ("plain", "batchnorm"):
             e = nets[key]
             steps = np.asarray(e["eval_steps"])

@@ -19,6 +19,9 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import numbers
+import re
+import string
 import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -39,9 +42,10 @@ DEFAULT_OUT = Path("out") / "figures"
 #: the same in both languages ($x$, $f'(x)$, sup) is kept out of the table.
 STRINGS: dict[str, dict[str, str]] = {
     # figures.training
-    "st_raw": {"en": "raw features: κ = {kappa}, {steps} steps", "ru": "исходные признаки: κ = {kappa}, {steps} шагов"},
+    "st_raw": {"en": "raw features: κ = {kappa}, {steps} steps",
+               "ru": "исходные признаки: κ = {kappa}, {steps} [steps|шаг|шага|шагов]"},
     "st_std": {"en": "standardized: κ = {kappa}, {steps} steps",
-               "ru": "стандартизованные: κ = {kappa}, {steps} шагов"},
+               "ru": "стандартизованные: κ = {kappa}, {steps} [steps|шаг|шага|шагов]"},
     "st_theory": {"en": "theory ⌈log tol / log((κ−1)/(κ+1))⌉", "ru": "теория ⌈log tol / log((κ−1)/(κ+1))⌉"},
     "st_measured": {"en": "gradient descent, η* = 2/(λ_min + λ_max)", "ru": "градиентный спуск, η* = 2/(λ_min + λ_max)"},
     "st_kappa": {"en": "condition number κ of XᵀX/n", "ru": "обусловленность κ матрицы XᵀX/n"},
@@ -49,11 +53,13 @@ STRINGS: dict[str, dict[str, str]] = {
     "st_title": {"en": "Which situation is better for SGD? Standardized features: round contours, few steps",
                  "ru": "Какая из ситуаций лучше для SGD? Стандартизация: круглые линии уровня, мало шагов"},
     "nz_label": {"en": "{act} inputs: same-sign steps {frac}, path/straight {ratio}, {steps} steps (medians)",
-                 "ru": "входы {act}: шагов одного знака {frac}, путь/прямая {ratio}, {steps} шагов (медианы)"},
+                 "ru": "входы {act}: шагов одного знака {frac}, путь/прямая {ratio}, {steps} "
+                       "[steps|шаг|шага|шагов] (медианы)"},
     "nz_title": {"en": "Non-zero-centred inputs: all weight-gradient components share one sign, the path zig-zags\n"
                        "first {show} SGD steps of one unit towards w* = (1, −1); medians over {seeds} seeds",
                  "ru": "Входы не центрированы: все компоненты градиента по весам одного знака, путь зигзагом\n"
-                       "первые {show} шагов SGD одного нейрона к w* = (1, −1); медианы по {seeds} сидам"},
+                       "первые {show} шагов SGD одного нейрона к w* = (1, −1); медианы по {seeds} "
+                       "[seeds|сиду|сидам|сидам]"},
     "ti_inits": {"en": "relu: Keras' default uniform vs He, without and with batch norm",
                  "ru": "relu: равномерная по умолчанию в Keras и He, без и с батч-нормализацией"},
     "ti_acts": {"en": "activations at their own inits (He; sigmoid: Glorot)",
@@ -76,9 +82,11 @@ STRINGS: dict[str, dict[str, str]] = {
     "tg_layer": {"en": "layer (1 = next to the input)", "ru": "слой (1 — у входа)"},
     "tg_wnorm": {"en": "|∂L/∂W_l|, first epoch", "ru": "|∂L/∂W_l|, первая эпоха"},
     "tg_vanishing": {"en": "vanishing: {act} networks, glorot_uniform", "ru": "затухание: сети {act}, glorot_uniform"},
-    "tg_init": {"en": "{init}: ×{factor} per layer (√χ₁ = {theory}); diverges: {div}",
-                "ru": "{init}: ×{factor} на слой (√χ₁ = {theory}); расходится: {div}"},
-    "tg_never": {"en": "never", "ru": "нет"},
+    "tg_init": {"en": "{init}: ×{factor} per layer (√χ₁ = {theory});\ndiverges {div}",
+                "ru": "{init}: ×{factor} на слой (√χ₁ = {theory});\nрасходится {div}"},
+    "tg_never": {"en": "never", "ru": "никогда"},
+    "tg_div_at": {"en": "at step {step}: non-finite loss after {upd} updates",
+                  "ru": "на шаге {step}: ошибка не конечна после {upd} [upd|обновления|обновлений|обновлений]"},
     "tg_delta": {"en": "error signal |∂L/∂h_l| at initialization", "ru": "сигнал ошибки |∂L/∂h_l| при инициализации"},
     "tg_exploding": {"en": "exploding: relu, 10 layers, Var(w) = 4/n_in vs He",
                      "ru": "взрыв: relu, 10 слоёв, Var(w) = 4/n_in и He"},
@@ -127,11 +135,11 @@ STRINGS: dict[str, dict[str, str]] = {
                        "(критерий: рост потерь при обнулении веса), удаляем N наименее значимых, дообучаем"},
     "gr_cost": {"en": "training cost (multiply-adds)", "ru": "стоимость обучения (умножений-сложений)"},
     "gr_loss": {"en": "training loss (epoch mean)", "ru": "потери на обучении (за эпоху)"},
-    "gr_scratch": {"en": "{h} units from scratch", "ru": "{h} нейронов с нуля"},
+    "gr_scratch": {"en": "{h} units from scratch", "ru": "{h} [h|нейрон|нейрона|нейронов] с нуля"},
     "gr_grown": {"en": "{name}: grown to {h}", "ru": "{name}: выросла до {h}"},
     "gr_curves": {"en": "seed {seed}: dots mark added units", "ru": "сид {seed}: точки — добавленные нейроны"},
     "gr_ratio": {"en": "cost / cost of the final size from scratch", "ru": "стоимость / стоимость итогового размера с нуля"},
-    "gr_claim": {"en": "the slide: 1.5–2×", "ru": "слайд: в 1.5–2 раза"},
+    "gr_claim": {"en": "the slide: 1.5–2×", "ru": "слайд: в 1,5–2 раза"},
     "gr_ratios": {"en": "to the same training loss {target}: median, min–max over {seeds} seeds",
                   "ru": "до тех же потерь {target}: медиана, min–max по {seeds} сидам"},
     "gr_title": {"en": "Dynamic growth: start with 2 tanh units, add one when the loss stalls (digits)",
@@ -148,8 +156,9 @@ STRINGS: dict[str, dict[str, str]] = {
     "sw_phase_title": {"en": "tanh: ξ_c fitted to Monte Carlo correlations (width {width}, depth {depth}, {seeds} "
                              "networks per point) on the theory's map",
                        "ru": "tanh: ξ_c по корреляциям Монте-Карло (ширина {width}, глубина {depth}, {seeds} "
-                             "сетей на точку) на карте теории"},
-    "fw_mc": {"en": "width {n}: Monte Carlo, {nets} networks", "ru": "ширина {n}: Монте-Карло, {nets} сетей"},
+                             "[seeds|сеть|сети|сетей] на точку) на карте теории"},
+    "fw_mc": {"en": "width {n}: Monte Carlo, {nets} networks",
+              "ru": "ширина {n}: Монте-Карло, {nets} [nets|сеть|сети|сетей]"},
     "fw_exact": {"en": "exact law (binomial × trigamma)", "ru": "точный закон (бином × тригамма)"},
     "fw_lognormal": {"en": "log-normal: Σ log(1 + 5/n_l)", "ru": "логнормальное: Σ log(1 + 5/n_l)"},
     "fw_five": {"en": "first order: 5 Σ 1/n_l", "ru": "первый порядок: 5 Σ 1/n_l"},
@@ -160,8 +169,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "ac_ratio": {"en": "time / ReLU's time", "ru": "время / время ReLU"},
     "ac_title": {"en": "Is $e^x$ expensive? NumPy {numpy}, {dtype}, {size} elements in cache, output preallocated,\n"
                        "{machine}: median and range of {trials} trials, each the minimum of {repeats} calls",
-                 "ru": "Дорого ли $e^x$? NumPy {numpy}, {dtype}, {size} элементов в кэше, выход выделен заранее,\n"
-                       "{machine}: медиана и размах {trials} испытаний, каждое — минимум из {repeats} вызовов"},
+                 "ru": "Дорого ли $e^x$? NumPy {numpy}, {dtype}, {size} [size|элемент|элемента|элементов] в кэше, "
+                       "выход выделен заранее,\n{machine}: медиана и размах {trials} "
+                       "[trials|испытания|испытаний|испытаний], каждое — минимум из {repeats} "
+                       "[repeats|вызова|вызовов|вызовов]"},
     # figures.dropout (p is the keep probability everywhere)
     "do_full": {"en": "the network", "ru": "сеть"},
     "do_dropped": {"en": "one step: {k} of {n} hidden units kept", "ru": "один шаг: оставлено {k} из {n}"},
@@ -176,11 +187,14 @@ STRINGS: dict[str, dict[str, str]] = {
     "do_gap_title": {"en": "The expectation trick is exact only for linear layers: {act} network, mean ± s.e. over "
                            "{seeds} networks",
                      "ru": "Матожидание вместо ансамбля точно только для линейных слоёв: сеть {act}, среднее ± ст. "
-                           "ошибка по {seeds} сетям"},
-    "do_shift_theory": {"en": "theory p v / (v + (1 − p) c²)", "ru": "теория p v / (v + (1 − p) c²)"},
+                           "ошибка по {seeds} [seeds|сети|сетям|сетям]"},
+    "do_shift_theory": {"en": "theory p v / (v + (1 − p) c²); c = E φ(z), v = Var φ(z), z ~ N(0, 1)",
+                        "ru": "теория p v / (v + (1 − p) c²); c = E φ(z), v = Var φ(z), z ~ N(0, 1)"},
+    "do_gap_linear": {"en": "linear network, keep p = {keep}: 0 up to rounding",
+                      "ru": "линейная сеть, p = {keep}: 0 с точностью до округления"},
     "do_shift_p": {"en": "p (zero-mean input)", "ru": "p (вход с нулевым средним)"},
     "do_shift_mc": {"en": "measured ± s.e. ({replicas} networks of width {width})",
-                    "ru": "измерено ± ст. ошибка ({replicas} сетей ширины {width})"},
+                    "ru": "измерено ± ст. ошибка ({replicas} [replicas|сеть|сети|сетей] ширины {width})"},
     "do_shift_x": {"en": "keep probability p", "ru": "вероятность оставить нейрон p"},
     "do_shift_y": {"en": "Var_test / Var_train of the BN input", "ru": "Var_test / Var_train на входе BN"},
     "do_shift_title": {"en": "Dropout before batch norm: the variance shift ({act} units)",
@@ -200,8 +214,9 @@ STRINGS: dict[str, dict[str, str]] = {
                 "ru": "рост $E|\\partial L/\\partial h|^2$ за слой, λ(B)"},
     "bn_rate_title": {"en": "Batch norm makes gradients explode with depth: width {width}, {depth} layers, "
                             "{seeds} networks per point",
-                      "ru": "Батч-нормализация: градиенты растут с глубиной; ширина {width}, {depth} слоёв, "
-                            "{seeds} сетей на точку"},
+                      "ru": "Батч-нормализация: градиенты растут с глубиной; ширина {width}, {depth} "
+                            "[depth|слой|слоя|слоёв], "
+                            "{seeds} [seeds|сеть|сети|сетей] на точку"},
     "bn_percentile": {"en": "{q}th percentile", "ru": "{q}-й перцентиль"},
     "bn_with": {"en": "with batch norm", "ru": "с батч-нормализацией"},
     "bn_without": {"en": "without batch norm", "ru": "без батч-нормализации"},
@@ -211,7 +226,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "bn_pct_title": {"en": "One {act} unit's input over {batch} inputs, by layer: a random network (width {width}, "
                            "{depth} layers)\nat initialization, not the training curves of Ioffe & Szegedy (Fig. 1)",
                      "ru": "Вход одного нейрона ({act}) по {batch} входам, по слоям: случайная сеть (ширина {width}, "
-                           "{depth} слоёв)\nпри инициализации, а не кривые обучения Ioffe & Szegedy (рис. 1)"},
+                           "{depth} [depth|слой|слоя|слоёв])\nпри инициализации, а не кривые обучения Ioffe & Szegedy "
+                           "(рис. 1)"},
     "function": {"en": "function", "ru": "функция активации"},
     "derivative": {"en": "derivative", "ru": "производная"},
     "max_derivative": {"en": "maximum of the derivative", "ru": "максимум производной"},
@@ -282,13 +298,14 @@ STRINGS: dict[str, dict[str, str]] = {
     "mc_title_variance": {"en": "Monte Carlo vs mean-field theory: width {width}, {depth} layers, batch {batch}, "
                                 "{seeds} independent networks per point, {dtype}",
                           "ru": "Монте-Карло и теория среднего поля: ширина {width}, слоёв {depth}, батч {batch}, "
-                                "{seeds} независимых сетей на точку, {dtype}"},
+                                "{seeds} [seeds|независимая сеть|независимые сети|независимых сетей] на точку, "
+                                "{dtype}"},
     "mc_theory_key": {"en": "line: mean-field theory", "ru": "линия: теория среднего поля"},
     "mc_points_key": {"en": "points: Monte Carlo mean ± standard error over {seeds} networks",
-                      "ru": "точки: среднее Монте-Карло ± стандартная ошибка по {seeds} сетям"},
+                      "ru": "точки: среднее Монте-Карло ± стандартная ошибка по {seeds} [seeds|сети|сетям|сетям]"},
     "mc_theory_prefix": {"en": "theory: {note}", "ru": "теория: {note}"},
     "mc_diverged": {"en": "MC diverged ({dtype} overflow\nin {k} of {s} networks):\n{where}",
-                    "ru": "МК расходится (переполнение {dtype}\nв {k} из {s} сетей):\n{where}"},
+                    "ru": "МК расходится (переполнение {dtype}\nв {k} из {s} [s|сети|сетей|сетей]):\n{where}"},
     "mc_no_backward": {"en": "MC: no backward pass\nafter the divergence:\n{where}",
                        "ru": "МК: обратного прохода нет\n(прямой разошёлся):\n{where}"},
     "mc_underflow": {"en": "MC below the {dtype}\nnormal range (< {tiny}):\n{where}",
@@ -323,12 +340,77 @@ STRINGS: dict[str, dict[str, str]] = {
 }
 
 
+_NUMBER = re.compile(r"[-+−]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
+#: a Russian plural in a template: ``[name|one|few|many]`` picks the form that agrees with the number ``name``
+_PLURAL = re.compile(r"\[(\w+)\|([^|\]]*)\|([^|\]]*)\|([^\]]*)\]")
+
+
+def plural_ru(n, one: str, few: str, many: str) -> str:
+    """The Russian noun form that agrees with the number ``n``: 1, 21, 31 ... ``one`` (сеть); 2-4, 22-24 ... ``few``
+    (сети); 0, 5-20, 25-30 ... ``many`` (сетей); a fraction takes ``few`` (2,5 сети)."""
+    x = float(n)
+    if x != int(x):
+        return few
+    k = abs(int(x))
+    if k % 10 == 1 and k % 100 != 11:
+        return one
+    if 2 <= k % 10 <= 4 and not 12 <= k % 100 <= 14:
+        return few
+    return many
+
+
+class _RussianFormatter(string.Formatter):
+    """``str.format`` with a decimal comma in the numbers it substitutes (numbers, and strings that are a number)."""
+
+    def format_field(self, value, format_spec):
+        out = super().format_field(value, format_spec)
+        if isinstance(value, bool):
+            return out
+        if isinstance(value, (int, float, numbers.Real)) or (isinstance(value, str) and _NUMBER.fullmatch(value)):
+            out = out.replace(".", ",")
+        return out
+
+
+def decimal_comma(s: str) -> str:
+    """``s`` with the decimal point of each number written as a comma (Russian typography: 0,5); a dotted sequence
+    such as a version 2.4.6 is left as it is."""
+    return re.sub(r"(?<![\w.])(\d+)\.(\d+)(?![.\d])", r"\1,\2", s)
+
+
+def _russian_numbers(fig: Figure) -> None:
+    """Decimal commas in a Russian figure: the tick labels of plain numeric axes, and every text already set."""
+    from matplotlib.text import Text
+    from matplotlib.ticker import ScalarFormatter
+
+    class CommaFormatter(ScalarFormatter):
+        def __call__(self, x, pos=None):
+            return decimal_comma(super().__call__(x, pos))
+
+        def get_offset(self):
+            return decimal_comma(super().get_offset())
+
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            old = axis.get_major_formatter()
+            if type(old) is ScalarFormatter:
+                axis.set_major_formatter(CommaFormatter(useOffset=old.get_useOffset(),
+                                                        useMathText=old.get_useMathText()))
+    for artist in fig.findobj(Text):
+        s = artist.get_text()
+        if s and decimal_comma(s) != s:
+            artist.set_text(decimal_comma(s))
+
+
 def text(key: str, lang: str, **fmt) -> str:
-    """The string ``key`` in ``lang``, formatted with ``fmt`` (``str.format``)."""
+    """The string ``key`` in ``lang``, formatted with ``fmt`` (``str.format``). In Russian, numbers take a decimal
+    comma and ``[name|one|few|many]`` the plural form that agrees with ``fmt[name]`` (:func:`plural_ru`)."""
     if lang not in LANGS:
         raise SpecError(f"unknown language {lang!r} (choose from {', '.join(LANGS)})")
     s = STRINGS[key][lang]
-    return s.format(**fmt) if fmt else s
+    if lang != "ru":
+        return s.format(**fmt) if fmt else s
+    s = _PLURAL.sub(lambda m: plural_ru(fmt[m.group(1)], m.group(2), m.group(3), m.group(4)), s)
+    return _RussianFormatter().format(s, **fmt) if fmt else s
 
 
 # ------------------------------------------------------------------------------------------------ registry
@@ -541,6 +623,8 @@ def save(fig: Figure, out_dir: Path, name: str, lang: str, fast: bool) -> list[P
     out_dir = Path(out_dir)
     base = stem(name, lang)
     png, pdf = out_dir / f"{base}.png", out_dir / f"{base}.pdf"
+    if lang == "ru":
+        _russian_numbers(fig)
     with style():
         _atomic_save(fig, png, "png", FAST_DPI if fast else DPI, PNG_METADATA)
         fig.set_layout_engine("none")  # keep the layout the PNG draw computed: same geometry, half the work

@@ -134,12 +134,16 @@ def gap_runs(units=GAP_UNITS, keeps=GAP_KEEPS, seeds: int = GAP_SEEDS, activatio
     return out
 
 
-def plot_gap(runs: dict, lang: str):
+def plot_gap(runs: dict, lang: str, linear: list[dict] | None = None):
     """``dropout-gap``: |exact 2^n-mask ensemble mean - weight scaling| (``gap_abs_mean`` +- ``gap_abs_se`` of each
-    :func:`gap_runs` result) against the number of dropped units, one line per keep probability."""
+    :func:`gap_runs` result) against the number of dropped units, one line per keep probability, and ``linear`` (the
+    same for linear networks: 0 up to rounding, the case where weight scaling is exact) as a black line."""
     with style():
         fig = new_figure()
         ax = fig.add_subplot()
+        if linear:
+            ax.plot([r["units"] for r in linear], [r["gap_abs_mean"] for r in linear], "x-", color="black", lw=1.4,
+                    ms=6, label=text("do_gap_linear", lang, keep=f"{linear[0]['keep']:g}"), zorder=5)
         for keep, rows in runs.items():
             n = np.array([r["units"] for r in rows])
             y = np.array([r["gap_abs_mean"] for r in rows])
@@ -157,12 +161,14 @@ def plot_gap(runs: dict, lang: str):
 
 
 @register("dropout-gap", GROUP, "|exact 2^n-mask ensemble mean - weight scaling| against the number of units, "
-                                "for keep 0.5, 0.8, 0.9 (relu, two layers after dropout)")
+                                "for keep 0.5, 0.8, 0.9 (relu, two layers after dropout), and a linear network")
 def make_gap(out_dir: Path, lang: str, fast: bool) -> list[Path]:
     """Figure ``dropout-gap``: :func:`plot_gap` of :func:`gap_runs` (relu; ``fast``: :data:`GAP_UNITS_FAST`, 16 networks
     per point instead of 64); returns the written PNG and PDF."""
-    runs = gap_runs(GAP_UNITS_FAST if fast else GAP_UNITS, seeds=GAP_SEEDS_FAST if fast else GAP_SEEDS)
-    return save(plot_gap(runs, lang), out_dir, "dropout-gap", lang, fast)
+    units, seeds = (GAP_UNITS_FAST, GAP_SEEDS_FAST) if fast else (GAP_UNITS, GAP_SEEDS)
+    runs = gap_runs(units, seeds=seeds)
+    linear = gap_runs(units, keeps=(GAP_KEEPS[0],), seeds=seeds, activation="linear")[GAP_KEEPS[0]]
+    return save(plot_gap(runs, lang, linear), out_dir, "dropout-gap", lang, fast)
 
 
 # -------------------------------------------------------------------------------------- variance shift

@@ -31,8 +31,9 @@ def plot_phase_points(points: list[dict], lang: str, *, grid: int = 80, n_critic
         k = rank[p["bias_var"]] = rank.get(p["bias_var"], -1) + 1
         ax.plot([p["weight_var"]], [p["bias_var"]], "D", ms=8, mfc="white", mec="black", mew=1.6, zorder=7)
         ax.annotate(text("sw_point", lang, xi=f"{p['xi']:.2f}", se=f"{p['xi_se']:.2f}", th=f"{p['xi_theory']:.2f}"),
-                    xy=(p["weight_var"], p["bias_var"]), xytext=(6, 12 if k % 2 == 0 else -40),
-                    textcoords="offset points", fontsize=9, bbox=box, zorder=8)
+                    xy=(p["weight_var"], p["bias_var"]), xytext=(14, 18 if k % 2 == 0 else -46),
+                    textcoords="offset points", fontsize=9, bbox=box, zorder=8,
+                    arrowprops={"arrowstyle": "-", "color": "0.3", "lw": 0.9, "shrinkA": 0, "shrinkB": 5})
     p0 = points[0]
     ax.set_title(text("sw_phase_title", lang, width=p0["width"], depth=p0["depth"], seeds=p0["seeds"]), fontsize=11)
     return fig

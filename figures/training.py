@@ -226,7 +226,8 @@ def plot_gradients(van: dict, exp: dict, lang: str):
             ax_e.plot(np.arange(1, len(d) + 1), d, "s-", color=color, ms=4,
                       label=text("tg_init", lang, init=init, factor=f"{r['delta_factor']:.2f}",
                                  theory=f"{r['delta_factor_theory']:.2f}",
-                                 div=text("tg_never", lang) if r["diverged_at"] is None else str(r["diverged_at"])))
+                                 div=text("tg_never", lang) if r["diverged_at"] is None
+                                 else text("tg_div_at", lang, step=r["diverged_at"], upd=r["diverged_at"] - 1)))
         ax_e.set_yscale("log")
         ax_e.set_xlabel(text("tg_layer", lang))
         ax_e.set_ylabel(text("tg_delta", lang))
@@ -471,10 +472,12 @@ def plot_growth(first: dict, summary: dict, lang: str):
             grow_at = [e["epoch"] for e in r["events"]]
             ax_c.plot(cost[np.array(grow_at) - 1], loss[np.array(grow_at) - 1], "o", ms=4,
                       color=GROWTH_COLORS.get(name, "0.3"))
-        for h, r in first["scratch"].items():
-            ax_c.plot(np.asarray(r["cost_curve"], float), r["train_loss"], ":", color="black",
-                      lw=2.2 if int(h) == max(map(int, first["scratch"])) else 1.2,
-                      label=text("gr_scratch", lang, h=h))
+        dashes = ((1, 1.5), (4, 2), (8, 2, 1, 2), (1, 0))  # dotted, dashed, dash-dot, solid: one per size
+        sizes = sorted(first["scratch"], key=int)
+        for k, h in enumerate(sizes):
+            r = first["scratch"][h]
+            ax_c.plot(np.asarray(r["cost_curve"], float), r["train_loss"], color=str(0.55 - 0.5 * k / max(len(sizes) - 1, 1)),
+                      lw=1.6, dashes=dashes[k % len(dashes)], label=text("gr_scratch", lang, h=h))
         ax_c.set_xscale("log")
         ax_c.set_yscale("log")
         ax_c.axhline(first["config"]["target"], color="0.3", lw=0.8)

@@ -237,9 +237,24 @@ def test_which_latex_mathtext_can_draw():
 def test_leaky_relu_title_states_the_slope_and_default():
     for lang in common.LANGS:
         t = F.title_for("leaky_relu:0.1", "title_leaky_relu", lang)
-        assert "0.1" in t and "0.01" in t
+        point = "." if lang == "en" else ","  # Russian takes a decimal comma
+        assert f"0{point}1" in t and f"0{point}01" in t
 
 
 def test_register_refuses_duplicates():
     with pytest.raises(ValueError):
         common.register("activation-zoo", "x", "y")(lambda out, lang, fast: [])
+
+
+def test_russian_labels_take_the_plural_that_agrees_and_a_decimal_comma():
+    assert [common.plural_ru(n, "сеть", "сети", "сетей") for n in (1, 2, 5, 11, 21, 22, 32, 112, 2.5)] == [
+        "сеть", "сети", "сетей", "сетей", "сеть", "сети", "сети", "сетей", "сети"]
+    assert common.text("fw_mc", "ru", n=64, nets=32) == "ширина 64: Монте-Карло, 32 сети"
+    assert common.text("fw_mc", "en", n=64, nets=32) == "width 64: Monte Carlo, 32 networks"
+    assert common.decimal_comma("p = 0.5, NumPy 2.4.6") == "p = 0,5, NumPy 2.4.6"  # a version keeps its dots
+    # every Russian template with a plural marker names a number it is given
+    import re
+
+    for key, langs in common.STRINGS.items():
+        for name in re.findall(r"\[(\w+)\|", langs["ru"]):
+            assert "{" + name + "}" in langs["ru"] or "{" + name + ":" in langs["ru"], (key, name)

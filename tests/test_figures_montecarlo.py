@@ -162,7 +162,8 @@ def test_float32_underflow_is_masked():
     assert r.backward_theory.masked == () and r.backward_theory.values[0] < tiny
     texts = _texts(M.plot_variance_depth([r], "ru"))
     where = "слой 1" if last == 1 else f"слои 1–{last}"
-    assert f"МК ниже нормального\nдиапазона float32 (< {tiny:.2g}):\n{where}" in texts
+    tiny_ru = f"{tiny:.2g}".replace(".", ",")  # Russian takes a decimal comma
+    assert f"МК ниже нормального\nдиапазона float32 (< {tiny_ru}):\n{where}" in texts
 
 
 # ------------------------------------------------------------------------------------------- histograms
