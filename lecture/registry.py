@@ -200,6 +200,14 @@ def fmt(x, digits: int = 3) -> str:
     return f"{x:.{digits}g}"
 
 
+def tex(expr) -> str:
+    """An expression as inline math for the report's prose: ``$`` + its LaTeX in the lecture's notation
+    (:func:`theory.latex.latex`) + ``$``."""
+    from theory.latex import latex
+
+    return f"${latex(expr)}$"
+
+
 def spread_text(s: Mapping, digits: int = 3) -> str:
     """'median (min–max)' of a :func:`sims.experiments.common.spread`."""
     return f"{fmt(s['median'], digits)} ({fmt(s['min'], digits)}–{fmt(s['max'], digits)})"

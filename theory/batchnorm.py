@@ -29,6 +29,7 @@ from functools import lru_cache
 import sympy as sp
 
 from theory.derivation import Derivation, Step, derivation
+from theory.latex import name as latex_name
 
 m = sp.Symbol("m", integer=True, positive=True)
 i, j = sp.symbols("i j", integer=True, positive=True)
@@ -43,6 +44,12 @@ gamma, beta = sp.symbols("gamma beta", real=True)
 dl_dvar = sp.Symbol("dl/dsigma_B^2", real=True)
 dl_dmu = sp.Symbol("dl/dmu_B", real=True)
 _k = sp.Symbol("k", integer=True, nonnegative=True)
+# the lecture's notation for the ASCII names above (theory.latex)
+for _s, _tex in ((xhat.label, r"\hat{x}"), (dl_dy.label, r"\frac{\partial \ell}{\partial y}"),
+                 (dl_dxhat.label, r"\frac{\partial \ell}{\partial \hat{x}}"), (var_B, r"\sigma_B^2"),
+                 (dl_dvar, r"\frac{\partial \ell}{\partial \sigma_B^2}"),
+                 (dl_dmu, r"\frac{\partial \ell}{\partial \mu_B}"), (mu_B, r"\mu_B")):
+    latex_name(_s, _tex)
 
 # ------------------------------------------------------------------------------------------ the forward pass
 MEAN = sp.Sum(x[j], (j, 1, m)) / m
@@ -367,7 +374,7 @@ def _batchnorm_backward() -> Derivation:
 alpha = sp.Symbol("alpha", positive=True)
 momentum = sp.Symbol("momentum", positive=True)
 running, batch_value = sp.symbols("r v", real=True)
-sigma2 = sp.Symbol("sigma^2", positive=True)
+sigma2 = latex_name(sp.Symbol("sigma^2", positive=True), r"\sigma^2")
 TORCH_MOMENTUM, KERAS_MOMENTUM = sp.Rational(1, 10), sp.Rational(99, 100)
 
 

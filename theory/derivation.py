@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import sympy as sp
+from theory.latex import latex
 
 _REL = {"=": sp.Eq, "<=": sp.Le, "<": sp.Lt, ">=": sp.Ge, ">": sp.Gt}
 _LATEX_REL = {"=": "=", "<=": r"\le", "<": "<", ">=": r"\ge", ">": ">"}
@@ -202,9 +203,9 @@ class Derivation:
             out += ["Assumptions:", *[f"- {a}" for a in self.assumptions], ""]
         out += ["| # | step | justification | check |", "| --- | --- | --- | --- |"]
         for i, lhs, step, res in self._rows():
-            left = sp.latex(lhs) + " " if (step.lhs is not None or i == 0) else ""
+            left = latex(lhs) + " " if (step.lhs is not None or i == 0) else ""
             cond = f" \\quad \\text{{for {_latex_text(step.under[2])}}}" if step.under else ""
-            cell = f"${left}{_LATEX_REL[step.rel]} {sp.latex(step.rhs)}{cond}$"
+            cell = f"${left}{_LATEX_REL[step.rel]} {latex(step.rhs)}{cond}$"
             out.append(f"| {i + 1} | {cell} | {step.why} | {'✓' if res.ok else '✗ ' + res.detail} |")
         out += ["", "**Verified.**" if self.ok else f"**Not verified: step {self.first_failure().index} fails.**"]
         if self.references:
@@ -215,11 +216,11 @@ class Derivation:
         out = [f"% {self.title} ({self.name})", r"\begin{align*}"]
         rows = []
         for i, lhs, step, res in self._rows():
-            left = sp.latex(lhs) if (step.lhs is not None or i == 0) else ""
+            left = latex(lhs) if (step.lhs is not None or i == 0) else ""
             tag = "" if res.ok else r" \quad \text{(FAILS)}"
             if step.under:
                 tag = f" \\quad \\text{{for {_latex_text(step.under[2])}}}" + tag
-            rows.append(f"{left} &{_LATEX_REL[step.rel]} {sp.latex(step.rhs)} "
+            rows.append(f"{left} &{_LATEX_REL[step.rel]} {latex(step.rhs)} "
                         f"&& \\text{{{_latex_text(step.why)}}}{tag}")
         out.append(" \\\\\n".join(rows))
         out.append(r"\end{align*}")
