@@ -19,7 +19,7 @@ import sympy as sp
 
 from lecture.method import Effect, decide_fraction
 from lecture.registry import (Claim, NotAClaim, Outcome, effect_of, effect_outcome, exact_equal, experiment, flipped,
-                              fmt, paired, scaled, spread_text)
+                              fmt, paired, scaled, spread_text, tex)
 from theory import activations as acts
 from theory.calculus import x
 from theory.slides import activations as slides
@@ -56,6 +56,51 @@ def _sstr(e) -> str:
     return sp.sstr(e)
 
 
+# ------------------------------------------------------------------------------ prose: math, code and lists in words
+#: each activation's symbol in formulas and its name in prose
+_SYMBOL = {"sigmoid": r"\sigma", "tanh": r"\tanh", "relu": r"\operatorname{ReLU}",
+           "leaky_relu": r"\operatorname{LReLU}", "elu": r"\operatorname{ELU}"}
+_WORD = {"sigmoid": "sigmoid", "tanh": "tanh", "relu": "ReLU", "leaky_relu": "leaky ReLU", "elu": "ELU"}
+
+
+def _latex(e) -> str:
+    r"""The LaTeX of ``e`` in the lecture's notation, without the $ of :func:`lecture.registry.tex` (to build a longer
+    formula); a set's braces as \lbrace / \rbrace, since Markdown may eat the backslash of \{."""
+    return tex(e)[1:-1].replace(r"\{", r"\lbrace ").replace(r"\}", r"\rbrace ").strip()
+
+
+def _tex(e) -> str:
+    """``e`` as inline math (:func:`lecture.registry.tex`, braces as in :func:`_latex`)."""
+    return f"${_latex(e)}$"
+
+
+def _symbol(name: str) -> str:
+    r"""The activation ``name``'s symbol in a formula: \sigma, \tanh, \operatorname{ReLU}, ..."""
+    base = name.split(":")[0]
+    return _SYMBOL.get(base, rf"\operatorname{{{base.replace('_', '')}}}")
+
+
+def _word(name: str) -> str:
+    """The activation ``name`` in prose (a spec with parameters as code)."""
+    return _WORD.get(name, f"`{name}`")
+
+
+def _and(items, conj: str = "and") -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    items = [str(i) for i in items]
+    return f"{', '.join(items[:-1])} {conj} {items[-1]}" if len(items) > 1 else "".join(items)
+
+
+def _code(names) -> list[str]:
+    """Names of code (inits, specs) as code spans."""
+    return [f"`{n}`" for n in names]
+
+
+def _where(places, var: str = "x") -> str:
+    r"""Where a bound is attained, as math: $x = 0$ for a point, $x \in (-\infty, 0)$ for a set."""
+    return _and(f"${var} \\in {_latex(w)}$" if isinstance(w, sp.Set) else f"${var} = {_latex(w)}$" for w in places)
+
+
 # ============================================================================== exact checks (SymPy)
 def check_derivative_in_f(claimed, evidence) -> Outcome:
     """phi'(x) written through f = phi(x): exact if phi' - claimed(f = phi) simplifies to 0."""
@@ -64,11 +109,13 @@ def check_derivative_in_f(claimed, evidence) -> Outcome:
     d = slides.derivative_through_f(act.name, stated)
     ok = d["equal"]
     num = {"activation": act.name, "derivative": _sstr(d["derivative"]), "claimed": _sstr(stated), "equal": ok}
-    text = (f"SymPy: d/dx {_sstr(act.expr)} = {_sstr(d['derivative'])}; {_sstr(stated)} with f = {act.name}(x) "
-            f"{'equals' if ok else 'differs from'} it (difference simplifies to {_sstr(d['difference'])}).")
+    fn = _symbol(act.name)
+    text = (rf"SymPy: $\frac{{d}}{{dx}} {_latex(act.expr)} = {_latex(d['derivative'])}$; {_tex(stated)} with "
+            f"$f = {fn}(x)$ {'equals' if ok else 'differs from'} it (the difference simplifies to "
+            f"{_tex(d['difference'])}).")
     if ok:
         return Outcome("confirmed", text, num)
-    return Outcome("refuted", text, num, correction=f"{act.name}'(x) = {_sstr(d['derivative'])}")
+    return Outcome("refuted", text, num, correction=f"${fn}'(x) = {_latex(d['derivative'])}$")
 
 
 def check_range(claimed, evidence) -> Outcome:
@@ -78,16 +125,20 @@ def check_range(claimed, evidence) -> Outcome:
     stated = claimed["range"]
     num = {"range": _sstr(rng), "claimed": _sstr(stated), "exact": exact,
            "inf_attained": not rng.left_open, "sup_attained": not rng.right_open}
-    text = (f"SymPy: the range of {act.name} over the reals is {_sstr(rng)} (endpoints are limits at -oo/+oo, "
-            f"attained: {not rng.left_open}/{not rng.right_open}); the slide says {_sstr(stated)}.")
+    attained = {(False, False): "neither is attained", (True, True): "both are attained",
+                (True, False): "the lower one is attained, the upper one is not",
+                (False, True): "the upper one is attained, the lower one is not"}[(not rng.left_open,
+                                                                                   not rng.right_open)]
+    text = (f"SymPy: the range of {_word(act.name)} over the reals is {_tex(rng)} (the endpoints are limits at "
+            rf"$-\infty$ and $+\infty$; {attained}); the slide says {_tex(stated)}.")
     if rng == stated:
         return Outcome("confirmed", text, num)
     if rng.is_subset(stated) and rng.closure == stated:
         return Outcome("imprecise", text, num,
-                       condition=f"read as 'values lie within {_sstr(stated)}' (range contained in it); the "
+                       condition=f"read as 'values lie within {_tex(stated)}' (the range is contained in it); the "
                                  "endpoints are never attained",
-                       correction=f"{act.name} takes values in the open interval {_sstr(rng)}")
-    return Outcome("refuted", text, num, correction=f"the range of {act.name} is {_sstr(rng)}")
+                       correction=f"{_word(act.name)} takes values in the open interval {_tex(rng)}")
+    return Outcome("refuted", text, num, correction=f"the range of {_word(act.name)} is {_tex(rng)}")
 
 
 def check_max_derivative(claimed, evidence) -> Outcome:
@@ -97,11 +148,13 @@ def check_max_derivative(claimed, evidence) -> Outcome:
     stated = sp.sympify(claimed["max_derivative"])
     where = [_sstr(w) for w in sup.where]
     num = {"sup": _sstr(sup.value), "attained": sup.attained, "where": where, "claimed": _sstr(stated)}
-    text = (f"SymPy: sup over x of {act.name}'(x) = {_sstr(sup.value)}, attained at x in {where} "
-            f"({'exact' if sup.exact else 'numeric'}); the slide says {_sstr(stated)}.")
+    fn = _symbol(act.name)
+    text = (rf"SymPy: $\sup_x {fn}'(x) = {_latex(sup.value)}$, "
+            f"{f'attained at {_where(sup.where)}' if sup.where else 'not attained'} "
+            f"({'exact' if sup.exact else 'numeric'}); the slide says {_tex(stated)}.")
     if sup.attained and sup.exact and exact_equal(sup.value, stated):
         return Outcome("confirmed", text, num)
-    return Outcome("refuted", text, num, correction=f"max {act.name}' = {_sstr(sup.value)}")
+    return Outcome("refuted", text, num, correction=rf"$\max {fn}' = {_latex(sup.value)}$")
 
 
 def check_centred(claimed, evidence) -> Outcome:
@@ -110,13 +163,14 @@ def check_centred(claimed, evidence) -> Outcome:
     act = _act(claimed["activation"])
     m = slides.symmetric_mean(act.name)
     mean, centred, value_q1, s = m["mean"], m["centred"], m["mean_at_q1"], m["pair_sum"]
-    how = (f"{act.name}(x) + {act.name}(-x) = {_sstr(s)}, so E = {_sstr(s / 2)} for any law symmetric about 0"
-           if s is not None else f"for h ~ N(0, q): E[{act.name}(h)] = {_sstr(mean)}")
+    fn = _symbol(act.name)
+    how = (f"${fn}(x) + {fn}(-x) = {_latex(s)}$, so $E = {_latex(s / 2)}$ for any law symmetric about 0"
+           if s is not None else rf"for $h \sim N(0, q)$: $E[{fn}(h)] = {_latex(mean)}$")
     num = {"mean": _sstr(mean), "mean_at_q1": value_q1, "centred": centred, "claimed": claimed["centred"]}
-    text = f"SymPy: {how} (at q = 1: {fmt(value_q1)}); {'zero' if centred else 'non-zero'}-centred."
+    text = f"SymPy: {how} (at $q = 1$: {fmt(value_q1)}); {'zero' if centred else 'non-zero'}-centred."
     if centred == claimed["centred"]:
         return Outcome("confirmed", text, num)
-    return Outcome("refuted", text, num, correction=f"E[{act.name}(h)] = {_sstr(mean)} for symmetric h: "
+    return Outcome("refuted", text, num, correction=f"$E[{fn}(h)] = {_latex(mean)}$ for symmetric $h$: "
                                                     f"{'centred' if centred else 'not centred'}")
 
 
@@ -125,12 +179,12 @@ def check_tanh_as_sigmoid(claimed, evidence) -> Outcome:
     rest = slides.tanh_sigmoid_residual(claimed["scale"], claimed["rate"], claimed["shift"])
     ok = rest == 0
     num = {k: _sstr(claimed[k]) for k in ("scale", "rate", "shift")} | {"equal": ok}
-    text = (f"SymPy: tanh(x) - ({_sstr(claimed['scale'])} sigmoid({_sstr(claimed['rate'])} x) "
-            f"{'-' if claimed['shift'] < 0 else '+'} {_sstr(abs(claimed['shift']))}) simplifies to {_sstr(rest)}: tanh "
-            f"{'is' if ok else 'is not'} this rescaled sigmoid (range (-1, 1) vs (0, 1), the same S shape).")
+    text = (rf"SymPy: $\tanh(x) - ({_latex(claimed['scale'])} \sigma({_latex(sp.sympify(claimed['rate']) * x)}) "
+            f"{'-' if claimed['shift'] < 0 else '+'} {_latex(abs(claimed['shift']))})$ simplifies to {_tex(rest)}: "
+            f"tanh {'is' if ok else 'is not'} this rescaled sigmoid (range $(-1, 1)$ vs $(0, 1)$, the same S shape).")
     if ok:
         return Outcome("confirmed", text, num)
-    return Outcome("refuted", text, num, correction="tanh(x) = 2 sigmoid(2x) - 1")
+    return Outcome("refuted", text, num, correction=r"$\tanh(x) = 2 \sigma(2x) - 1$")
 
 
 def check_vanishing(claimed, evidence) -> Outcome:
@@ -149,24 +203,27 @@ def check_vanishing(claimed, evidence) -> Outcome:
     vanish = {name: traj[name]["ratio"] < 1 - CHI1_TOL for name in traj}
     holds = [name for name in vanish if vanish[name] == claimed["vanishes"]]
     crit = sig["critical_sigma_w2"]
-    parts = "; ".join(f"{name} (sigma_w^2 = {sw}): Var(delta_1)/Var(delta_{TRAJECTORY_DEPTH}) = "
+    parts = "; ".join(rf"`{name}` ($\sigma_w^2 = {_latex(sig['sigma_w2'][name])}$): "
+                      rf"$\operatorname{{Var}}(\delta_1) / \operatorname{{Var}}(\delta_{{{TRAJECTORY_DEPTH}}})$ = "
                       f"{fmt(traj[name]['ratio'], 3)}, {fmt(traj[name]['per_layer'], 3)} per layer"
-                      for name, sw, _ in rows)
-    fixed = "; ".join(f"{name} {fmt(c, 4)}" for name, _, c in rows)
-    text = (f"Mean field, a {TRAJECTORY_DEPTH}-layer {spec} net from Var(x) = 1: {parts}. Deep in the net (the fixed "
-            f"point) the factor per layer is chi_1 = sigma_w^2 E[{spec}'(h)^2]: {fixed}; chi_1 = 1 at sigma_w^2 = "
-            f"{fmt(crit, 4)}.")
+                      for name, _, _ in rows)
+    fixed = "; ".join(f"`{name}` {fmt(c, 4)}" for name, _, c in rows)
+    critical = (rf"$\chi_1 = 1$ at $\sigma_w^2$ = {fmt(crit, 4)}" if crit is not None else
+                r"$\chi_1 = 1$ at no $\sigma_w^2$")
+    text = (f"Mean field, a {TRAJECTORY_DEPTH}-layer {_word(spec)} net from $\\operatorname{{Var}}(x) = 1$: {parts}. "
+            rf"Deep in the net (the fixed point) the factor per layer is $\chi_1 = \sigma_w^2 E[{_symbol(spec)}'(h)^2]$"
+            f": {fixed}; {critical}.")
     num = {"ratio": {n: traj[n]["ratio"] for n in traj}, "per_layer": {n: traj[n]["per_layer"] for n in traj},
            "depth": TRAJECTORY_DEPTH, "chi1_fixed_point": {name: c for name, _, c in rows},
            "sigma_w2": {name: sw for name, sw, _ in rows}, "critical_sigma_w2": crit, "vanishes": vanish}
     if len(holds) == len(rows):
         return Outcome("confirmed", text, num)
-    truth = "; ".join(f"{n}: x{fmt(traj[n]['ratio'], 3)} over {TRAJECTORY_DEPTH} layers" for n in traj)
+    truth = "; ".join(f"`{n}`: ×{fmt(traj[n]['ratio'], 3)} over {TRAJECTORY_DEPTH} layers" for n in traj)
     if holds:
         return Outcome("imprecise", text, num,
-                       condition=f"holds with {', '.join(holds)} (equal widths, no bias), not with the others",
-                       correction=f"the backward factor of {spec} depends on the init: {truth}")
-    return Outcome("refuted", text, num, correction=f"the backward factor of {spec} is {truth}")
+                       condition=f"holds with {_and(_code(holds))} (equal widths, no bias), not with the others",
+                       correction=f"the backward factor of {_word(spec)} depends on the init: {truth}")
+    return Outcome("refuted", text, num, correction=f"the backward factor of {_word(spec)} is {truth}")
 
 
 def check_leaky_derivative_sign(claimed, evidence) -> Outcome:
@@ -181,20 +238,23 @@ def check_leaky_derivative_sign(claimed, evidence) -> Outcome:
     num = {"derivative_values": _sstr(image), "signs": sorted(signs), "claimed": sorted(wanted),
            "usual_derivative_values": _sstr(usual_image), "usual_signs": sorted(usual_signs),
            "output_range": _sstr(out_rng)}
-    text = (f"SymPy: leaky ReLU's derivative is a for x < 0 and 1 for x > 0. Over the slide's slopes a in "
-            f"{_sstr(claimed['a_range'])} (it asks only a != 1) it takes values in {_sstr(image)}: signs "
-            f"{sorted(signs)}; over the usual slopes a in {_sstr(claimed['usual_a_range'])}, values in "
-            f"{_sstr(usual_image)}: signs {sorted(usual_signs)}. The output's range is {_sstr(out_rng)} (both signs).")
+    def sign_text(found) -> str:
+        return f"sign{'s' if len(found) > 1 else ''} {_and(sorted(found))}"
+    text = (r"SymPy: leaky ReLU's derivative is $a$ for $x < 0$ and $1$ for $x > 0$. Over the slide's slopes "
+            rf"$a \in {_latex(claimed['a_range'])}$ (it asks only $a \neq 1$) it takes values in {_tex(image)}: "
+            rf"{sign_text(signs)}; over the usual slopes $a \in {_latex(claimed['usual_a_range'])}$, values in "
+            f"{_tex(usual_image)}: {sign_text(usual_signs)}. The output's range is {_tex(out_rng)} (both signs).")
     if wanted <= signs and wanted <= usual_signs:
         return Outcome("confirmed", text, num)
     if wanted <= signs:
         return Outcome("imprecise", text, num,
-                       condition="the slope a may be negative, as the slide's only condition a != 1 allows; with the "
-                                 f"usual 0 < a < 1 the derivative is {', '.join(sorted(usual_signs))} only",
-                       correction="the derivative is a (x < 0) or 1 (x > 0): of either sign only for a < 0; for the "
-                                  "usual 0 < a < 1 it is positive, and it is the OUTPUT that takes both signs")
+                       condition=r"the slope $a$ may be negative, as the slide's only condition $a \neq 1$ allows; "
+                                 f"with the usual $0 < a < 1$ the derivative is {_and(sorted(usual_signs))} only",
+                       correction="the derivative is $a$ ($x < 0$) or $1$ ($x > 0$): of either sign only for $a < 0$; "
+                                  "for the usual $0 < a < 1$ it is positive, and it is the *output* that takes both "
+                                  "signs")
     return Outcome("refuted", text, num,
-                   correction=f"the derivative is a or 1, in {_sstr(image)}: {', '.join(sorted(signs))} only")
+                   correction=f"the derivative is $a$ or $1$, in {_tex(image)}: {_and(sorted(signs))} only")
 
 
 def check_leaky_linear(claimed, evidence) -> Outcome:
@@ -204,11 +264,15 @@ def check_leaky_linear(claimed, evidence) -> Outcome:
     left, right, linear_at = lin["left"], lin["right"], lin["linear_at"]
     identity = {_sstr(v): ok for v, ok in lin["identity"].items()}
     num = {"linear_at": _sstr(linear_at), "identity": identity, "claimed": _sstr(claimed["linear_at"])}
-    text = (f"SymPy: one-sided slopes at 0 are {_sstr(left)} and {_sstr(right)}: equal (no kink, f linear) for a in "
-            f"{_sstr(linear_at)}, where f(x) - x simplifies to 0: {identity}.")
+    same = [v for v, ok in lin["identity"].items() if ok]
+    other = [v for v, ok in lin["identity"].items() if not ok]
+    where = "".join([f"; $f(x) - x$ simplifies to 0 (the identity) at {_where(same, 'a')}" if same else "",
+                     f"; $f(x) - x$ does not simplify to 0 at {_where(other, 'a')}" if other else ""])
+    text = (f"SymPy: the one-sided slopes at 0 are {_tex(left)} and {_tex(right)}: equal (no kink, $f$ linear) for "
+            rf"$a \in {_latex(linear_at)}${where}.")
     if linear_at == claimed["linear_at"]:
         return Outcome("confirmed", text, num)
-    return Outcome("refuted", text, num, correction=f"leaky ReLU is linear exactly for a in {_sstr(linear_at)}")
+    return Outcome("refuted", text, num, correction=rf"leaky ReLU is linear exactly for $a \in {_latex(linear_at)}$")
 
 
 def check_no_dying(claimed, evidence) -> Outcome:
@@ -220,13 +284,14 @@ def check_no_dying(claimed, evidence) -> Outcome:
     dies = bool(lo.value == 0 and lo.attained)
     num = {"inf_derivative": _sstr(lo.value), "attained_on": [_sstr(w) for w in lo.where] if lo.attained else [],
            "dies": dies, "claimed_dies": claimed["dies"]}
-    text = (f"SymPy: inf {act.name}'(x) = {_sstr(lo.value)}" +
-            (f", attained on {num['attained_on']}" if lo.attained else "") +
+    fn = _symbol(act.name)
+    text = (rf"SymPy: $\inf_x {fn}'(x) = {_latex(lo.value)}$" +
+            (f", attained on {_where(lo.where)}" if lo.attained else "") +
             f": the gradient through a unit is {'exactly 0 for all inputs there' if dies else 'never 0'}.")
     if dies == claimed["dies"]:
         return Outcome("confirmed", text, num)
-    return Outcome("refuted", text, num, correction=f"{act.name} {'can' if dies else 'cannot'} die: inf phi' = "
-                                                    f"{_sstr(lo.value)}")
+    return Outcome("refuted", text, num, correction=f"{_word(act.name)} {'can' if dies else 'cannot'} die: "
+                                                    rf"$\inf {fn}' = {_latex(lo.value)}$")
 
 
 def check_elu_formula(claimed, evidence) -> Outcome:
@@ -238,12 +303,19 @@ def check_elu_formula(claimed, evidence) -> Outcome:
     num = {"matches_reference": matches, "left_limit": _sstr(left), "right_value": _sstr(right),
            "continuous": continuous, "left_slope": _sstr(dl), "right_slope": _sstr(dr),
            "differentiable_for_alpha": _sstr(smooth_at)}
-    text = (f"SymPy: the slide's pieces equal the package's ELU at alpha = {', '.join(matches)}: {matches}; at 0 the "
-            f"left limit is {_sstr(left)} and the right value {_sstr(right)} "
-            f"({'continuous' if continuous else 'a jump'}); slopes {_sstr(dl)} and {_sstr(dr)}: differentiable at 0 only for alpha in {_sstr(smooth_at)}.")
+    alphas = sp.FiniteSet(*(sp.Rational(a) for a in matches))
+    equal = [a for a, ok in matches.items() if ok]
+    unequal = [_tex(sp.Rational(a)) for a, ok in matches.items() if not ok]
+    agree = ("at each of them" if not unequal else "at none of them" if not equal else
+             f"at {_and(_tex(sp.Rational(a)) for a in equal)}, not at {_and(unequal)}")
+    text = (rf"SymPy: compared with the package's ELU at $\alpha \in {_latex(alphas)}$, the slide's pieces equal it "
+            f"{agree}; at 0 the left limit is {_tex(left)} and the right value {_tex(right)} "
+            f"({'continuous' if continuous else 'a jump'}); the slopes are {_tex(dl)} and {_tex(dr)}: differentiable "
+            rf"at 0 only for $\alpha \in {_latex(smooth_at)}$.")
     if all(matches.values()) and continuous:
         return Outcome("confirmed", text, num)
-    return Outcome("refuted", text, num, correction="ELU is f(x) = x for x >= 0, alpha (e^x - 1) for x < 0")
+    return Outcome("refuted", text, num,
+                   correction=r"ELU is $f(x) = x$ for $x \ge 0$, $\alpha (e^x - 1)$ for $x < 0$")
 
 
 def check_bias_dead(claimed, evidence) -> Outcome:
@@ -263,21 +335,24 @@ def check_bias_dead(claimed, evidence) -> Outcome:
     num = {"active_probability": _sstr(p), "limit": _sstr(lim), "claimed": _sstr(stated),
            "k_star_median_per_seed": per_seed.tolist(), "k_star_min": float(ks.min()), "k_star_max": float(ks.max()),
            "rows": data["rows"]}
-    text = (f"Gaussian pre-activation of sd sigma_h: with w0 = k sigma_h the unit is active on {_sstr(p)} of inputs, "
-            f"> 0 for every finite k, and 0 only in the limit k -> -oo. Digits, he_uniform first layer of 100 units, "
-            f"{OWN_SEEDS} seeds: a unit is dead on all {data['rows']} training rows once w0 <= k* sd(h), k* = "
-            f"{fmt(float(np.median(ks)))} (units {fmt(float(ks.max()))} to {fmt(float(ks.min()))}; median per seed "
+    text = (r"Gaussian pre-activation of sd $\sigma_h$: with $w_0 = k \sigma_h$ the unit is active on "
+            rf"{_tex(p)} of inputs, $> 0$ for every finite $k$, and 0 only in the limit $k \to -\infty$. Digits, "
+            f"`he_uniform` first layer of 100 units, {OWN_SEEDS} seeds: a unit is dead on all {data['rows']} training "
+            rf"rows once $w_0 \le k^\ast \operatorname{{sd}}(h)$, $k^\ast$ = {fmt(float(np.median(ks)))} (units "
+            f"{fmt(float(ks.max()))} to {fmt(float(ks.min()))}; median per seed "
             f"{fmt(float(per_seed.min()))}–{fmt(float(per_seed.max()))}).")
     if exact_equal(p, stated):
         return Outcome("confirmed", text, num)
     if exact_equal(lim, stated):
         return Outcome("imprecise", text, num,
-                       condition=f"'large' means below the largest weighted input on the data: w0 <= k* sd(h), k* about "
-                                 f"{fmt(float(np.median(ks)))} here (it grows slowly with the number of inputs, like "
-                                 "the Gaussian maximum); above it the unit is only rarely active, Phi(w0 / sigma_h) > 0",
-                       correction="a large negative w0 makes the unit rarely active (on Phi(w0 / sigma_h) of inputs); "
-                                  "it is dead at once only below the largest weighted input of the data")
-    return Outcome("refuted", text, num, correction=f"the active fraction is {_sstr(p)}, 0 only in the limit")
+                       condition=r"'large' means below the largest weighted input on the data: "
+                                 rf"$w_0 \le k^\ast \operatorname{{sd}}(h)$, $k^\ast$ about "
+                                 f"{fmt(float(np.median(ks)))} here (it grows slowly with the number of inputs, "
+                                 "like the Gaussian maximum); above "
+                                 r"it the unit is only rarely active, $\Phi(w_0 / \sigma_h) > 0$",
+                       correction=r"a large negative $w_0$ makes the unit rarely active (on $\Phi(w_0 / \sigma_h)$ of "
+                                  "inputs); it is dead at once only below the largest weighted input of the data")
+    return Outcome("refuted", text, num, correction=f"the active fraction is {_tex(p)}, 0 only in the limit")
 
 
 # ------------------------------------------------------------------ the Центрирование slide: gradient signs
@@ -295,8 +370,9 @@ def check_same_sign(claimed, evidence) -> Outcome:
     num = {"shared_sign": shared, "possible_signs": sorted(signs), "claimed": sorted(stated),
            "same_sign_fraction": {a: nz[a]["same_sign_fraction"] for a in ("sigmoid", "tanh")},
            "steps_all_positive": steps["positive"], "steps_all_negative": steps["negative"]}
-    text = (f"SymPy: sign(delta o_i) = sign(delta) for o_i > 0, so the components share the sign of delta = dL/dh, "
-            f"which takes both signs {sorted(signs)}. SGD on a unit fed by sigmoid outputs: same-sign steps "
+    text = (r"SymPy: $\operatorname{sign}(\delta o_i) = \operatorname{sign}(\delta)$ for $o_i > 0$, so the components "
+            rf"share the sign of $\delta = \partial L / \partial h$, which can be {_and(sorted(signs), 'or')}. "
+            f"SGD on a unit fed by sigmoid outputs: same-sign steps "
             f"{spread_text(nz['sigmoid']['same_sign_fraction'])} (tanh inputs: "
             f"{spread_text(nz['tanh']['same_sign_fraction'])}), of which all-positive "
             f"{fmt(np.median(steps['positive']))} ({fmt(min(steps['positive']))}–{fmt(max(steps['positive']))}) "
@@ -305,10 +381,12 @@ def check_same_sign(claimed, evidence) -> Outcome:
     if shared and stated == signs:
         return Outcome("confirmed", text, num)
     if shared and stated < signs:
-        return Outcome("imprecise", text, num, condition=f"when delta = dL/dh_j is {', '.join(sorted(stated))}",
-                       correction="the gradient components all share the sign of delta (all positive or all "
+        return Outcome("imprecise", text, num,
+                       condition=rf"when $\delta = \partial L / \partial h_j$ is {_and(sorted(stated), 'or')}",
+                       correction=r"the gradient components all share the sign of $\delta$ (all positive or all "
                                   "negative), so the weights move together in one direction, up or down")
-    return Outcome("refuted", text, num, correction=f"the components share the sign of delta: {sorted(signs)}")
+    return Outcome("refuted", text, num,
+                   correction=rf"the components share the sign of $\delta$, which can be {_and(sorted(signs), 'or')}")
 
 
 # ============================================================================== empirical checks (experiments)
@@ -333,7 +411,7 @@ def check_exponential(claimed, evidence) -> Outcome:
     num = {"depth": int(deep), "factor": f, "factor_theory": van[deep]["factor_theory"],
            "factor_across_depths": across, "law_rss_gap": law_gap, "depths": [int(d) for d in depths]}
     text = (f"Sigmoid/Glorot nets on digits, {len(logs)} seeds: the weight-gradient norm shrinks by "
-            f"{spread_text(f)} per layer towards the input at depth {deep} (mean field sqrt(chi_1) = "
+            rf"{spread_text(f)} per layer towards the input at depth {deep} (mean field $\sqrt{{\chi_1}}$ = "
             f"{fmt(van[deep]['factor_theory'])}); across depths {', '.join(depths)} the output/input gradient ratio "
             f"gives {fmt(np.median(across))} ({fmt(min(across))}–{fmt(max(across))}) per layer.")
     law_dir = "greater" if claimed["law"] == "exponential" else "less"
@@ -353,11 +431,12 @@ def check_ratio_first(claimed, evidence) -> Outcome:
     deep = _deepest(van)
     r = van[deep]["ratio_first"]
     num = {"depth": int(deep), "ratio_first": r, "ratio_last": van[deep]["ratio_last"]}
-    text = (f"Sigmoid/Glorot net with {deep} hidden layers: |dJ/dW_out| / |dJ/dW_1| = {spread_text(r)} in the first "
+    ratio = r"\lVert \partial J / \partial W_{out} \rVert / \lVert \partial J / \partial W_1 \rVert"
+    text = (f"Sigmoid/Glorot net with {deep} hidden layers: ${ratio}$ = {spread_text(r)} in the first "
             f"epoch and {spread_text(van[deep]['ratio_last'])} in the last (the first layer's weights get the "
             "smallest gradient).")
-    return effect_outcome(effect_of(claimed, "log(|dJ/dW_out| / |dJ/dW_1|), first epoch"),
-                          [math.log(v) for v in r["values"]], evidence=text, numbers=num)
+    return effect_outcome(effect_of(claimed, f"$\\log({ratio})$, first epoch"), [math.log(v) for v in r["values"]],
+                          evidence=text, numbers=num)
 
 
 def check_paralysis(claimed, evidence) -> Outcome:
@@ -369,7 +448,7 @@ def check_paralysis(claimed, evidence) -> Outcome:
     pl, acc = van[deep]["plateau"], van[deep]["test_acc"]
     stuck = [v is None for v in pl["values"]]
     num = {"depth": int(deep), "plateau": pl, "test_acc": acc}
-    text = (f"Sigmoid/Glorot net with {deep} hidden layers: the training loss stays above 0.9 ln 10 for the whole "
+    text = (rf"Sigmoid/Glorot net with {deep} hidden layers: the training loss stays above $0.9 \ln 10$ for the whole "
             f"budget of {pl['horizon']} epochs in {sum(stuck)}/{len(stuck)} seeds; test accuracy {spread_text(acc)} "
             "(chance 0.1).")
     effect = Effect("fraction of seeds stuck on the plateau", "greater" if claimed["stuck"] else "less", 0.5,
@@ -407,11 +486,12 @@ def check_zigzag(claimed, evidence) -> Outcome:
         a = [v if v is not None else cap for v in s[key]["values"]]
         b = [v if v is not None else cap for v in t[key]["values"]]
         return [math.log(u / v) for u, v in zip(a, b)]
-    per = {"steps to w*": logs("steps_to_tol"), "path / straight distance": logs("path_ratio")}
-    effects = {"steps to w*": effect_of(claimed, "log(steps to w*, sigmoid / tanh inputs)"),
-               "path / straight distance": effect_of(claimed, "log(path / straight distance, sigmoid / tanh inputs)")}
+    steps, path = r"steps to $w^\ast$", "path / straight distance"
+    per = {steps: logs("steps_to_tol"), path: logs("path_ratio")}
+    effects = {steps: effect_of(claimed, r"log of the steps to $w^\ast$, sigmoid / tanh inputs"),
+               path: effect_of(claimed, "log of the path / straight distance, sigmoid / tanh inputs")}
     num = {"sigmoid": s, "tanh": t, "arrived": len(s["seeds"]) - s["steps_to_tol"]["not_reached"]}
-    text = (f"SGD on one unit towards w* = (1, -1), {len(s['seeds'])} paired seeds: fed by sigmoid outputs "
+    text = (rf"SGD on one unit towards $w^\ast = (1, -1)$, {len(s['seeds'])} paired seeds: fed by sigmoid outputs "
             f"{spread_text(s['steps_to_tol'])} steps and path/straight {spread_text(s['path_ratio'])}, fed by tanh "
             f"{spread_text(t['steps_to_tol'])} steps and {spread_text(t['path_ratio'])}; sigmoid arrives in "
             f"{len(s['seeds']) - s['steps_to_tol']['not_reached']}/{len(s['seeds'])} seeds.")
@@ -428,14 +508,14 @@ def check_cost(claimed, evidence) -> Outcome:
     logs = c["log_ratio_to_relu"]
     fns = claimed["functions"]
     per = {f: logs[f] for f in fns}
-    effects = {f: effect_of(claimed, f"log(time of {f} / time of ReLU)") for f in fns}
+    effects = {f: effect_of(claimed, f"log of the time of `{f}` / time of ReLU") for f in fns}
     ratios = {f: [math.exp(v) for v in logs[f]] for f in logs}
     num = {"ratio_to_relu": ratios, "size": c["size"], "trials": c["trials"], "repeats": c["repeats"],
            "dtype": c["dtype"], "numpy": c["numpy"], "machine": c["machine"]}
-    text = (f"Timing ({c['dtype']}, {c['size']} elements in cache, outputs preallocated, NumPy {c['numpy']}, "
-            f"{c['machine']}, {c['trials']} trials of the minimum over {c['repeats']} alternating calls): time "
-            "relative to ReLU's np.maximum(x, 0): "
-            + ", ".join(f"{f} {fmt(float(np.median(v)))} ({fmt(min(v))}–{fmt(max(v))})" for f, v in ratios.items())
+    text = (f"Timing (`{c['dtype']}`, {c['size']} elements in cache, outputs preallocated, NumPy {c['numpy']}, "
+            f"`{c['machine']}`, {c['trials']} trials of the minimum over {c['repeats']} alternating calls): time "
+            "relative to ReLU's `np.maximum(x, 0)`: "
+            + ", ".join(f"`{f}` {fmt(float(np.median(v)))} ({fmt(min(v))}–{fmt(max(v))})" for f, v in ratios.items())
             + ".")
     return effect_outcome(effects, per, evidence=text, numbers=num)
 
@@ -460,10 +540,10 @@ def check_faster(claimed, evidence) -> Outcome:
     num = {a: cfgs[a]["first_above"], b: cfgs[b]["first_above"], f"{a}_curve_area": cfgs[a]["curve_area"],
            f"{b}_curve_area": cfgs[b]["curve_area"], f"{a}_test_acc": cfgs[a]["test_acc"],
            f"{b}_test_acc": cfgs[b]["test_acc"], "inits": {a: cfgs[a]["init"], b: cfgs[b]["init"]}}
-    text = (f"6 x 100 net, Adam, {len(area)} seeds, {a} with {cfgs[a]['init']} and {b} with {cfgs[b]['init']}: "
-            f"validation accuracy first above 0.9 for {a} at {_epochs_text(cfgs[a])}; for {b} at "
-            f"{_epochs_text(cfgs[b])}; validation accuracy averaged over the epochs {spread_text(cfgs[a]['curve_area'])} "
-            f"vs {spread_text(cfgs[b]['curve_area'])}.")
+    text = (f"6 × 100 net, Adam, {len(area)} seeds, {a} with `{cfgs[a]['init']}` and {b} with "
+            f"`{cfgs[b]['init']}`: validation accuracy first above 0.9 for {a} at {_epochs_text(cfgs[a])}; for {b} "
+            f"at {_epochs_text(cfgs[b])}; validation accuracy averaged over the epochs "
+            f"{spread_text(cfgs[a]['curve_area'])} vs {spread_text(cfgs[b]['curve_area'])}.")
     return effect_outcome(effect_of(claimed, f"validation accuracy averaged over the epochs, {a} minus {b}"), area,
                           evidence=text, numbers=num)
 
@@ -480,10 +560,11 @@ def check_relu_dies(claimed, evidence) -> Outcome:
     zero = all(v == 0 for v in r["max_grad_layer1"])
     num = {**r, "frozen_max_abs_grad": sym["max_abs_grad"], "frozen_max_abs_weight": sym["max_abs_weight"],
            "inactive_fraction": claimed["inactive_fraction"], "gradient_zero": zero}
-    text = (f"Relu net 64-32-32-10 on digits, {OWN_SEEDS} seeds, a fraction {fmt(claimed['inactive_fraction'])} of "
-            f"the first layer's units below 0 on every row: max |dJ/d(W_1, b_1)| = "
-            f"{fmt(max(r['max_grad_layer1']))}, max |dJ/dW_2| = {fmt(max(r['max_grad_W2']))}, logit spread over rows "
-            f"{fmt(max(r['logit_spread']))}; a relu net initialized with zeros (experiment symmetry): max |grad| "
+    text = (f"ReLU net 64-32-32-10 on digits, {OWN_SEEDS} seeds, a fraction {fmt(claimed['inactive_fraction'])} of "
+            r"the first layer's units below 0 on every row: $\max \lvert \partial J / \partial (W_1, b_1) \rvert$ = "
+            rf"{fmt(max(r['max_grad_layer1']))}, $\max \lvert \partial J / \partial W_2 \rvert$ = "
+            f"{fmt(max(r['max_grad_W2']))}, logit spread over rows {fmt(max(r['logit_spread']))}; a ReLU net "
+            r"initialized with zeros (experiment `symmetry`): $\max \lvert \nabla J \rvert$ = "
             f"{fmt(sym['max_abs_grad'])}, weights after training {fmt(sym['max_abs_weight'])}.")
     if zero == claimed["gradient_zero"]:
         return Outcome("confirmed", text, num)
@@ -496,15 +577,15 @@ def check_relu_dies(claimed, evidence) -> Outcome:
 CLAIMS: tuple[Claim, ...] = (
     # ---------------------------------------------------------------- Паралич сети
     Claim("act-sigmoid-derivative", SIGMOID, r"$\sigma'(x) = \sigma(x) \cdot (1 - \sigma(x))$",
-          "The sigmoid's derivative is sigma(x)(1 - sigma(x)).",
+          r"The sigmoid's derivative is $\sigma(x)(1 - \sigma(x))$.",
           {"activation": "sigmoid", "derivative_of_f": F * (1 - F)}, check_derivative_in_f,
           lambda c: scaled(c, "derivative_of_f", 2), figure="activation-sigmoid", derivation="sigmoid-derivative"),
     Claim("act-sigmoid-range", SIGMOID, r"Сигмоида принимает значения на отрезке $[0; 1]$",
-          "The sigmoid takes values on the closed interval [0, 1].",
+          "The sigmoid takes values on the closed interval $[0, 1]$.",
           {"activation": "sigmoid", "range": sp.Interval(0, 1)}, check_range,
           lambda c: {**c, "range": sp.Interval(-1, 1)}, figure="activation-sigmoid"),
     Claim("act-sigmoid-max-derivative", SIGMOID, r"максимальное значение её производной это $\frac{1}{4}$",
-          "The maximum of the sigmoid's derivative is 1/4.",
+          "The maximum of the sigmoid's derivative is $1/4$.",
           {"activation": "sigmoid", "max_derivative": sp.Rational(1, 4)}, check_max_derivative,
           lambda c: scaled(c, "max_derivative", 2), figure="activation-sigmoid", derivation="sigmoid-derivative"),
     Claim("act-vanishing-exponential", SIGMOID, "Градиент затухает экспоненциально",
@@ -539,7 +620,7 @@ CLAIMS: tuple[Claim, ...] = (
           {"direction": "greater"}, check_zigzag, flipped, figure="train-nonzero-centred"),
     # ---------------------------------------------------------------- Sigmoid activation
     Claim("act-sigmoid-vanishing", SIG_SLIDE, "Способствует затуханию градиента",
-          "The sigmoid makes the backpropagated gradient shrink from layer to layer (chi_1 < 1) at the lecture's "
+          r"The sigmoid makes the backpropagated gradient shrink from layer to layer ($\chi_1 < 1$) at the lecture's "
           "inits.",
           {"activation": "sigmoid", "vanishes": True, "inits": LECTURE_INITS}, check_vanishing,
           lambda c: {**c, "activation": "relu"}, figure="init-variance-depth"),
@@ -548,7 +629,7 @@ CLAIMS: tuple[Claim, ...] = (
           {"activation": "sigmoid", "centred": False}, check_centred, lambda c: flipped(c, "centred"),
           figure="activation-sigmoid"),
     Claim("act-exp-costly", SIG_SLIDE, r"Вычислять $e^x$ дорого",
-          "Computing e^x is expensive: np.exp costs more than ReLU's max(0, x) (the slide states no size).",
+          r"Computing $e^x$ is expensive: `np.exp` costs more than ReLU's $\max(0, x)$ (the slide states no size).",
           {"functions": ("exp",), "direction": "greater"}, check_cost, flipped,
           figure="train-activation-cost"),
     # ---------------------------------------------------------------- Tanh activation
@@ -557,26 +638,28 @@ CLAIMS: tuple[Claim, ...] = (
           {"activation": "tanh", "centred": True}, check_centred, lambda c: flipped(c, "centred"),
           figure="activation-tanh"),
     Claim("act-tanh-like-sigmoid", TANH_SLIDE, "Всё ещё похож на сигмоиду",
-          "tanh is still like the sigmoid: exactly a rescaled sigmoid, tanh(x) = 2 sigma(2x) - 1.",
+          r"tanh is still like the sigmoid: exactly a rescaled sigmoid, $\tanh(x) = 2 \sigma(2x) - 1$.",
           {"scale": 2, "rate": 2, "shift": -1}, check_tanh_as_sigmoid, lambda c: scaled(c, "rate", sp.Rational(1, 2)),
           figure="activation-zoo", derivation="tanh-derivative"),
     Claim("act-tanh-derivative", TANH_SLIDE, r"f'(x) = 1 - f(x)^2",
-          "The derivative of tanh is 1 - tanh(x)^2.",
+          r"The derivative of tanh is $1 - \tanh(x)^2$.",
           {"activation": "tanh", "derivative_of_f": 1 - F**2}, check_derivative_in_f,
           lambda c: {**c, "derivative_of_f": 1 - F}, figure="activation-tanh", derivation="tanh-derivative"),
     Claim("act-tanh-vanishing", TANH_SLIDE, r"$f'(x) = 1 - f(x)^2 \Rightarrow$ затухание градиента",
-          "Because tanh' = 1 - tanh^2 <= 1, tanh networks have vanishing gradients (chi_1 < 1) at the lecture's "
+          r"Because $\tanh' = 1 - \tanh^2 \le 1$, tanh networks have vanishing gradients ($\chi_1 < 1$) at the "
+          "lecture's "
           "inits.",
           {"activation": "tanh", "vanishes": True, "inits": LECTURE_INITS}, check_vanishing,
           lambda c: {**c, "activation": "sigmoid"}, figure="init-variance-depth", derivation="tanh-derivative"),
     # ---------------------------------------------------------------- ReLU activation
     Claim("act-relu-fast", RELU_SLIDE, "Быстро вычисляется",
-          "ReLU is fast to compute: the sigmoid (SciPy's expit) and tanh cost more than ReLU (the slide states no "
+          "ReLU is fast to compute: the sigmoid (SciPy's `expit`) and tanh cost more than ReLU (the slide states no "
           "size).",
           {"functions": ("expit", "tanh"), "direction": "greater"}, check_cost, flipped,
           figure="train-activation-cost"),
     Claim("act-relu-no-vanishing", RELU_SLIDE, "Градиент не затухает",
-          "With ReLU the backpropagated gradient does not shrink from layer to layer (chi_1 >= 1) at the lecture's "
+          r"With ReLU the backpropagated gradient does not shrink from layer to layer ($\chi_1 \ge 1$) at the "
+          "lecture's "
           "inits.",
           {"activation": "relu", "vanishes": False, "inits": LECTURE_INITS}, check_vanishing,
           lambda c: {**c, "activation": "sigmoid"}, figure="init-variance-depth", derivation="he"),
@@ -595,7 +678,7 @@ CLAIMS: tuple[Claim, ...] = (
     # ---------------------------------------------------------------- Зануление ReLU
     Claim("act-relu-bias-dead", RELU_ZERO,
           r"Если $w_0$ инициализировано большим отрицательным числом, нейрон сразу умирает",
-          "A ReLU unit whose bias w0 starts at a large negative value is dead at once: active on no input.",
+          "A ReLU unit whose bias $w_0$ starts at a large negative value is dead at once: active on no input.",
           {"active_fraction": 0}, check_bias_dead,
           lambda c: {**c, "active_fraction": sp.Rational(1, 2)}, figure="activation-relu"),
     # ---------------------------------------------------------------- Leaky ReLU activation
@@ -605,13 +688,13 @@ CLAIMS: tuple[Claim, ...] = (
           figure="activation-leaky-relu", derivation="leaky-relu-derivative"),
     Claim("act-leaky-derivative-sign", LEAKY_SLIDE, "Производная может быть любого знака",
           "The derivative of leaky ReLU can be of either sign (read with the slide's only condition on the slope, "
-          "a != 1; the usual 0 < a < 1 is checked beside it).",
+          r"$a \neq 1$; the usual $0 < a < 1$ is checked beside it).",
           {"a_range": sp.Union(sp.Interval.open(-sp.oo, 1), sp.Interval.open(1, sp.oo)),
            "usual_a_range": sp.Interval.open(0, 1), "derivative_signs": ("positive", "negative")},
           check_leaky_derivative_sign, lambda c: {**c, "derivative_signs": ("positive",)},
           figure="activation-leaky-relu", derivation="leaky-relu-derivative"),
     Claim("act-leaky-linear-at-1", LEAKY_SLIDE, r"Важно, чтобы $a \neq 1$ , иначе линейность",
-          "Leaky ReLU is linear exactly when a = 1.",
+          "Leaky ReLU is linear exactly when $a = 1$.",
           {"linear_at": sp.FiniteSet(1)}, check_leaky_linear, lambda c: {**c, "linear_at": sp.FiniteSet(0)},
           figure="activation-leaky-relu", derivation="leaky-relu-derivative"),
     # ---------------------------------------------------------------- Что же выбрать
@@ -621,7 +704,7 @@ CLAIMS: tuple[Claim, ...] = (
           {"faster": "elu", "than": "relu", "direction": "greater"}, check_faster, flipped, figure="train-inits"),
     Claim("act-elu-formula", ELU_SLIDE,
           r"$$f(x) = \begin{cases} x, & x \geq 0 \\ \alpha \cdot (e^x - 1), & x < 0 \end{cases}$$",
-          "ELU is f(x) = x for x >= 0 and alpha (e^x - 1) for x < 0, continuous at 0.",
+          r"ELU is $f(x) = x$ for $x \ge 0$ and $\alpha (e^x - 1)$ for $x < 0$, continuous at 0.",
           {"nonneg_piece": x, "neg_piece": ALPHA * (sp.exp(x) - 1)}, check_elu_formula,
           lambda c: {**c, "neg_piece": ALPHA * sp.exp(x)}, figure="activation-elu", derivation="elu-derivative"),
 )
@@ -630,17 +713,17 @@ CLAIMS: tuple[Claim, ...] = (
 NOT_CLAIMS: tuple[NotAClaim, ...] = (
     NotAClaim("act-choice-start-relu", CHOICE, "Обычно начинают с $ReLU$ , если сетка умирает, берут $LeakyReLU$",
               "practice advice: where to start is a convention, not a fact a computation decides. Its mechanism is "
-              "graded elsewhere: a ReLU layer off on every input gets exactly zero gradient (act-relu-dies) and "
-              "leaky ReLU's derivative is never zero (act-leaky-no-dying)."),
+              "graded elsewhere: a ReLU layer off on every input gets exactly zero gradient (`act-relu-dies`) and "
+              "leaky ReLU's derivative is never zero (`act-leaky-no-dying`)."),
     NotAClaim("act-choice-relu-cnn", CHOICE, "$ReLU$ — стандартный выбор для свёрточных сетей",
               "a statement about common practice in the literature (AlexNet, VGG, ResNet), not decidable by a "
               "computation of this package."),
     NotAClaim("act-choice-tanh-rnn", CHOICE, "В рекуррентных сетках чаще всего предпочитается $tanh$",
-              "a statement about practice; the frameworks' defaults agree (torch.nn.RNN nonlinearity='tanh', Keras "
-              "SimpleRNN/LSTM/GRU activation='tanh', with sigmoid gates), which documentation, not computation, "
-              "settles."),
+              "a statement about practice; the frameworks' defaults agree (`torch.nn.RNN` with "
+              "`nonlinearity='tanh'`, Keras `SimpleRNN`, `LSTM` and `GRU` with `activation='tanh'`, with sigmoid "
+              "gates), which documentation, not computation, settles."),
     NotAClaim("act-choice-small-gain", CHOICE, "от перебора функций обычно выигрыш в качестве довольно низкий",
               "«довольно низкий» (rather low) gives neither a size nor a direction to test: any measured gain is low "
               "or not by a threshold the lecture never states. How much the activation changes test accuracy, each "
-              "activation at its recommended init, is shown in the figure train-inits, not graded."),
+              "activation at its recommended init, is shown in the figure `train-inits`, not graded."),
 )

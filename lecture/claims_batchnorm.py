@@ -13,10 +13,17 @@ import math
 import sympy as sp
 
 from lecture.registry import (Claim, Outcome, effect_of, effect_outcome, exact_equal, experiment, flipped, fmt, paired,
-                              paired_outcome, scaled, spread_of, spread_text)
+                              paired_outcome, scaled, spread_of, spread_text, tex)
 from theory import batchnorm as tb
 from theory import dropout as td
+from theory.latex import latex
 from theory.slides import batchnorm as tsb
+
+
+def _and(items) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    items = list(items)
+    return ", ".join(items[:-1]) + " and " + items[-1] if len(items) > 1 else "".join(items)
 
 
 # ------------------------------------------------------------------------------------------------ «Проблема»
@@ -24,16 +31,18 @@ def _check_hidden_standardized(claimed, evidence):
     mom = tsb.hidden_moments()
     off = [name for name, m in mom.items() if m["mean_is_zero"] is False]  # exactly nonzero mean
     numbers = {name: dict(m) for name, m in mom.items()}
-    text = (f"For standardized inputs and n_in Var(w) = 1 the pre-activation z is N(0, 1); h = f(z) has mean exactly "
-            f"{mom['sigmoid']['mean_exact']} for sigmoid (sigma(z) + sigma(-z) = 1, SymPy) with variance "
-            f"{fmt(mom['sigmoid']['var'])}, and mean {mom['relu']['mean_exact']} for relu "
-            f"({fmt(mom['relu']['mean'])}, variance {fmt(mom['relu']['var'])}): the hidden layer is unstandardized "
-            f"for {', '.join(off) or 'neither'}.")
+    def exact(s):
+        return f"${s}$" if s is not None else "(undecided)"
+    text = (f"For standardized inputs and $n_{{in}} \\operatorname{{Var}}(w) = 1$ the pre-activation $z$ is $N(0, 1)$; "
+            f"$h = f(z)$ has mean exactly {exact(mom['sigmoid']['mean_exact'])} for sigmoid "
+            f"($\\sigma(z) + \\sigma(-z) = 1$, SymPy) with variance {fmt(mom['sigmoid']['var'])}, and mean "
+            f"{exact(mom['relu']['mean_exact'])} for relu ({fmt(mom['relu']['mean'])}, variance "
+            f"{fmt(mom['relu']['var'])}): the hidden layer is unstandardized for {_and(off) or 'neither'}.")
     can_be_off = "yes" if off else "no"
     if claimed["hidden_may_be_unstandardized"] == can_be_off:
         return Outcome("confirmed", text, numbers)
     return Outcome("refuted", text, numbers,
-                   correction=("the hidden layer is unstandardized (mean != 0) for " + ", ".join(off)) if off
+                   correction=("the hidden layer is unstandardized (mean $\\neq 0$) for " + _and(off)) if off
                    else "the activations checked keep the hidden layer centred")
 
 
@@ -45,15 +54,17 @@ def _check_distribution_drift(claimed, evidence):
     ratio = {net: nets[net]["drift"]["spread_ratio"] for net in drift}
     shift = {net: nets[net]["drift"]["shift_in_spreads"] for net in drift}
     per = {"": [a - b for a, b in zip(drift["plain"], drift["batchnorm"])]}  # paired: the same seed in both nets
+    epochs = f"{bt['epochs']} epoch{'' if bt['epochs'] == 1 else 's'}"
     text = (f"The 15-85% spread of one sigmoid unit's input (3 × 100 sigmoid net, batch 60, "
-            f"{bt['epochs']} epochs, {len(bt['seeds'])} seeds) changes by a factor {spread_text(ratio['plain'])} "
+            f"{epochs}, {len(bt['seeds'])} seeds) changes by a factor {spread_text(ratio['plain'])} "
             f"without batch norm (its median moves by {spread_text(shift['plain'])} initial spreads) against "
-            f"{spread_text(ratio['batchnorm'])} with it ({spread_text(shift['batchnorm'])}); |log ratio| "
+            f"{spread_text(ratio['batchnorm'])} with it ({spread_text(shift['batchnorm'])}); "
+            f"$\\lvert\\log(\\text{{ratio}})\\rvert$ "
             f"{spread_text(spread_of(drift['plain']))} vs {spread_text(spread_of(drift['batchnorm']))}.")
     numbers = {"spread_ratio": ratio, "shift_in_spreads": shift,
                "abs_log_spread_ratio": {k: spread_of(v) for k, v in drift.items()}}
-    return paired_outcome(per, claimed, what="|log(spread ratio)| of the unit's input, without minus with batch norm",
-                           evidence=text, numbers=numbers)
+    metric = r"$\lvert\log(\text{spread ratio})\rvert$ of the unit's input, without minus with batch norm"
+    return paired_outcome(per, claimed, what=metric, evidence=text, numbers=numbers)
 
 
 def _check_scale_shift(claimed, evidence):
@@ -61,22 +72,27 @@ def _check_scale_shift(claimed, evidence):
     roles, ref, affine = got["claimed"], got["paper"], got["affine"]
     ref_slide, ref_out = got["paper_slide"], got["paper_output"]
     numbers = {"claimed": {k: sp.sstr(v) for k, v in roles.items()}, "paper": {k: sp.sstr(v) for k, v in ref.items()}}
-    text = (f"d(out)/d(hhat) = {sp.sstr(roles['scale'])} scales and out(hhat = 0) = {sp.sstr(roles['shift'])} shifts; "
-            f"on «{ref_slide}» and in Ioffe & Szegedy (y = gamma xhat + beta) {sp.sstr(ref['scale'])} scales and "
-            f"{sp.sstr(ref['shift'])} shifts.")
+    text = (f"The output's derivative by $\\hat{{h}}$, {tex(roles['scale'])}, scales and "
+            f"its value at $\\hat{{h}} = 0$, {tex(roles['shift'])}, shifts; on «{ref_slide}» and in Ioffe & "
+            f"Szegedy ($y = \\gamma \\hat{{x}} + \\beta$) {tex(ref['scale'])} scales and {tex(ref['shift'])} shifts.")
     if affine and all(exact_equal(roles[k], ref[k]) for k in roles):
         return Outcome("confirmed", text, numbers)
     if affine and {sp.sstr(v) for v in roles.values()} == {sp.sstr(v) for v in ref.values()}:
         return Outcome("imprecise", text, numbers,
-                       condition=f"a naming convention: the same learned affine map with {sp.sstr(roles['scale'])} as "
-                                 f"the scale and {sp.sstr(roles['shift'])} as the shift",
+                       condition=f"a naming convention: the same learned affine map with {tex(roles['scale'])} as "
+                                 f"the scale and {tex(roles['shift'])} as the shift",
                        correction=f"in the paper's and the next slide's notation the output is "
-                                  f"{sp.sstr(ref['scale'])} * hhat + {sp.sstr(ref['shift'])} ({sp.sstr(ref['scale'])} "
-                                  f"scales, {sp.sstr(ref['shift'])} shifts)")
-    return Outcome("refuted", text, numbers, correction=f"the output is {sp.sstr(ref_out)}")
+                                  f"${latex(ref['scale'])} \\hat{{h}} + {latex(ref['shift'])}$ ({tex(ref['scale'])} "
+                                  f"scales, {tex(ref['shift'])} shifts)")
+    return Outcome("refuted", text, numbers, correction=f"the output is {tex(ref_out)}")
 
 
 # ------------------------------------------------------------------------------------------------ «Batch norm (2015)»
+#: the parameters of :func:`theory.slides.batchnorm.backprop_gradients` in LaTeX
+_PARAM_TEX = {"gamma": r"\gamma", "beta": r"\beta", "running mean": r"\mu_{\mathrm{running}}",
+              "running variance": r"\sigma^2_{\mathrm{running}}"}
+
+
 def _check_learned_by_backprop(claimed, evidence):
     """«β и γ оцениваются в ходе обратного распространения»: the gradients of a loss of the train-mode output
     y = gamma * xhat + beta with respect to gamma, beta and the running mean and variance
@@ -86,13 +102,15 @@ def _check_learned_by_backprop(claimed, evidence):
     got = tsb.backprop_gradients()
     y, grads, learned = got["output"], got["gradients"], got["learned"]
     nums = {"gradients": {k: sp.sstr(g) for k, g in grads.items()}, "learned": learned}
-    text = (f"SymPy, a loss ell of the «Forward pass» output y = {sp.sstr(y)} in train mode: "
-            + "; ".join(f"d ell / d {k} = {sp.sstr(g)}" for k, g in grads.items())
-            + ". gamma and beta get gradients from backprop (the optimizer updates them); the running statistics get "
-              "none: they are moving averages of the forward pass (PyTorch buffers, Keras non-trainable weights).")
+    text = (f"SymPy, a loss $\\ell$ of the «Forward pass» output $y = {latex(y)}$ in train mode: "
+            + "; ".join(f"$\\partial \\ell / \\partial {_PARAM_TEX.get(k, k)} = {latex(g)}$" for k, g in grads.items())
+            + ". $\\gamma$ and $\\beta$ get gradients from backprop (the optimizer updates them); the running "
+              "statistics get none: they are moving averages of the forward pass (PyTorch buffers, Keras non-trainable "
+              "weights).")
     if learned == sorted(claimed["learned"]):
         return Outcome("confirmed", text, nums)
-    return Outcome("refuted", text, nums, correction=f"backprop gives gradients to {', '.join(learned)} only")
+    return Outcome("refuted", text, nums,
+                   correction=f"backprop gives gradients to {_and(f'${_PARAM_TEX.get(k, k)}$' for k in learned)} only")
 
 
 def _check_running_stats(claimed, evidence):
@@ -103,28 +121,29 @@ def _check_running_stats(claimed, evidence):
                "E_batch_var_over_var": {"m": mm, "value": sp.sstr(bias)}}
     if rest != 0 or total != 1:
         return Outcome("refuted", f"The update's weights on the batch value and the running value are "
-                                  f"{sp.sstr(w_new)} and {sp.sstr(w_old)}, summing to {sp.sstr(total)}, not 1.",
+                                  f"{tex(w_new)} and {tex(w_old)}, summing to {tex(total)}, not 1.",
                        numbers,
-                       correction="an exponential moving average: running = alpha * batch + (1 - alpha) * running, "
-                                  "weights summing to 1")
+                       correction=r"an exponential moving average: $\text{running} = \alpha \cdot \text{batch} + "
+                                  r"(1 - \alpha) \cdot \text{running}$, weights summing to 1")
     momenta = tsb.momentum_conventions(claimed["update"])
     torch_m, keras_m = momenta["torch"], momenta["keras"]
     numbers.update(torch_momentum=[sp.sstr(x) for x in torch_m], keras_momentum=[sp.sstr(x) for x in keras_m],
                    torch_default=sp.sstr(tb.TORCH_MOMENTUM), keras_default=sp.sstr(tb.KERAS_MOMENTUM))
     fed = claimed["variance_fed"]
     lib = "PyTorch" if fed == "unbiased" else "Keras"
-    text = (f"The update equals PyTorch's with momentum = {', '.join(map(sp.sstr, torch_m))} (default "
-            f"{sp.sstr(tb.TORCH_MOMENTUM)}) and Keras' with momentum = {', '.join(map(sp.sstr, keras_m))} (default "
-            f"{sp.sstr(tb.KERAS_MOMENTUM)}); E[sigma_B^2] = {sp.sstr(bias)} sigma^2 at m = {mm}, so the {fed} "
-            f"s-hat^2 is what {lib} feeds its running variance.")
+    expected = f"$E[\\sigma_B^2] = {latex(bias * tb.sigma2)}$ at $m = {mm}$"
+    text = (f"The update equals PyTorch's with `momentum` = {_and(map(tex, torch_m))} (default "
+            f"{sp.sstr(tb.TORCH_MOMENTUM)}) and Keras' with `momentum` = {_and(map(tex, keras_m))} (default "
+            f"{sp.sstr(tb.KERAS_MOMENTUM)}); {expected}, so the {fed} $\\hat{{s}}^2$ is what {lib} feeds its running "
+            "variance.")
     return Outcome("imprecise", text, numbers,
-                   condition=f"alpha is PyTorch's momentum (default {sp.sstr(tb.TORCH_MOMENTUM)})"
-                             f" and 1 - Keras' momentum (Keras' momentum = {sp.sstr(keras_m[0])}, default "
-                             f"{sp.sstr(tb.KERAS_MOMENTUM)}, i.e. alpha = {sp.sstr(1 - tb.KERAS_MOMENTUM)}); the {fed} "
-                             f"batch variance is {lib}'s choice",
-                   correction=f"name the convention: alpha = torch momentum = 1 - keras momentum; PyTorch feeds the "
-                              f"unbiased m/(m - 1) sigma_B^2, Keras the biased sigma_B^2 (E = {sp.sstr(bias)} sigma^2 "
-                              f"at m = {mm})")
+                   condition=f"$\\alpha$ is PyTorch's `momentum` (default {sp.sstr(tb.TORCH_MOMENTUM)})"
+                             f" and 1 - Keras' `momentum` (Keras' `momentum` = {tex(keras_m[0])}, default "
+                             f"{sp.sstr(tb.KERAS_MOMENTUM)}, i.e. $\\alpha = {latex(1 - tb.KERAS_MOMENTUM)}$); the "
+                             f"{fed} batch variance is {lib}'s choice",
+                   correction=f"name the convention: $\\alpha$ = PyTorch's `momentum` = 1 - Keras' `momentum`; "
+                              f"PyTorch feeds the unbiased $\\frac{{m}}{{m - 1}} \\sigma_B^2$, Keras the biased "
+                              f"$\\sigma_B^2$ ({expected})")
 
 
 def _bn_accuracies(bt):
@@ -179,37 +198,45 @@ def _check_forward_variance(claimed, evidence):
     paper = tsb.paper_normalizer()
     numbers = {"needed": {str(k): sp.sstr(v) for k, v in needed.items()}, "paper": sp.sstr(paper),
                "claimed": sp.sstr(claimed_c)}
-    text = (f"The normalized batch has (1/m) sum xhat_i^2 = 1 (eps -> 0) only for the normalizer "
-            f"{', '.join(f'{sp.sstr(v)} at m = {k}' for k, v in needed.items())}, i.e. 1/m; Ioffe & Szegedy's "
-            f"(theory.batchnorm) is {sp.sstr(paper)}, whose derivative gives the backward pass's 2(x_i - mu_B)/m.")
+    text = (r"The normalized batch has $\frac{1}{m} \sum_i \hat{x}_i^2 = 1$ ($\epsilon \to 0$) only for the "
+            f"normalizer {_and(f'{tex(v)} at $m = {k}$' for k, v in needed.items())}, i.e. $1/m$; Ioffe & Szegedy's "
+            f"(`theory.batchnorm`) is {tex(paper)}, whose derivative gives the backward pass's $2(x_i - \\mu_B)/m$.")
     if ok:
         return Outcome("confirmed", text, numbers)
     return Outcome("refuted", text, numbers,
-                   correction=f"sigma_B^2 = (1/m) sum (x_i - mu_B)^2 (the biased variance); with {sp.sstr(claimed_c)} "
-                              f"the normalized batch does not have unit variance")
+                   correction=r"$\sigma_B^2 = \frac{1}{m} \sum_i (x_i - \mu_B)^2$ (the biased variance); with "
+                              f"{tex(claimed_c)} the normalized batch does not have unit variance")
 
 
 # ------------------------------------------------------------------------------------------------ «Backward pass»
+def _line_lhs(name: str) -> str:
+    """The LaTeX of backward line ``name``'s left-hand side as the slide writes it
+    (:data:`theory.batchnorm.SLIDE_LINES`)."""
+    return next(t.split(" = ", 1)[0] for n, _, t in tb.SLIDE_LINES if n == name)
+
+
 def _check_bn_line(claimed, evidence):
     line = tsb.backward_line(claimed["name"], claimed["expr"])
     derived = line["derived"]
+    lhs = _line_lhs(claimed["name"])
     numbers = {"line": claimed["name"], "claimed": sp.sstr(sp.sympify(claimed["expr"])), "chain_rule": sp.sstr(derived)}
     if line["as_written"]:
-        return Outcome("confirmed", f"{claimed['name']}: the slide's expression equals the chain rule's "
-                                    f"{sp.sstr(derived)} (SymPy: difference 0).", numbers)
+        return Outcome("confirmed", f"${lhs}$: the slide's expression equals the chain rule's "
+                                    f"{tex(derived)} (SymPy: difference 0).", numbers)
     diff, given = line["difference_factored"], line["given_forward"]
     numbers.update(difference=sp.sstr(diff), difference_given_forward=sp.sstr(given))
     if line["given_zero"]:
         return Outcome("imprecise",
-                       f"{claimed['name']}: chain rule minus the slide is {sp.sstr(diff)}, which vanishes "
-                       f"once mu_B = (1/m) sum x_j.", numbers,
-                       condition="mu_B is the batch mean of the forward pass, so the term whose coefficient differs "
-                                 "multiplies sum_j (x_j - mu_B) = 0: the value is right, the coefficient is not",
-                       correction=f"{claimed['name']} = {sp.sstr(derived)}")
+                       f"${lhs}$: chain rule minus the slide is {tex(diff)}, which vanishes "
+                       r"once $\mu_B = \frac{1}{m} \sum_j x_j$.", numbers,
+                       condition=r"$\mu_B$ is the batch mean of the forward pass, so the term whose coefficient "
+                                 r"differs multiplies $\sum_j (x_j - \mu_B) = 0$: the value is right, the coefficient "
+                                 "is not",
+                       correction=f"${lhs} = {latex(derived)}$")
     return Outcome("refuted",
-                   f"{claimed['name']}: chain rule minus the slide is {sp.sstr(diff)}; with the forward "
-                   f"pass's mu_B it is still {sp.sstr(given)}, not 0.", numbers,
-                   correction=f"{claimed['name']} = {sp.sstr(derived)}")
+                   f"${lhs}$: chain rule minus the slide is {tex(diff)}; with the forward "
+                   f"pass's $\\mu_B$ it is still {tex(given)}, not 0.", numbers,
+                   correction=f"${lhs} = {latex(derived)}$")
 
 
 def _other_coefficient(claimed):
@@ -228,19 +255,21 @@ def _check_weaker_dropout(claimed, evidence):
     computed = "less" if rising else ("greater" if trend["falling"] else None)
     numbers = {"d_ratio_dp": sp.sstr(trend["derivative"]), "shift_as_dropout_weakens": computed,
                "relu_ratio": {str(k): val for k, val in ratios.items()}}
-    text = (f"Before batch norm, inverted dropout makes Var_test / Var_train = {sp.sstr(td.VAR_RATIO)}, with "
-            f"d/dp = {sp.sstr(num)}/{sp.sstr(den)} (p = 1 - r) > 0: the variance shift shrinks as dropout weakens. For "
-            f"relu units of N(0, 1) inputs the ratio is "
-            f"{', '.join(f'{fmt(val)} at p = {k:g}' for k, val in ratios.items())}.")
+    text = (r"Before batch norm, inverted dropout makes "
+            r"$\mathrm{Var}_{\mathrm{test}} / \mathrm{Var}_{\mathrm{train}} = "
+            f"{latex(td.VAR_RATIO)}$, with $\\frac{{d}}{{dp}} = \\frac{{{latex(num)}}}{{{latex(den)}}} > 0$ "
+            "($p = 1 - r$): the variance shift shrinks as dropout weakens. For relu units of $N(0, 1)$ inputs the "
+            f"ratio is {_and(f'{fmt(val)} at $p = {k:g}$' for k, val in ratios.items())}.")
     if computed == claimed["shift_as_dropout_weakens"]:
         return Outcome("imprecise", text, numbers,
                        condition="dropout placed before a batch-norm layer, whose running variance keeps the "
-                                 "train-time (c^2 + v)/p - c^2 while the test input has variance v (Li et al. 2019); "
-                                 "dropout after the last batch norm causes no shift, and the L2 part is not derived",
-                       correction="before batch norm, weaken dropout (p -> 1) or move it after the last BN layer: "
-                                  f"the variance ratio {sp.sstr(td.VAR_RATIO)} is 1 only at p = 1")
+                                 "train-time $(c^2 + v)/p - c^2$ while the test input has variance $v$ (Li et al. "
+                                 "2019); dropout after the last batch norm causes no shift, and the L2 part is not "
+                                 "derived",
+                       correction=r"before batch norm, weaken dropout ($p \to 1$) or move it after the last BN layer: "
+                                  f"the variance ratio {tex(td.VAR_RATIO)} is 1 only at $p = 1$")
     return Outcome("refuted", text, numbers,
-                   correction=f"the variance shift {sp.sstr(1 - td.VAR_RATIO)} gets "
+                   correction=f"the variance shift {tex(1 - td.VAR_RATIO)} gets "
                               f"{'smaller' if rising else 'larger'} "
                               "as dropout weakens")
 
@@ -253,9 +282,9 @@ def _check_weaker_l2(claimed, evidence):
     bn, plain = (e["networks"][k]["test_acc"] for k in ("batchnorm", "plain"))
     diff = [r - q for r, q in zip(bn["reduced"], bn["plain_l2"])]
     context = [r - q for r, q in zip(plain["reduced"], plain["plain_l2"])]
-    text = (f"3 x 100 sigmoid, SGD lr 0.5, batches of 60, {e['epochs']} epochs, {len(diff)} paired seeds. The L2 "
+    text = (f"3 × 100 sigmoid, SGD lr 0.5, batches of 60, {e['epochs']} epochs, {len(diff)} paired seeds. The L2 "
             f"strength of the network without batch norm, chosen on its validation accuracy from "
-            f"{', '.join(fmt(g) for g in e['grid'])}: {fmt(e['l2_plain'])}; reduced by Ioffe & Szegedy's factor "
+            f"{_and(fmt(g) for g in e['grid'])}: {fmt(e['l2_plain'])}; reduced by Ioffe & Szegedy's factor "
             f"{fmt(e['reduction'])}: {fmt(e['l2_reduced'])}. Test accuracy at the reduced minus at the plain strength: "
             f"with batch norm {spread_text(spread_of(diff))}; without batch norm (context, not judged) "
             f"{spread_text(spread_of(context))}.")
@@ -263,7 +292,8 @@ def _check_weaker_l2(claimed, evidence):
                           "network's L2", evidence=text,
                           numbers={"l2_plain": e["l2_plain"], "l2_reduced": e["l2_reduced"], "grid_val": e["grid_val"],
                                    "without_batchnorm": spread_of(context)},
-                          note=f"; without batch norm the same reduction changes it by {spread_text(spread_of(context))}")
+                          note="; without batch norm the same reduction changes it by "
+                               f"{spread_text(spread_of(context))}")
 
 
 def _check_h_stage(claimed, evidence):
@@ -275,15 +305,15 @@ def _check_h_stage(claimed, evidence):
     here = notation.definition_stage(claimed["formula"], "h")
     there = notation.definition_stage(claimed["elsewhere"], "h")
     nums = {"formula": claimed["formula"], "stage": here, "elsewhere": claimed["elsewhere"], "stage_elsewhere": there}
-    text = (f"«{claimed['formula']}» defines h {here}; «{claimed['elsewhere']}» («Инициализация весов») defines it "
-            f"{there}.")
+    text = (f"${claimed['formula']}$ defines $h$ {here}; ${claimed['elsewhere']}$ (on «Инициализация весов») defines "
+            f"it {there}.")
     if here is None or there is None:
         raise ValueError(f"a definition of h is not read: {nums}")
     if here != there:
         return Outcome("refuted", text, nums,
-                       correction="one name for two quantities: h is the pre-activation w_0 + sum w_i x_i on the "
-                                  "initialization slides and f(XW) here; write z = XW, h = f(z) (Ioffe & Szegedy "
-                                  "normalize z = XW, before f)")
+                       correction=r"one name for two quantities: $h$ is the pre-activation $w_0 + \sum_i w_i x_i$ on "
+                                  "the initialization slides and $f(XW)$ here; write $z = XW$, $h = f(z)$ (Ioffe & "
+                                  "Szegedy normalize $z = XW$, before $f$)")
     return Outcome("confirmed", text, nums)
 
 
@@ -298,7 +328,7 @@ def _check_current_batch(claimed, evidence):
     kind = {mode: "current batch" if u["is_batch_standardized"] and not u["depends_on_running"]
             else "running average" if u["depends_on_running"] else "neither" for mode, u in used.items()}
     nums = {"measured": used, "normalizes_with": kind, "claimed_training": claimed["training"]}
-    text = (f"The batch-norm layer (torch convention), its output recomputed with the running averages replaced: in "
+    text = (f"The batch-norm layer (PyTorch convention), its output recomputed with the running averages replaced: in "
             f"training it {'does not change' if not used['train']['depends_on_running'] else 'changes'} and equals "
             f"the batch standardized by its own mean and variance ({kind['train']}); in evaluation it "
             f"{'changes' if used['eval']['depends_on_running'] else 'does not change'} ({kind['eval']}).")
@@ -306,10 +336,11 @@ def _check_current_batch(claimed, evidence):
         return Outcome("confirmed", text, nums)
     if claimed["training"] == kind["eval"]:
         return Outcome("imprecise", text, nums,
-                       condition="only at test time (evaluation mode): in training the current batch's own mu_B and "
-                                 "sigma_B^2 normalize, and the running averages are only updated",
-                       correction="training normalizes with the current batch's mu_B, sigma_B^2; the running "
-                                  "averages mu_h = alpha x_batch + (1 - alpha) mu_h are kept for test time")
+                       condition=r"only at test time (evaluation mode): in training the current batch's own $\mu_B$ "
+                                 r"and $\sigma_B^2$ normalize, and the running averages are only updated",
+                       correction=r"training normalizes with the current batch's $\mu_B$ and $\sigma_B^2$; the running "
+                                  r"averages $\mu_h = \alpha \bar{x}_{batch} + (1 - \alpha) \mu_h$ are kept for test "
+                                  "time")
     return Outcome("refuted", text, nums, correction=f"training normalizes with the {kind['train']} statistics")
 
 
@@ -336,33 +367,34 @@ CLAIMS: tuple[Claim, ...] = (
           {"direction": "greater"}, _check_distribution_drift, flipped,
           figure="bn-unit-percentiles", references=("Ioffe & Szegedy 2015, Figure 1",)),
     Claim("bn-h-after-activation", "Проблема", "Скрытые представления $h = f(XW)$",
-          "Hidden representations h = f(XW) (as written: h is the output of the activation, while the initialization "
-          "slides name h the unit's value before it).",
+          "Hidden representations $h = f(XW)$ (as written: $h$ is the output of the activation, while the "
+          "initialization slides name $h$ the unit's value before it).",
           {"formula": "h = f(XW)", "elsewhere": r"h_i = w_0 + \sum_{i=1}^{n_{in}} w_i x_i"}, _check_h_stage,
           lambda c: {**c, "formula": "h = XW"}, references=("Ioffe & Szegedy 2015, section 3.2",)),
     Claim("bn-scale-shift-notation", "Проблема",
           r"На выход будем выдавать $\beta \cdot \hat{h} + \gamma$ , для того, чтобы у нас было больше свободы, "
           r"параметры $\beta$ и $\gamma$ тоже учим",
-          "The batch-norm layer outputs beta * hhat + gamma, with beta and gamma learned.",
+          r"The batch-norm layer outputs $\beta \hat{h} + \gamma$, with $\beta$ and $\gamma$ learned.",
           {"output": tb.beta * tb.h_hat + tb.gamma}, _check_scale_shift,
           lambda c: {**c, "output": tb.gamma * tb.h_hat + tb.beta},
           references=("Ioffe & Szegedy 2015, Algorithm 1",)),
     Claim("bn-current-batch", "Batch norm (2015)", "Оценить по текущему батчу!",
-          "mu_h and sigma_h, which normalize h in training, are the running averages of the next formula, "
-          "mu_h = alpha x_batch + (1 - alpha) mu_h (as written: the answer to «Откуда взять mu_h и sigma_h?»).",
+          r"$\mu_h$ and $\sigma_h$, which normalize $h$ in training, are the running averages of the next formula, "
+          r"$\mu_h = \alpha \bar{x}_{batch} + (1 - \alpha) \mu_h$ (as written: the answer to «Откуда взять $\mu_h$ и "
+          r"$\sigma_h$?»).",
           {"training": "running average"}, _check_current_batch, lambda c: {**c, "training": "current batch"},
           references=("Ioffe & Szegedy 2015, Algorithms 1 and 2",)),
     Claim("bn-running-stats", "Batch norm (2015)",
           r"\mu_h &= \alpha \cdot \bar{x}_{batch} + (1 - \alpha) \cdot \mu_h \\ \sigma_h^2 &= \alpha \cdot "
           r"\hat{s}_{batch}^2 + (1 - \alpha) \cdot \sigma_h^2",
-          "The running mean and variance are updated as alpha * batch value + (1 - alpha) * running value, with the "
-          "unbiased batch variance s-hat^2.",
+          r"The running mean and variance are updated as $\alpha \cdot \text{batch value} + (1 - \alpha) \cdot "
+          r"\text{running value}$, with the unbiased batch variance $\hat{s}^2$.",
           {"update": tb.alpha * tb.batch_value + (1 - tb.alpha) * tb.running, "variance_fed": "unbiased"},
           _check_running_stats, lambda c: scaled(c, "update", 2), derivation="batchnorm-running-stats",
           references=("PyTorch BatchNorm1d documentation", "Keras BatchNormalization documentation")),
     Claim("bn-gamma-beta-by-backprop", "Batch norm (2015)",
           r"Коэффициенты $\beta$ и $\gamma$ оцениваются в ходе обратного распространения ошибки",
-          "The coefficients beta and gamma are learned through backpropagation (unlike the running statistics).",
+          r"The coefficients $\beta$ and $\gamma$ are learned through backpropagation (unlike the running statistics).",
           {"learned": ("beta", "gamma")}, _check_learned_by_backprop,
           lambda c: {**c, "learned": ("beta", "gamma", "running mean", "running variance")},
           references=("PyTorch BatchNorm1d documentation", "Keras BatchNormalization documentation")),
@@ -374,31 +406,41 @@ CLAIMS: tuple[Claim, ...] = (
     Claim("bn-forward-biased-variance", "Forward pass",
           r"\sigma_{\mathcal{B}}^2 \leftarrow \frac{1}{m} \sum_{i=1}^m (x_i - \mu_{\mathcal{B}})^2 \quad // "
           r"\text{ mini-batch variance}",
-          "The mini-batch variance in the forward pass is the biased one, with 1/m.",
+          "The mini-batch variance in the forward pass is the biased one, with $1/m$.",
           {"normalizer": 1 / tb.m}, _check_forward_variance, lambda c: {**c, "normalizer": 1 / (tb.m - 1)},
           derivation="batchnorm-backward", references=("Ioffe & Szegedy 2015, Algorithm 1",)),
-    _bn_line_claim(0, "bn-backward-line1", "Backward line 1: dl/dxhat_i = dl/dy_i * gamma.",
+    _bn_line_claim(0, "bn-backward-line1",
+                   r"Backward line 1: $\frac{\partial \ell}{\partial \hat{x}_i} = \frac{\partial \ell}{\partial y_i} "
+                   r"\gamma$.",
                    r"\frac{\partial \ell}{\partial \hat{x}_i} = \frac{\partial \ell}{\partial y_i} \cdot \gamma"),
     _bn_line_claim(1, "bn-backward-line2",
-                   "Backward line 2: dl/dsigma_B^2 = sum_i dl/dxhat_i (x_i - mu_B) (-1/2) (sigma_B^2 + eps)^(-3/2).",
+                   r"Backward line 2: $\frac{\partial \ell}{\partial \sigma_B^2} = \sum_i "
+                   r"\frac{\partial \ell}{\partial \hat{x}_i} (x_i - \mu_B) \cdot (-\frac{1}{2}) "
+                   r"(\sigma_B^2 + \epsilon)^{-3/2}$.",
                    r"\frac{\partial \ell}{\partial \sigma_B^2} = \sum_{i=1}^m \frac{\partial \ell}{\partial \hat{x}_i} "
                    r"\cdot (x_i - \mu_B) \cdot \frac{-1}{2} (\sigma_B^2 + \epsilon)^{-3/2}"),
     _bn_line_claim(2, "bn-backward-line3",
-                   "Backward line 3: dl/dmu_B = sum_i dl/dxhat_i (-1/sqrt(sigma_B^2 + eps)) + dl/dsigma_B^2 "
-                   "sum_i -2(x_i - mu_B) / (m - 1).",
+                   r"Backward line 3: $\frac{\partial \ell}{\partial \mu_B} = \sum_i \frac{\partial \ell}{\partial "
+                   r"\hat{x}_i} \cdot \frac{-1}{\sqrt{\sigma_B^2 + \epsilon}} + \frac{\partial \ell}{\partial "
+                   r"\sigma_B^2} \cdot \frac{\sum_i -2(x_i - \mu_B)}{m - 1}$.",
                    r"\frac{\partial \ell}{\partial \mu_B} = \left( \sum_{i=1}^m \frac{\partial \ell}{\partial "
                    r"\hat{x}_i} \cdot \frac{-1}{\sqrt{\sigma_B^2 + \epsilon}} \right) + \frac{\partial \ell}{\partial "
                    r"\sigma_B^2} \cdot \frac{\sum_{i=1}^m -2(x_i - \mu_B)}{m-1}"),
     _bn_line_claim(3, "bn-backward-line4",
-                   "Backward line 4: dl/dx_i = dl/dxhat_i / sqrt(sigma_B^2 + eps) + dl/dsigma_B^2 * "
-                   "2(x_i - mu_B)/(m - 1) + dl/dmu_B / m.",
+                   r"Backward line 4: $\frac{\partial \ell}{\partial x_i} = \frac{\partial \ell}{\partial \hat{x}_i} "
+                   r"\cdot \frac{1}{\sqrt{\sigma_B^2 + \epsilon}} + \frac{\partial \ell}{\partial \sigma_B^2} \cdot "
+                   r"\frac{2(x_i - \mu_B)}{m - 1} + \frac{\partial \ell}{\partial \mu_B} \cdot \frac{1}{m}$.",
                    r"\frac{\partial \ell}{\partial x_i} = \frac{\partial \ell}{\partial \hat{x}_i} \cdot \frac{1}{\sqrt"
                    r"{\sigma_B^2 + \epsilon}} + \frac{\partial \ell}{\partial \sigma_B^2} \cdot \frac{2(x_i - \mu_B)}"
                    r"{m-1} + \frac{\partial \ell}{\partial \mu_B} \cdot \frac{1}{m}"),
-    _bn_line_claim(4, "bn-backward-line5", "Backward line 5: dl/dgamma = sum_i dl/dy_i xhat_i.",
+    _bn_line_claim(4, "bn-backward-line5",
+                   r"Backward line 5: $\frac{\partial \ell}{\partial \gamma} = \sum_i "
+                   r"\frac{\partial \ell}{\partial y_i} \hat{x}_i$.",
                    r"\frac{\partial \ell}{\partial \gamma} = \sum_{i=1}^m \frac{\partial \ell}{\partial y_i} \cdot "
                    r"\hat{x}_i"),
-    _bn_line_claim(5, "bn-backward-line6", "Backward line 6: dl/dbeta = sum_i dl/dy_i.",
+    _bn_line_claim(5, "bn-backward-line6",
+                   r"Backward line 6: $\frac{\partial \ell}{\partial \beta} = \sum_i \frac{\partial \ell}{\partial "
+                   r"y_i}$.",
                    r"\frac{\partial \ell}{\partial \beta} = \sum_{i=1}^m \frac{\partial \ell}{\partial y_i}"),
     Claim("bn-mnist-p160", "Эксперимент с MNIST", "Источник: Николенко, страница 160",
           "In the MNIST experiment (Ioffe & Szegedy's Figure 1, in Nikolenko p. 160) the network with batch norm "

@@ -10,9 +10,16 @@ from __future__ import annotations
 
 import sympy as sp
 
-from lecture.registry import Claim, Outcome, exact_equal, experiment, flipped, fmt, paired_outcome, scaled
+from lecture.registry import Claim, Outcome, exact_equal, experiment, flipped, fmt, paired_outcome, scaled, tex
 from theory import dropout as td
+from theory.latex import latex
 from theory.slides import dropout as tsd
+
+
+def _and(items) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    items = list(items)
+    return ", ".join(items[:-1]) + " and " + items[-1] if len(items) > 1 else "".join(items)
 
 
 # ------------------------------------------------------------------------------------------------ «Dropout»
@@ -20,20 +27,21 @@ def _check_p_off(claimed, evidence):
     said = sp.sympify(claimed["p_off"])
     agreement = tsd.p_off_agreement(said)
     formula, where = agreement["formula"], agreement["agree_at"]
-    at = ", ".join(map(sp.sstr, where)) if isinstance(where, sp.FiniteSet) else sp.sstr(where)
+    at = (" or ".join(f"$p = {latex(w)}$" for w in where) if isinstance(where, sp.FiniteSet)
+          else f"$p \\in {latex(where)}$")
     numbers = {"claimed_p_off": sp.sstr(said), "formulas_p_off": sp.sstr(formula), "agree_at": sp.sstr(where)}
-    text = (f"The slides' formulas (D ~ Bern(p) with o = f with probability p; test o = p f = E[D f]; train "
-            f"(1/p) D f) all imply P(off) = {sp.sstr(formula)}; the sentence says {sp.sstr(said)}; on (0, 1] they "
-            f"agree at p = {at}.")
+    text = (r"The slides' formulas ($D \sim \mathrm{Bern}(p)$ with $o = f$ with probability $p$; test "
+            r"$o = p f = E[D f]$; train $\frac{1}{p} D f$) all imply "
+            f"$P(\\text{{off}}) = {latex(formula)}$; the sentence says {tex(said)}; on $(0, 1]$ they agree at {at}.")
     if where == tsd.KEEP_RANGE:
         return Outcome("confirmed", text, numbers)
     if where == sp.S.EmptySet:
         return Outcome("refuted", text, numbers, correction=f"a neuron is switched off with probability "
-                                                            f"{sp.sstr(formula)}")
+                                                            f"{tex(formula)}")
     return Outcome("imprecise", text, numbers,
-                   condition=f"only at p = {at}, or with p read as the DROP probability (torch.nn.Dropout's "
-                             "p, Keras' rate), unlike the slides' formulas where p is the keep probability",
-                   correction=f"with probability {sp.sstr(formula)} we switch a neuron off (p is the keep probability)")
+                   condition=f"only at {at}, or with $p$ read as the DROP probability (`torch.nn.Dropout`'s "
+                             "`p`, Keras' `rate`), unlike the slides' formulas where $p$ is the keep probability",
+                   correction=f"with probability {tex(formula)} we switch a neuron off ($p$ is the keep probability)")
 
 
 def _check_mask_cases(claimed, evidence):
@@ -44,26 +52,27 @@ def _check_mask_cases(claimed, evidence):
              for val, prob in claimed["cases"])
     numbers = {"computed": {k: sp.sstr(v) for k, v in computed.items()},
                "claimed": [[sp.sstr(a), sp.sstr(b)] for a, b in claimed["cases"]]}
-    text = (f"With D ~ Bernoulli({sp.sstr(claimed['keep'])}) (sympy.stats), o = {sp.sstr(out)} takes the values "
-            + ", ".join(f"{k} with probability {sp.sstr(v)}" for k, v in computed.items()) + ".")
+    values = _and(f"{tex(value)} with probability {tex(prob)}" for value, prob in cases)
+    text = (f"With $D \\sim \\mathrm{{Bernoulli}}({latex(claimed['keep'])})$ (`sympy.stats`), $o = {latex(out)}$ takes "
+            f"the values {values}.")
     if ok:
         return Outcome("confirmed", text, numbers)
-    return Outcome("refuted", text, numbers, correction="o_i = " + ", ".join(f"{k} with probability {sp.sstr(v)}"
-                                                                           for k, v in computed.items()))
+    return Outcome("refuted", text, numbers, correction=f"$o_i$ is {values}")
 
 
 def _check_dropout_backward(claimed, evidence):
     diff = tsd.backward_difference(claimed["forward_multiplier"], claimed["factors"])
     ok = all(e == 0 for e in diff)
     numbers = {"factors": [sp.sstr(f) for f in claimed["factors"]], "difference": sp.sstr(diff)}
-    text = (f"For o = {sp.sstr(claimed['forward_multiplier'])} f(x W + b) on an explicit 2 -> 2 layer, sympy.diff of "
-            f"L = sum_k d_k o_k by x equals ({' * '.join(map(sp.sstr, claimed['factors']))}) W^T entry by entry: "
-            f"{'yes' if ok else 'no, the difference is ' + sp.sstr(diff)}.")
+    mult, product = latex(claimed["forward_multiplier"]), r" \cdot ".join(map(latex, claimed["factors"]))
+    text = (f"For $o = {mult} f(x W + b)$ on an explicit 2 → 2 layer, `sympy.diff` of $L = \\sum_k d_k o_k$ by $x$ "
+            f"equals $({product}) W^T$ entry by entry: "
+            f"{'yes' if ok else 'no, the difference is ' + tex(diff)}.")
     if ok:
         return Outcome("confirmed", text, numbers)
     return Outcome("refuted", text, numbers,
-                   correction=f"d = {sp.sstr(claimed['forward_multiplier'])} * f'(h) * d times W^T: the mask "
-                              "multiplies the backward pass as it does the forward")
+                   correction=f"$d = {mult} \\cdot f'(h) \\cdot d$ times $W^T$: the mask multiplies the backward pass "
+                              "as it does the forward")
 
 
 def _check_2n_networks(claimed, evidence):
@@ -71,17 +80,17 @@ def _check_2n_networks(claimed, evidence):
     count, reuse = masks["count"], masks["reuse"]
     said = sp.sympify(claimed["networks"])
     numbers = {"masks": sp.sstr(count), "claimed": sp.sstr(said), "weights_reuse_factor": sp.sstr(reuse)}
-    text = (f"n droppable units have sum_k C(n, k) = {sp.sstr(count)} masks; the thinned networks together use "
-            f"{sp.sstr(reuse)} times as many weights as there are distinct ones (all are columns of one W).")
+    text = (f"$n$ droppable units have $\\sum_k \\binom{{n}}{{k}} = {latex(count)}$ masks; the thinned networks "
+            f"together use {tex(reuse)} times as many weights as there are distinct ones (all are columns of one $W$).")
     if not exact_equal(said, count):
-        return Outcome("refuted", text, numbers, correction=f"{sp.sstr(count)} thinned networks")
+        return Outcome("refuted", text, numbers, correction=f"{tex(count)} thinned networks")
     if claimed["weights"] == "shared" or not masks["shared"]:
         return Outcome("confirmed", text, numbers)
     return Outcome("imprecise", text, numbers,
-                   condition=f"an ensemble of {sp.sstr(count)} thinned networks that SHARE one set of weights (each "
+                   condition=f"an ensemble of {tex(count)} thinned networks that SHARE one set of weights (each "
                              "step trains one sampled network); not independently trained networks",
-                   correction=f"dropout trains {sp.sstr(count)} weight-sharing sub-networks, each weight reused in "
-                              f"{sp.sstr(reuse)} of them")
+                   correction=f"dropout trains {tex(count)} weight-sharing sub-networks, each weight reused in "
+                              f"{tex(reuse)} of them")
 
 
 def _check_ensemble_average(claimed, evidence):
@@ -94,14 +103,14 @@ def _check_ensemble_average(claimed, evidence):
     relu_gap = gaps["relu"]["gap_abs_max"] > 1e-9
     numbers = {"linear_exact": linear_exact, "nonlinear_exact_z2": nonlinear_exact, "gaps": gaps,
                "E_Df": sp.sstr(expected)}
-    text = (f"The mean over all 2^n masks equals weight scaling p W x exactly for a linear unit (n = 1..3 enumerated, "
-            f"any n by linearity) but not for phi(z) = z^2 (gap p(1 - p) sum w_i^2 x_i^2); for random relu networks "
-            f"with 8 dropped units (Glorot uniform, keep 0.5, 64 networks, all 256 masks) "
-            f"|ensemble - weight scaling| = "
+    text = (r"The mean over all $2^n$ masks equals weight scaling $p W x$ exactly for a linear unit ($n = 1, 2, 3$ "
+            r"enumerated, any $n$ by linearity) but not for $\varphi(z) = z^2$ (gap $p(1 - p) \sum_i w_i^2 x_i^2$); "
+            r"for random relu networks with 8 dropped units (Glorot uniform, keep 0.5, 64 networks, all 256 masks) "
+            r"$\lvert \text{ensemble} - \text{weight scaling} \rvert$ = "
             f"{fmt(gaps['relu']['gap_abs_mean'])} ± {fmt(gaps['relu']['gap_abs_se'])} (up to "
             f"{fmt(gaps['relu']['gap_abs_max'])}), against {fmt(gaps['linear']['gap_abs_max'])} for linear ones.")
     if not exact_equal(claimed["test_output"], expected):
-        return Outcome("refuted", text, numbers, correction=f"the expectation of D f is {sp.sstr(expected)}")
+        return Outcome("refuted", text, numbers, correction=f"the expectation of $D f$ is {tex(expected)}")
     exact_for = {"linear": linear_exact, "any": linear_exact and not relu_gap and nonlinear_exact,
                  "nonlinear": not relu_gap and nonlinear_exact}[claimed["activation"]]
     if exact_for:
@@ -110,20 +119,21 @@ def _check_ensemble_average(claimed, evidence):
         return Outcome("imprecise", text, numbers,
                        condition="exact only when everything after the dropout layer is linear (and, as the "
                                  "normalized geometric mean, for one sigmoid unit: Baldi & Sadowski 2013)",
-                       correction="for nonlinear networks weight scaling p f only approximates the average of the 2^n "
-                                  f"predictions (relu: mean |gap| {fmt(gaps['relu']['gap_abs_mean'])})")
+                       correction=r"for nonlinear networks weight scaling $p f$ only approximates the average of the "
+                                  r"$2^n$ predictions (relu: mean $\lvert \text{gap} \rvert$ "
+                                  f"{fmt(gaps['relu']['gap_abs_mean'])})")
     return Outcome("refuted", text, numbers, correction="weight scaling is not the ensemble mean")
 
 
 def _check_test_expectation(claimed, evidence):
     expected = tsd.expected_output()
     said = sp.sympify(claimed["test_output"])
-    text = (f"E[D f] for D ~ Bernoulli(p) (sympy.stats) is {sp.sstr(expected)}; the slide's test output is "
-            f"{sp.sstr(said)}.")
+    text = (r"$E[D f]$ for $D \sim \mathrm{Bernoulli}(p)$ (`sympy.stats`) is "
+            f"{tex(expected)}; the slide's test output is {tex(said)}.")
     numbers = {"E_Df": sp.sstr(expected), "claimed": sp.sstr(said)}
     if exact_equal(said, expected):
         return Outcome("confirmed", text, numbers)
-    return Outcome("refuted", text, numbers, correction=f"o = {sp.sstr(expected)}")
+    return Outcome("refuted", text, numbers, correction=f"$o = {latex(expected)}$")
 
 
 def _check_inverted(claimed, evidence):
@@ -132,15 +142,15 @@ def _check_inverted(claimed, evidence):
     mean_train, var_train, unbiased_scale = moments["mean"], moments["variance"], moments["unbiased_scales"]
     numbers = {"E_train": sp.sstr(mean_train), "test": sp.sstr(t * td.f), "Var_train": sp.sstr(var_train),
                "unbiased_train_scale": [sp.sstr(x) for x in unbiased_scale]}
-    text = (f"E[{sp.sstr(s)} D f] = {sp.sstr(mean_train)} (sympy.stats, D ~ Bernoulli(p)) against the test output "
-            f"{sp.sstr(t * td.f)}; the train output's variance is {sp.sstr(var_train)}.")
+    text = (f"$E[{latex(s)} D f] = {latex(mean_train)}$ (`sympy.stats`, $D \\sim \\mathrm{{Bernoulli}}(p)$) against "
+            f"the test output {tex(t * td.f)}; the train output's variance is {tex(var_train)}.")
     if exact_equal(mean_train, t * td.f):
         return Outcome("confirmed", text, numbers)
-    return Outcome("refuted", text, numbers,
-                   correction=f"train o = {', '.join(map(sp.sstr, unbiased_scale))} D f for test o = {sp.sstr(t)} f")
+    train = " or ".join(f"$o = {latex(x)} D f$" for x in unbiased_scale)
+    return Outcome("refuted", text, numbers, correction=f"train {train} for test $o = {latex(t * td.f)}$")
 
 
-# ------------------------------------------------------------------------------------------------ «Dropout»: which parameters change
+# ----------------------------------------------------------------------------------- «Dropout»: which parameters change
 def _check_part_of_parameters(claimed, evidence):
     """«тем самым мы изменяем только часть параметров»: per setting (optimizer, batch size), the fraction of the first
     layer's weights a training step changes without dropout minus with it, per seed (paired: the same data, weights
@@ -167,14 +177,15 @@ def _check_mask_index(claimed, evidence):
     rows = [f"{s}_{i}^T" for s, i in notation.transposed(claimed["formula"]) if i in mask]
     units = notation.range_ends(claimed["mask"]).get("D")
     nums = {"formula": claimed["formula"], "mask_index": mask, "mask_range_end": units, "rows_with_that_index": rows}
-    text = (f"In «{claimed['formula']}» the mask carries the index {', '.join(mask) or 'none'}; the slide's mask "
-            f"{claimed['mask']} has one entry per unit, 1 to {units}. "
-            + (f"The same index marks {', '.join(rows)}, row {mask[0]} of X transposed: an example, not a unit."
-               if rows else "No transposed row of X carries the mask's index."))
+    text = (f"In ${claimed['formula']}$ the mask carries the index {_and(f'${i}$' for i in mask) or 'none'}; the "
+            f"slide's mask ${claimed['mask']}$ has one entry per unit, 1 to "
+            f"{f'${units}$' if units is not None else 'the last'}. "
+            + (f"The same index marks {_and(f'${r}$' for r in rows)}, row ${mask[0]}$ of $X$ transposed: an example, "
+               "not a unit." if rows else "No transposed row of $X$ carries the mask's index."))
     if rows:
         return Outcome("refuted", text, nums,
-                       correction="one letter for the example and the unit: o_{ij} = D_{ij} f(x_i w_j^T + b_j) (example "
-                                  "i, unit j; a mask entry per example and unit, an elementwise product)")
+                       correction="one letter for the example and the unit: $o_{ij} = D_{ij} f(x_i w_j^T + b_j)$ "
+                                  "(example $i$, unit $j$; a mask entry per example and unit, an elementwise product)")
     return Outcome("confirmed", text, nums)
 
 
@@ -184,47 +195,48 @@ _p = td.p
 
 CLAIMS: tuple[Claim, ...] = (
     Claim("do-p-off", "Dropout", "С вероятностью $p$ отключаем нейрон",
-          "Each neuron is switched off with probability p.",
+          "Each neuron is switched off with probability $p$.",
           {"p_off": _p}, _check_p_off, lambda c: {**c, "p_off": 1 - c["p_off"]}, figure="dropout-network",
           derivation="inverted-dropout",
           references=("Srivastava et al. 2014, JMLR 15 (p is the retention probability)",)),
     Claim("do-mask-cases", "Dropout в формулах",
           r"o_i = D_i \cdot f(wx_i^T + b) = \begin{cases} f(wx_i^T + b), p \\ 0, 1 - p \end{cases}",
-          "With D_i ~ Bern(p), o_i = D_i f equals f with probability p and 0 with probability 1 - p.",
+          r"With $D_i \sim \mathrm{Bern}(p)$, $o_i = D_i f$ equals $f$ with probability $p$ and 0 with probability "
+          "$1 - p$.",
           {"keep": _p, "output": td.D * _F, "cases": ((_F, _p), (sp.Integer(0), 1 - _p))}, _check_mask_cases,
           lambda c: {**c, "cases": tuple((v, 1 - pr) for v, pr in c["cases"])}, derivation="inverted-dropout"),
     Claim("do-mask-index-clash", "Dropout в формулах", r"o_i = D_i \cdot f(wx_i^T + b)",
-          "The mask entry of one output: o_i = D_i f(w x_i^T + b) (as written: i numbers the mask's units, D = (D_1, "
-          "..., D_k), and the rows of X).",
+          r"The mask entry of one output: $o_i = D_i f(w x_i^T + b)$ (as written: $i$ numbers the mask's units, "
+          r"$D = (D_1, \dots, D_k)$, and the rows of $X$).",
           {"formula": r"o_i = D_i \cdot f(wx_i^T + b)", "mask": r"D = (D_1, \dots, D_k) \sim iidBern(p)"},
           _check_mask_index, lambda c: {**c, "formula": r"o_{ij} = D_{ij} \cdot f(x_i w_j^T + b_j)"}),
     Claim("do-backward", "Dropout в формулах", r"d = D \cdot f'(h) \cdot W \cdot d",
-          "The backward pass through dropout multiplies the error signal by the same mask D.",
+          "The backward pass through dropout multiplies the error signal by the same mask $D$.",
           {"forward_multiplier": td.D, "factors": (td.D, td.FPRIME, td.DELTA)}, _check_dropout_backward,
           lambda c: {**c, "factors": tuple(f for f in c["factors"] if f != td.D)}, derivation="inverted-dropout"),
     Claim("do-part-of-parameters", "Dropout", "тем самым мы изменяем только часть параметров",
-          "Multiplying outputs by the mask D_i, a training step changes only part of the parameters.",
+          "Multiplying outputs by the mask $D_i$, a training step changes only part of the parameters.",
           {"direction": "greater"}, _check_part_of_parameters, flipped),
     Claim("do-2n-networks", "Dropout", "Dropout эквивалентен обучению $2^n$ сетей",
-          "Dropout is equivalent to training 2^n networks.",
+          "Dropout is equivalent to training $2^n$ networks.",
           {"networks": 2**tsd.n, "weights": "independent"}, _check_2n_networks, lambda c: scaled(c, "networks", 2),
           figure="dropout-thinned", derivation="inverted-dropout"),
     Claim("do-ensemble-average", "Dropout",
           "можно отключать по очереди все возможные комбинации нейронов, получить $2^n$ прогнозов и усреднить их",
-          "At test time the average of the 2^n thinned networks' predictions is what the expectation o = p f "
+          "At test time the average of the $2^n$ thinned networks' predictions is what the expectation $o = p f$ "
           "(weight scaling) computes.",
           {"test_output": _p * _F, "activation": "any"}, _check_ensemble_average,
           lambda c: {**c, "activation": "linear"}, figure="dropout-gap", derivation="dropout-ensemble",
           references=("Srivastava et al. 2014, section 7", "Baldi & Sadowski 2013, Understanding Dropout")),
     Claim("do-test-expectation", "Dropout",
           r"Но лучше просто брать по дропауту математическое ожидание $$o = p \cdot f(X \cdot W + b)$$",
-          "The expectation of the dropout output over the mask is p f.",
+          "The expectation of the dropout output over the mask is $p f$.",
           {"test_output": _p * _F}, _check_test_expectation, lambda c: scaled(c, "test_output", 1 / _p),
           derivation="inverted-dropout"),
     Claim("do-inverted", "Обратный Dropout",
           r"Давайте лучше будем домножать на $\frac{1}{p}$ на этапе обучения: $$\text{train: } o = \frac{1}{p} "
           r"\cdot D \cdot f(X \cdot W + b)$$ $$\text{test: } o = f(X \cdot W + b)$$",
-          "Inverted dropout: training with (1/p) D f makes the plain f at test its expectation.",
+          r"Inverted dropout: training with $\frac{1}{p} D f$ makes the plain $f$ at test its expectation.",
           {"train_scale": 1 / _p, "test_scale": sp.Integer(1)}, _check_inverted,
           lambda c: scaled(c, "train_scale", _p**2), derivation="inverted-dropout"),
 )

@@ -14,12 +14,14 @@ E[w] = E[x] = 0, so Var(h) = Var(x) n_in Var(w).
 from __future__ import annotations
 
 import math
+import re
 
 import sympy as sp
 
 from lecture.registry import (Claim, Outcome, effect_of, effect_outcome, experiment, flipped, fmt, scaled,
-                              spread_text)
+                              spread_text, tex)
 from theory.init import n_in, n_out
+from theory.latex import latex
 from theory.slides import init as S
 from theory.slides.init import E_x2, g, s1, s2, s3, var_w, var_x, w0, w2, w3
 
@@ -33,6 +35,21 @@ MC_WIDTH, MC_DEPTH, MC_BATCH, MC_NETWORKS = 256, 10, 32, 16
 DEPTH, WIDTH = 20, 512  # the mean-field depth checks
 
 
+# ------------------------------------------------------------------------------------------------ prose
+def _act(spec: str) -> str:
+    """An activation for the prose: its name (tanh, ReLU), or inline math for a formula spec (``x/(1 + Abs(x))``),
+    |x| written \\lvert x\\rvert (a bare | would split a Markdown table cell)."""
+    if re.fullmatch(r"[a-z]+", spec):
+        return {"relu": "ReLU"}.get(spec, spec)
+    return tex(sp.sympify(spec)).replace(r"\left|", r"\left\lvert").replace(r"\right|", r"\right\rvert")
+
+
+def _setting(key: str) -> str:
+    """An (activation, init) setting ``tanh/torch_default`` for the prose: tanh with `torch_default`."""
+    act, init = key.split("/", 1)
+    return f"{_act(act)} with `{init}`"
+
+
 # ------------------------------------------------------------------------------------------------ checks
 def _check_chain_rule(claimed, evidence) -> Outcome:
     truth = {"dL_dw2": S.chain_rule(w2), "dL_dw3": S.chain_rule(w3)}
@@ -40,16 +57,17 @@ def _check_chain_rule(claimed, evidence) -> Outcome:
     computed = {k: S.in_unit_output(v) for k, v in truth.items()}
     nums = {"computed_dL_dw2": sp.sstr(computed["dL_dw2"]), "computed_dL_dw3": sp.sstr(computed["dL_dw3"]),
             "mismatch": bad}
-    text = (f"SymPy's chain rule on L(sigma(w_0 + w_2 sigma_2 + w_3 sigma_3)) gives dL/dw_2 = "
-            f"{sp.sstr(computed['dL_dw2'])} and dL/dw_3 = {sp.sstr(computed['dL_dw3'])} (g = dL/dsigma_1; sigma' = "
-            f"sigma (1 - sigma)).")
+    dw2 = rf"$\partial L/\partial w_2 = {latex(computed['dL_dw2'])}$"
+    dw3 = rf"$\partial L/\partial w_3 = {latex(computed['dL_dw3'])}$"
+    text = (r"SymPy's chain rule on $L(\sigma(w_0 + w_2 \sigma_2 + w_3 \sigma_3))$ gives "
+            rf"{dw2} and {dw3} ($g = \partial L/\partial \sigma_1$; $\sigma' = \sigma (1 - \sigma)$).")
     if not bad:
         return Outcome("confirmed", text, nums)
-    return Outcome("refuted", text, nums,
-                   correction=f"dL/dw_2 = {sp.sstr(computed['dL_dw2'])}, dL/dw_3 = {sp.sstr(computed['dL_dw3'])}")
+    return Outcome("refuted", text, nums, correction=f"{dw2}, {dw3}")
 
 
 _UNIT_NAMES = {1: "sigma_1", 2: "sigma_2", 3: "sigma_3"}
+_UNIT_TEX = {name: f"${latex(sp.Symbol(name, real=True))}$" for name in _UNIT_NAMES.values()}  # $\sigma_1$, ...
 
 
 def _check_zero_pair(claimed, evidence) -> Outcome:
@@ -61,19 +79,20 @@ def _check_zero_pair(claimed, evidence) -> Outcome:
     nums = {"gradients_at_zero_init": {_UNIT_NAMES[k]: [sp.sstr(e) for e in v] for k, v in grads.items()},
             "identical_pairs": [[_UNIT_NAMES[a], _UNIT_NAMES[b]] for a, b in equal_pairs],
             "claimed_pair_identical": same}
-    text = ("With all weights 0 in the slide's net (hidden sigma_2, sigma_3 feed sigma_1), SymPy gives the first "
-            f"gradients of the incoming weights: sigma_1 {[sp.sstr(e) for e in grads[1]]}, sigma_2 "
-            f"{[sp.sstr(e) for e in grads[2]]}, sigma_3 {[sp.sstr(e) for e in grads[3]]} "
-            "(ell'(1/2) = dL/dsigma_1 at sigma_1 = 1/2); "
+    unit = {k: _UNIT_TEX[v] for k, v in _UNIT_NAMES.items()}
+    text = (r"With all weights 0 in the slide's net (hidden $\sigma_2$, $\sigma_3$ feed $\sigma_1$), SymPy gives the "
+            "first gradients of the incoming weights: "
+            + "; ".join(f"{unit[k]}: {' and '.join(tex(e) for e in grads[k])}" for k in (1, 2, 3))
+            + r" ($\ell'(1/2) = \partial L/\partial \sigma_1$ at $\sigma_1 = 1/2$); "
             "identical updates only for "
-            + (", ".join(f"{_UNIT_NAMES[a]} and {_UNIT_NAMES[b]}" for a, b in equal_pairs) or "no pair") + ".")
+            + (", ".join(f"{unit[a]} and {unit[b]}" for a, b in equal_pairs) or "no pair") + ".")
     if same == claimed.get("identical", True):
         return Outcome("confirmed", text, nums)
-    same_pairs = " and ".join(f"{_UNIT_NAMES[a]}, {_UNIT_NAMES[b]}" for a, b in equal_pairs) or "no units"
+    same_pairs = " and ".join(f"{unit[a]}, {unit[b]}" for a, b in equal_pairs) or "no units"
     return Outcome("refuted", text, nums,
-                   correction=f"{same_pairs} (the units of one layer; hence also w_2 and w_3, whose gradients differ "
-                              f"only by sigma_2 vs sigma_3) are updated identically, {claimed['pair'][0]} and "
-                              f"{claimed['pair'][1]} are not")
+                   correction=f"{same_pairs} (the units of one layer; hence also $w_2$ and $w_3$, whose gradients "
+                              r"differ only by $\sigma_2$ vs $\sigma_3$) are updated identically, "
+                              f"{_UNIT_TEX[claimed['pair'][0]]} and {_UNIT_TEX[claimed['pair'][1]]} are not")
 
 
 def _check_break_symmetry(claimed, evidence) -> Outcome:
@@ -91,11 +110,11 @@ def _check_break_symmetry(claimed, evidence) -> Outcome:
                 "exact_seeds": runs[i]["exact"], "test_acc": runs[i]["test_acc"]}
             for i in (*claimed["symmetric_inits"], claimed["random_init"])}
     nums["seeds"] = len(res["seeds"])
-    parts = [f"{i}: {runs[i]['max_distinct']} distinct unit(s) per layer, max relative difference "
+    parts = [f"`{i}`: {runs[i]['max_distinct']} distinct unit(s) per layer, max relative difference "
              f"{fmt(runs[i]['max_relative']['max'])}, test acc {spread_text(runs[i]['test_acc'])}"
              for i in claimed["symmetric_inits"]]
     text = (f"Sigmoid nets trained on digits over {len(res['seeds'])} seeds: " + "; ".join(parts)
-            + f"; the random control {claimed['random_init']}: {control['max_distinct']} distinct units, "
+            + f"; the random control `{claimed['random_init']}`: {control['max_distinct']} distinct units, "
               f"test acc {spread_text(control['test_acc'])}.")
     if measured == claimed["stay_identical"] and control_ok:
         return Outcome("supported", text, nums)
@@ -119,9 +138,9 @@ def _mc(evidence) -> dict:
 def _ratio_text(name: str, r: dict) -> str:
     import numpy as np
 
-    return (f"{name}: per-layer factor {fmt(float(np.median(r['ratios'])))} ({fmt(min(r['ratios']))}–"
+    return (f"{_setting(name)}: per-layer factor {fmt(float(np.median(r['ratios'])))} ({fmt(min(r['ratios']))}–"
             f"{fmt(max(r['ratios']))}) over {len(r['ratios'])} networks (mean field {fmt(r['theory_ratio'])}), "
-            f"Var(h_{MC_DEPTH}) = {fmt(r['last'])} ± {fmt(r['last_se'])}")
+            rf"$\mathrm{{Var}}(h_{{{MC_DEPTH}}})$ = {fmt(r['last'])} ± {fmt(r['last_se'])}")
 
 
 def _check_vanish_explode(claimed, evidence) -> Outcome:
@@ -131,12 +150,13 @@ def _check_vanish_explode(claimed, evidence) -> Outcome:
     nums, parts, per, effects = {}, [], {}, {}
     for key, direction in claimed["directions"].items():
         r = mc[key]
-        per[key] = [math.log(v) for v in r["ratios"]]
-        effects[key] = effect_of({"direction": direction}, f"log per-layer variance factor of {key}")
+        per[_setting(key)] = [math.log(v) for v in r["ratios"]]
+        effects[_setting(key)] = effect_of({"direction": direction},
+                                           f"log per-layer variance factor of {_setting(key)}")
         nums[key] = {"ratios": r["ratios"], "theory_ratio": r["theory_ratio"], "last": r["last"],
                      "last_se": r["last_se"]}
         parts.append(_ratio_text(key, r))
-    text = f"Monte Carlo, width {MC_WIDTH}, depth {MC_DEPTH}, Var(x) = 1: " + "; ".join(parts) + "."
+    text = f"Monte Carlo, width {MC_WIDTH}, depth {MC_DEPTH}, $\\mathrm{{Var}}(x) = 1$: " + "; ".join(parts) + "."
     return effect_outcome(effects, per, evidence=text, numbers=nums)
 
 
@@ -145,23 +165,25 @@ def _check_bias_constant(claimed, evidence) -> Outcome:
     fams, diffs = list(shifts), list(shifts.values())
     agree = all(sp.simplify(d - claimed["variance_shift"]) == 0 for d in diffs)
     nums = {"variance_shift": [sp.sstr(d) for d in diffs], "laws": ["/".join(f) for f in fams]}
-    text = ("sympy.stats: Var(w_0 + w_1 x_1 + w_2 x_2) - Var(w_1 x_1 + w_2 x_2) = "
-            + ", ".join(sp.sstr(d) for d in diffs) + " for " + " and ".join("/".join(f) for f in fams)
-            + " laws of (w, x) with symbolic means and variances (w_0 a constant).")
+    text = (r"`sympy.stats`: $\mathrm{Var}(w_0 + w_1 x_1 + w_2 x_2) - \mathrm{Var}(w_1 x_1 + w_2 x_2)$ is "
+            + " and ".join(tex(d) for d in diffs) + " for the " + " and ".join("/".join(f) for f in fams)
+            + " laws of $(w, x)$ with symbolic means and variances ($w_0$ a constant).")
     if agree:
         return Outcome("confirmed", text, nums)
-    return Outcome("refuted", text, nums, correction=f"adding the constant w_0 changes Var(h) by {sp.sstr(diffs[0])}")
+    return Outcome("refuted", text, nums,
+                   correction=rf"adding the constant $w_0$ changes $\mathrm{{Var}}(h)$ by {tex(diffs[0])}")
 
 
 def _check_product_variance(claimed, evidence) -> Outcome:
     truth = S.product_variance_cases()["var_wx"]
     stated = sp.sympify(claimed["var_wx"])
     nums = {"computed": sp.sstr(truth), "claimed": sp.sstr(stated)}
-    text = (f"sympy.stats (normal w, x; the same result for uniform and skewed two-point laws): Var(w x) = "
-            f"{sp.sstr(truth)} with E[w] = mu_w, E[x] = mu_x, Var = sigma^2.")
+    text = ("`sympy.stats` (normal $w$, $x$; the same result for uniform and skewed two-point laws): "
+            rf"$\mathrm{{Var}}(w x) = {latex(truth)}$ with $E(w) = \mu_w$, $E(x) = \mu_x$, "
+            r"$\mathrm{Var} = \sigma^2$.")
     if sp.simplify(truth - stated) == 0:
         return Outcome("confirmed", text, nums)
-    return Outcome("refuted", text, nums, correction=f"Var(w x) = {sp.sstr(truth)}")
+    return Outcome("refuted", text, nums, correction=rf"$\mathrm{{Var}}(w x) = {latex(truth)}$")
 
 
 #: activations that are "symmetric" in some sense: odd (tanh, identity, softsign), even (|x|), and point-symmetric
@@ -175,29 +197,32 @@ def _check_symmetric_mean(claimed, evidence) -> Outcome:
     holds = [a for a, (m, kind) in means.items() if kind != "none" and abs(m - target) < EXACT_TOL]
     fails = [a for a, (m, kind) in means.items() if kind != "none" and a not in holds]
     nums = {a: {"mean": m, "symmetry": k} for a, (m, k) in means.items()}
-    text = ("E[phi(h)] for h ~ N(0, 1) (Gaussian quadrature / closed form): "
-            + "; ".join(f"{a} ({k}) {fmt(m) if abs(m) > EXACT_TOL else '0'}" for a, (m, k) in means.items()) + ".")
-    truth = ", ".join(f"{a}: {fmt(means[a][0])}" for a in fails)
+    text = (r"$E(\varphi(h))$ for $h \sim N(0, 1)$ (Gaussian quadrature / closed form): "
+            + "; ".join(f"{_act(a)} ({k}) {fmt(m) if abs(m) > EXACT_TOL else '0'}" for a, (m, k) in means.items())
+            + ".")
+    truth = ", ".join(f"{_act(a)}: {fmt(means[a][0])}" for a in fails)
     if not fails:
         return Outcome("confirmed", text, nums)
     if holds:
         kinds = sorted({means[a][1] for a in holds})
         return Outcome("imprecise", text, nums,
-                       condition=f"only for {' / '.join(kinds)} activations ({', '.join(holds)}) with h symmetric "
-                                 "about 0 (zero-mean symmetric weights and inputs)",
-                       correction=f"other 'symmetric' activations have E(x) != {fmt(target)}: {truth}")
-    return Outcome("refuted", text, nums, correction=f"E(x) for these activations: {truth}")
+                       condition=f"only for {' / '.join(kinds)} activations ({', '.join(_act(a) for a in holds)}) "
+                                 "with $h$ symmetric about 0 (zero-mean symmetric weights and inputs)",
+                       correction=f"other “symmetric” activations have $E(x) \\neq {fmt(target)}$: {truth}")
+    return Outcome("refuted", text, nums, correction=f"$E(x)$ for these activations: {truth}")
 
 
 def _check_layer_variance(claimed, evidence) -> Outcome:
     total = S.symmetric_layer_variance()
     stated = S.in_variance_symbols(claimed["var_h"])
     nums = {"computed": sp.sstr(total), "claimed": sp.sstr(stated)}
-    text = (f"sympy.stats: Var(sum_i w_i x_i) over n_in iid independent terms = n_in Var(w x) = {sp.sstr(total)} "
-            "with E[w] = E[x] = 0 (product-variance with both means 0).")
+    text = (r"`sympy.stats`: $\mathrm{Var}(\sum_i w_i x_i)$ over $n_{in}$ iid independent terms is "
+            rf"$n_{{in}} \mathrm{{Var}}(w x) = {latex(total)}$ with $E(w) = E(x) = 0$ (the product variance with both "
+            "means 0).")
     if sp.simplify(total - stated) == 0:
         return Outcome("confirmed", text, nums)
-    return Outcome("refuted", text, nums, correction=f"Var(h) = {sp.sstr(total)} (sigma^2 = Var)")
+    return Outcome("refuted", text, nums,
+                   correction=rf"$\mathrm{{Var}}(h) = {latex(total)}$ ($\sigma^2 = \mathrm{{Var}}$)")
 
 
 def _check_gain_over_depth(claimed, evidence) -> Outcome:
@@ -209,24 +234,28 @@ def _check_gain_over_depth(claimed, evidence) -> Outcome:
     holds = [k for k, r in rows.items() if abs(r["ratio"] - target) < 1e-9]
     fails = [k for k in rows if k not in holds]
     nums = {k: {**r, "weight_var_depends_on": fans[k]} for k, r in rows.items()}
-    text = (f"Mean field (theory.predict), width {claimed['width']}, Var(x) = 1: "
-            + "; ".join(f"{k}: Var(h_1) = {fmt(r['first'])}, Var(h_{depth}) = {fmt(r['last'])} "
+    var = r"\mathrm{Var}"
+    text = (f"Mean field (`theory.predict`), width {claimed['width']}, ${var}(x) = 1$: "
+            + "; ".join(f"{_setting(k)}: ${var}(h_1) = {fmt(r['first'])}$, ${var}(h_{{{depth}}}) = {fmt(r['last'])}$ "
                         f"(ratio {fmt(r['ratio'])}, first layer-to-layer factor {fmt(r['first_step'])})"
                         for k, r in rows.items()) + ".")
-    truth = "; ".join(f"{k} gives Var(h_{depth})/Var(h_1) = {fmt(rows[k]['ratio'])}" for k in fails)
+    truth = "; ".join(f"{_setting(k)} gives ${var}(h_{{{depth}}})/{var}(h_1) = {fmt(rows[k]['ratio'])}$"
+                      for k in fails)
     if not fails:
         return Outcome("confirmed", text, nums)
     if holds:
-        level = ", ".join(f"{k} (Var(h_l) = {fmt(rows[k]['first'])} at every layer for Var(x) = 1)" for k in holds)
+        level = ", ".join(f"{_setting(k)} (${var}(h_l) = {fmt(rows[k]['first'])}$ at every layer for ${var}(x) = 1$)"
+                          for k in holds)
         wanted = sorted(claimed.get("depends_on", ()))
         fan_only = [k for k in holds if wanted and fans[k] != wanted]
         return Outcome("imprecise", text, nums,
                        condition=f"the ratio {fmt(target)} holds only for {level}; "
-                                 + "; ".join(f"for {k} the layer-to-layer factor is "
+                                 + "; ".join(f"for {_setting(k)} the layer-to-layer factor is "
                                              f"{'below' if rows[k]['first_step'] < 1 else 'above'} 1 (first "
                                              f"{fmt(rows[k]['first_step'])})" for k in fails)
-                                 + ", tending to 1 only in the linear regime, Var(h) -> 0"
-                                 + "".join(f"; {k}'s Var(w) depends on {', '.join(fans[k])} only" for k in fan_only),
+                                 + f", tending to 1 only in the linear regime, ${var}(h) \\to 0$"
+                                 + "".join(f"; for {_setting(k)}, ${var}(w)$ depends on "
+                                           f"{', '.join(tex(sp.Symbol(f)) for f in fans[k])} only" for k in fan_only),
                        correction=truth)
     return Outcome("refuted", text, nums, correction=truth)
 
@@ -236,14 +265,14 @@ def _check_uniform_weight_var(claimed, evidence) -> Outcome:
     stated = sp.sympify(claimed["weight_var"])
     nums = {"bound": sp.sstr(claimed["bound"]), "computed": sp.sstr(truth), "claimed": sp.sstr(stated),
             "ratio": sp.sstr(sp.simplify(truth / stated))}
-    text = (f"Integrating the uniform density (theory.variance): Var U[-a, a] = a^2/3, so a = "
-            f"{sp.sstr(claimed['bound'])} gives Var(w) = {sp.sstr(truth)} (the slide: {sp.sstr(stated)}).")
+    text = (r"Integrating the uniform density (`theory.variance`): $\mathrm{Var}\,U[-a, a] = a^2/3$, so "
+            rf"$a = {latex(claimed['bound'])}$ gives $\mathrm{{Var}}(w) = {latex(truth)}$ (the slide: {tex(stated)}).")
     if sp.simplify(truth - stated) == 0:
         return Outcome("confirmed", text, nums)
     return Outcome("refuted", text, nums,
-                   correction=f"Var(w) = {sp.sstr(truth)}, {sp.sstr(sp.simplify(truth / stated))} times the slide's "
-                              f"value; the bound with Var(w) = {sp.sstr(stated)} is "
-                              f"{sp.sstr(S.uniform_bound_for(stated))}")
+                   correction=rf"$\mathrm{{Var}}(w) = {latex(truth)}$, {tex(sp.simplify(truth / stated))} times the "
+                              rf"slide's value; the bound with $\mathrm{{Var}}(w) = {latex(stated)}$ is "
+                              f"{tex(S.uniform_bound_for(stated))}")
 
 
 def _check_uniform_layer_var(claimed, evidence) -> Outcome:
@@ -252,14 +281,15 @@ def _check_uniform_layer_var(claimed, evidence) -> Outcome:
     wv, sym, relu = layer["weight_var"], layer["symmetric"], layer["relu_inputs"]
     stated = sp.sympify(claimed["var_h"])
     nums = {"symmetric_case": sp.sstr(sym), "relu_inputs": sp.sstr(relu), "claimed": sp.sstr(stated)}
-    text = (f"Var(w) = {sp.sstr(wv)} (uniform density), so Var(h) = Var(x) n_in Var(w) = {sp.sstr(sym)} for "
-            f"Var(x) = {sp.sstr(claimed['var_x'])} and E[w] = E[x] = 0 (the slides' symmetric case); for ReLU inputs "
-            f"(E[x^2] = Var(h_prev)/2) it would be {sp.sstr(relu)}.")
+    var = r"\mathrm{Var}"
+    text = (f"${var}(w) = {latex(wv)}$ (uniform density), so ${var}(h) = {var}(x)\\,n_{{in}}\\,{var}(w) = "
+            f"{latex(sym)}$ for ${var}(x) = {latex(claimed['var_x'])}$ and $E(w) = E(x) = 0$ (the slides' symmetric "
+            f"case); for ReLU inputs ($E(x^2) = {var}(h_{{\\text{{prev}}}})/2$) it would be {tex(relu)}.")
     if sp.simplify(sym - stated) == 0:
         return Outcome("confirmed", text, nums)
-    note = (f"; the value {sp.sstr(stated)} holds only for ReLU inputs (He's E[x^2] = Var(h)/2)"
+    note = (f"; the value {tex(stated)} holds only for ReLU inputs (He's $E(x^2) = {var}(h)/2$)"
             if sp.simplify(relu - stated) == 0 else "")
-    return Outcome("refuted", text, nums, correction=f"Var(h) = {sp.sstr(sym)} Var(x)" + note)
+    return Outcome("refuted", text, nums, correction=f"${var}(h) = {latex(sym * var_x)}$" + note)
 
 
 def _check_bad_decay(claimed, evidence) -> Outcome:
@@ -273,11 +303,12 @@ def _check_bad_decay(claimed, evidence) -> Outcome:
     nums = {"ratios": r["ratios"], "theory_ratio": r["theory_ratio"], "first": r["first"], "last": r["last"],
             "last_se": r["last_se"], "theory_first": r["theory_first"], "theory_last": r["theory_last"],
             "linear_factor": str(claimed["factor"])}
-    text = (f"Monte Carlo tanh nets with U[-1/sqrt(n_in), 1/sqrt(n_in)], width {MC_WIDTH}, Var(x) = 1: "
-            f"Var(h_1) = {fmt(r['first'])} (theory {fmt(r['theory_first'])}), " + _ratio_text(key, r)
-            + f" (theory {fmt(r['theory_last'])}; the linear factor is {sp.sstr(claimed['factor'])}).")
-    return effect_outcome(effect_of(claimed, f"log per-layer variance factor of {key}"), logs, evidence=text,
-                          numbers=nums)
+    text = (r"Monte Carlo tanh nets with $U[-1/\sqrt{n_{in}}, 1/\sqrt{n_{in}}]$, "
+            rf"width {MC_WIDTH}, $\mathrm{{Var}}(x) = 1$: $\mathrm{{Var}}(h_1) = {fmt(r['first'])}$ "
+            f"(theory {fmt(r['theory_first'])}), " + _ratio_text(key, r)
+            + f" (theory {fmt(r['theory_last'])}; the linear factor is {tex(claimed['factor'])}).")
+    return effect_outcome(effect_of(claimed, f"log per-layer variance factor of {_setting(key)}"), logs,
+                          evidence=text, numbers=nums)
 
 
 def _check_backward(claimed, evidence) -> Outcome:
@@ -298,16 +329,16 @@ def _check_backward(claimed, evidence) -> Outcome:
     fwd_constant = max(res["pred_preact"]) - min(res["pred_preact"]) < 1e-9
     grad_varies = max(res["pred_grad"]) / min(res["pred_grad"]) > 1.5
     nums = {"rows": rows, "forward": res["pred_preact"], "grad_var": res["pred_grad"], "mc_grad_var": res["grad_mean"]}
-    text = (f"Linear net, widths {n}, Var(w) = 1/n_in: the forward variance stays {fmt(res['pred_preact'][0])} at "
-            "every "
-            f"layer while Var(delta_l) = {', '.join(fmt(v) for v in res['pred_grad'])} (mean field; Monte Carlo "
+    text = (f"Linear net, widths {', '.join(str(w) for w in n)}, $\\mathrm{{Var}}(w) = 1/n_{{in}}$: the forward "
+            f"variance stays {fmt(res['pred_preact'][0])} at every layer while $\\mathrm{{Var}}(\\delta_l)$ is "
+            f"{', '.join(fmt(v) for v in res['pred_grad'])} (mean field; Monte Carlo "
             f"{', '.join(fmt(v) for v in res['grad_mean'])}); per-layer backward factors "
             + ", ".join(f"{fmt(r['mc'])} ± {fmt(r['mc_se'])}" for r in rows)
-            + f" against the formula {sp.sstr(stated)} = " + ", ".join(fmt(r["formula"]) for r in rows) + ".")
+            + f" against the formula {tex(stated)}: " + ", ".join(fmt(r["formula"]) for r in rows) + ".")
     if exact_ok and mc_ok and fwd_constant and grad_varies:
         return Outcome("confirmed", text, nums)
     return Outcome("refuted", text, nums,
-                   correction="the backward factor is n_out Var(w) E[phi'^2]; measured "
+                   correction=r"the backward factor is $n_{out}\,\mathrm{Var}(w)\,E(\varphi'^2)$; measured "
                               + ", ".join(fmt(r["mean_field"]) for r in rows))
 
 
@@ -318,15 +349,17 @@ def _check_xavier_average(claimed, evidence) -> Outcome:
     both = xa["both"]  # needs n_in = n_out
     nums = {"weight_var": sp.sstr(wv), "claimed_fan": sp.sstr(fan), "fan_times_var": sp.sstr(gain),
             "forward": sp.sstr(fwd), "backward": sp.sstr(bwd), "both_solvable_for_unequal_sizes": bool(both)}
-    text = (f"The forward condition gives Var(w) = {sp.sstr(fwd)}, the backward one {sp.sstr(bwd)}: both hold only "
-            f"if n_in = n_out. The slide's bound gives Var(w) = {sp.sstr(wv)} (uniform density), i.e. "
-            f"({sp.sstr(fan)}) Var(w) = {sp.sstr(gain)}: the condition with the averaged fan (n_in + n_out)/2 "
-            f"(the harmonic mean of {sp.sstr(fwd)} and {sp.sstr(bwd)}).")
+    var = r"\mathrm{Var}"
+    text = (f"The forward condition gives ${var}(w) = {latex(fwd)}$, the backward one {tex(bwd)}: both hold only "
+            f"if $n_{{in}} = n_{{out}}$. The slide's bound gives ${var}(w) = {latex(wv)}$ (uniform density), i.e. "
+            f"$\\left({latex(fan)}\\right) {var}(w) = {latex(gain)}$: the condition with the averaged fan "
+            f"$(n_{{in}} + n_{{out}})/2$ (the harmonic mean of {tex(fwd)} and {tex(bwd)}).")
     if gain == 1 and not both:
         return Outcome("confirmed", text, nums)
     true_fan = xa["true_fan"]
-    return Outcome("refuted", text, nums, correction=f"the bound satisfies {sp.sstr(true_fan)} Var(w) = 1, i.e. the "
-                                                     f"averaged fan (n_in + n_out)/2")
+    return Outcome("refuted", text, nums,
+                   correction=f"the bound satisfies $\\left({latex(true_fan)}\\right) {var}(w) = 1$, i.e. the "
+                              "averaged fan $(n_{in} + n_{out})/2$")
 
 
 def _check_xavier_normal(claimed, evidence) -> Outcome:
@@ -339,24 +372,34 @@ def _check_xavier_normal(claimed, evidence) -> Outcome:
     nums = {"target": sp.sstr(target), "plain_normal_std": sp.sstr(s),
             "keras_truncated_std_factor": math.sqrt(trunc_var_factor),
             "truncated_with_plain_std_ratio": trunc_var_factor}
-    text = (f"The normal analogue of U[±sqrt(6)/sqrt(n_in + n_out)] has Var(w) = {sp.sstr(target)}: N(0, s^2) with "
-            f"s = {sp.sstr(s)} (sympy.stats); Keras' glorot_normal draws a normal truncated at 2 sd, whose variance is "
-            f"{fmt(trunc_var_factor, 4)} s^2, so it divides s by {fmt(math.sqrt(trunc_var_factor), 6)} to keep the "
-            "same Var(w).")
+    b = latex(claimed["uniform_bound"])
+    text = (f"The normal analogue of $U[-{b}, {b}]$ has $\\mathrm{{Var}}(w) = {latex(target)}$: $N(0, s^2)$ with "
+            f"$s = {latex(s)}$ (`sympy.stats`); Keras' `glorot_normal` draws a normal truncated at 2 sd, whose "
+            f"variance is ${fmt(trunc_var_factor, 4)}\\,s^2$, so it divides $s$ by "
+            f"{fmt(math.sqrt(trunc_var_factor), 6)} to keep the same $\\mathrm{{Var}}(w)$.")
     if ok:
         return Outcome("confirmed", text, nums)
-    return Outcome("refuted", text, nums, correction=f"Var(w) = {sp.sstr(target)} (std {sp.sstr(s)} untruncated)")
+    return Outcome("refuted", text, nums,
+                   correction=f"$\\mathrm{{Var}}(w) = {latex(target)}$ (std {tex(s)} untruncated)")
 
 
 def _check_he_layer(claimed, evidence) -> Outcome:
     total = S.he_layer_variance()  # only E[w] = 0: the non-symmetric case
     stated = S.in_variance_symbols(claimed["var_h"])  # E_x2 = E[x^2] = Var(x) + E[x]^2
     nums = {"computed": sp.sstr(sp.factor(total)), "claimed": sp.sstr(sp.factor(stated))}
-    text = (f"sympy.stats with E[w] = 0 and E[x] = mu_x != 0: Var(h) = n_in Var(w x) = {sp.sstr(sp.factor(total))} = "
-            "n_in Var(w) (Var(x) + E[x]^2) = E[x^2] n_in Var(w).")
+    var = r"\mathrm{Var}"
+    text = (f"`sympy.stats` with $E(w) = 0$ and $E(x) = \\mu_x \\neq 0$: ${var}(h) = n_{{in}}\\,{var}(w x) = "
+            f"{latex(sp.factor(total))} = n_{{in}}\\,{var}(w)\\,({var}(x) + E(x)^2) = "
+            f"E(x^2)\\,n_{{in}}\\,{var}(w)$.")
     if sp.simplify(total - stated) == 0:
         return Outcome("confirmed", text, nums)
-    return Outcome("refuted", text, nums, correction=f"Var(h) = {sp.sstr(sp.factor(total))} = E(x^2) n_in Var(w)")
+    return Outcome("refuted", text, nums,
+                   correction=f"${var}(h) = {latex(sp.factor(total))} = E(x^2)\\,n_{{in}}\\,{var}(w)$")
+
+
+#: the laws of :func:`theory.slides.init.relu_second_over_var` (its keys, kept in the numbers) for the prose
+_LAW_PROSE = {"normal N(0, s^2)": "normal $N(0, s^2)$", "uniform U[-s, s]": "uniform $U[-s, s]$",
+              "Laplace(0, s)": "Laplace $(0, s)$"}
 
 
 def _check_he_relu_moment(claimed, evidence) -> Outcome:
@@ -364,11 +407,12 @@ def _check_he_relu_moment(claimed, evidence) -> Outcome:
     stated = sp.sympify(claimed["coefficient"])
     ok = all(sp.simplify(r - stated) == 0 for r in ratios.values())
     nums = {k: sp.sstr(v) for k, v in ratios.items()}
-    text = ("E[max(0, h)^2] / Var(h) integrated (SymPy) for laws symmetric about 0: "
-            + ", ".join(f"{k}: {sp.sstr(v)}" for k, v in ratios.items()) + ".")
+    text = (r"$E(\max(0, h)^2)/\mathrm{Var}(h)$ integrated (SymPy) for laws symmetric about 0: "
+            + ", ".join(f"{_LAW_PROSE.get(k, k)}: {tex(v)}" for k, v in ratios.items()) + ".")
     if ok:
         return Outcome("confirmed", text, nums)
-    return Outcome("refuted", text, nums, correction=f"E(x^2) = {sp.sstr(next(iter(ratios.values())))} Var(h)")
+    return Outcome("refuted", text, nums,
+                   correction=rf"$E(x^2) = {latex(next(iter(ratios.values())))}\,\mathrm{{Var}}(h)$")
 
 
 def _check_he_weight_var(claimed, evidence) -> Outcome:
@@ -377,13 +421,14 @@ def _check_he_weight_var(claimed, evidence) -> Outcome:
     depth = S.depth_ratio("relu", "he_uniform", DEPTH, WIDTH)
     nums = {"computed": sp.sstr(solved), "claimed": sp.sstr(stated), "he_relu_depth": depth}
     half = S.relu_second_moment_ratio()
-    text = (f"Solving (1/2) n_in Var(w) = 1 (with E[relu(h)^2] = {sp.sstr(half)} Var(h) from the "
-            f"closed form) gives Var(w) = {sp.sstr(solved)}; the mean field with it keeps Var(h_l) = "
-            f"{fmt(depth['first'])} through {DEPTH} relu layers (largest per-layer change "
-            f"{fmt(depth['max_step_dev'])}).")
+    var = r"\mathrm{Var}"
+    text = (f"Solving ${latex(half)}\\,n_{{in}}\\,{var}(w) = 1$ (with "
+            f"$E(\\mathrm{{relu}}(h)^2) = {latex(half)}\\,{var}(h)$ from the closed form) gives "
+            f"${var}(w) = {latex(solved)}$; the mean field with it keeps ${var}(h_l) = {fmt(depth['first'])}$ through "
+            f"{DEPTH} ReLU layers (largest per-layer change {fmt(depth['max_step_dev'])}).")
     if sp.simplify(solved - stated) == 0:
         return Outcome("confirmed", text, nums)
-    return Outcome("refuted", text, nums, correction=f"Var(w) = {sp.sstr(solved)}")
+    return Outcome("refuted", text, nums, correction=f"${var}(w) = {latex(solved)}$")
 
 
 def _check_init_names(claimed, evidence) -> Outcome:
@@ -401,8 +446,9 @@ def _check_init_names(claimed, evidence) -> Outcome:
         except SpecError as exc:
             unknown[name] = str(exc)
     nums = {"resolved": known, "unknown": unknown}
-    text = (f"Keras' initializer names (theory.init.get_init): {', '.join(known)} resolve"
-            + (f"; {', '.join(unknown)} does not: {'; '.join(unknown.values())}" if unknown else "") + ".")
+    text = (f"Keras' initializer names (`theory.init.get_init`): {', '.join(f'`{k}`' for k in known)} resolve"
+            + (f"; {', '.join(f'`{u}`' for u in unknown)} does not: {'; '.join(f'`{m}`' for m in unknown.values())}"
+               if unknown else "") + ".")
     if not unknown:
         return Outcome("confirmed", text, nums)
     import difflib
@@ -429,18 +475,21 @@ def _check_xavier_symmetric(claimed, evidence) -> Outcome:
     holds = [k for k, r in considered.items() if r["critical"]]
     fails = [k for k in considered if k not in holds]
     nums = {"n_var_w": sp.sstr(gain), "activations": rows}
-    text = (f"{claimed['init']} with equal widths has n Var(w) = {sp.sstr(gain)}; for zero-mean odd activations the "
-            "per-layer variance factor near 0 (forward and backward) is n Var(w) phi'(0)^2: "
-            + "; ".join(f"{k}: phi'(0) = {fmt(float(sp.sympify(r['phi_prime_0'])), 5)}, factor "
+    text = (f"`{claimed['init']}` with equal widths has $n\\,\\mathrm{{Var}}(w) = {latex(gain)}$; for zero-mean odd "
+            r"activations the per-layer variance factor near 0 (forward and backward) is "
+            r"$n\,\mathrm{Var}(w)\,\varphi'(0)^2$: "
+            + "; ".join(f"{_act(k)}: $\\varphi'(0) = {fmt(float(sp.sympify(r['phi_prime_0'])), 5)}$, factor "
                         f"{fmt(float(sp.sympify(r['chi_near_0'])), 4)}" for k, r in considered.items())
             + ".")
-    truth = ", ".join(f"{k} needs Var(w) = {fmt(rows[k]['critical_n_var_w'], 4)}/n_in" for k in fails)
+    truth = ", ".join(f"{_act(k)} needs $\\mathrm{{Var}}(w) = {fmt(rows[k]['critical_n_var_w'], 4)}/n_{{in}}$"
+                      for k in fails)
     if not fails:
         return Outcome("confirmed", text, nums)
     if holds:
         return Outcome("imprecise", text, nums,
-                       condition=f"for zero-mean activations with phi'(0) = 1 ({', '.join(holds)}); Xavier also "
-                                 "needs n_in = n_out to keep both directions at 1",
+                       condition=f"for zero-mean activations with $\\varphi'(0) = 1$ "
+                                 f"({', '.join(_act(k) for k in holds)}); Xavier also needs $n_{{in}} = n_{{out}}$ to "
+                                 "keep both directions at 1",
                        correction=truth)
     return Outcome("refuted", text, nums, correction=truth)
 
@@ -454,14 +503,15 @@ def _check_mnist_inits(claimed, evidence) -> Outcome:
     nums = {"diff_per_seed": diffs, claimed["better"]: better["test_acc"], claimed["worse"]: worse["test_acc"],
             "first_above_0.9": {claimed["better"]: better["first_above"], claimed["worse"]: worse["first_above"]}}
     fa = better["first_above"]
-    text = (f"Seminar net (6 x 100 relu, Adam, digits), {len(diffs)} seeds: test acc {claimed['better']} "
-            f"{spread_text(better['test_acc'])} vs {claimed['worse']} {spread_text(worse['test_acc'])}; validation "
+    b, w = claimed["better"], claimed["worse"]
+    text = (f"Seminar net (6 × 100 ReLU, Adam, digits), {len(diffs)} seeds: test acc `{b}` "
+            f"{spread_text(better['test_acc'])} vs `{w}` {spread_text(worse['test_acc'])}; validation "
             f"accuracy above 0.9 within {fa['horizon']} epochs in {len(diffs) - fa['never']} of {len(diffs)} seeds "
-            f"for {claimed['better']} (median epoch {fmt(fa['median'])}), in "
+            f"for `{b}` (median epoch {fmt(fa['median'])}), in "
             f"{len(diffs) - worse['first_above']['never']} "
-            f"for {claimed['worse']}.")
-    return effect_outcome(effect_of(claimed, f"test accuracy, {claimed['better']} minus {claimed['worse']}"), diffs,
-                          evidence=text, numbers=nums)
+            f"for `{w}`.")
+    return effect_outcome(effect_of(claimed, f"test accuracy, `{b}` minus `{w}`"), diffs, evidence=text,
+                          numbers=nums)
 
 
 def _check_standardization(claimed, evidence) -> Outcome:
@@ -476,12 +526,12 @@ def _check_standardization(claimed, evidence) -> Outcome:
     nums = {"rows": [{"scale": r["scale"], "kappa_raw": r["raw"]["kappa"], "steps_raw": r["raw"]["steps"],
                       "theory_steps_raw": r["raw"]["theory_steps"], "kappa_std": r["standardized"]["kappa"],
                       "steps_std": r["standardized"]["steps"]} for r in rows], "theory_match": theory_match}
-    text = ("Gradient descent with the best fixed step to 1e-6 relative error: "
-            + "; ".join(f"scale {fmt(r['scale'])} (kappa {fmt(r['raw']['kappa'])}): {r['raw']['steps']} steps raw vs "
-                        f"{r['standardized']['steps']} standardized (kappa {fmt(r['standardized']['kappa'])})"
-                        for r in rows)
-            + f"; raw steps {'equal' if theory_match else 'differ from'} the theory's ceil(log tol / log((kappa - 1)"
-              "/(kappa + 1))).")
+    text = ("Gradient descent with the best fixed step to $10^{-6}$ relative error: "
+            + "; ".join(f"scale {fmt(r['scale'])} ($\\kappa$ {fmt(r['raw']['kappa'])}): {r['raw']['steps']} steps "
+                        f"raw vs {r['standardized']['steps']} standardized "
+                        f"($\\kappa$ {fmt(r['standardized']['kappa'])})" for r in rows)
+            + f"; raw steps {'equal' if theory_match else 'differ from'} the theory's "
+              r"$\lceil \log \mathrm{tol} / \log((\kappa - 1)/(\kappa + 1)) \rceil$.")
     if ok:
         return Outcome("supported", text, nums)
     return Outcome("not-supported", text, nums,
@@ -525,13 +575,17 @@ def _check_layer_index(claimed, evidence):
     roles = notation.index_roles(claimed["formulas"], "i")
     why = notation.clashes(roles)
     nums = {"formulas": list(claimed["formulas"]), "roles": roles}
-    text = (f"The index i in {' and '.join('«' + f + '»' for f in claimed['formulas'])}: summation variable in "
-            f"{', '.join(roles['bound']) or 'no sum'}; one step back in {', '.join(roles['shifted']) or 'nothing'}; "
-            f"plain index of {', '.join(roles['free']) or 'nothing'}.")
-    if why:
+    def spans(items, none):  # LaTeX snippets as inline math
+        return ", ".join(f"${t}$" for t in items) or none
+    text = (f"The index $i$ in {' and '.join('«$' + f + '$»' for f in claimed['formulas'])}: summation variable in "
+            f"{spans(roles['bound'], 'no sum')}; one step back in {spans(roles['shifted'], 'nothing')}; "
+            f"plain index of {spans(roles['free'], 'nothing')}.")
+    if why:  # notation.clashes found the clash; the correction names it from the roles
         return Outcome("refuted", text, nums,
-                       correction=f"i names an input and a layer ({why[0]}): write the layer as a superscript, "
-                                  "x^(l) = max(0, h^(l-1)), Var(h^(l)) = n_in Var(w^(l)) E[(x^(l))^2]")
+                       correction=f"$i$ names an input and a layer (it runs the sum {spans(roles['bound'], '')} and "
+                                  f"also steps back in {spans(roles['shifted'], '')}): write the layer as a "
+                                  r"superscript, $x^{(l)} = \max(0, h^{(l-1)})$, "
+                                  r"$\mathrm{Var}(h^{(l)}) = n_{in}\,\mathrm{Var}(w^{(l)})\,E[(x^{(l)})^2]$")
     return Outcome("confirmed", text, nums)
 
 
@@ -544,12 +598,14 @@ def _check_ranges(claimed, evidence):
     ends = notation.range_ends(claimed["text"])
     nums = {"ends": ends}
     text = ("Index ranges on the slide: "
-            + "; ".join(f"the sum runs to {v}" if k == "sum" else f"{k}_1, ..., {k}_{v}" for k, v in ends.items())
+            + "; ".join(f"the sum runs to ${v}$" if k == "sum" else f"${k}_1, \\dots, {k}_{{{v}}}$"
+                        for k, v in ends.items())
             + ".")
     if len(set(ends.values())) > 1:
         return Outcome("refuted", text, nums,
-                       correction=f"the sum runs to {ends.get('sum')}: w_1, ..., w_{{n_in}} and x_1, ..., x_{{n_in}} (one "
-                                  "weight and one input per term)")
+                       correction=f"the sum runs to ${ends.get('sum')}$: "
+                                  r"$w_1, \dots, w_{n_{in}}$ and $x_1, \dots, x_{n_{in}}$ (one weight and one input "
+                                  "per term)")
     return Outcome("confirmed", text, nums)
 
 
@@ -563,16 +619,17 @@ def _check_inputs_named(claimed, evidence):
     partners = notation.summed_with(claimed["formula"], "x")
     role = "inputs" if "w" in partners else None
     nums = {"formula": claimed["formula"], "x_summed_with": partners, "x_are": role, "slides_say": claimed["called"]}
-    text = (f"In «{claimed['formula']}» each x_i is summed with its own weight ({', '.join(p + '_i' for p in partners)}):"
-            f" x_1, ..., x_n_in are the unit's inputs (n_in = fan-in, one weight per input), the same weights for "
-            f"every example; the slides call them «{claimed['called']}».")
+    text = (f"In «${claimed['formula']}$» each $x_i$ is summed with its own weight "
+            f"({', '.join('$' + p + '_i$' for p in partners)}): "
+            r"$x_1, \dots, x_{n_{in}}$ are the unit's inputs ($n_{in}$ = fan-in, one weight per input), the same "
+            f"weights for every example; the slides call them «{claimed['called']}».")
     if role is None:
         raise ValueError(f"the sum's terms are not read: {nums}")
     if claimed["called"] != role:
         return Outcome("refuted", text, nums,
-                       correction="x_1, ..., x_{n_in} are a unit's inputs (the previous layer's outputs, or the "
-                                  "features of one example), not observations; likewise «n_in наблюдений» in «Немного "
-                                  "лучше» is n_in inputs")
+                       correction=r"$x_1, \dots, x_{n_{in}}$ are a unit's inputs (the previous layer's outputs, or the "
+                                  "features of one example), not observations; likewise «$n_{in}$ наблюдений» in "
+                                  "«Немного лучше» is $n_{in}$ inputs")
     return Outcome("confirmed", text, nums)
 
 
@@ -582,12 +639,13 @@ def _check_keras_keyword(claimed, evidence) -> Outcome:
     used = S.keywords_in(claimed["code"])
     unknown = [k for k in used if k not in S.KERAS_INITIALIZER_KEYWORDS]
     nums = {"keywords": used, "keras_keywords": list(S.KERAS_INITIALIZER_KEYWORDS)}
-    text = (f"The slide writes {claimed['code']}: keyword {', '.join(used)}. Keras layers take initializers as "
-            f"{' and '.join(S.KERAS_INITIALIZER_KEYWORDS)} (keras.io, Layer weight initializers); init= is Keras 1's "
-            "keyword, renamed in Keras 2.0 (2017).")
+    text = (f"The slide writes `{claimed['code']}`: keyword {', '.join(f'`{k}`' for k in used)}. Keras layers take "
+            f"initializers as {' and '.join(f'`{k}`' for k in S.KERAS_INITIALIZER_KEYWORDS)} (keras.io, Layer "
+            "weight initializers); `init=` is Keras 1's keyword, renamed in Keras 2.0 (2017).")
     if unknown:
         return Outcome("refuted", text, nums,
-                       correction='kernel_initializer="glorot_uniform" (or "he_uniform", "he_normal"), not init=...')
+                       correction='`kernel_initializer="glorot_uniform"` (or `"he_uniform"`, `"he_normal"`), not '
+                                  '`init=...`')
     return Outcome("confirmed", text, nums)
 
 
@@ -600,12 +658,13 @@ def _check_index_clash(claimed, evidence) -> Outcome:
     idx = S.formula_indices(formula)
     left, bound = idx["left"], idx["summation"]
     nums = {"formula": formula, "left_index": left, "summation_indices": bound}
-    text = (f"In «{formula}» the left side's index is {nums['left_index']} and the sum runs over "
-            f"{', '.join(bound) or 'no index'}.")
+    text = (f"In «${formula}$» the left side's index is "
+            f"{'$' + left + '$' if left is not None else 'missing'} and the sum runs over "
+            f"{', '.join(f'${b}$' for b in bound) or 'no index'}.")
     if left is not None and left in bound:
         return Outcome("refuted", text, nums,
                        correction="the unit's index and the summation index are one letter: write "
-                                  "h_j = w_0 + sum_{i=1}^{n_in} w_{ji} x_i (unit j, inputs i)")
+                                  r"$h_j = w_0 + \sum_{i=1}^{n_{in}} w_{ji} x_i$ (unit $j$, inputs $i$)")
     return Outcome("confirmed", text, nums)
 
 
@@ -617,14 +676,15 @@ def _check_variance_in_variances(claimed, evidence) -> Outcome:
     var, means, only_vars, he = cases["var_wx"], cases["means"], cases["zero_means"], cases["zero_weight_mean"]
     nums = {"var_wx": sp.sstr(var), "depends_on_means": means, "zero_means": sp.sstr(only_vars),
             "zero_weight_mean": sp.sstr(he)}
-    text = (f"sympy.stats, w and x independent: Var(w x) = {sp.sstr(var)}; with E[w] = E[x] = 0 it is "
-            f"{sp.sstr(only_vars)}, with E[w] = 0 alone {sp.sstr(he)} = Var(w) E[x^2] (He's case, relu inputs).")
+    text = (rf"`sympy.stats`, $w$ and $x$ independent: $\mathrm{{Var}}(w x) = {latex(var)}$; with $E(w) = E(x) = 0$ "
+            rf"it is {tex(only_vars)}, with $E(w) = 0$ alone $" + latex(he) + r" = \mathrm{Var}(w)\,E(x^2)$ (He's "
+            "case, ReLU inputs).")
     if sorted(claimed["depends_on_means"]) == means:
         return Outcome("confirmed", text, nums)
     return Outcome("imprecise", text, nums,
-                   condition="E[w] = E[x] = 0 (the symmetric case of the next slide); otherwise the means enter too",
-                   correction=f"Var(h_i) is a sum of Var(w x_i) = {sp.sstr(var)}: it needs the means as well (with "
-                              "E[w] = 0 alone, Var(w) E[x^2])")
+                   condition="$E(w) = E(x) = 0$ (the symmetric case of the next slide); otherwise the means enter too",
+                   correction=rf"$\mathrm{{Var}}(h_i)$ is a sum of $\mathrm{{Var}}(w x_i) = {latex(var)}$: it needs "
+                              r"the means as well (with $E(w) = 0$ alone, $\mathrm{Var}(w)\,E(x^2)$)")
 
 
 S_INIT = "Инициализация весов"
@@ -647,8 +707,9 @@ CLAIMS: tuple[Claim, ...] = (
         quote=r"$$\frac{\partial L}{\partial w_2} = \frac{\partial L}{\partial \sigma_1} \sigma_1 (1 - \sigma_1) "
               r"\sigma_2$$ $$\frac{\partial L}{\partial w_3} = \frac{\partial L}{\partial \sigma_1} \sigma_1 "
               r"(1 - \sigma_1) \sigma_3$$",
-        statement="For sigma_1 = sigma(w_2 sigma_2 + w_3 sigma_3 + ...), dL/dw_2 = dL/dsigma_1 sigma_1 (1 - sigma_1) "
-                  "sigma_2 and likewise for w_3 with sigma_3.",
+        statement=r"For $\sigma_1 = \sigma(w_2 \sigma_2 + w_3 \sigma_3 + \dots)$, $\partial L/\partial w_2 = "
+                  r"\partial L/\partial \sigma_1 \cdot \sigma_1 (1 - \sigma_1) \sigma_2$ and likewise for $w_3$ with "
+                  r"$\sigma_3$.",
         claimed={"dL_dw2": g * s1 * (1 - s1) * s2, "dL_dw3": g * s1 * (1 - s1) * s3},
         check=_check_chain_rule,
         perturb=lambda c: scaled(c, "dL_dw2", 2),
@@ -658,7 +719,7 @@ CLAIMS: tuple[Claim, ...] = (
         id="init-zero-init-pair",
         slide=S_INIT,
         quote=r"$\sigma_1$ и $\sigma_2$ будут обновляться одинаково",
-        statement="With all weights initialized to zero, units sigma_1 and sigma_2 receive identical updates.",
+        statement=r"With all weights initialized to zero, units $\sigma_1$ and $\sigma_2$ receive identical updates.",
         claimed={"pair": ("sigma_1", "sigma_2"), "identical": True},
         check=_check_zero_pair,
         perturb=_swap_pair,
@@ -694,8 +755,8 @@ CLAIMS: tuple[Claim, ...] = (
         id="init-index-clash",
         slide=S_INIT,
         quote=r"$$h_i = w_0 + \sum_{i=1}^{n_{in}} w_i x_i$$",
-        statement="A unit's pre-activation: h_i = w_0 + sum_{i=1}^{n_in} w_i x_i (as written: the unit and the inputs "
-                  "share the index i).",
+        statement=r"A unit's pre-activation: $h_i = w_0 + \sum_{i=1}^{n_{in}} w_i x_i$ (as written: the unit and the "
+                  "inputs share the index $i$).",
         claimed={"formula": r"h_i = w_0 + \sum_{i=1}^{n_{in}} w_i x_i"},
         check=_check_index_clash,
         perturb=lambda c: {**c, "formula": r"h_j = w_0 + \sum_{i=1}^{n_{in}} w_{ji} x_i"},
@@ -704,7 +765,7 @@ CLAIMS: tuple[Claim, ...] = (
         id="init-variance-in-variances",
         slide=S_INIT,
         quote="Дисперсия $h_i$ выражается через дисперсии $x$ и $w$",
-        statement="The variance of h_i is expressed through the variances of x and w (alone).",
+        statement="The variance of $h_i$ is expressed through the variances of $x$ and $w$ (alone).",
         claimed={"depends_on_means": []},
         check=_check_variance_in_variances,
         perturb=lambda c: {**c, "depends_on_means": ["mu_w", "mu_x"]},
@@ -713,7 +774,7 @@ CLAIMS: tuple[Claim, ...] = (
         id="init-bias-constant",
         slide=S_INIT,
         quote=r"Она не зависит от константы $w_0$",
-        statement="The variance of h_i = w_0 + sum_i w_i x_i does not depend on the constant w_0.",
+        statement=r"The variance of $h_i = w_0 + \sum_i w_i x_i$ does not depend on the constant $w_0$.",
         claimed={"variance_shift": sp.Integer(0)},
         check=_check_bias_constant,
         perturb=_with("variance_shift", w0**2),
@@ -723,9 +784,11 @@ CLAIMS: tuple[Claim, ...] = (
         id="init-assumption-ranges",
         slide=S_INIT,
         quote=r"Будем считать, что веса $w_1, \dots, w_k \sim iid$ , наблюдения $x_1, \dots, x_n \sim iid$",
-        statement="The assumptions list w_1, ..., w_k and x_1, ..., x_n for the terms of h_i = w_0 + sum_(i=1)^(n_in) "
-                  "w_i x_i (as written: three names, k, n and n_in, for the number of terms).",
-        claimed={"text": r"h_i = w_0 + \sum_{i=1}^{n_{in}} w_i x_i; " + r"Будем считать, что веса $w_1, \dots, w_k \sim iid$ , наблюдения $x_1, \dots, x_n \sim iid$"},
+        statement=r"The assumptions list $w_1, \dots, w_k$ and $x_1, \dots, x_n$ for the terms of "
+                  r"$h_i = w_0 + \sum_{i=1}^{n_{in}} w_i x_i$ (as written: three names, $k$, $n$ and $n_{in}$, for the "
+                  "number of terms).",
+        claimed={"text": r"h_i = w_0 + \sum_{i=1}^{n_{in}} w_i x_i; "
+                 + r"Будем считать, что веса $w_1, \dots, w_k \sim iid$ , наблюдения $x_1, \dots, x_n \sim iid$"},
         check=_check_ranges,
         perturb=lambda c: {**c, "text": c["text"].replace("w_k", "w_{n_{in}}").replace("x_n", "x_{n_{in}}")},
     ),
@@ -733,8 +796,8 @@ CLAIMS: tuple[Claim, ...] = (
         id="init-inputs-called-observations",
         slide=S_INIT,
         quote=r"наблюдения $x_1, \dots, x_n \sim iid$",
-        statement="The x_i of h_i = w_0 + sum_i w_i x_i are observations («наблюдения»; also «n_in наблюдений» in "
-                  "«Немного лучше»).",
+        statement=r"The $x_i$ of $h_i = w_0 + \sum_i w_i x_i$ are observations («наблюдения»; also «$n_{in}$ "
+                  "наблюдений» in «Немного лучше»).",
         claimed={"formula": r"h_i = w_0 + \sum_{i=1}^{n_{in}} w_i x_i", "called": "observations"},
         check=_check_inputs_named,
         perturb=lambda c: {**c, "called": "inputs"},
@@ -744,7 +807,8 @@ CLAIMS: tuple[Claim, ...] = (
         slide=S_SYM,
         quote=r"[E(x_i)]^2 \cdot \text{Var}(w_i) + [E(w_i)]^2 \cdot \text{Var}(x_i) + \text{Var}(x_i) \cdot "
               r"\text{Var}(w_i)",
-        statement="For independent w and x, Var(w x) = E(x)^2 Var(w) + E(w)^2 Var(x) + Var(x) Var(w).",
+        statement=r"For independent $w$ and $x$, $\mathrm{Var}(w x) = E(x)^2\,\mathrm{Var}(w) + "
+                  r"E(w)^2\,\mathrm{Var}(x) + \mathrm{Var}(x)\,\mathrm{Var}(w)$.",
         claimed={"var_wx": sp.Symbol("mu_x", real=True)**2 * sp.Symbol("sigma_w", positive=True)**2
                  + sp.Symbol("mu_w", real=True)**2 * sp.Symbol("sigma_x", positive=True)**2
                  + sp.Symbol("sigma_x", positive=True)**2 * sp.Symbol("sigma_w", positive=True)**2},
@@ -756,7 +820,7 @@ CLAIMS: tuple[Claim, ...] = (
         id="init-symmetric-activation-mean",
         slide=S_SYM,
         quote=r"Если функция активации симметричная, тогда $E(x_i) = 0$",
-        statement="If the activation function is symmetric, its output x_i has zero mean.",
+        statement="If the activation function is symmetric, its output $x_i$ has zero mean.",
         claimed={"mean": 0},
         check=_check_symmetric_mean,
         perturb=_with("mean", 1),
@@ -767,7 +831,8 @@ CLAIMS: tuple[Claim, ...] = (
         slide=S_SYM,
         quote=r"\sum_{i=1}^{n_{in}} \text{Var}(x_i) \cdot \text{Var}(w_i) = \text{Var}(x) \cdot [n_{in} \cdot "
               r"\text{Var}(w)]",
-        statement="With E(x) = E(w) = 0 and iid independent terms, Var(h) = Var(x) n_in Var(w).",
+        statement=r"With $E(x) = E(w) = 0$ and iid independent terms, "
+                  r"$\mathrm{Var}(h) = \mathrm{Var}(x)\,n_{in}\,\mathrm{Var}(w)$.",
         claimed={"var_h": var_x * n_in * var_w},
         check=_check_layer_variance,
         perturb=lambda c: scaled(c, "var_h", 2),
@@ -780,7 +845,8 @@ CLAIMS: tuple[Claim, ...] = (
         slide=S_SYM,
         quote=r"Хотим, чтобы зелёная штука была равна единице, тогда у потока будет всегда постоянная дисперсия, "
               r"совпадающая с $\text{Var}(x)$",
-        statement="With n_in Var(w) = 1 the signal keeps the variance Var(x) through every layer.",
+        statement=r"With $n_{in}\,\mathrm{Var}(w) = 1$ the signal keeps the variance $\mathrm{Var}(x)$ through "
+                  "every layer.",
         claimed={"ratio": 1, "pairs": (("linear", "lecun_uniform"), ("tanh", "lecun_uniform")), "depth": DEPTH,
                  "width": WIDTH},
         check=_check_gain_over_depth,
@@ -793,7 +859,7 @@ CLAIMS: tuple[Claim, ...] = (
         slide=S_BAD,
         quote=r"\text{Var}(w_i) = \frac{1}{12} \cdot \left( \frac{1}{\sqrt{n_{in}}} + \frac{1}{\sqrt{n_{in}}} "
               r"\right)^2 = \frac{1}{3n_{in}}",
-        statement="For w ~ U[-1/sqrt(n_in), 1/sqrt(n_in)], Var(w) = 1/(3 n_in).",
+        statement=r"For $w \sim U[-1/\sqrt{n_{in}}, 1/\sqrt{n_{in}}]$, $\mathrm{Var}(w) = 1/(3 n_{in})$.",
         claimed={"bound": 1 / sp.sqrt(n_in), "weight_var": 1 / (3 * n_in)},
         check=_check_uniform_weight_var,
         perturb=lambda c: scaled(c, "weight_var", 3),
@@ -804,7 +870,8 @@ CLAIMS: tuple[Claim, ...] = (
         id="init-bad-uniform-layer-var",
         slide=S_BAD,
         quote=r"\Rightarrow \text{Var}(h_i) = \frac{1}{3}",
-        statement="With w ~ U[-1/sqrt(n_in), 1/sqrt(n_in)] and Var(x) = 1, Var(h) = 1/3.",
+        statement=r"With $w \sim U[-1/\sqrt{n_{in}}, 1/\sqrt{n_{in}}]$ and $\mathrm{Var}(x) = 1$, "
+                  r"$\mathrm{Var}(h) = 1/3$.",
         claimed={"bound": 1 / sp.sqrt(n_in), "var_x": 1, "var_h": sp.Rational(1, 3)},
         check=_check_uniform_layer_var,
         perturb=lambda c: scaled(c, "var_h", 3),
@@ -814,8 +881,8 @@ CLAIMS: tuple[Claim, ...] = (
         id="init-bad-uniform-decay",
         slide=S_BAD,
         quote="Получаем затухание!",
-        statement="With w ~ U[-1/sqrt(n_in), 1/sqrt(n_in)] the variance decays from layer to layer, by about a "
-                  "factor 1/3 per layer.",
+        statement=r"With $w \sim U[-1/\sqrt{n_{in}}, 1/\sqrt{n_{in}}]$ the variance decays from layer to layer, "
+                  "by about a factor 1/3 per layer.",
         claimed={"network": "tanh/torch_default", "direction": "less", "factor": sp.Rational(1, 3)},
         check=_check_bad_decay,
         perturb=lambda c: flipped(c, "direction"),
@@ -827,7 +894,8 @@ CLAIMS: tuple[Claim, ...] = (
         slide=S_BETTER,
         quote=r"\frac{1}{12} \cdot \left( \frac{\sqrt{6}}{\sqrt{n_{in}}} + \frac{\sqrt{6}}{\sqrt{n_{in}}} \right)^2 "
               r"= \frac{1}{n_{in}}",
-        statement="For w ~ U[-sqrt(6)/sqrt(n_in), sqrt(6)/sqrt(n_in)], Var(w) = 1/n_in.",
+        statement=r"For $w \sim U[-\sqrt{6}/\sqrt{n_{in}}, \sqrt{6}/\sqrt{n_{in}}]$, "
+                  r"$\mathrm{Var}(w) = 1/n_{in}$.",
         claimed={"bound": sp.sqrt(6) / sp.sqrt(n_in), "weight_var": 1 / n_in},
         check=_check_uniform_weight_var,
         perturb=lambda c: scaled(c, "weight_var", 2),
@@ -838,7 +906,8 @@ CLAIMS: tuple[Claim, ...] = (
         id="init-better-uniform-layer-var",
         slide=S_BETTER,
         quote=r"\frac{1}{n_{in}} \Rightarrow \text{Var}(h_i) = 1",
-        statement="With w ~ U[-sqrt(6)/sqrt(n_in), sqrt(6)/sqrt(n_in)] and Var(x) = 1, Var(h) = 1.",
+        statement=r"With $w \sim U[-\sqrt{6}/\sqrt{n_{in}}, \sqrt{6}/\sqrt{n_{in}}]$ and "
+                  r"$\mathrm{Var}(x) = 1$, $\mathrm{Var}(h) = 1$.",
         claimed={"bound": sp.sqrt(6) / sp.sqrt(n_in), "var_x": 1, "var_h": sp.Integer(1)},
         check=_check_uniform_layer_var,
         perturb=lambda c: scaled(c, "var_h", 2),
@@ -851,8 +920,9 @@ CLAIMS: tuple[Claim, ...] = (
         quote=r"При forward pass на вход идёт $n_{in}$ наблюдений, при backward pass на вход идёт $n_{out}$ "
               r"градиентов $\Rightarrow$ **канал с дисперсией может быть непостоянным, если число весов от слоя к "
               r"слою сильно колеблется**",
-        statement="Backward, each unit sums n_out gradients, so the gradient variance is multiplied by n_out Var(w) "
-                  "per layer and is not constant when layer widths vary, even if the forward variance is.",
+        statement=r"Backward, each unit sums $n_{out}$ gradients, so the gradient variance is multiplied by "
+                  r"$n_{out}\,\mathrm{Var}(w)$ per layer and is not constant when layer widths vary, even if the "
+                  "forward variance is.",
         claimed={"backward_gain": n_out * var_w, "widths": (100, 400, 100, 400, 100, 400)},
         check=_check_backward,
         perturb=_with("backward_gain", n_in * var_w),
@@ -864,8 +934,9 @@ CLAIMS: tuple[Claim, ...] = (
         id="init-xavier-average",
         slide=S_XAVIER,
         quote="Для неодинаковых размеров слоёв невозможно удовлетворить обоим условиям, поэтому обычно усредняют",
-        statement="For unequal layer sizes n_in Var(w) = 1 and n_out Var(w) = 1 cannot both hold; the Xavier bound "
-                  "sqrt(6)/sqrt(n_out + n_in) satisfies the averaged condition ((n_in + n_out)/2) Var(w) = 1.",
+        statement=r"For unequal layer sizes $n_{in}\,\mathrm{Var}(w) = 1$ and $n_{out}\,\mathrm{Var}(w) = 1$ "
+                  r"cannot both hold; the Xavier bound $\sqrt{6}/\sqrt{n_{out} + n_{in}}$ satisfies the averaged "
+                  r"condition $\frac{n_{in} + n_{out}}{2}\,\mathrm{Var}(w) = 1$.",
         claimed={"bound": sp.sqrt(6) / sp.sqrt(n_out + n_in), "average_fan": (n_in + n_out) / 2},
         check=_check_xavier_average,
         perturb=lambda c: scaled(c, "average_fan", 2),
@@ -877,7 +948,7 @@ CLAIMS: tuple[Claim, ...] = (
         id="init-xavier-normal",
         slide=S_XAVIER,
         quote="По аналогии можно найти формулу для дисперсии нормального распределения",
-        statement="By analogy, the normal Xavier initialization has Var(w) = 2/(n_in + n_out).",
+        statement=r"By analogy, the normal Xavier initialization has $\mathrm{Var}(w) = 2/(n_{in} + n_{out})$.",
         claimed={"uniform_bound": sp.sqrt(6) / sp.sqrt(n_out + n_in), "normal_weight_var": 2 / (n_in + n_out)},
         check=_check_xavier_normal,
         perturb=lambda c: scaled(c, "normal_weight_var", 2),
@@ -888,7 +959,7 @@ CLAIMS: tuple[Claim, ...] = (
         id="init-he-layer-variance",
         slide=S_HE,
         quote=r"&= E(x^2) \cdot [n_{in} \cdot \text{Var}(w)]",
-        statement="With E(w) = 0 but E(x) != 0, Var(h) = E(x^2) n_in Var(w).",
+        statement=r"With $E(w) = 0$ but $E(x) \neq 0$, $\mathrm{Var}(h) = E(x^2)\,n_{in}\,\mathrm{Var}(w)$.",
         claimed={"var_h": E_x2 * n_in * var_w},
         check=_check_he_layer,
         perturb=_with("var_h", var_x * n_in * var_w),
@@ -900,7 +971,7 @@ CLAIMS: tuple[Claim, ...] = (
         slide=S_HE,
         quote=r"Если $h_{i-1}$ симметрично распределён относительно нуля, тогда: $$E(x_i^2) = \frac{1}{2} \cdot "
               r"\text{Var}(h_{i-1})$$",
-        statement="For x = max(0, h) with h symmetric about 0, E(x^2) = Var(h)/2.",
+        statement=r"For $x = \max(0, h)$ with $h$ symmetric about 0, $E(x^2) = \mathrm{Var}(h)/2$.",
         claimed={"coefficient": sp.Rational(1, 2)},
         check=_check_he_relu_moment,
         perturb=lambda c: scaled(c, "coefficient", 2),
@@ -911,7 +982,7 @@ CLAIMS: tuple[Claim, ...] = (
         id="init-he-weight-var",
         slide=S_HE,
         quote=r"\text{Var}(w_i) &= \frac{2}{n_{in}}",
-        statement="For ReLU layers the variance is preserved with Var(w) = 2/n_in.",
+        statement=r"For ReLU layers the variance is preserved with $\mathrm{Var}(w) = 2/n_{in}$.",
         claimed={"weight_var": 2 / n_in},
         check=_check_he_weight_var,
         perturb=lambda c: scaled(c, "weight_var", sp.Rational(1, 2)),
@@ -923,20 +994,22 @@ CLAIMS: tuple[Claim, ...] = (
         id="init-he-layer-index",
         slide=S_HE,
         quote=r"x_i &= \max(0; h_{i-1})",
-        statement="x_i = max(0; h_(i-1)) with Var(h_i) = Var(sum_(i=1)^(n_in) w_i x_i) (as written: i sums over a "
-                  "unit's inputs and also steps back to the previous layer).",
+        statement=r"$x_i = \max(0; h_{i-1})$ with $\mathrm{Var}(h_i) = \mathrm{Var}(\sum_{i=1}^{n_{in}} w_i x_i)$ "
+                  r"(as written: $i$ sums over a unit's inputs and also steps back to the previous layer).",
         claimed={"formulas": (r"\text{Var}(h_i) = \text{Var}\left(\sum_{i=1}^{n_{in}} w_i x_i\right)",
                               r"x_i = \max(0; h_{i-1})")},
         check=_check_layer_index,
-        perturb=lambda c: {**c, "formulas": (r"\text{Var}(h^{(l)}) = \text{Var}\left(\sum_{i=1}^{n_{in}} w_i x_i\right)",
-                                             r"x^{(l)} = \max(0; h^{(l-1)})")},
+        perturb=lambda c: {**c, "formulas": (
+            r"\text{Var}(h^{(l)}) = \text{Var}\left(\sum_{i=1}^{n_{in}} w_i x_i\right)",
+            r"x^{(l)} = \max(0; h^{(l-1)})")},
         references=HE,
     ),
     Claim(
         id="init-summary-keras-keyword",
         slide=S_SUMMARY,
         quote='инициализацию Ксавье `init="glorot_uniform"`',
-        statement='Keras layers take the initializer by the keyword init: init="glorot_uniform", init="he_uniform".',
+        statement='Keras layers take the initializer by the keyword `init`: `init="glorot_uniform"`, '
+                  '`init="he_uniform"`.',
         claimed={"code": 'init="glorot_uniform"'},
         check=_check_keras_keyword,
         perturb=lambda c: {**c, "code": 'kernel_initializer="glorot_uniform"'},
@@ -946,7 +1019,7 @@ CLAIMS: tuple[Claim, ...] = (
         id="init-summary-he-nomal",
         slide=S_SUMMARY,
         quote='`init="he_uniform"` или `init="he_nomal"`',
-        statement='The Keras initializer names are glorot_uniform, he_uniform and "he_nomal".',
+        statement="The Keras initializer names are `glorot_uniform`, `he_uniform` and `he_nomal`.",
         claimed={"names": ("glorot_uniform", "he_uniform", "he_nomal")},
         check=_check_init_names,
         perturb=_typo_fixed,
@@ -980,7 +1053,7 @@ CLAIMS: tuple[Claim, ...] = (
         slide=S_MNIST,
         quote="Источник: Николенко, страница 149",
         statement="On MNIST-like digits a ReLU network with He initialization trains better than with the small "
-                  "default uniform initialization U[-0.05, 0.05].",
+                  "default uniform initialization $U[-0.05, 0.05]$.",
         claimed={"better": "he_uniform", "worse": "keras_uniform", "direction": "greater"},
         check=_check_mnist_inits,
         perturb=lambda c: flipped(c, "direction"),

@@ -10,6 +10,35 @@ from lecture.method import Effect, decide
 from lecture.registry import (Claim, NotAClaim, Outcome, experiment, flipped, fmt, paired, paired_outcome, spread_of,
                               spread_text)
 
+#: the experiments' names of measures, in words
+MEASURES = {"diff_test_acc": "test accuracy", "diff_val_acc_first": "validation accuracy after the first epoch",
+            "test_retrained": "test accuracy after retraining", "test_one_shot": "test accuracy without retraining",
+            "restore_gain": "gain from restoring"}
+
+
+def _words(key: str) -> str:
+    """A measure's name (:data:`MEASURES`) in words."""
+    return MEASURES.get(key, key.replace("_", " "))
+
+
+def _difference(a: str, b: str) -> str:
+    """Measure ``a`` minus measure ``b`` in words, their common first words said once."""
+    wa, wb = _words(a).split(), _words(b).split()
+    k = next((i for i, (x, y) in enumerate(zip(wa, wb)) if x != y), min(len(wa), len(wb)))
+    head = " ".join(wa[:k])
+    return f"{head + ', ' if head else ''}{' '.join(wa[k:])} minus {' '.join(wb[k:])}"
+
+
+def _and(items) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    items = list(items)
+    return ", ".join(items[:-1]) + " and " + items[-1] if len(items) > 1 else "".join(items)
+
+
+def _code(names) -> list[str]:
+    """Names of code (the growth strategies) as code spans."""
+    return [f"`{n}`" for n in names]
+
 
 def _check_shuffle_sorted(claimed, evidence):
     sh = experiment(evidence, "shuffling")["runs"]
@@ -50,11 +79,11 @@ def _check_pretraining(claimed, evidence):
         extra = (f", at equal cost {spread_text(row[form]['diff_test_acc_equal_cost'])}"
                  if "diff_test_acc_equal_cost" in row[form] and key == "diff_test_acc" else "")
         parts.append(f"{name} labels: {form} {spread_text(row[form]['test_acc'])} vs scratch "
-                     f"{spread_text(row['scratch']['test_acc'])} test accuracy, {key} "
+                     f"{spread_text(row['scratch']['test_acc'])} test accuracy, difference in {_words(key)} "
                      f"{spread_text(row[form][key])}{extra}")
-    text = f"{form} pretraining, 64-32-10 tanh, 5 seeds: " + "; ".join(parts) + "."
-    return paired_outcome(per, claimed, what=f"{key} ({form} pretrained - scratch)", evidence=text,
-                           numbers={"form": form, "measure": key})
+    text = f"{form.capitalize()} pretraining, 64-32-10 tanh, 5 seeds: " + "; ".join(parts) + "."
+    return paired_outcome(per, claimed, what=f"{_words(key)}, {form} pretrained minus scratch", evidence=text,
+                          numbers={"form": form, "measure": key})
 
 
 def _check_growth_cost(claimed, evidence):
@@ -74,22 +103,25 @@ def _check_growth_cost(claimed, evidence):
                "ratio": {n: gr[n]["ratio"] for n in medians}, "missed": {n: gr[n]["missed"] for n in gr},
                "all_seeds": spread_of(all_vals) if all_vals else None}
     text = ("Growth cost over the cost of the final size trained from scratch (multiply-adds, to training loss 0.02), "
-            "the slide's strategies: " + "; ".join(f"{n} {spread_text(gr[n]['ratio'])}" for n in medians)
+            "the slide's strategies: " + "; ".join(f"`{n}` {spread_text(gr[n]['ratio'])}" for n in medians)
             + (f"; all seeds {fmt(min(all_vals))}-{fmt(max(all_vals))}." if all_vals else "."))
     if medians and all(w == "inside" for w in where.values()):
         return Outcome("supported", text, numbers)
-    off = [f"{n} {fmt(medians[n])} ({where[n]})" for n in medians if where[n] != "inside"]
+    off = [f"`{n}` {fmt(medians[n])} ({where[n]})" for n in medians if where[n] != "inside"]
     inside = [n for n in medians if where[n] == "inside"]
+    lo_med, hi_med = (fmt(min(medians.values())), fmt(max(medians.values()))) if medians else ("", "")
+    span = lo_med if lo_med == hi_med else f"{lo_med}-{hi_med}"  # the medians' range
     if inside:  # «обычно»: true for some of the slide's strategies, not for all
         return Outcome("imprecise", text, numbers,
-                       condition=f"for the new-unit strategies {', '.join(inside)} (median inside "
-                                 f"[{fmt(lo)}, {fmt(hi)}]); not for " + ", ".join(off),
-                       correction=f"the total cost is {fmt(min(medians.values()))}-{fmt(max(medians.values()))}× "
+                       condition=f"for the new-unit strateg{'y' if len(inside) == 1 else 'ies'} "
+                                 f"{_and(_code(inside))} (median inside [{fmt(lo)}, {fmt(hi)}]); not for " + _and(off),
+                       correction=f"the total cost is {span}× "
                                   f"(medians by strategy), single seeds {fmt(min(all_vals))}-{fmt(max(all_vals))}×")
+    above = sum(w == "above" for w in where.values())
     return Outcome("not-supported", text, numbers,
-                   correction=(f"medians {fmt(min(medians.values()))}-{fmt(max(medians.values()))}×: outside "
-                               f"[{fmt(lo)}, {fmt(hi)}] for " + ", ".join(off)
-                               + f"; {sum(w == 'above' for w in where.values())} median(s) above {fmt(hi)}; single "
+                   correction=(f"{'median' if lo_med == hi_med else 'medians'} {span}×: outside "
+                               f"[{fmt(lo)}, {fmt(hi)}] for " + _and(off)
+                               + f"; {above or 'no'} median{'' if above == 1 else 's'} above {fmt(hi)}; single "
                                  f"seeds {fmt(min(all_vals))}-{fmt(max(all_vals))}×")
                    if medians else "no strategy reached the target")
 
@@ -104,17 +136,19 @@ def _check_growth_information(claimed, evidence):
         (kept if all(float(v) <= limit + 1e-9 for v in row["max_rel_jump"]["values"]) else lost).append(name)
     numbers = {"max_rel_jump": {n: gr[n]["max_rel_jump"] for n in kept + lost}, "kept": kept, "lost": lost,
                "claimed_max_rise": limit}
-    text = ("Largest relative change of the training loss at a growth (after - before) / before: "
-            + "; ".join(f"{n} {spread_text(gr[n]['max_rel_jump'])}" for n in kept + lost) + ".")
+    text = ("Largest relative change of the training loss at a growth, (after - before) / before: "
+            + "; ".join(f"`{n}` {spread_text(gr[n]['max_rel_jump'])}" for n in kept + lost) + ".")
     verdict = "supported" if not lost else ("not-supported" if not kept else "imprecise")
-    rises = ", ".join(f"{n} up to +{fmt(gr[n]['max_rel_jump']['max'])}" for n in lost)
+    rises = _and(f"`{n}` up to +{fmt(gr[n]['max_rel_jump']['max'])}" for n in lost)
     if verdict == "supported":
         return Outcome(verdict, text, numbers)
     if verdict == "imprecise":
+        bound = ("does not rise at any growth" if limit == 0 else
+                 f"rises by at most {fmt(limit)} (relative) at every growth")
         return Outcome(verdict, text, numbers,
-                       condition=f"the training loss rises by at most {fmt(limit)} (relative) at every growth "
-                                 f"only with the new-unit strategies {', '.join(kept)} (zero outgoing weights keep "
-                                 "the function exactly; a pre-trained unit can still raise the loss)",
+                       condition=f"the training loss {bound} only with the new-unit "
+                                 f"strateg{'y' if len(kept) == 1 else 'ies'} {_and(_code(kept))} (zero outgoing "
+                                 "weights keep the function exactly; a pre-trained unit can still raise the loss)",
                        correction=f"a new unit can raise the loss: {rises}")
     return Outcome(verdict, text, numbers, correction=f"the loss rises at growths: {rises}")
 
@@ -134,7 +168,7 @@ def _check_pruning_error_falls(claimed, evidence):
                            numbers={"fraction": pr["fraction"], "dense": pr["dense"]["test_acc"],
                                     "one_shot": row["test_one_shot"]},
                            note="; the error grows when weights are zeroed: the significance of a weight is how much "
-                                "the error RISES without it (Optimal Brain Damage: about h_ii w_i^2 / 2 >= 0)")
+                                r"the error RISES without it (Optimal Brain Damage: about $h_{ii} w_i^2 / 2 \geq 0$)")
 
 
 def _check_pruning_retrain(claimed, evidence):
@@ -143,12 +177,13 @@ def _check_pruning_retrain(claimed, evidence):
     a, b = claimed["measure"]
     vals = paired(row[a], row[b])
     text = (f"Pruning {fmt(pr['fraction'])} of the weights of a 64-100-10 relu net by the {claimed['criterion']} "
-            f"criterion: {a} {spread_text(row[a])} vs {b} {spread_text(row[b])} (paired {spread_text(spread_of(vals))});"
-            f" dense {spread_text(pr['dense']['test_acc'])}, and the unpruned control given the same extra epochs "
-            f"{spread_text(row['test_continued'])}.")
-    return paired_outcome({f"{a} - {b}": vals}, claimed, what=f"{a} - {b}", evidence=text,
-                           numbers={"fraction": pr["fraction"], a: row[a], b: row[b],
-                                    "continued": row["test_continued"]})
+            f"criterion: {_words(a)} {spread_text(row[a])} vs {_words(b)} {spread_text(row[b])} (paired "
+            f"{spread_text(spread_of(vals))}); dense {spread_text(pr['dense']['test_acc'])}, and the unpruned control "
+            f"given the same extra epochs {spread_text(row['test_continued'])}.")
+    label = _difference(a, b)
+    return paired_outcome({label: vals}, claimed, what=label, evidence=text,
+                          numbers={"fraction": pr["fraction"], a: row[a], b: row[b],
+                                   "continued": row["test_continued"]})
 
 
 def _check_pruning_restore(claimed, evidence):
@@ -164,11 +199,12 @@ def _check_pruning_restore(claimed, evidence):
                     prev)
     note = (f"; rewinding to the net from before that removal is better: {rewind.text()}"
             if rewind.verdict == "supported" else "")
-    return paired_outcome({claimed["measure"]: vals}, claimed, what="validation accuracy restored - dropped",
-                           evidence=text, note=note, numbers={"previous_minus_restored": spread_of(prev),
-                                                   "restore_fraction": row["restore_fraction"],
-                                                   "restore_test_acc": row["restore_test_acc"],
-                                                   "previous_test_acc": row["previous_test_acc"]})
+    return paired_outcome({_words(claimed["measure"]): vals}, claimed,
+                          what="validation accuracy, restored minus dropped", evidence=text, note=note,
+                          numbers={"previous_minus_restored": spread_of(prev),
+                                   "restore_fraction": row["restore_fraction"],
+                                   "restore_test_acc": row["restore_test_acc"],
+                                   "previous_test_acc": row["previous_test_acc"]})
 
 
 # ------------------------------------------------------------------------------------------------ perturbations
@@ -239,6 +275,6 @@ CLAIMS: tuple[Claim, ...] = (
 NOT_CLAIMS: tuple[NotAClaim, ...] = (
     NotAClaim("other-early-stopping", "Уже обсуждали", "Ранняя остановка",
               "a two-word item in the list of topics «Уже обсуждали» (already discussed): it names early stopping and "
-              "states nothing about it. The experiment stays in the figure train-early-stopping, not graded."),
+              "states nothing about it. The experiment stays in the figure `train-early-stopping`, not graded."),
 )
 

@@ -110,6 +110,19 @@ def _claims_and_derivations(cache_dir: str, fast: bool, progress: Progress | Non
             "derivations": {n: evidence.get("derivation", render, check=text, name=n) for n in names}}
 
 
+def report_page(report: str, lang: str) -> str:
+    """REPORT.html from the report's Markdown (:func:`lecture.html.render_html`); RuntimeError (a bug, not bad
+    input) when a formula has no MathML."""
+    from lecture.html import render_html
+    from lecture.registry import VERDICTS
+    from lecture.report import report_title
+
+    page, errors = render_html(report, lang=lang, title=report_title(lang), verdicts=VERDICTS)
+    if errors:
+        raise RuntimeError(f"{len(errors)} formulas of the report have no MathML: {'; '.join(errors[:3])}")
+    return page
+
+
 def _full_rows(cache: Path) -> list[dict] | None:
     """The claims' rows of a full (not ``--fast``) run of this code version cached under ``cache``, or None."""
     from lecture import claims as C
@@ -191,7 +204,7 @@ def main_job(out: Path, lang: str = "en", fast: bool = False, jobs: int | None =
     memo_dir = writable_folder(cache / "memo", "cache folder")
     for sub in ("evidence", "figures"):  # every cache folder: a file in the way is found now, not after the work
         writable_folder(cache / sub, "cache folder")
-    for target in (out / "REPORT.md", out / "claims.json"):
+    for target in (out / "REPORT.md", out / "REPORT.html", out / "claims.json"):
         if target.exists() and not target.is_file():
             raise SpecError(f"{str(target)!r} is in the way: it exists and is not a file")
     for stale in remove_stale(out):  # left by a writer that died (SIGKILL): never trusted, never kept
@@ -247,6 +260,8 @@ def main_job(out: Path, lang: str = "en", fast: bool = False, jobs: int | None =
                     figures={n for n in names if n in drawn},
                     fast=({"full_rows": _full_rows(cache)} if fast else None))
     atomic_write_text(out / "REPORT.md", report)
+    page = report_page(report, lang)
+    atomic_write_text(out / "REPORT.html", page)
     atomic_write_text(out / "claims.json", dumps(rows) + "\n")
     bar.close()
     return {"drawn": todo, "current": [n for n in names if n not in todo], "claims": counts(rows),

@@ -9,6 +9,8 @@ report is typed in: the verdicts and numbers come from the rows of :func:`lectur
 """
 from __future__ import annotations
 
+import re
+
 from lecture.claims import SECTIONS
 from lecture.registry import ERRATA_VERDICTS, VERDICTS
 
@@ -67,8 +69,34 @@ WORDS = {
 }
 
 
+def report_title(lang: str = "en") -> str:
+    """The report's title in ``lang``."""
+    return _w("title", lang)
+
+
 def _w(key: str, lang: str, **fmt) -> str:
     return WORDS[key][lang].format(**fmt)
+
+
+def quote_markdown(quote: str, *, inline: bool = False) -> str:
+    """A slide quote as Markdown whose formulas render: text with its own ``$...$`` (or code) is kept; a bare LaTeX
+    formula (the slides' display lines, quoted without their delimiters) becomes math: an aligned block where it has
+    alignment marks ``&``, a display block where it is long or has line breaks, inline math otherwise. ``inline``
+    (a table cell): always inline math, since a display block cannot sit in a table."""
+    q = " ".join(quote.split())
+    blocks = re.fullmatch(r"(?:\$\$[^$]+\$\$\s*){2,}", q)
+    if blocks:  # display formulas side by side: one block, a line each
+        q = "$$\\begin{aligned} " + " \\\\ ".join(re.findall(r"\$\$([^$]+)\$\$", q)) + " \\end{aligned}$$"
+    if "`" in q or "$" in q:
+        return q.replace("$$", "$") if inline else q
+    if not re.search(r"\\[a-zA-Z]+|[_^=]", q):
+        return q
+    body = q
+    if "&" in q and "\\begin{cases}" not in q:
+        body = f"\\begin{{aligned}} {q} \\end{{aligned}}"
+    if inline:
+        return f"${body}$"
+    return f"$${body}$$" if body != q or "\\\\" in q or len(q) > 60 else f"${q}$"
 
 
 def _cell(text: str | None) -> str:
@@ -114,7 +142,8 @@ def render(rows: list[dict], *, derivations: dict[str, str], lang: str = "en", c
     for r in rows:
         if r["verdict"] in ERRATA_VERDICTS:
             cond = f" ({_w('condition', lang).lower()}: {r['condition']})" if r.get("condition") else ""
-            out.append(f"| «{_cell(r['slide'])}» | {_cell(r['quote'])} | {MARK[r['verdict']]} {r['verdict']} | "
+            out.append(f"| «{_cell(r['slide'])}» | {_cell(quote_markdown(r['quote'], inline=True))} | "
+                       f"{MARK[r['verdict']]} {r['verdict']} | "
                        f"{_cell(r['correction'])}{_cell(cond)} |")
     out.append("")
     skipped = not_claims_table(lang, lead=False)
@@ -143,8 +172,8 @@ def render(rows: list[dict], *, derivations: dict[str, str], lang: str = "en", c
         for slide, slide_rows in slides:
             out += [f"### «{slide}»", ""]
             for r in slide_rows:
-                out += [f'<a id="{r["id"]}"></a>', "",
-                        f"> {r['quote']}", "",
+                out += [f'<div class="claim" data-verdict="{r["verdict"]}">', "", f'<a id="{r["id"]}"></a>', "",
+                        f"> {quote_markdown(r['quote'])}", "",
                         f"**{_w('claim', lang)}** (`{r['id']}`). {r['statement']}", "",
                         f"**{_w('Verdict', lang)}: {MARK[r['verdict']]} {r['verdict']}**"
                         + (f". {_w('condition', lang)}: {r['condition']}" if r.get("condition") else "")
@@ -157,6 +186,7 @@ def render(rows: list[dict], *, derivations: dict[str, str], lang: str = "en", c
                         used.append(name)
                     out += [f"**{_w('Derivation', lang)}:** [{derivation_title(derivations[name], name)}]"
                             f"(#{derivation_anchor(name)})", ""]
+                out += ["</div>", ""]
             for name in slide_figures(slide, slide_rows, figures):  # each figure once per slide, after its claims
                 out += figure_block(name, lang)
     if used:

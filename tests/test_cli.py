@@ -123,6 +123,7 @@ def test_sims_kernels_json_at_extremes(capsys):
     assert sig["f"][0] == 0.0 and sig["f"][-1] == 1.0 and soft["f"][-1] == 1000.0
 
 
+@pytest.mark.slow  # fresh interpreters: seconds each; the default run calls main() in process, CI's wheel step too
 def test_module_entry_points_run_as_subprocesses(tmp_path):
     """`python -m theory|sims` work as documented from a fresh interpreter (exit codes included)."""
     ok = subprocess.run([sys.executable, "-m", "theory", "show", "tanh-derivative"], capture_output=True, text=True)

@@ -61,7 +61,7 @@ def test_registered_derivation_verifies(name):
 def test_renderings(name):
     d = registered(name)
     text = d.render("text")
-    assert d.title in text and f"[{name}]" in text
+    assert D.plain(d.title) in text and f"[{name}]" in text  # inline math as plain characters
     assert "verified: all steps hold" in text and "NOT VERIFIED" not in text and "FAILED" not in text
     assert text.count("because ") == len(d.steps)
 
@@ -88,11 +88,27 @@ def test_renderings(name):
 @pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n in OWN_TESTS else n for n in NAMES])
 def test_latex_justifications_compile_in_text_mode(name):
     r"""Inside \text{...} LaTeX is in text mode, where ^ (and ~) are errors or wrong glyphs ("Missing $
-    inserted"): the justification text must be escaped for them, like _ and & already are."""
+    inserted"): the justification text must be escaped for them, like _ and & already are; its inline math
+    ``$...$`` is math mode again, where they belong."""
     tex = registered(name).render("latex")
     for body in re.findall(r"\\text\{((?:[^{}]|\\\{|\\\})*)\}", tex):
+        body = re.sub(r"(?<!\\)\$[^$]*(?<!\\)\$", "", body)
         unescaped = re.findall(r"(?<!\\)[\^~]", body)
         assert not unescaped, f"{name}: unescaped {unescaped} in \\text{{{body}}}"
+
+
+def test_texts_with_inline_math_in_each_format():
+    """A text is Markdown prose: its ``$...$`` stays math inside \\text{} (LaTeX), its prose is escaped, its code
+    spans are typewriter; the terminal shows the math as plain characters and the code without backticks."""
+    why = r"so $\sigma' = \sigma(1 - \sigma) \le \frac{1}{4}$ at 50% for `fan_in` & $n_{in}$"
+    assert D._latex_text(why) == (r"so $\sigma' = \sigma(1 - \sigma) \le \frac{1}{4}$ at 50\% for "
+                                  r"$\texttt{fan\_in}$ \& $n_{in}$")
+    assert D.plain(why) == "so σ' = σ(1 - σ) ≤ 1/4 at 50% for fan_in & n_in"
+    assert D._math_text("for $x > 0$") == r"\text{for }x > 0"
+    d = Derivation("t", "Texts of $L = 2$ units", [Step(lhs=x, rhs=x, why=why, under=(x, x, "$x > 0$"))])
+    assert "Texts of L = 2 units" in d.render("text") and "because " + D.plain(why) in d.render("text")
+    assert f"| {why} |" in d.render("markdown") and r"\quad \text{for }x > 0$" in d.render("markdown")
+    assert r"\text{" + D._latex_text(why) + "}" in d.render("latex")
 
 
 # ------------------------------------------------------------------------------------------------ negative controls

@@ -520,14 +520,15 @@ def _sigmoid_derivative() -> Derivation:
         "sigmoid-derivative", "Derivative of the sigmoid and its maximum",
         [
             Step(lhs=sp.Derivative(s, x), rhs=sp.exp(-x) / (1 + sp.exp(-x)) ** 2, why="chain rule"),
-            Step(rhs=sd, why="exp(-x)/(1+exp(-x)) = 1 - sigma(x)"),
+            Step(rhs=sd, why=r"$e^{-x}/(1+e^{-x}) = 1 - \sigma(x)$"),
             Step(lhs=sd, rel="<=", rhs=sp.Rational(1, 4), witness=(s - sp.Rational(1, 2)) ** 2,
-                 why="1/4 - sigma(1 - sigma) = (sigma - 1/2)^2 >= 0"),
-            Step(lhs=sp.Subs(sd, x, 0), rhs=sp.Rational(1, 4), why="sigma(0) = 1/2, so the bound is attained at x = 0"),
-            Step(lhs=sp.Limit(sd, x, sp.oo), rhs=0, why="the derivative vanishes as x -> +oo (saturation)"),
-            Step(lhs=sp.Limit(sd, x, -sp.oo), rhs=0, why="and as x -> -oo"),
+                 why=r"$\frac{1}{4} - \sigma(1 - \sigma) = (\sigma - \frac{1}{2})^2 \ge 0$"),
+            Step(lhs=sp.Subs(sd, x, 0), rhs=sp.Rational(1, 4),
+                 why=r"$\sigma(0) = \frac{1}{2}$, so the bound is attained at $x = 0$"),
+            Step(lhs=sp.Limit(sd, x, sp.oo), rhs=0, why=r"the derivative vanishes as $x \to +\infty$ (saturation)"),
+            Step(lhs=sp.Limit(sd, x, -sp.oo), rhs=0, why=r"and as $x \to -\infty$"),
         ],
-        assumptions=["x real"])
+        assumptions=["$x$ real"])
 
 
 @derivation("tanh-derivative", "tanh' = 1 - tanh^2, maximal 1 at x = 0")
@@ -536,13 +537,14 @@ def _tanh_derivative() -> Derivation:
     return Derivation(
         "tanh-derivative", "Derivative of tanh and its maximum",
         [
-            Step(lhs=sp.Derivative(t, x), rhs=1 - t**2, why="d tanh/dx = 1/cosh^2 = 1 - tanh^2"),
-            Step(lhs=1 - t**2, rel="<=", rhs=1, witness=t**2, why="1 - (1 - tanh^2) = tanh^2 >= 0"),
-            Step(lhs=sp.Subs(1 - t**2, x, 0), rhs=1, why="tanh(0) = 0: the bound is attained at x = 0"),
-            Step(lhs=sp.Limit(1 - t**2, x, sp.oo), rhs=0, why="saturation: tanh' -> 0 as x -> oo"),
-            Step(lhs=sp.tanh(x), rhs=2 * _sig(2 * x) - 1, why="tanh is a rescaled sigmoid: tanh(x) = 2 sigma(2x) - 1"),
+            Step(lhs=sp.Derivative(t, x), rhs=1 - t**2, why=r"$\frac{d}{dx}\tanh x = 1/\cosh^2 x = 1 - \tanh^2 x$"),
+            Step(lhs=1 - t**2, rel="<=", rhs=1, witness=t**2, why=r"$1 - (1 - \tanh^2 x) = \tanh^2 x \ge 0$"),
+            Step(lhs=sp.Subs(1 - t**2, x, 0), rhs=1, why=r"$\tanh 0 = 0$: the bound is attained at $x = 0$"),
+            Step(lhs=sp.Limit(1 - t**2, x, sp.oo), rhs=0, why=r"saturation: $\tanh' \to 0$ as $x \to \infty$"),
+            Step(lhs=sp.tanh(x), rhs=2 * _sig(2 * x) - 1,
+                 why=r"$\tanh$ is a rescaled sigmoid: $\tanh x = 2\sigma(2x) - 1$"),
         ],
-        assumptions=["x real"])
+        assumptions=["$x$ real"])
 
 
 def _product_bound_check(ws, hs):
@@ -586,21 +588,23 @@ def _vanishing_gradient_bound(L: int = 4) -> Derivation:
     hsym = sp.symbols(f"h2:{L + 1}", real=True)
     chain = sp.Mul(*[w * _sig(hh) * (1 - _sig(hh)) for w, hh in zip(ws, hsym)])
     return Derivation(
-        "vanishing-gradient-bound", f"Gradient through a chain of L = {L} sigmoid units",
+        "vanishing-gradient-bound", f"Gradient through a chain of $L = {L}$ sigmoid units",
         [
             Step(lhs=sp.Derivative(outs[-1], o1), rhs=chain.subs(dict(zip(hsym, pre))),
-                 why="chain rule through h_l = w_l o_(l-1), o_l = sigma(h_l); SymPy differentiates the composition"),
+                 why=r"chain rule through $h_l = w_l o_{l-1}$, $o_l = \sigma(h_l)$; SymPy differentiates the "
+                     "composition"),
             Step(lhs=sp.Abs(chain), rel="<=", rhs=sp.Rational(1, 4) ** (L - 1) * sp.Mul(*[sp.Abs(w) for w in ws]),
-                 why="each of the L - 1 factors sigma'(h_l) lies in (0, 1/4] (sigmoid-derivative)",
+                 why=r"each of the $L - 1$ factors $\sigma'(h_l)$ lies in $(0, \frac{1}{4}]$ (sigmoid-derivative)",
                  check=_product_bound_check(ws, hsym)),
         ],
-        assumptions=[f"L = {L} units, o_1 the first unit's output, h_l = w_l o_(l-1) (a bias inside h_l changes "
-                     "nothing); w.r.t. h_1 instead of o_1 one more factor sigma'(h_1) gives (1/4)^L",
-                     "the bound decays geometrically in L whenever every |w_l| < 4"])
+        assumptions=[f"$L = {L}$ units, $o_1$ the first unit's output, $h_l = w_l o_{{l-1}}$ (a bias inside $h_l$ "
+                     r"changes nothing); w.r.t. $h_1$ instead of $o_1$ one more factor $\sigma'(h_1)$ gives "
+                     r"$(\frac{1}{4})^L$",
+                     r"the bound decays geometrically in $L$ whenever every $\lvert w_l\rvert < 4$"])
 
 
 def _positive_negative():
-    return ((x, sp.Symbol("x", positive=True), "x > 0"), (x, sp.Symbol("x", negative=True), "x < 0"))
+    return ((x, sp.Symbol("x", positive=True), "$x > 0$"), (x, sp.Symbol("x", negative=True), "$x < 0$"))
 
 
 @derivation("leaky-relu-derivative", "leaky ReLU: derivative 1 for x > 0 and a for x < 0; a kink at 0 unless a = 1")
@@ -611,14 +615,16 @@ def _leaky_relu_derivative() -> Derivation:
     return Derivation(
         "leaky-relu-derivative", "Derivative of leaky ReLU",
         [
-            Step(lhs=f, rhs=x, under=pos, why="max(0, x) = x and min(0, x) = 0"),
+            Step(lhs=f, rhs=x, under=pos, why=r"$\max(0, x) = x$ and $\min(0, x) = 0$"),
             Step(lhs=sp.Derivative(f, x), rhs=1, under=pos, why="slope 1 on the positive side"),
-            Step(lhs=f, rhs=a * x, under=neg, why="max(0, x) = 0 and min(0, x) = x"),
-            Step(lhs=sp.Derivative(f, x), rhs=a, under=neg, why="slope a on the negative side; a may have any sign"),
+            Step(lhs=f, rhs=a * x, under=neg, why=r"$\max(0, x) = 0$ and $\min(0, x) = x$"),
+            Step(lhs=sp.Derivative(f, x), rhs=a, under=neg,
+                 why="slope $a$ on the negative side; $a$ may have any sign"),
             Step(lhs=sp.Limit(f / x, x, 0, "+") - sp.Limit(f / x, x, 0, "-"), rhs=1 - a,
-                 why="the one-sided slopes at 0 differ by 1 - a: a kink unless a = 1, and then f(x) = x is linear"),
+                 why="the one-sided slopes at 0 differ by $1 - a$: a kink unless $a = 1$, and then $f(x) = x$ is "
+                     "linear"),
         ],
-        assumptions=["x real, a real (the slide's caveat a != 1 keeps it nonlinear)"])
+        assumptions=[r"$x$ real, $a$ real (the slide's caveat $a \ne 1$ keeps it nonlinear)"])
 
 
 @derivation("elu-derivative", "ELU: derivative 1 for x > 0 and alpha e^x = f(x) + alpha for x < 0")
@@ -631,11 +637,11 @@ def _elu_derivative() -> Derivation:
         [
             Step(lhs=f, rhs=x, under=pos, why="the identity on the positive side"),
             Step(lhs=sp.Derivative(f, x), rhs=1, under=pos, why="slope 1"),
-            Step(lhs=f, rhs=al * (sp.exp(x) - 1), under=neg, why="the slide's formula alpha (e^x - 1)"),
+            Step(lhs=f, rhs=al * (sp.exp(x) - 1), under=neg, why=r"the slide's formula $\alpha(e^x - 1)$"),
             Step(lhs=sp.Derivative(f, x), rhs=al * sp.exp(x), under=neg, why="derivative on the negative side"),
-            Step(lhs=al * sp.exp(x), rhs=f + al, under=neg, why="so f'(x) = f(x) + alpha: cheap once f is known"),
+            Step(lhs=al * sp.exp(x), rhs=f + al, under=neg, why=r"so $f'(x) = f(x) + \alpha$: cheap once $f$ is known"),
             Step(lhs=sp.Limit(al * sp.exp(x), x, 0, "-"), rhs=al,
-                 why="left slope at 0 is alpha, right slope 1: differentiable at 0 only for alpha = 1"),
-            Step(lhs=sp.Limit(f, x, -sp.oo), rhs=-al, why="saturates at -alpha as x -> -oo (bounded below)"),
+                 why=r"left slope at 0 is $\alpha$, right slope 1: differentiable at 0 only for $\alpha = 1$"),
+            Step(lhs=sp.Limit(f, x, -sp.oo), rhs=-al, why=r"saturates at $-\alpha$ as $x \to -\infty$ (bounded below)"),
         ],
-        assumptions=["x real, alpha > 0"])
+        assumptions=[r"$x$ real, $\alpha > 0$"])

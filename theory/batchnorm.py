@@ -29,7 +29,7 @@ from functools import lru_cache
 import sympy as sp
 
 from theory.derivation import Derivation, Step, derivation
-from theory.latex import name as latex_name
+from theory.latex import latex, name as latex_name
 
 m = sp.Symbol("m", integer=True, positive=True)
 i, j = sp.symbols("i j", integer=True, positive=True)
@@ -325,49 +325,54 @@ def _mean_check(lhs, rhs):
 def _batchnorm_backward() -> Derivation:
     steps = []
     for c in check_slide_lines():
-        label = f"slide line {c.index} ({c.name})"
+        label = f"slide line {c.index} (${c.latex.split(' = ')[0]}$)"
         if c.as_written:
             steps.append(Step(lhs=c.derived, rhs=c.slide, why=f"{label} as written: agrees with the chain rule"))
             continue
         steps.append(Step(lhs=c.derived, rhs=sp.Add(c.slide, c.difference, evaluate=False),
                           why=f"{label} disagrees: the chain rule gives the slide's expression plus "
-                              f"{sp.sstr(c.difference)}; corrected line: {sp.sstr(c.derived)}"))
+                              f"${latex(c.difference)}$; corrected line: ${latex(c.derived)}$"))
         zero_term = given_forward(c.difference)
         if c.given_forward:
             steps.append(Step(lhs=sp.Sum(x[j] - mu_B, (j, 1, m)).doit().subs(mu_B, MEAN), rhs=0,
-                              why=f"but the difference multiplies sum_j (x_j - mu_B) = 0 (mu_B is the batch mean): "
-                                  f"line {c.index} has the wrong coefficient 1/(m - 1) (the forward pass's variance "
-                                  "is biased, 1/m) and still the right value"))
+                              why=r"but the difference multiplies $\sum_j (x_j - \mu_B) = 0$ ($\mu_B$ is the batch "
+                                  f"mean): line {c.index} has the wrong coefficient $1/(m - 1)$ (the forward pass's "
+                                  "variance is biased, $1/m$) and still the right value"))
         else:
             ce = c.counterexample
             slide0, true0 = sp.sympify(ce["slide_dx"][0]), sp.sympify(ce["true_dx"][0])
             steps.append(Step(lhs=slide0, rhs=sp.Add(true0, slide0 - true0, evaluate=False),
                               why=f"and the value is wrong (given the forward pass the difference is "
-                                  f"{sp.sstr(zero_term)}): at m = {ce['m']}, x = ({', '.join(ce['x'])}), "
-                                  f"dy = ({', '.join(ce['dy'])}), gamma = 1, eps = {ce['eps']} the slide's lines give "
-                                  f"dl/dx_1 = {ce['slide_dx'][0]}, the derivative of the forward pass "
-                                  f"{ce['true_dx'][0]}"))
+                                  f"${latex(zero_term)}$): at $m = {ce['m']}$, $x = ({', '.join(ce['x'])})$, "
+                                  f"$dy = ({', '.join(ce['dy'])})$, $\\gamma = 1$, "
+                                  f"$\\epsilon = {latex(sp.sympify(ce['eps']))}$ the slide's lines give "
+                                  f"$\\partial \\ell/\\partial x_1 = {latex(slide0)}$, the derivative of the forward "
+                                  f"pass ${latex(true0)}$"))
     chain, residual = general_closed_form()
     steps.append(Step(lhs=chain, rhs=sp.Add(CLOSED_FORM, residual, evaluate=False),
-                      why="general m: the corrected lines substituted into each other (dl/dxhat = gamma dl/dy) give "
-                          "the closed form (gamma/sigma)(dl/dy_i - mean(dl/dy) - xhat_i mean(dl/dy xhat)) plus a "
-                          "residual", check=_general_check))
+                      why="general $m$: the corrected lines substituted into each other "
+                          r"($\partial \ell/\partial \hat{x} = \gamma\,\partial \ell/\partial y$) give the closed form "
+                          r"$\frac{\gamma}{\sigma}\big(\frac{\partial \ell}{\partial y_i} - "
+                          r"\mathrm{mean}(\frac{\partial \ell}{\partial y}) - \hat{x}_i\,\mathrm{mean}(\frac{\partial "
+                          r"\ell}{\partial y}\hat{x})\big)$ plus a residual", check=_general_check))
     steps.append(Step(lhs=residual, rhs=0,
-                      why="for mu_B = (1/m) sum_j x_j, the forward pass's mean: the residual carries the factor "
-                          "m mu_B - sum_j x_j, so the closed form holds for every m", check=_mean_check))
+                      why=r"for $\mu_B = \frac{1}{m}\sum_j x_j$, the forward pass's mean: the residual carries the "
+                          r"factor $m\mu_B - \sum_j x_j$, so the closed form holds for every $m$", check=_mean_check))
     for mm in range(2, 7):
         steps.append(Step(lhs=sp.Symbol(f"dl/dx_i[m={mm}]"), rhs=CLOSED_FORM.subs(m, mm),
-                          why="explicit batch: differentiate l = sum dy_i y_i by every x_i",
+                          why=r"explicit batch: differentiate $\ell = \sum_i dy_i\,y_i$ by every $x_i$",
                           check=_explicit_check(mm)))
     return Derivation(
         "batchnorm-backward", "Batch-norm backward pass: the slide checked line by line",
         steps,
-        assumptions=["forward: mu_B = (1/m) sum x_j, sigma_B^2 = (1/m) sum (x_j - mu_B)^2 (biased, as on the slide "
-                     "«Forward pass»), xhat_i = (x_i - mu_B)/sqrt(sigma_B^2 + eps), y_i = gamma xhat_i + beta",
-                     "eps > 0; gamma, beta constant over the batch; l depends on x only through y",
-                     "the slide's summation index i is written j (line 4 also has a free i)"],
+        assumptions=[r"forward: $\mu_B = \frac{1}{m}\sum_j x_j$, $\sigma_B^2 = \frac{1}{m}\sum_j (x_j - \mu_B)^2$ "
+                     r"(biased, as on the slide «Forward pass»), $\hat{x}_i = (x_i - \mu_B)/\sqrt{\sigma_B^2 + "
+                     r"\epsilon}$, $y_i = \gamma\hat{x}_i + \beta$",
+                     r"$\epsilon > 0$; $\gamma$, $\beta$ constant over the batch; $\ell$ depends on $x$ only through "
+                     "$y$",
+                     "the slide's summation index $i$ is written $j$ (line 4 also has a free $i$)"],
         references=["Ioffe & Szegedy 2015, Batch Normalization, arXiv:1502.03167, Algorithm 1 and section 3 "
-                    "(their backward pass has 1/m)"])
+                    "(their backward pass has $1/m$)"])
 
 
 # ------------------------------------------------------------------------------------------ running statistics
@@ -421,43 +426,46 @@ def _batchnorm_running_stats() -> Derivation:
     mu = sp.Symbol("mu", real=True)
     steps = [
         Step(lhs=slide_update(running, batch_value), rhs=torch_update(running, batch_value, alpha),
-             why="the slide's alpha is PyTorch's momentum: the weight of the new batch value"),
+             why=r"the slide's $\alpha$ is PyTorch's `momentum`: the weight of the new batch value"),
         Step(lhs=slide_update(running, batch_value), rhs=keras_update(running, batch_value, 1 - alpha),
-             why="and 1 - Keras' momentum: Keras weights the old value"),
+             why="and $1 -$ Keras' `momentum`: Keras weights the old value"),
         Step(lhs=torch_update(running, batch_value, TORCH_MOMENTUM),
              rhs=keras_update(running, batch_value, 1 - TORCH_MOMENTUM),
-             why="PyTorch's default 0.1 is Keras' 0.9, not Keras' default 0.99 (0.99 averages over ~100 batches, "
-                 "0.1 over ~10)"),
+             why=r"PyTorch's default 0.1 is Keras' 0.9, not Keras' default 0.99 (0.99 averages over $\approx 100$ "
+                 r"batches, 0.1 over $\approx 10$)"),
         Step(lhs=sp.Sum(alpha * (1 - alpha) ** t, (t, 0, sp.oo)), rhs=1,
-             why="unrolled, the running value is (1 - alpha)^k r_0 + alpha sum_t (1 - alpha)^t v_(k-t): weights "
-                 "summing to 1, so E[running] -> E[v] (0 < alpha < 1)",
-             under=(alpha, sp.Symbol("alpha", positive=True), "0 < alpha < 1"),
+             why=r"unrolled, the running value is $(1 - \alpha)^k r_0 + \alpha \sum_t (1 - \alpha)^t v_{k-t}$: "
+                 r"weights summing to 1, so $E[\mathrm{running}] \to E[v]$ ($0 < \alpha < 1$)",
+             under=(alpha, sp.Symbol("alpha", positive=True), r"$0 < \alpha < 1$"),
              check=lambda lhs, rhs: (sp.simplify(sp.Sum(alpha * (1 - alpha) ** t, (t, 0, sp.oo))
                                                  .subs(alpha, sp.Rational(1, 10)).doit() - 1) == 0
                                      and sp.simplify(sp.Sum(alpha * (1 - alpha) ** t, (t, 0, sp.oo))
                                                      .subs(alpha, sp.Rational(99, 100)).doit() - 1) == 0,
                                      "geometric series at alpha = 1/10 and 99/100 (PyTorch and Keras defaults)")),
         Step(lhs=(m * (mu**2 + sigma2) + m * (m - 1) * mu**2) / m**2, rhs=mu**2 + sigma2 / m,
-             why="E[mu_B^2] for iid inputs (mean mu, variance sigma^2): m squares E[x^2] = mu^2 + sigma^2 and "
-                 "m(m - 1) cross terms E[x_a x_b] = mu^2, over m^2"),
+             why=r"$E[\mu_B^2]$ for iid inputs (mean $\mu$, variance $\sigma^2$): $m$ squares "
+                 r"$E[x^2] = \mu^2 + \sigma^2$ and $m(m - 1)$ cross terms $E[x_a x_b] = \mu^2$, over $m^2$"),
         Step(lhs=(mu**2 + sigma2) - (mu**2 + sigma2 / m), rhs=(m - 1) * sigma2 / m,
-             why="E[sigma_B^2] = E[(1/m) sum x_j^2] - E[mu_B^2]: the batch variance of the forward pass is biased"),
+             why=r"$E[\sigma_B^2] = E[\frac{1}{m}\sum_j x_j^2] - E[\mu_B^2]$: the batch variance of the forward pass "
+                 "is biased"),
         Step(lhs=sp.Symbol(f"E[sigma_B^2](m={mm})"), rhs=(mm - 1) * sigma2 / mm,
-             why=f"the same on an explicit batch of {mm}, monomial by monomial in the expanded sigma_B^2",
+             why=f"the same on an explicit batch of {mm}, monomial by monomial in the expanded $\\sigma_B^2$",
              check=lambda lhs, rhs: (sp.simplify(ev - rhs) == 0, f"E[sigma_B^2] = {sp.sstr(ev)}")),
         Step(lhs=sp.Mul(m / (m - 1), (m - 1) * sigma2 / m, evaluate=False), rhs=sigma2,
-             why="PyTorch feeds m/(m - 1) sigma_B^2: its running variance is unbiased (E -> sigma^2)"),
+             why=r"PyTorch feeds $\frac{m}{m - 1}\sigma_B^2$: its running variance is unbiased ($E \to \sigma^2$)"),
         Step(lhs=(m - 1) * sigma2 / m, rhs=sigma2 - sigma2 / m,
-             why="Keras feeds sigma_B^2: its moving variance is biased low by sigma^2/m (by half at m = 2); the "
-                 "slide writes s-hat^2_batch, the usual notation for the unbiased variance, i.e. PyTorch's choice"),
+             why=r"Keras feeds $\sigma_B^2$: its moving variance is biased low by $\sigma^2/m$ (by half at $m = 2$); "
+                 r"the slide writes $\hat{s}^2_{batch}$, the usual notation for the unbiased variance, i.e. PyTorch's "
+                 "choice"),
     ]
     return Derivation("batchnorm-running-stats", "Batch-norm running statistics: the slide, PyTorch and Keras",
                       steps,
-                      assumptions=["inputs of a unit iid across batches with mean mu and variance sigma^2",
-                                   "PyTorch: torch.nn.BatchNorm1d(momentum=0.1), running_var updated with the "
-                                   "unbiased batch variance; Keras: BatchNormalization(momentum=0.99)"],
-                      references=["PyTorch BatchNorm1d documentation", "Keras BatchNormalization documentation",
-                                  "Ioffe & Szegedy 2015 (inference uses the unbiased variance m/(m-1) E[sigma_B^2])"])
+                      assumptions=[r"inputs of a unit iid across batches with mean $\mu$ and variance $\sigma^2$",
+                                   "PyTorch: `torch.nn.BatchNorm1d(momentum=0.1)`, `running_var` updated with the "
+                                   "unbiased batch variance; Keras: `BatchNormalization(momentum=0.99)`"],
+                      references=["PyTorch `BatchNorm1d` documentation", "Keras `BatchNormalization` documentation",
+                                  r"Ioffe & Szegedy 2015 (inference uses the unbiased variance "
+                                  r"$\frac{m}{m-1}E[\sigma_B^2]$)"])
 
 
 # ------------------------------------------------------------------------------------ scale and shift notation

@@ -222,7 +222,7 @@ def _batchnorm_gradient_rate() -> Derivation:
     kk = sp.Symbol("nu", positive=True)  # chi-square degrees of freedom
     sw2 = sp.Symbol("sigma_w^2", positive=True)
     z, rho, phi = sp.Symbol("z", real=True), sp.Symbol("rho", positive=True), sp.Symbol("phi", real=True)
-    b_ge_4 = (B, m + 4, "B >= 4")  # B = m + 4 with m a non-negative integer
+    b_ge_4 = (B, m + 4, r"$B \ge 4$")  # B = m + 4 with m a non-negative integer
     small = (3, 4)
 
     chi2_pdf = st.density(st.ChiSquared("X", kk))(x)
@@ -246,82 +246,98 @@ def _batchnorm_gradient_rate() -> Derivation:
     steps = [
         # ---- the BN Jacobian is a projection over sigma
         Step(lhs=sp.Derivative(_X, _H), rhs=_P / _sigma, check=_jacobian_check(small),
-             why="differentiate x_hat = G h / sigma(h), sigma^2 = |G h|^2 / B: "
-                 "J = G/sigma - G h (G h)^T / (B sigma^3) = (G - x_hat x_hat^T / B)/sigma = P/sigma"),
+             why=r"differentiate $\hat{x} = G h/\sigma(h)$, $\sigma^2 = \lVert G h\rVert^2/B$: "
+                 r"$J = G/\sigma - G h (G h)^\top/(B\sigma^3) = (G - \hat{x}\hat{x}^\top/B)/\sigma = P/\sigma$"),
         Step(lhs=_P * _P, rhs=_P, check=_for_batches(small, _bn_env, "P^2 = P"),
-             why="P is a projection: x_hat is in 1-perp (G x_hat = x_hat) and |x_hat|^2 = B"),
+             why=r"$P$ is a projection: $\hat{x} \in \mathbf{1}^\perp$ ($G\hat{x} = \hat{x}$) and "
+                 r"$\lVert\hat{x}\rVert^2 = B$"),
         Step(lhs=_P * _G, rhs=_P, check=_for_batches(small, _bn_env, "P G = P"),
-             why="P kills 1 (so P G = P) and x_hat: the projection onto {1, x_hat}-perp"),
-        Step(lhs=tr_g - B / B, rhs=B - 2, why="tr P = tr G - |x_hat|^2 / B = B(1 - 1/B) - 1: rank B - 2"),
+             why=r"$P$ kills $\mathbf{1}$ (so $P G = P$) and $\hat{x}$: the projection onto "
+                 r"$\{\mathbf{1}, \hat{x}\}^\perp$"),
+        Step(lhs=tr_g - B / B, rhs=B - 2,
+             why=r"$\mathrm{tr}\,P = \mathrm{tr}\,G - \lVert\hat{x}\rVert^2/B = B(1 - 1/B) - 1$: rank $B - 2$"),
         # ---- forward: E[1/sigma^2]
-        Step(lhs=inv_chi2, rhs=e_inv_chi2, under=(kk, q + 2, "nu > 2"),
-             why="E[1/chi^2_nu]: integrate 1/x against the chi-square density"),
+        Step(lhs=inv_chi2, rhs=e_inv_chi2, under=(kk, q + 2, r"$\nu > 2$"),
+             why=r"$E[1/\chi^2_\nu]$: integrate $1/x$ against the chi-square density"),
         Step(lhs=inv_chi2.subs(kk, 2), rhs=sp.oo, check=_diverges,
-             why="for nu = B - 1 = 2 (B = 3) the integral diverges at 0: no finite rate for B <= 3 "
-                 "(for B = 2, P has rank 0 and the gradient through BN vanishes)"),
+             why=r"for $\nu = B - 1 = 2$ ($B = 3$) the integral diverges at 0: no finite rate for $B \le 3$ "
+                 "(for $B = 2$, $P$ has rank 0 and the gradient through BN vanishes)"),
         Step(lhs=e_inv_sigma2, rhs=B / (sw2 * a * (B - 3)),
-             why="sigma^2 = |G h|^2 / B = sigma_w^2 a chi^2_(B-1) / B: G h is N(0, sigma_w^2 a G), isotropic in 1-perp "
-                 "(a = eigenvalue of the previous kernel on 1-perp)"),
+             why=r"$\sigma^2 = \lVert G h\rVert^2/B = \sigma_w^2 a\,\chi^2_{B-1}/B$: $G h \sim N(0, \sigma_w^2 a G)$, "
+                 r"isotropic in $\mathbf{1}^\perp$ ($a$ = eigenvalue of the previous kernel on $\mathbf{1}^\perp$)"),
         # ---- backward: the rate
-        Step(lhs=tr_g, rhs=B - 1, why="E|g|^2 = tr G for the back-propagated g ~ N(0, G), independent of x_hat"),
+        Step(lhs=tr_g, rhs=B - 1, why=r"$E\lVert g\rVert^2 = \mathrm{tr}\,G$ for the back-propagated $g \sim N(0, G)$, "
+                                      r"independent of $\hat{x}$"),
         Step(lhs=sw2 * e_inv_sigma2 * T / (B - 1), rhs=RATE,
-             why="dL/dh = (P/sigma) D g, sigma independent of the direction x_hat and of g; E|P D g|^2 = "
-                 "E tr(P D G D) = T; E|W^T v|^2 = sigma_w^2 |v|^2 (gradient independence), so sigma_w cancels"),
+             why=r"$\partial L/\partial h = (P/\sigma) D g$, $\sigma$ independent of the direction $\hat{x}$ and of "
+                 r"$g$; $E\lVert P D g\rVert^2 = E\,\mathrm{tr}(P D G D) = T$; $E\lVert W^\top v\rVert^2 = \sigma_w^2 "
+                 r"\lVert v\rVert^2$ (gradient independence), so $\sigma_w$ cancels"),
         # ---- linear
         Step(lhs=sp.Trace((_G * _X).T * (_G * _X)) / (B - 1), rhs=B / (B - 1),
              check=_for_batches(small, _bn_env, "|G x_hat|^2 / (B-1) = B/(B-1)"),
-             why="linear: a = E|G x_hat|^2 / (B - 1) with |x_hat|^2 = B"),
+             why=r"linear: $a = E\lVert G\hat{x}\rVert^2/(B - 1)$ with $\lVert\hat{x}\rVert^2 = B$"),
         Step(lhs=RATE.subs({a: B / (B - 1), T: B - 2}), rhs=LINEAR_RATE,
-             why="linear: D = I, T = tr(P G) = tr P = B - 2"),
+             why=r"linear: $D = I$, $T = \mathrm{tr}(P G) = \mathrm{tr}\,P = B - 2$"),
         Step(lhs=sp.Limit(LINEAR_RATE, B, sp.oo), rhs=1, why="linear: no explosion only in the infinite-batch limit"),
         # ---- ReLU: the angle between two coordinates and the moments of k, r, s
         Step(lhs=(-1 / B) / var_z, rhs=sp.cos(THETA),
-             why="corr(z_i, z_j) = G_ij / G_ii for z ~ N(0, G); x_hat = sqrt(B) z/|z| has the same angles"),
-        Step(lhs=sp.sin(THETA), rhs=SIN_THETA, under=b_ge_4, why="sin(theta) = sqrt(1 - cos(theta)^2)"),
+             why=r"$\mathrm{corr}(z_i, z_j) = G_{ij}/G_{ii}$ for $z \sim N(0, G)$; "
+                 r"$\hat{x} = \sqrt{B}\,z/\lVert z\rVert$ has the same angles"),
+        Step(lhs=sp.sin(THETA), rhs=SIN_THETA, under=b_ge_4, why=r"$\sin\theta = \sqrt{1 - \cos^2\theta}$"),
         Step(lhs=orthant, rhs=ORTHANT,
-             why="orthant probability of a rotation-invariant pair at angle theta: the arc of length pi - theta"),
+             why=r"orthant probability of a rotation-invariant pair at angle $\theta$: the arc of length "
+                 r"$\pi - \theta$"),
         Step(lhs=kernel, rhs=ARCCOS_KERNEL,
-             why="E[relu(u.w) relu(v.w)], the degree-1 arc-cosine kernel (Cho & Saul 2009)"),
+             why=r"$E[\mathrm{relu}(u \cdot w)\,\mathrm{relu}(v \cdot w)]$, the degree-1 arc-cosine kernel (Cho & Saul "
+                 "2009)"),
         Step(lhs=sphere * var_z, rhs=1,
-             why="E[relu(x_i) relu(x_j)] = B/E|z|^2 E[relu(z_i) relu(z_j)] (relu 1-homogeneous, |z| independent "
-                 "of z/|z|, E|z|^2 = tr G) and |u||v| = G_ii: the factors cancel"),
+             why=r"$E[\mathrm{relu}(x_i)\,\mathrm{relu}(x_j)] = "
+                 r"\frac{B}{E\lVert z\rVert^2} E[\mathrm{relu}(z_i)\,\mathrm{relu}(z_j)]$ (relu 1-homogeneous, "
+                 r"$\lVert z\rVert$ independent of $z/\lVert z\rVert$, $E\lVert z\rVert^2 = \mathrm{tr}\,G$) and "
+                 r"$\lVert u\rVert\,\lVert v\rVert = G_{ii}$: the factors cancel"),
         Step(lhs=B * sp.Integral(z_pdf, (z, 0, sp.oo)), rhs=mom["k"],
-             why="E k = B P(x_i > 0), sign(x_i) = sign(z_i)"),
+             why=r"$E k = B\,P(x_i > 0)$, $\mathrm{sign}(x_i) = \mathrm{sign}(z_i)$"),
         Step(lhs=B * sphere * var_z * sp.Integral(z**2 * z_pdf, (z, 0, sp.oo)), rhs=mom["r"],
-             why="E r = B E[x_i^2; x_i > 0] (homogeneity: the sphere factor B/E|z|^2)"),
+             why=r"$E r = B\,E[x_i^2; x_i > 0]$ (homogeneity: the sphere factor $B/E\lVert z\rVert^2$)"),
         Step(lhs=B * sp.Integral(z_pdf, (z, 0, sp.oo)) + B * (B - 1) * orthant.subs(theta, THETA), rhs=mom["k2"],
-             why="E k^2 = sum_i P(x_i > 0) + sum_(i != j) P(x_i > 0, x_j > 0)"),
+             why=r"$E k^2 = \sum_i P(x_i > 0) + \sum_{i \ne j} P(x_i > 0, x_j > 0)$"),
         Step(lhs=B * sphere * var_z * sp.Integral(z**2 * z_pdf, (z, 0, sp.oo))
              + B * (B - 1) * sphere * var_z * kernel.subs(theta, THETA), rhs=mom["s2"], under=b_ge_4,
-             why="E s^2 = sum_i E[relu(x_i)^2] + sum_(i != j) E[relu(x_i) relu(x_j)]"),
+             why=r"$E s^2 = \sum_i E[\mathrm{relu}(x_i)^2] + \sum_{i \ne j} "
+                 r"E[\mathrm{relu}(x_i)\,\mathrm{relu}(x_j)]$"),
         # ---- ReLU: the rate
         Step(lhs=sp.Trace(_P * _D * _G * _D), rhs=TRACE_IDENTITY, check=_for_batches((4,), _relu_env, "pointwise"),
-             why="expand tr((G - x x^T/B) D G D) with D^2 = D, D 1 = d, x^T D x = r, x^T d = s (any x)"),
+             why=r"expand $\mathrm{tr}((G - x x^\top/B) D G D)$ with $D^2 = D$, $D\mathbf{1} = d$, $x^\top D x = r$, "
+                 r"$x^\top d = s$ (any $x$)"),
         Step(lhs=sp.Trace((_G * _D * _X).T * (_G * _D * _X)), rhs=GRELU_IDENTITY,
              check=_for_batches((4,), _relu_env, "pointwise"),
-             why="|G relu(x)|^2 = |relu(x)|^2 - (1^T relu(x))^2 / B with relu(x) = D x"),
+             why=r"$\lVert G\,\mathrm{relu}(x)\rVert^2 = \lVert\mathrm{relu}(x)\rVert^2 - (\mathbf{1}^\top "
+                 r"\mathrm{relu}(x))^2/B$ with $\mathrm{relu}(x) = D x$"),
         Step(lhs=expect(TRACE_IDENTITY, mom), rhs=RELU_TRACE, under=b_ge_4,
-             why="ReLU: T = E tr(P D G D), linear in E k, E k^2, E r, E s^2"),
+             why=r"ReLU: $T = E\,\mathrm{tr}(P D G D)$, linear in $E k$, $E k^2$, $E r$, $E s^2$"),
         Step(lhs=expect(GRELU_IDENTITY, mom) / (B - 1), rhs=RELU_KERNEL_EIG, under=b_ge_4,
-             why="ReLU: a = E|G relu(x_hat)|^2 / (B - 1) = (E r - E s^2 / B)/(B - 1)"),
+             why=r"ReLU: $a = E\lVert G\,\mathrm{relu}(\hat{x})\rVert^2/(B - 1) = (E r - E s^2/B)/(B - 1)$"),
         Step(lhs=RATE.subs({a: RELU_KERNEL_EIG, T: RELU_TRACE}), rhs=RELU_RATE, why="ReLU: the rate"),
         Step(lhs=sp.Limit(RELU_TRACE / (B - 1), B, sp.oo), rhs=st.Expectation(sp.Heaviside(zn)),
-             why="infinite batch: T/(B-1) -> E relu'(z)^2 = 1/2"),
+             why=r"infinite batch: $T/(B-1) \to E[\mathrm{relu}'(z)^2] = \frac{1}{2}$"),
         Step(lhs=sp.Limit(RELU_KERNEL_EIG, B, sp.oo), rhs=st.Variance(sp.Max(zn, 0)),
-             why="infinite batch: a -> Var relu(z) (BN removes the mean), not E relu(z)^2 = 1/2"),
+             why=r"infinite batch: $a \to \mathrm{Var}\,\mathrm{relu}(z)$ (BN removes the mean), not "
+                 r"$E[\mathrm{relu}(z)^2] = \frac{1}{2}$"),
         Step(lhs=sp.Limit(RELU_RATE, B, sp.oo), rhs=RELU_RATE_LIMIT,
-             why="ReLU: the rate tends to (1/2)/Var relu(z) = pi/(pi - 1) ~ 1.467"),
+             why=r"ReLU: the rate tends to $\frac{1}{2}/\mathrm{Var}\,\mathrm{relu}(z) = \pi/(\pi - 1) \approx 1.467$"),
         Step(rhs=1, rel=">", why="above the He (no-BN ReLU) value 1 even at infinite batch"),
     ]
     return Derivation(
         "batchnorm-gradient-rate", "Gradient explosion rate of batch-normalized networks",
         steps,
-        assumptions=["h_l = W_l x_(l-1), W entries iid N(0, sigma_w^2/n), equal widths n -> infinity, no bias",
-                     "BN per unit over a batch of B: gamma = 1, beta = 0, eps = 0, biased std; x_l = phi(x_hat)",
-                     "forward at its permutation-symmetric fixed point: x_hat uniform on the radius-sqrt(B) sphere "
-                     "in 1-perp, sigma independent of x_hat",
+        assumptions=[r"$h_l = W_l x_{l-1}$, $W$ entries iid $N(0, \sigma_w^2/n)$, equal widths $n \to \infty$, no bias",
+                     r"BN per unit over a batch of $B$: $\gamma = 1$, $\beta = 0$, $\epsilon = 0$, biased std; "
+                     r"$x_l = \phi(\hat{x})$",
+                     r"forward at its permutation-symmetric fixed point: $\hat{x}$ uniform on the radius-$\sqrt{B}$ "
+                     r"sphere in $\mathbf{1}^\perp$, $\sigma$ independent of $\hat{x}$",
                      "gradient independence: backward weights independent of forward ones; the back-propagated "
-                     "gradient of a unit is N(0, c G), independent of x_hat",
-                     "lambda(B) = E|dL/dh_(l-1)|^2 / E|dL/dh_l|^2 deep in the network; finite only for B >= 4"],
+                     r"gradient of a unit is $N(0, c G)$, independent of $\hat{x}$",
+                     r"$\lambda(B) = E\lVert\partial L/\partial h_{l-1}\rVert^2 / E\lVert\partial L/\partial "
+                     r"h_l\rVert^2$ deep in the network; finite only for $B \ge 4$"],
         references=["Yang, Pennington, Rao, Sohl-Dickstein & Schoenholz 2019, A Mean Field Theory of Batch "
                     "Normalization (ICLR)", "Cho & Saul 2009, Kernel Methods for Deep Learning (arc-cosine kernel)"])

@@ -17,6 +17,7 @@ A derivation verifies only if every step verifies; :meth:`Derivation.verify` rep
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -184,17 +185,17 @@ class Derivation:
             yield i, lhs, step, res
 
     def _render_text(self) -> str:
-        out = [f"{self.title}  [{self.name}]"]
-        out += [f"  assuming: {a}" for a in self.assumptions]
+        out = [f"{plain(self.title)}  [{self.name}]"]
+        out += [f"  assuming: {plain(a)}" for a in self.assumptions]
         for i, lhs, step, res in self._rows():
             mark = "ok" if res.ok else "FAILED"
             head = f"  {i + 1}. " + (f"{sp.sstr(lhs)} " if step.lhs is not None or i == 0 else "    ")
-            cond = f"   (for {step.under[2]})" if step.under else ""
+            cond = f"   (for {plain(step.under[2])})" if step.under else ""
             out.append(f"{head}{step.rel} {sp.sstr(step.rhs)}{cond}")
-            out.append(f"       because {step.why}  [{mark}: {res.detail}]")
+            out.append(f"       because {plain(step.why)}  [{mark}: {res.detail}]")
         out.append("verified: all steps hold" if self.ok else
                    f"NOT VERIFIED: step {self.first_failure().index} fails")
-        out += [f"  ref: {r}" for r in self.references]
+        out += [f"  ref: {plain(r)}" for r in self.references]
         return "\n".join(out)
 
     def _render_markdown(self) -> str:
@@ -204,8 +205,8 @@ class Derivation:
         out += ["| # | step | justification | check |", "| --- | --- | --- | --- |"]
         for i, lhs, step, res in self._rows():
             left = latex(lhs) + " " if (step.lhs is not None or i == 0) else ""
-            cond = f" \\quad \\text{{for {_latex_text(step.under[2])}}}" if step.under else ""
-            cell = f"${left}{_LATEX_REL[step.rel]} {latex(step.rhs)}{cond}$"
+            cond = f" \\quad {_math_text('for ' + step.under[2])}" if step.under else ""
+            cell = f"${left}{_LATEX_REL[step.rel]} {latex(step.rhs)}{cond}$".replace("|", "\\vert ")  # a table cell
             out.append(f"| {i + 1} | {cell} | {step.why} | {'✓' if res.ok else '✗ ' + res.detail} |")
         out += ["", "**Verified.**" if self.ok else f"**Not verified: step {self.first_failure().index} fails.**"]
         if self.references:
@@ -219,7 +220,7 @@ class Derivation:
             left = latex(lhs) if (step.lhs is not None or i == 0) else ""
             tag = "" if res.ok else r" \quad \text{(FAILS)}"
             if step.under:
-                tag = f" \\quad \\text{{for {_latex_text(step.under[2])}}}" + tag
+                tag = f" \\quad {_math_text('for ' + step.under[2])}" + tag
             rows.append(f"{left} &{_LATEX_REL[step.rel]} {latex(step.rhs)} "
                         f"&& \\text{{{_latex_text(step.why)}}}{tag}")
         out.append(" \\\\\n".join(rows))
@@ -246,10 +247,155 @@ _LATEX_ESCAPES = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$",
                   "{": r"\{", "}": r"\}", "^": r"\textasciicircum{}", "~": r"\textasciitilde{}",
                   "|": r"\textbar{}", "<": r"\textless{}", ">": r"\textgreater{}"}
 
+#: a text's inline math ``$...$`` and code spans ```...```, the parts that are not plain prose
+_SPANS = re.compile(r"(\$[^$\n]+\$|`[^`\n]+`)")
+
+
+def _escape(s: str) -> str:
+    return "".join(_LATEX_ESCAPES.get(c, c) for c in s)
+
 
 def _latex_text(s: str) -> str:
-    """Escape plain text for use inside \\text{...}."""
-    return "".join(_LATEX_ESCAPES.get(c, c) for c in s)
+    r"""A text (Markdown prose with inline math ``$...$`` and code spans) for use inside \text{...}: the prose
+    escaped, the math kept (``$...$`` inside \text{} is math again, in LaTeX and MathJax), code as
+    ``$\texttt{...}$``."""
+    out = []
+    for i, part in enumerate(_SPANS.split(s)):
+        if i % 2 == 0:
+            out.append(_escape(part))
+        elif part.startswith("$"):
+            out.append(part)
+        else:
+            out.append(r"$\texttt{" + _escape(part[1:-1]) + "}$")
+    return "".join(out)
+
+
+def _math_text(s: str) -> str:
+    r"""A text for use in math mode: the prose in \text{...}, the inline math as math, code in \texttt{...}."""
+    out = []
+    for i, part in enumerate(_SPANS.split(s)):
+        if i % 2 == 0:
+            out.append(r"\text{" + _escape(part) + "}" if part else "")
+        elif part.startswith("$"):
+            out.append(part[1:-1])
+        else:
+            out.append(r"\texttt{" + _escape(part[1:-1]) + "}")
+    return "".join(out)
+
+
+# ------------------------------------------------------------ texts in the terminal
+_TEX_SYMBOLS = {
+    "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "varepsilon": "ε", "eta": "η",
+    "theta": "θ", "kappa": "κ", "lambda": "λ", "mu": "μ", "nu": "ν", "pi": "π", "rho": "ρ", "sigma": "σ",
+    "tau": "τ", "phi": "φ", "varphi": "φ", "chi": "χ", "psi": "ψ", "omega": "ω", "Gamma": "Γ", "Delta": "Δ",
+    "Sigma": "Σ", "Phi": "Φ", "Psi": "Ψ", "Omega": "Ω", "ell": "ℓ", "partial": "∂", "nabla": "∇",
+    "infty": "∞", "le": "≤", "leq": "≤", "ge": "≥", "geq": "≥", "ne": "≠", "neq": "≠", "approx": "≈",
+    "sim": "~", "to": "→", "rightarrow": "→", "leftarrow": "←", "gets": "←", "Rightarrow": "⇒", "iff": "⇔",
+    "cdot": "·", "cdots": "⋯", "ldots": "…", "dots": "…", "times": "×", "pm": "±", "mp": "∓", "in": "∈",
+    "notin": "∉", "perp": "⊥", "propto": "∝", "sum": "Σ", "prod": "Π", "int": "∫", "cup": "∪", "cap": "∩",
+    "mid": "|", "vert": "|", "lvert": "|", "rvert": "|", "Vert": "‖", "lVert": "‖", "rVert": "‖",
+    "langle": "⟨", "rangle": "⟩", "top": "T", "prime": "'", "circ": "∘", "star": "*", "ast": "*",
+    "odot": "⊙", "emptyset": "∅", "forall": "∀", "exists": "∃", "quad": "  ", "qquad": "  ",
+    ",": " ", ";": " ", ":": " ",
+    "!": "", " ": " ", "{": "{", "}": "}", "_": "_", "%": "%", "&": "&", "#": "#", "$": "$",
+    "left": "", "right": "", "big": "", "Big": "", "bigl": "", "bigr": "", "Bigl": "", "Bigr": "",
+    "limits": "", "displaystyle": "",
+}
+_TEX_FONTS = {"mathrm", "operatorname", "text", "mathit", "mathbf", "mathsf", "mathtt", "texttt", "textrm",
+              "mathcal", "mathbb", "boldsymbol", "textit", "textbf"}
+_TEX_ACCENTS = {"hat": "\u0302", "widehat": "\u0302", "bar": "\u0304", "overline": "\u0304", "tilde": "\u0303",
+                "widetilde": "\u0303", "dot": "\u0307", "vec": "\u20d7"}
+
+
+class _TexPlain:
+    r"""LaTeX math to a line a terminal shows: Greek letters and relations as Unicode, ``\frac{a}{b}`` as a/b,
+    ``n_{in}`` as n_in, ``e^{-x}`` as e^(-x), fonts and sizing dropped."""
+
+    def __init__(self, tex: str):
+        self.s, self.i = tex, 0
+
+    def _group(self) -> str:
+        """The next argument: a braced group (converted) or one token."""
+        s = self.s
+        while self.i < len(s) and s[self.i] == " ":
+            self.i += 1
+        if self.i >= len(s):
+            return ""
+        if s[self.i] == "{":
+            depth, j = 0, self.i
+            while j < len(s):
+                depth += {"{": 1, "}": -1}.get(s[j], 0)
+                if depth == 0:
+                    break
+                j += 1
+            inner, self.i = s[self.i + 1:j], j + 1
+            return _TexPlain(inner).run()
+        return self._token()
+
+    def _token(self) -> str:
+        s = self.s
+        c = s[self.i]
+        if c != "\\":
+            self.i += 1
+            return c
+        j = self.i + 1
+        if j < len(s) and not s[j].isalpha():
+            self.i = j + 1
+            return _TEX_SYMBOLS.get(s[j], s[j])
+        while j < len(s) and s[j].isalpha():
+            j += 1
+        cmd, self.i = s[self.i + 1:j], j
+        if cmd in ("frac", "dfrac", "tfrac"):
+            a, b = self._group(), self._group()
+            frac = f"{_paren(a)}/{_paren(b)}"
+            follows = self.s[self.i:self.i + 1]
+            return frac if not follows or follows in " )]},.;:=+-/<>|" else f"({frac})"
+        if cmd == "binom":
+            n, k = self._group(), self._group()
+            return f"C({n}, {k})"
+        if cmd == "sqrt":
+            a = self._group()
+            return f"√{_paren(a)}"
+        if cmd in _TEX_FONTS:
+            return self._group()
+        if cmd in _TEX_ACCENTS:
+            a = self._group()
+            return a + _TEX_ACCENTS[cmd] if len(a) == 1 else f"{cmd}({a})"
+        return _TEX_SYMBOLS.get(cmd, cmd)
+
+    def run(self) -> str:
+        out = []
+        while self.i < len(self.s):
+            c = self.s[self.i]
+            if c in "_^":
+                self.i += 1
+                arg = self._group()
+                out.append(c + (arg if re.fullmatch(r"[\w'*∞]+|-?\d+", arg) else f"({arg})"))
+            elif c == "{":
+                out.append(self._group())
+            elif c == "}":
+                self.i += 1
+            else:
+                out.append(self._token())
+        return "".join(out)
+
+
+def _paren(a: str) -> str:
+    return a if re.fullmatch(r"[\w.'∞^]+|\(.*\)", a) else f"({a})"
+
+
+def plain(s: str) -> str:
+    r"""A text for the terminal (``render("text")``): its inline math ``$...$`` as plain characters
+    (``$\sigma'(x) \le \frac{1}{4}$`` -> ``σ'(x) ≤ 1/4``), code spans without their backticks."""
+    out = []
+    for i, part in enumerate(_SPANS.split(s)):
+        if i % 2 == 0:
+            out.append(part)
+        elif part.startswith("$"):
+            out.append(_TexPlain(part[1:-1]).run())
+        else:
+            out.append(part[1:-1])
+    return "".join(out)
 
 
 # -------------------------------------------------------------------- registry

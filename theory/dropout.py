@@ -199,8 +199,8 @@ DELTA = sp.Symbol("d")
 #: The slide «Dropout в формулах», backward pass: (forward as written, its output per unit as a multiplier of
 #: f(h_k) in the mask symbol D, the backward's element-wise factors; W is contracted, order of factors aside).
 SLIDE_BACKWARD: tuple[tuple[str, str, sp.Expr, tuple[sp.Symbol, ...]], ...] = (
-    ("o = f(X·W + b)", "d = f'(h) · W · d", sp.Integer(1), (FPRIME, DELTA)),
-    ("o = D · f(X·W + b)", "d = D · f'(h) · W · d", D, (D, FPRIME, DELTA)),
+    (r"$o = f(X \cdot W + b)$", r"$d = f'(h) \cdot W \cdot d$", sp.Integer(1), (FPRIME, DELTA)),
+    (r"$o = D \cdot f(X \cdot W + b)$", r"$d = D \cdot f'(h) \cdot W \cdot d$", D, (D, FPRIME, DELTA)),
 )
 
 
@@ -272,12 +272,14 @@ class PStatement:
 
 
 SLIDE_P_STATEMENTS: tuple[PStatement, ...] = (
-    PStatement("a", "Dropout", "С вероятностью p отключаем нейрон", "off", (p,)),
-    PStatement("b", "Dropout в формулах", "D ~ iid Bern(p); o_i = D_i f(w x_i^T + b) = f with p, 0 with 1 - p",
+    PStatement("a", "Dropout", "С вероятностью $p$ отключаем нейрон", "off", (p,)),
+    PStatement("b", "Dropout в формулах",
+               r"$D \sim$ iid $\mathrm{Bern}(p)$; $o_i = D_i f(w x_i^T + b) = f$ with $p$, 0 with $1 - p$",
                "cases", ((f, p), (sp.Integer(0), 1 - p))),
-    PStatement("c", "Dropout / Обратный Dropout", "на тесте ищем математическое ожидание: o = p · f(X·W + b)",
-               "test_expectation", (p,)),
-    PStatement("d", "Обратный Dropout", "train: o = (1/p) · D · f(X·W + b); test: o = f(X·W + b)",
+    PStatement("c", "Dropout / Обратный Dropout",
+               r"на тесте ищем математическое ожидание: $o = p \cdot f(X \cdot W + b)$", "test_expectation", (p,)),
+    PStatement("d", "Обратный Dropout",
+               r"train: $o = (1/p) \cdot D \cdot f(X \cdot W + b)$; test: $o = f(X \cdot W + b)$",
                "inverted", (1 / p, sp.Integer(1))),
 )
 
@@ -372,6 +374,8 @@ def _agree_check(diff, where):
 
 
 def _slide_p_steps() -> list[Step]:
+    from theory.latex import latex
+
     res = check_slide_p()
     steps = []
     for s in SLIDE_P_STATEMENTS:  # how each expectation statement fixes P(on): the solution verified
@@ -379,8 +383,9 @@ def _slide_p_steps() -> list[Step]:
             on = res["statements"][s.key]["p_on"]
             scale, test = (sp.Integer(1), s.data[0]) if s.kind == "test_expectation" else s.data
             steps.append(Step(lhs=expect_masks(scale * D * f, [D], keep=on, unevaluated=True), rhs=test * f,
-                              why=f"({s.key}) «{s.quote}» (slide «{s.slide}»): E[train output] with P(on) = "
-                                  f"{sp.sstr(on)} is the test output, so P(off) = {sp.sstr(1 - on)}"))
+                              why=rf"({s.key}) «{s.quote}» (slide «{s.slide}»): $E[\text{{train output}}]$ with "
+                                  rf"$P(\text{{on}}) = {latex(on)}$ is the test output, so "
+                                  rf"$P(\text{{off}}) = {latex(1 - on)}$"))
     ref_group = max(res["groups"], key=len)
     ref = ref_group[0]
     off_ref = res["statements"][ref]["p_off"]
@@ -391,18 +396,18 @@ def _slide_p_steps() -> list[Step]:
         quote = f"({s.key}) «{s.quote}»"
         if s.key in ref_group:
             steps.append(Step(lhs=off, rhs=off_ref,
-                              why=f"{quote} implies P(off) = {sp.sstr(off)}: agrees with ({ref})"))
+                              why=rf"{quote} implies $P(\text{{off}}) = {latex(off)}$: agrees with ({ref})"))
             continue
         diff = sp.factor(off - off_ref)
         where = sp.solveset(sp.simplify(diff), p, _UNIT)
-        at = ", ".join(sp.sstr(z) for z in where) if isinstance(where, sp.FiniteSet) else sp.sstr(where)
+        at = ", ".join(latex(z) for z in where) if isinstance(where, sp.FiniteSet) else latex(where)
         steps.append(Step(lhs=off, rhs=sp.Add(off_ref, diff, evaluate=False),
-                          why=f"{quote} implies P(off) = {sp.sstr(off)}, ({ref}) implies {sp.sstr(off_ref)}: they "
-                              f"differ by {sp.sstr(diff)} and disagree except at p = {at}"))
+                          why=rf"{quote} implies $P(\text{{off}}) = {latex(off)}$, ({ref}) implies "
+                              f"${latex(off_ref)}$: they differ by ${latex(diff)}$ and disagree except at $p = {at}$"))
         if isinstance(where, sp.FiniteSet) and len(where) == 1:
             (pt,) = where
             steps.append(Step(lhs=sp.Subs(diff, p, pt), rhs=0,
-                              why=f"p = {sp.sstr(pt)} is the only p in (0, 1] where ({s.key}) and ({ref}) agree",
+                              why=f"$p = {latex(pt)}$ is the only $p$ in $(0, 1]$ where ({s.key}) and ({ref}) agree",
                               check=_agree_check(diff, where)))
     return steps
 
@@ -423,57 +428,64 @@ def _masks_sum_check(nmax: int):
 @derivation("inverted-dropout", "dropout's mean, inverted dropout's unbiasedness and variance, the backward pass, "
                                 "2^n masks, and the slides' statements about p checked against each other")
 def _inverted_dropout() -> Derivation:
+    from theory.latex import latex
+
     Db = stats.Bernoulli("D", p)
     i, n, k = sp.Symbol("i", integer=True, positive=True), sp.Symbol("n", integer=True, positive=True), \
         sp.Symbol("k", integer=True, nonnegative=True)
     slide_bw = check_slide_backward()
     steps = [
-        Step(lhs=stats.Expectation(Db), rhs=p, why="the mask keeps a unit with probability p (the keep probability)"),
+        Step(lhs=stats.Expectation(Db), rhs=p, why="the mask keeps a unit with probability $p$ (the keep probability)"),
         Step(lhs=stats.Expectation(Db * f), rhs=MEAN_PLAIN,
-             why="plain dropout shrinks the mean output to p f: the slides' test output o = p f"),
+             why="plain dropout shrinks the mean output to $p f$: the slides' test output $o = p f$"),
         Step(lhs=expect_masks(D * f, [D], unevaluated=True), rhs=MEAN_PLAIN,
-             why="the same by the two-point sum p g(1) + (1 - p) g(0) used for many masks below"),
+             why=r"the same by the two-point sum $p\,g(1) + (1 - p)\,g(0)$ used for many masks below"),
         Step(lhs=stats.Expectation(Db * f / p), rhs=MEAN_INVERTED,
-             why="inverted dropout (train D f / p) is unbiased: the test output is f, no rescaling at test"),
+             why="inverted dropout (train $D f/p$) is unbiased: the test output is $f$, no rescaling at test"),
         Step(lhs=stats.Variance(Db * f / p), rhs=VAR_INVERTED,
-             why="the price: a variance f^2 (1 - p)/p, 0 only at p = 1"),
+             why="the price: a variance $f^2 (1 - p)/p$, 0 only at $p = 1$"),
         Step(lhs=stats.Expectation((Db / p) ** 2), rhs=SECOND_MOMENT_MASK,
              why="the second moment of the inverted mask"),
         Step(lhs=E((D * a / p) ** 2), rhs=activation_moment(2) / p, check=_expect_check(_moments()),
-             why="for a random activation a independent of D (E[a] = c, Var a = v): E[(D a/p)^2] = E[a^2]/p, "
-                 "the second moment is inflated by 1/p"),
+             why=r"for a random activation $a$ independent of $D$ ($E[a] = c$, $\mathrm{Var}\,a = v$): "
+                 "$E[(D a/p)^2] = E[a^2]/p$, the second moment is inflated by $1/p$"),
         Step(lhs=sp.Derivative(D * F(h), h), rhs=D * sp.Derivative(F(h), h),
-             why="backward of o = D f(h): the sampled mask D is a constant of the backward pass, do/dh = D f'(h)"),
+             why=r"backward of $o = D f(h)$: the sampled mask $D$ is a constant of the backward pass, "
+                 r"$\partial o/\partial h = D f'(h)$"),
         Step(lhs=sp.Derivative(D * F(h) / p, h), rhs=D / p * sp.Derivative(F(h), h),
-             why="inverted dropout: do/dh = (D/p) f'(h), the backward pass carries the same D/p"),
+             why=r"inverted dropout: $\partial o/\partial h = (D/p)\,f'(h)$, the backward pass carries the same $D/p$"),
     ]
     for (fwd, line, mult, factors), res in zip(SLIDE_BACKWARD, slide_bw):
         steps.append(Step(lhs=chain_rule_backward(mult), rhs=backward_formula(factors), check=_matrix_check,
-                          why=f"slide «Dropout в формулах»: for the forward {fwd} (row convention h = x W + b, "
-                              f"2 inputs, 2 units, L = sum_k d_k o_k) the chain rule gives the line «{line}» read "
-                              "as d_prev = (" + " * ".join(sp.sstr(fac) for fac in factors) + ") W^T"
-                              + (", so the D belongs there" if D in factors else "")))
+                          why=f"slide «Dropout в формулах»: for the forward {fwd} (row convention $h = x W + b$, "
+                              r"2 inputs, 2 units, $L = \sum_k d_k o_k$) the chain rule gives the line "
+                              f"«{line}» read as $d_{{prev}} = ("
+                              + r" \odot ".join(latex(fac) for fac in factors) + r")\,W^\top$"
+                              + (", so the $D$ belongs there" if D in factors else "")))
     steps.append(Step(lhs=chain_rule_backward(D / p), rhs=backward_formula((D / p, FPRIME, DELTA)),
                       check=_matrix_check,
-                      why="inverted dropout (forward o = D f(h)/p): d_prev = ((D/p) * f'(h) * d) W^T"))
+                      why=r"inverted dropout (forward $o = D f(h)/p$): $d_{prev} = (\frac{D}{p} \odot f'(h) \odot "
+                          r"d)\,W^\top$"))
     steps += [
         Step(lhs=sp.Sum(sp.binomial(n, k), (k, 0, n)), rhs=2**n,
-             why="masks of n units: binomial(n, k) with k units kept, 2^n in all («Dropout эквивалентен обучению "
-                 "2^n сетей»)"),
+             why=r"masks of $n$ units: $\binom{n}{k}$ with $k$ units kept, $2^n$ in all («Dropout эквивалентен "
+                 "обучению $2^n$ сетей»)"),
         Step(lhs=sp.Product(sp.Add(p, 1 - p, evaluate=False), (i, 1, n)), rhs=1, check=_masks_sum_check(6),
-             why="their probabilities p^k (1 - p)^(n - k) sum to 1: the sum over masks factors into a product "
-                 "over units of P(on) + P(off)"),
+             why=r"their probabilities $p^k (1 - p)^{n - k}$ sum to 1: the sum over masks factors into a product "
+                 r"over units of $P(\text{on}) + P(\text{off})$"),
     ]
     steps += _slide_p_steps()
     return Derivation(
-        "inverted-dropout", "Dropout and inverted dropout: moments, backward pass, and the slides' p",
+        "inverted-dropout", "Dropout and inverted dropout: moments, backward pass, and the slides' $p$",
         steps,
-        assumptions=["p = P(keep) in (0, 1] (torch.nn.Dropout(p=q), keras Dropout(rate=q): q = 1 - p)",
-                     "masks D_i ~ Bernoulli(p) independent of each other and of the activations",
-                     "expectations over several masks are exact sums over the 2^n masks"],
+        assumptions=[r"$p = P(\text{keep}) \in (0, 1]$ (`torch.nn.Dropout(p=q)`, Keras `Dropout(rate=q)`: "
+                     "$q = 1 - p$)",
+                     r"masks $D_i \sim \mathrm{Bernoulli}(p)$ independent of each other and of the activations",
+                     "expectations over several masks are exact sums over the $2^n$ masks"],
         references=["Srivastava, Hinton, Krizhevsky, Sutskever & Salakhutdinov 2014, Dropout, JMLR 15 "
-                    "(p is the retention probability; test weights scaled by p)",
-                    "PyTorch torch.nn.Dropout and Keras Dropout documentation (inverted dropout, drop probability)"])
+                    "($p$ is the retention probability; test weights scaled by $p$)",
+                    "PyTorch `torch.nn.Dropout` and Keras `Dropout` documentation (inverted dropout, drop "
+                    "probability)"])
 
 
 # --------------------------------------------------------------------------------------------- ensembles
@@ -533,41 +545,46 @@ def _dropout_ensemble() -> Derivation:
     for n_ in range(1, 5):
         mean, scaled = ensemble_mean_linear(n_)
         steps.append(Step(lhs=mean, rhs=scaled,
-                          why=f"n = {n_}: the slides' train output sum_i D_i w_i x_i averaged over all {2**n_} masks, "
-                              "each weighted by p^k (1 - p)^(n - k), is the slides' test output p W x"))
+                          why=rf"$n = {n_}$: the slides' train output $\sum_i D_i w_i x_i$ averaged over all "
+                              rf"{2**n_} masks, each weighted by $p^k (1 - p)^{{n - k}}$, is the slides' test output "
+                              "$p W x$"))
     for n_ in range(1, 5):
         mean, scaled = ensemble_mean_linear(n_, inverted=True)
         steps.append(Step(lhs=mean, rhs=scaled,
-                          why=f"n = {n_}, inverted dropout: the mean over the {2**n_} masks of W (D * x)/p is W x"))
+                          why=rf"$n = {n_}$, inverted dropout: the mean over the {2**n_} masks of "
+                              r"$W (D \odot x)/p$ is $W x$"))
     i, n = sp.Symbol("i", integer=True, positive=True), sp.Symbol("n", integer=True, positive=True)
     wI, xI = sp.IndexedBase("w"), sp.IndexedBase("x")
     steps += [
         Step(lhs=stats.Expectation(stats.Bernoulli("D_i", p)), rhs=p, why="each mask's mean"),
         Step(lhs=sp.Sum(p * wI[i] * xI[i], (i, 1, n)), rhs=p * sp.Sum(wI[i] * xI[i], (i, 1, n)),
-             why="any n: E[sum_i D_i w_i x_i] = sum_i E[D_i] w_i x_i by linearity of expectation (no independence "
-                 "needed), so the ensemble of a linear layer is the weight-scaled layer exactly"),
+             why=r"any $n$: $E[\sum_i D_i w_i x_i] = \sum_i E[D_i]\,w_i x_i$ by linearity of expectation (no "
+                 "independence needed), so the ensemble of a linear layer is the weight-scaled layer exactly"),
     ]
     w2, x2, _ = _unit_symbols(2)
     gap_sq = _ensemble_gap(lambda z: z**2)
     steps.append(Step(lhs=expect_masks(sum(d * wi * xi for d, wi, xi in zip(_unit_symbols(2)[2], w2, x2)) ** 2,
                                        _unit_symbols(2)[2]),
                       rhs=sp.Add((p * (w2[0] * x2[0] + w2[1] * x2[1])) ** 2, gap_sq, evaluate=False),
-                      why="a nonlinear unit, phi(z) = z^2, n = 2: the mean over the 4 masks is the weight-scaled "
-                          "output plus p(1 - p) sum w_i^2 x_i^2 (the variance of the masked sum), not equal to it: "
+                      why=r"a nonlinear unit, $\phi(z) = z^2$, $n = 2$: the mean over the 4 masks is the weight-scaled "
+                          r"output plus $p(1 - p) \sum_i w_i^2 x_i^2$ (the variance of the masked sum), not equal to "
+                          "it: "
                           "for nonlinear networks weight scaling only approximates the ensemble"))
     z = sp.Symbol("z", real=True)
     steps.append(Step(lhs=sp.log(sigmoid(z)) - sp.log(1 - sigmoid(z)), rhs=z,
-                      why="the logit of the sigmoid is the identity: log G - log G' = sum_masks P(mask) z(mask), "
-                          "linear in the masks, = p sum_i w_i x_i"))
+                      why=r"the logit of the sigmoid is the identity: "
+                          r"$\log G - \log G' = \sum_{\text{masks}} P(\text{mask})\,z(\text{mask})$, "
+                          r"linear in the masks, $= p \sum_i w_i x_i$"))
     for n_ in range(1, 4):
         nw, scaled = nwgm_expr(n_)
         steps.append(Step(lhs=nw, rhs=scaled,
-                          why=f"n = {n_}: the normalized weighted geometric mean G/(G + G') of the {2**n_} masked "
-                              "sigmoid outputs is the weight-scaled unit sigma(p sum w_i x_i), exactly"))
+                          why=f"$n = {n_}$: the normalized weighted geometric mean $G/(G + G')$ of the {2**n_} masked "
+                              r"sigmoid outputs is the weight-scaled unit $\sigma(p \sum_i w_i x_i)$, exactly"))
     return Derivation(
-        "dropout-ensemble", "Dropout as an ensemble of 2^n networks: when weight scaling is exact", steps,
-        assumptions=["one unit (a linear layer is one such unit per output), masks D_i ~ Bernoulli(p) independent",
-                     "P(mask) = p^k (1 - p)^(n - k), k the number of kept units"],
+        "dropout-ensemble", "Dropout as an ensemble of $2^n$ networks: when weight scaling is exact", steps,
+        assumptions=[r"one unit (a linear layer is one such unit per output), masks $D_i \sim \mathrm{Bernoulli}(p)$ "
+                     "independent",
+                     r"$P(\text{mask}) = p^k (1 - p)^{n - k}$, $k$ the number of kept units"],
         references=["Baldi & Sadowski 2013, Understanding Dropout, NeurIPS (NWGM of a sigmoid unit)",
                     "Srivastava et al. 2014, section 7 and appendix (weight scaling as an ensemble approximation)"])
 
@@ -655,33 +672,35 @@ def _dropout_l2_penalty() -> Derivation:
         sp.Symbol("s^2", nonnegative=True)
     s_moments = {S: lambda k: {1: mu, 2: mu**2 + s2}[k]}
     steps = [
-        Step(lhs=stats.Expectation(Db / p), rhs=1, why="the inverted mask has mean 1: E[sum_j D_j x_j w_j / p] = x w"),
-        Step(lhs=stats.Variance(Db / p), rhs=PENALTY_FACTOR, why="and variance E[(D/p)^2] - 1 = 1/p - 1"),
+        Step(lhs=stats.Expectation(Db / p), rhs=1,
+             why=r"the inverted mask has mean 1: $E[\sum_j D_j x_j w_j/p] = x w$"),
+        Step(lhs=stats.Variance(Db / p), rhs=PENALTY_FACTOR, why="and variance $E[(D/p)^2] - 1 = 1/p - 1$"),
         Step(lhs=E((y - S) ** 2), rhs=(y - mu) ** 2 + s2, check=lambda lhs, rhs: (
             sp.simplify(lhs.replace(lambda t: isinstance(t, sp.Function) and t.func == E,
                                     lambda t: expect_independent(t.args[0], s_moments)) - rhs) == 0,
             "E[S] = mu, E[S^2] = mu^2 + s^2 substituted monomial by monomial"),
-             why="for one sample, S = sum_j D_j x_j w_j / p with mean mu = x w and variance s^2: the expected "
+             why=r"for one sample, $S = \sum_j D_j x_j w_j/p$ with mean $\mu = x w$ and variance $s^2$: the expected "
                  "squared error is the squared error of the mean plus the variance"),
         Step(lhs=sp.Sum(xI[j] ** 2 * wI[j] ** 2 * stats.Variance(Db / p), (j, 1, n)),
              rhs=PENALTY_FACTOR * sp.Sum(xI[j] ** 2 * wI[j] ** 2, (j, 1, n)),
-             why="s^2 = sum_j x_j^2 w_j^2 Var(D_j/p): the masks are independent, so the variances add"),
+             why=r"$s^2 = \sum_j x_j^2 w_j^2\,\mathrm{Var}(D_j/p)$: the masks are independent, so the variances add"),
         Step(lhs=sp.Sum(PENALTY_FACTOR * xI[i, j] ** 2 * wI[j] ** 2, (j, 1, n), (i, 1, N)),
              rhs=PENALTY_FACTOR * sp.Sum(wI[j] ** 2 * xI[i, j] ** 2, (i, 1, N), (j, 1, n)),
              check=lambda lhs, rhs: (sp.simplify(lhs.reorder((0, 1)) - rhs) == 0,
                                      "the finite sums exchanged (Sum.reorder), then simplified"),
-             why="summed over the N samples and regrouped by feature: an L2 penalty on w_j weighted by the squared "
-                 "norm sum_i x_ij^2 of column j (ridge for standardized columns)"),
+             why=r"summed over the $N$ samples and regrouped by feature: an L2 penalty on $w_j$ weighted by the "
+                 r"squared norm $\sum_i x_{ij}^2$ of column $j$ (ridge for standardized columns)"),
     ]
     for ns, nf in ((1, 3), (2, 2)):
         mean, closed, _ = regression_objective(ns, nf)
         steps.append(Step(lhs=mean, rhs=closed,
-                          why=f"{ns} sample(s) x {nf} features with symbolic entries: the expected loss by exact "
-                              f"enumeration of all {2 ** (ns * nf)} masks is the loss at w plus the penalty"))
+                          why=f"{ns} sample(s) × {nf} features with symbolic entries: the expected loss by exact "
+                              f"enumeration of all {2 ** (ns * nf)} masks is the loss at $w$ plus the penalty"))
     return Derivation(
         "dropout-l2-penalty", "Dropout on the inputs of linear regression is an adaptive L2 penalty", steps,
-        assumptions=["inverted dropout on every input entry: x_ij -> D_ij x_ij / p, D_ij ~ Bernoulli(p) independent",
-                     "squared loss, linear model y ~ X w; the expectation is over the masks only"],
+        assumptions=[r"inverted dropout on every input entry: $x_{ij} \to D_{ij} x_{ij}/p$, "
+                     r"$D_{ij} \sim \mathrm{Bernoulli}(p)$ independent",
+                     r"squared loss, linear model $y \approx X w$; the expectation is over the masks only"],
         references=["Wager, Wang & Liang 2013, Dropout Training as Adaptive Regularization, NeurIPS "
                     "(the quadratic penalty, exact for squared loss)"])
 
@@ -750,28 +769,29 @@ def _dropout_variance_shift() -> Derivation:
     mom = _moments()
     steps = [
         Step(lhs=E(D * a / p), rhs=c, check=_expect_check(mom),
-             why="a unit's input a (mean c, variance v) through inverted dropout keeps its mean"),
+             why="a unit's input $a$ (mean $c$, variance $v$) through inverted dropout keeps its mean"),
         Step(lhs=E((D * a / p) ** 2), rhs=(c**2 + v) / p, check=_expect_check(mom),
-             why="its second moment is E[a^2]/p"),
+             why="its second moment is $E[a^2]/p$"),
         Step(lhs=E((D * a / p) ** 2) - E(D * a / p) ** 2, rhs=VAR_TRAIN, check=_expect_check(mom),
              why="the variance that batch norm sees in training, batch statistics and running average alike"),
         Step(lhs=VAR_TRAIN, rhs=v + (1 - p) * (c**2 + v) / p,
-             why="= v plus an inflation (1 - p)(c^2 + v)/p: larger than v for p < 1, even for c = 0"),
+             why="$= v$ plus an inflation $(1 - p)(c^2 + v)/p$: larger than $v$ for $p < 1$, even for $c = 0$"),
         Step(lhs=E(a**2) - E(a) ** 2, rhs=VAR_TEST, check=_expect_check(mom),
-             why="at test dropout is off: the unit's input has variance v, while the running variance holds "
+             why="at test dropout is off: the unit's input has variance $v$, while the running variance holds "
                  "the train value"),
-        Step(lhs=VAR_TEST / VAR_TRAIN, rhs=VAR_RATIO, why="the variance shift Var_test / Var_train"),
-        Step(lhs=VAR_RATIO, rel="<=", rhs=1, under=(p, 1 - r, "p = 1 - r, r >= 0"),
+        Step(lhs=VAR_TEST / VAR_TRAIN, rhs=VAR_RATIO, why="the variance shift "
+                                                          r"$\mathrm{Var}_{test}/\mathrm{Var}_{train}$"),
+        Step(lhs=VAR_RATIO, rel="<=", rhs=1, under=(p, 1 - r, r"$p = 1 - r$, $r \ge 0$"),
              why="at most 1: test activations after batch norm have a smaller variance than in training"),
         Step(lhs=sp.Subs(VAR_RATIO, p, 1), rhs=1, check=_ratio_one_check,
-             why="= 1 only at p = 1 (no dropout) when c != 0"),
+             why=r"$= 1$ only at $p = 1$ (no dropout) when $c \ne 0$"),
         Step(lhs=sp.Subs(VAR_RATIO, c, 0), rhs=p,
-             why="for a zero-mean input the ratio is p itself: the shift does not need a mean"),
+             why="for a zero-mean input the ratio is $p$ itself: the shift does not need a mean"),
     ]
     return Derivation(
         "dropout-variance-shift", "Dropout before batch norm: the variance shift", steps,
-        assumptions=["a unit's input a with E[a] = c, Var(a) = v > 0, any distribution; the mask D ~ Bernoulli(p) "
-                     "independent of a; inverted dropout (train D a / p, test a)",
+        assumptions=[r"a unit's input $a$ with $E[a] = c$, $\mathrm{Var}(a) = v > 0$, any distribution; the mask "
+                     r"$D \sim \mathrm{Bernoulli}(p)$ independent of $a$; inverted dropout (train $D a/p$, test $a$)",
                      "batch norm normalizes with the train-time variance at test (running statistics)"],
         references=["Li, Chen, Hu & Yang 2019, Understanding the Disharmony between Dropout and Batch "
                     "Normalization by Variance Shift, CVPR"])

@@ -341,97 +341,113 @@ def _finite_width_relu(depth: int = 3) -> Derivation:
     ratio_net = sp.Mul(*[POST_RATIO_SECOND.subs(n, w) for w in ns[1:]])  # E r_L^2, r_L = ||x_L||^2 / E||x_L||^2
     sigma2_net = sum(sp.log(POST_RATIO_SECOND.subs(n, w)) for w in ns[1:])
     beta = sp.Symbol("beta", positive=True)
-    pos, neg = (z, sp.Symbol("z", positive=True), "z > 0"), (z, sp.Symbol("z", negative=True), "z < 0")
+    pos, neg = (z, sp.Symbol("z", positive=True), "$z > 0$"), (z, sp.Symbol("z", negative=True), "$z < 0$")
     return Derivation(
         "finite-width-relu", "Squared activation norm of a finite-width He-normal ReLU network",
         [
             # one layer, given x_(l-1)
             Step(lhs=st.Variance(h1), rhs=sp.Rational(2, 3) * sum(v**2 for v in xs),
                  check=_after(_bilinear, "Var by bilinearity"),
-                 why="a pre-activation h_i = sum_j W_ij x_j, W_ij ~ N(0, 2/n_in) iid (He normal), shown for n_in = 3: "
-                     "given x, Var h_i = 2 ||x||^2 / n_in"),
+                 why=r"a pre-activation $h_i = \sum_j W_{ij} x_j$, $W_{ij} \sim N(0, 2/n_{in})$ iid (He normal), shown "
+                     r"for $n_{in} = 3$: given $x$, $\mathrm{Var}\,h_i = 2\lVert x\rVert^2/n_{in}$"),
             Step(lhs=st.Covariance(h1, h2), rhs=0, check=_after(_bilinear, "Cov by bilinearity"),
-                 why="distinct rows of W are independent: given x, the h_i are jointly Gaussian and uncorrelated, "
-                     "hence iid N(0, sigma^2), sigma^2 = 2 ||x_(l-1)||^2 / n_(l-1) (the assumption)"),
+                 why="distinct rows of $W$ are independent: given $x$, the $h_i$ are jointly Gaussian and "
+                     r"uncorrelated, hence iid $N(0, \sigma^2)$, $\sigma^2 = 2\lVert x_{l-1}\rVert^2/n_{l-1}$ (the "
+                     "assumption)"),
             Step(lhs=sp.Max(0, sigma * z) ** 2, rhs=sigma**2 * sp.Max(0, z) ** 2, under=pos,
-                 why="relu is positively homogeneous, so ||x_l||^2 = sigma^2 S with S = ||relu(z)||^2, z ~ N(0, I_n)"),
+                 why=r"relu is positively homogeneous, so $\lVert x_l\rVert^2 = \sigma^2 S$ with "
+                     r"$S = \lVert\mathrm{relu}(z)\rVert^2$, $z \sim N(0, I_n)$"),
             Step(lhs=sp.Max(0, sigma * z) ** 2, rhs=sigma**2 * sp.Max(0, z) ** 2, under=neg,
-                 why="both sides vanish for z < 0 (and at z = 0)"),
+                 why="both sides vanish for $z < 0$ (and at $z = 0$)"),
             # the law of S
             Step(lhs=p_active, rhs=sp.Rational(1, 2),
-                 why="sign symmetry: each unit is active with probability 1/2, independently: K ~ Binomial(n, 1/2)"),
+                 why=r"sign symmetry: each unit is active with probability $\frac{1}{2}$, independently: "
+                     r"$K \sim \mathrm{Binomial}(n, \frac{1}{2})$"),
             Step(lhs=relu2, rhs=p_active * st.Expectation(Q1),
-                 why="given z > 0, z^2 has the law of |z|^2, chi^2_1 (symmetry): second moment"),
+                 why=r"given $z > 0$, $z^2$ has the law of $\lvert z\rvert^2$, $\chi^2_1$ (symmetry): second moment"),
             Step(lhs=relu4, rhs=p_active * st.Expectation(Q1**2),
-                 why="and fourth moment; so given K = k, S is a sum of k iid chi^2_1, i.e. S ~ chi^2_k"),
-            Step(lhs=st.Expectation(Qk), rhs=k, why="mean of chi^2_k (sympy.stats.ChiSquared)"),
-            Step(lhs=st.Expectation(Qk**2), rhs=k**2 + 2 * k, why="second moment of chi^2_k (sympy.stats.ChiSquared)"),
+                 why=r"and fourth moment; so given $K = k$, $S$ is a sum of $k$ iid $\chi^2_1$, i.e. "
+                     r"$S \sim \chi^2_k$"),
+            Step(lhs=st.Expectation(Qk), rhs=k, why=r"mean of $\chi^2_k$ (`sympy.stats.ChiSquared`)"),
+            Step(lhs=st.Expectation(Qk**2), rhs=k**2 + 2 * k,
+                 why=r"second moment of $\chi^2_k$ (`sympy.stats.ChiSquared`)"),
             Step(lhs=k * st.Expectation(Q1**2) + k * (k - 1) * st.Expectation(Q1) ** 2, rhs=k**2 + 2 * k,
-                 why="the same from S = sum of k iid chi^2_1: k E[Q^2] + k(k-1) E[Q]^2, which holds for every k >= 0"),
+                 why=r"the same from $S$ = sum of $k$ iid $\chi^2_1$: $k\,E[Q^2] + k(k-1)\,E[Q]^2$, which holds for "
+                     r"every $k \ge 0$"),
             Step(lhs=sp.Subs(k**2 + 2 * k, k, 0), rhs=0,
-                 why="k = 0 (a dead layer): chi^2_0 = 0 and the formula gives 0, so the mixture over K needs no "
-                     "special case"),
+                 why=r"$k = 0$ (a dead layer): $\chi^2_0 = 0$ and the formula gives 0, so the mixture over $K$ needs "
+                     "no special case"),
             Step(lhs=sp.Subs(pmf, j, 0), rhs=sp.Rational(1, 2) ** n,
-                 why="P(K = 0) = 2^-n (sympy.stats.Binomial): all n units inactive; then x_l = 0 and so are all "
-                     "later layers"),
+                 why="$P(K = 0) = 2^{-n}$ (`sympy.stats.Binomial`): all $n$ units inactive; then $x_l = 0$ and so are "
+                     "all later layers"),
             Step(lhs=sp.Sum(pmf * j, (j, 0, n)), rhs=e_s.args[0],
-                 why="tower property: E S = E[E[chi^2_K | K]] = E K, summed over the Binomial pmf with symbolic n"),
+                 why=r"tower property: $E S = E[E[\chi^2_K \mid K]] = E K$, summed over the Binomial pmf with symbolic "
+                     "$n$"),
             Step(lhs=sp.Sum(pmf * (j**2 + 2 * j), (j, 0, n)), rhs=e_s2.args[0], check=_for_every_width(n),
-                 why="E S^2 = E[K^2 + 2K] over the Binomial pmf, the j = 0 term included"),
+                 why=r"$E S^2 = E[K^2 + 2K]$ over the Binomial pmf, the $j = 0$ term included"),
             Step(lhs=n * p_active * st.Expectation(Q1**2) + n * (n - 1) * (p_active * st.Expectation(Q1)) ** 2,
                  rhs=e_s2.args[0],
-                 why="cross-check without K: S = sum of n iid relu(z_i)^2, E relu^4 = 3/2, E relu^2 = 1/2"),
+                 why=r"cross-check without $K$: $S$ = sum of $n$ iid $\mathrm{relu}(z_i)^2$, "
+                     r"$E\,\mathrm{relu}^4 = 3/2$, $E\,\mathrm{relu}^2 = 1/2$"),
             # per layer
             Step(lhs=(2 / n) * sp.Sum(pmf * j, (j, 0, n)), rhs=POST_RATIO_MEAN,
-                 why="t_l = (||x_l||^2/n_l) / (||x_(l-1)||^2/n_(l-1)) = 2 S / n_l since sigma^2 = "
-                     "2||x_(l-1)||^2/n_(l-1): E t_l = 1, He init preserves the mean exactly at every width"),
+                 why=r"$t_l = \frac{\lVert x_l\rVert^2/n_l}{\lVert x_{l-1}\rVert^2/n_{l-1}} = 2S/n_l$ since "
+                     r"$\sigma^2 = 2\lVert x_{l-1}\rVert^2/n_{l-1}$: $E t_l = 1$, He init preserves the mean exactly "
+                     "at every width"),
             Step(lhs=(2 / n) ** 2 * e_s2, rhs=POST_RATIO_SECOND,
-                 why="E t_l^2 = (2/n)^2 E S^2: the finite-width excess 5/n_l per layer"),
+                 why=r"$E t_l^2 = (2/n)^2\,E S^2$: the finite-width excess $5/n_l$ per layer"),
             Step(lhs=(2 * s / n_in) * e_s, rhs=cond["post_mean"],
-                 why="E[||x_l||^2 | x_(l-1)] = sigma^2 E S, with s = ||x_(l-1)||^2"),
+                 why=r"$E[\lVert x_l\rVert^2 \mid x_{l-1}] = \sigma^2\,E S$, with $s = \lVert x_{l-1}\rVert^2$"),
             Step(lhs=(2 * s / n_in) ** 2 * e_s2, rhs=cond["post_second"],
-                 why="E[||x_l||^4 | x_(l-1)] = sigma^4 E S^2"),
+                 why=r"$E[\lVert x_l\rVert^4 \mid x_{l-1}] = \sigma^4\,E S^2$"),
             Step(lhs=(2 * s / n_in) * st.Expectation(st.ChiSquared("Q_n", n)), rhs=cond["pre_mean"],
-                 why="||h_l||^2 = sigma^2 chi^2_n given x_(l-1): E[||h_l||^2 | x_(l-1)] = 2 s n / n_in"),
+                 why=r"$\lVert h_l\rVert^2 = \sigma^2 \chi^2_n$ given $x_{l-1}$: "
+                     r"$E[\lVert h_l\rVert^2 \mid x_{l-1}] = 2 s n/n_{in}$"),
             Step(lhs=(2 * s / n_in) ** 2 * st.Expectation(st.ChiSquared("Q_n", n) ** 2), rhs=cond["pre_second"],
-                 why="E[||h_l||^4 | x_(l-1)] = sigma^4 (n^2 + 2n): excess 2/n_l, not 5/n_l, for the pre-activation"),
+                 why=r"$E[\lVert h_l\rVert^4 \mid x_{l-1}] = \sigma^4 (n^2 + 2n)$: excess $2/n_l$, not $5/n_l$, for "
+                     "the pre-activation"),
             # the network, L = depth
             Step(lhs=_tower(depth, 1), rhs=net["post_mean"],
-                 why=f"L = {depth}: t_l depends only on layer l's fresh weights (independent of the layers below); "
-                     "iterating the conditional mean from the top gives E||x_L||^2 = ||x_0||^2 n_L / n_0"),
+                 why=f"$L = {depth}$: $t_l$ depends only on layer $l$'s fresh weights (independent of the layers "
+                     r"below); iterating the conditional mean from the top gives "
+                     r"$E\lVert x_L\rVert^2 = \lVert x_0\rVert^2 n_L/n_0$"),
             Step(lhs=_tower(depth, 2), rhs=net["post_second"],
-                 why="the same for the second moment: a product of the per-layer factors (1 + 5/n_l)"),
+                 why="the same for the second moment: a product of the per-layer factors $(1 + 5/n_l)$"),
             Step(lhs=sp.UnevaluatedExpr(net["post_second"]) / sp.UnevaluatedExpr(net["post_mean"]) ** 2,
                  rhs=ratio_net,
-                 why="E||x_L||^4 / (E||x_L||^2)^2 = prod_l (1 + 5/n_l), independent of ||x_0|| and n_0"),
+                 why=r"$E\lVert x_L\rVert^4/(E\lVert x_L\rVert^2)^2 = \prod_l (1 + 5/n_l)$, independent of "
+                     r"$\lVert x_0\rVert$ and $n_0$"),
             Step(lhs=_tower(depth, 2, "pre"), rhs=net["pre_second"],
-                 why="pre-activation of the top layer: (1 + 2/n_L) prod_(l<L) (1 + 5/n_l)"),
+                 why=r"pre-activation of the top layer: $(1 + 2/n_L) \prod_{l<L} (1 + 5/n_l)$"),
             Step(lhs=1 - sp.Mul(*[1 - st.Probability(Z <= 0) ** w for w in ns[1:]]), rhs=net["dead_probability"],
-                 why="x_L = 0 unless every layer keeps an active unit; layers independent"),
+                 why="$x_L = 0$ unless every layer keeps an active unit; layers independent"),
             # log-normal approximation
             Step(lhs=st.Expectation(sp.exp(Y)), rhs=sp.exp(mu + s2 / 2), check=_after(_erf_form, "E e^Y"),
-                 why="Y ~ N(mu, sigma^2): E e^Y = exp(mu + sigma^2/2)"),
+                 why=r"$Y \sim N(\mu, \sigma^2)$: $E\,e^Y = e^{\mu + \sigma^2/2}$"),
             Step(lhs=st.Expectation(sp.exp(2 * Y)), rhs=sp.exp(2 * mu + 2 * s2),
-                 why="E e^(2Y) = exp(2 mu + 2 sigma^2)"),
+                 why=r"$E\,e^{2Y} = e^{2\mu + 2\sigma^2}$"),
             Step(lhs=sp.exp(sp.UnevaluatedExpr(mu_star) + sp.UnevaluatedExpr(s2_star) / 2), rhs=m1,
-                 why="moment matching: with mu = 2 log m_1 - log(m_2)/2 and sigma^2 = log m_2 - 2 log m_1 the mean "
-                     "is m_1"),
+                 why=r"moment matching: with $\mu = 2\log m_1 - \log(m_2)/2$ and $\sigma^2 = \log m_2 - 2\log m_1$ the "
+                     "mean is $m_1$"),
             Step(lhs=sp.exp(2 * sp.UnevaluatedExpr(mu_star) + 2 * sp.UnevaluatedExpr(s2_star)), rhs=m2,
-                 why="and the second moment m_2"),
+                 why="and the second moment $m_2$"),
             Step(lhs=s2_star.subs({m1: 1, m2: ratio_net}), rhs=sigma2_net,
-                 why="for r_L = ||x_L||^2 / E||x_L||^2 (m_1 = 1): sigma^2 = sum_l log(1 + 5/n_l)"),
+                 why=r"for $r_L = \lVert x_L\rVert^2/E\lVert x_L\rVert^2$ ($m_1 = 1$): "
+                     r"$\sigma^2 = \sum_l \log(1 + 5/n_l)$"),
             Step(lhs=mu_star.subs({m1: 1, m2: ratio_net}), rhs=-sigma2_net / 2,
-                 why="and mu = -sigma^2/2 (E r_L = 1); an approximation: higher moments and the atom at 0 not matched"),
+                 why=r"and $\mu = -\sigma^2/2$ ($E r_L = 1$); an approximation: higher moments and the atom at 0 not "
+                     "matched"),
             Step(lhs=sp.Limit(n * sp.log(POST_RATIO_SECOND), n, sp.oo), rhs=5,
-                 why="wide layers: log(1 + 5/n) ~ 5/n, so sigma^2 ~ 5 sum_l 1/n_l"),
+                 why=r"wide layers: $\log(1 + 5/n) \approx 5/n$, so $\sigma^2 \approx 5 \sum_l 1/n_l$"),
             Step(lhs=sp.Limit(beta * n * sp.log(POST_RATIO_SECOND), n, sp.oo), rhs=5 * beta,
-                 why="equal widths n and depth L = beta n: sigma^2 -> 5 beta, the log-normal limit of Hanin & Nica"),
+                 why=r"equal widths $n$ and depth $L = \beta n$: $\sigma^2 \to 5\beta$, the log-normal limit of "
+                     "Hanin & Nica"),
         ],
-        assumptions=["x_0 fixed and nonzero; W_l iid N(0, 2/n_(l-1)) (He normal, untruncated), no bias, "
-                     "x_l = relu(h_l)",
-                     "given x_(l-1), h_l ~ N(0, (2 ||x_(l-1)||^2 / n_(l-1)) I): a linear image of the Gaussian W_l "
-                     "(its variance and the rows' independence are checked for n_in = 3 below)",
-                     f"the network steps are shown for L = {depth} with symbolic widths; the per-layer factors "
+        assumptions=[r"$x_0$ fixed and nonzero; $W_l$ iid $N(0, 2/n_{l-1})$ (He normal, untruncated), no bias, "
+                     r"$x_l = \mathrm{relu}(h_l)$",
+                     r"given $x_{l-1}$, $h_l \sim N(0, (2\lVert x_{l-1}\rVert^2/n_{l-1})\,I)$: a linear image of the "
+                     r"Gaussian $W_l$ (its variance and the rows' independence are checked for $n_{in} = 3$ below)",
+                     f"the network steps are shown for $L = {depth}$ with symbolic widths; the per-layer factors "
                      "multiply the same way at any depth"],
         references=["B. Hanin, Which neural net architectures give rise to exploding and vanishing gradients? "
                     "NeurIPS 2018",
@@ -451,27 +467,31 @@ def _finite_width_log_variance() -> Derivation:
         "finite-width-log-variance", "Variance of the log squared norm of a finite-width He-normal ReLU network",
         [
             Step(lhs=st.Expectation(Q**t), rhs=mgf,
-                 why="Mellin transform of chi^2_k (sympy.stats): E[Q^t] = E[e^(t log Q)], the moment generating "
-                     "function of log Q"),
+                 why=r"Mellin transform of $\chi^2_k$ (`sympy.stats`): $E[Q^t] = E[e^{t \log Q}]$, the moment "
+                     r"generating function of $\log Q$"),
             Step(lhs=sp.Subs(sp.Derivative(sp.log(mgf), t), t, 0), rhs=LOG_CHI2_MEAN,
-                 why="first cumulant of log Q: d/dt log E[Q^t] at t = 0"),
+                 why=r"first cumulant of $\log Q$: $\frac{d}{dt} \log E[Q^t]$ at $t = 0$"),
             Step(lhs=sp.Subs(sp.Derivative(sp.log(mgf), t, 2), t, 0), rhs=LOG_CHI2_VAR,
-                 why="second cumulant: the variance of log chi^2_k is the trigamma function at k/2"),
+                 why=r"second cumulant: the variance of $\log \chi^2_k$ is the trigamma function at $k/2$"),
             Step(lhs=st.Expectation(sp.log(Q)), rhs=LOG_CHI2_MEAN,
-                 why="cross-check: E log Q integrated directly against the chi^2_k density"),
+                 why=r"cross-check: $E \log Q$ integrated directly against the $\chi^2_k$ density"),
             Step(lhs=st.Expectation(sp.log(Q) ** 2) - st.Expectation(sp.log(Q)) ** 2, rhs=LOG_CHI2_VAR,
-                 why="cross-check: E (log Q)^2 - (E log Q)^2 integrated directly"),
+                 why=r"cross-check: $E(\log Q)^2 - (E \log Q)^2$ integrated directly"),
             Step(lhs=sp.Limit(k * LOG_CHI2_VAR, k, sp.oo), rhs=2,
-                 why="many active units: Var log chi^2_k ~ 2/k, so E[psi_1(K/2)] ~ 4/n with K ~ n/2; "
-                     "Var[psi(K/2)] ~ Var(log K) ~ Var K / (E K)^2 = 1/n; together 5/n per layer, the log-normal "
-                     "sigma^2 = sum log(1 + 5/n_l) to first order"),
+                 why=r"many active units: $\mathrm{Var}\log\chi^2_k \approx 2/k$, so $E[\psi_1(K/2)] \approx 4/n$ with "
+                     r"$K \approx n/2$; $\mathrm{Var}[\psi(K/2)] \approx \mathrm{Var}(\log K) \approx "
+                     r"\mathrm{Var}\,K/(E K)^2 = 1/n$; together $5/n$ per layer, the log-normal "
+                     r"$\sigma^2 = \sum_l \log(1 + 5/n_l)$ to first order"),
         ],
-        assumptions=["the setting of finite-width-relu: x_0 fixed, W_l iid N(0, 2/n_(l-1)), no bias, relu",
-                     "given x_(l-1): ||x_l||^2 = sigma_l^2 chi^2_(K_l), sigma_l^2 = 2 ||x_(l-1)||^2 / n_(l-1), "
-                     "K_l ~ Binomial(n_l, 1/2) the active units (finite-width-relu)",
-                     "so log ||x_L||^2 = log ||x_0||^2 + sum_l [log(2/n_(l-1)) + log chi^2_(K_l)] with independent "
-                     "terms; conditioning on x_L != 0 is conditioning each K_l >= 1, which keeps them independent",
-                     "law of total variance over K_l: Var(log chi^2_(K_l) | K_l >= 1) = E[psi_1(K_l/2)] + "
-                     "Var[psi(K_l/2) + log 2], summed exactly over the Binomial pmf (log_norm_variance)"],
+        assumptions=[r"the setting of finite-width-relu: $x_0$ fixed, $W_l$ iid $N(0, 2/n_{l-1})$, no bias, relu",
+                     r"given $x_{l-1}$: $\lVert x_l\rVert^2 = \sigma_l^2 \chi^2_{K_l}$, "
+                     r"$\sigma_l^2 = 2\lVert x_{l-1}\rVert^2/n_{l-1}$, $K_l \sim \mathrm{Binomial}(n_l, \frac{1}{2})$ "
+                     "the active units (finite-width-relu)",
+                     r"so $\log\lVert x_L\rVert^2 = \log\lVert x_0\rVert^2 + \sum_l [\log(2/n_{l-1}) + "
+                     r"\log\chi^2_{K_l}]$ with independent terms; conditioning on $x_L \ne 0$ is conditioning each "
+                     r"$K_l \ge 1$, which keeps them independent",
+                     r"law of total variance over $K_l$: $\mathrm{Var}(\log\chi^2_{K_l} \mid K_l \ge 1) = "
+                     r"E[\psi_1(K_l/2)] + \mathrm{Var}[\psi(K_l/2) + \log 2]$, summed exactly over the Binomial pmf "
+                     "(`log_norm_variance`)"],
         references=["B. Hanin, M. Nica, Products of many large random matrices and gradients in deep neural networks, "
                     "Comm. Math. Phys. 2019"])

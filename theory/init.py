@@ -32,6 +32,7 @@ from theory import activations as acts
 from theory import budget, variance
 from theory.derivation import Derivation, Step, derivation
 from theory.errors import SpecError
+from theory.latex import latex
 from theory.parse import parse_expression
 
 n_in, n_out = sp.symbols("n_in n_out", positive=True, integer=True)
@@ -220,25 +221,27 @@ def _slide_form(bound: sp.Expr) -> sp.Expr:
 def _lecture_uniform_inits() -> Derivation:
     steps = []
     a = sp.Symbol("a", positive=True)
-    steps.append(Step(lhs=_uniform_var(a), rhs=a**2 / 3, why="Var(U[-a, a]) = (a - (-a))^2 / 12 = a^2 / 3"))
+    steps.append(Step(lhs=_uniform_var(a), rhs=a**2 / 3, why=r"$\mathrm{Var}(U[-a, a]) = (a - (-a))^2/12 = a^2/3$"))
     for row in lecture_uniform_bounds():
         b, var = row["bound"], row["weight_var"]
         steps.append(Step(lhs=_slide_form(b), rhs=var,
-                          why=f"slide «{row['slide']}»: a = {sp.sstr(b)}"))
+                          why=f"slide «{row['slide']}»: $a = {latex(b)}$"))
         steps.append(Step(lhs=sp.Mul(n_in, var, evaluate=False), rhs=row["layer_gain"],
-                          why="the layer multiplier n_in Var(w) (Var(h) = n_in Var(w) Var(x), layer-variance)"))
+                          why=r"the layer multiplier $n_{in}\,\mathrm{Var}(w)$ "
+                              r"($\mathrm{Var}(h) = n_{in}\,\mathrm{Var}(w)\,\mathrm{Var}(x)$, layer-variance)"))
         if row["slide_weight_var"] is not None:
             ratio = row["ratio_to_slide"]
             verdict = ("as the slide says" if row["agrees"] else
-                       f"the slide writes {sp.sstr(row['slide_weight_var'])}: off by a factor {sp.sstr(ratio)}")
+                       f"the slide writes ${latex(row['slide_weight_var'])}$: off by a factor ${latex(ratio)}$")
             shown = row["slide_weight_var"] if row["agrees"] else sp.Mul(ratio, row["slide_weight_var"], evaluate=False)
             steps.append(Step(lhs=var, rhs=shown, why=verdict))
     lecun = sp.sqrt(3) / sp.sqrt(n_in)
     steps.append(Step(lhs=_slide_form(lecun), rhs=1 / n_in,
-                      why="the bound that does give Var(w) = 1/n_in (Var(h) = Var(x)) is sqrt(3)/sqrt(n_in) (LeCun)"))
+                      why=r"the bound that does give $\mathrm{Var}(w) = 1/n_{in}$ ($\mathrm{Var}(h) = "
+                          r"\mathrm{Var}(x)$) is $\sqrt{3}/\sqrt{n_{in}}$ (LeCun)"))
     return Derivation("lecture-uniform-inits", "Uniform initializations on the slides: the variance they give",
-                      steps, assumptions=["w ~ U[-a, a] iid, independent of the inputs x; E[x] = 0",
-                                          "n_in, n_out positive integers"])
+                      steps, assumptions=[r"$w \sim U[-a, a]$ iid, independent of the inputs $x$; $E[x] = 0$",
+                                          r"$n_{in}$, $n_{out}$ positive integers"])
 
 
 @derivation("xavier", "Glorot/Xavier: forward n_in Var(w) = 1, backward n_out Var(w) = 1, compromise 2/(n_in+n_out)")
@@ -252,18 +255,21 @@ def _xavier() -> Derivation:
     return Derivation(
         "xavier", "Xavier (Glorot) initialization",
         [
-            Step(lhs=n_in * fwd, rhs=1, why="forward: Var(h) = Var(x) needs n_in Var(w) = 1, Var(w) = 1/n_in"),
-            Step(lhs=n_out * bwd, rhs=1, why="backward: n_out gradients enter each unit; Var(w) = 1/n_out"),
+            Step(lhs=n_in * fwd, rhs=1, why=r"forward: $\mathrm{Var}(h) = \mathrm{Var}(x)$ needs "
+                                            r"$n_{in}\,\mathrm{Var}(w) = 1$, $\mathrm{Var}(w) = 1/n_{in}$"),
+            Step(lhs=n_out * bwd, rhs=1, why=r"backward: $n_{out}$ gradients enter each unit; "
+                                                  r"$\mathrm{Var}(w) = 1/n_{out}$"),
             Step(lhs=comp, rhs=2 / (1 / fwd + 1 / bwd),
-                 why="both hold only if n_in = n_out; the compromise (n_in + n_out)/2 Var(w) = 1 is the harmonic "
-                     "mean of the two conditions"),
-            Step(lhs=comp, rhs=keras[0] / keras[1], why="Keras glorot: scale 1 over fan_avg = (n_in + n_out)/2"),
+                 why=r"both hold only if $n_{in} = n_{out}$; the compromise $\frac{n_{in} + "
+                     r"n_{out}}{2}\,\mathrm{Var}(w) = 1$ is the harmonic mean of the two conditions"),
+            Step(lhs=comp, rhs=keras[0] / keras[1], why="Keras `glorot_*`: scale 1 over `fan_avg` "
+                                                        "$= (n_{in} + n_{out})/2$"),
             Step(lhs=a, rhs=sp.sqrt(6) / sp.sqrt(n_in + n_out),
-                 why="uniform bound: a^2/3 = 2/(n_in + n_out), the slide's sqrt(6)/sqrt(n_out + n_in)"),
+                 why=r"uniform bound: $a^2/3 = 2/(n_{in} + n_{out})$, the slide's $\sqrt{6}/\sqrt{n_{out} + n_{in}}$"),
             Step(lhs=sp.sqrt(comp), rhs=sp.sqrt(2) / sp.sqrt(n_in + n_out),
                  why="normal std (the slide's 'seminar exercise'); Keras' truncated normal divides it by 0.8796"),
         ],
-        assumptions=["E[w] = 0, E[x] = 0, all independent (layer-variance)"],
+        assumptions=["$E[w] = 0$, $E[x] = 0$, all independent (layer-variance)"],
         references=["Glorot & Bengio 2010, Understanding the difficulty of training deep feedforward networks"])
 
 
@@ -299,22 +305,28 @@ def _he() -> Derivation:
     return Derivation(
         "he", "He (Kaiming) initialization for ReLU",
         [
-            Step(lhs=neg, rhs=pos, why="h symmetric about 0 (density f(-h) = f(h))", check=_reflect_check(h, f)),
+            Step(lhs=neg, rhs=pos, why="$h$ symmetric about 0 (density $f(-h) = f(h)$)", check=_reflect_check(h, f)),
             Step(lhs=full, rhs=neg + pos, why="split the second moment at 0",
                  check=lambda l, r: (sp.Integral(l.function, (h, -sp.oo, 0)) + sp.Integral(l.function, (h, 0, sp.oo))
                                      == r, "additivity of the integral over (-oo, 0] and [0, oo)")),
             Step(lhs=stats.Expectation(relu2.subs(h, H)), rhs=stats.Variance(H) / 2,
-                 why="so E[relu(h)^2] = int_0^oo h^2 f = E[h^2]/2 = Var(h)/2; e.g. h ~ N(0, s^2)"),
-            Step(lhs=stats.Expectation(relu2.subs(h, U)), rhs=stats.Variance(U) / 2, why="and h ~ U[-c, c] (any symmetric law)"),
+                 why=r"so $E[\mathrm{relu}(h)^2] = \int_0^\infty h^2 f = E[h^2]/2 = \mathrm{Var}(h)/2$; "
+                     r"e.g. $h \sim N(0, s^2)$"),
+            Step(lhs=stats.Expectation(relu2.subs(h, U)), rhs=stats.Variance(U) / 2,
+                 why=r"and $h \sim U[-c, c]$ (any symmetric law)"),
             Step(lhs=sp.Mul(n_in, he_var, vprev / 2, evaluate=False), rhs=vprev,
-                 why="Var(h_l) = n_in Var(w) E[x^2] = n_in Var(w) Var(h_(l-1)) / 2 is preserved iff Var(w) = 2/n_in"),
-            Step(lhs=he_var, rhs=_PRESETS["he"][0] / _PRESETS["he"][1], why="Keras he_*: scale 2 over fan_in"),
+                 why=r"$\mathrm{Var}(h_l) = n_{in}\,\mathrm{Var}(w)\,E[x^2] = "
+                     r"n_{in}\,\mathrm{Var}(w)\,\mathrm{Var}(h_{l-1})/2$ is preserved iff "
+                     r"$\mathrm{Var}(w) = 2/n_{in}$"),
+            Step(lhs=he_var, rhs=_PRESETS["he"][0] / _PRESETS["he"][1], why="Keras `he_*`: scale 2 over `fan_in`"),
             Step(lhs=stats.Expectation((sp.Piecewise((h, h > 0), (slope * h, True)) ** 2).subs(h, H)),
-                 rhs=(1 + slope**2) * stats.Variance(H) / 2, why="leaky ReLU: E[leaky(h)^2] = (1 + a^2) Var(h) / 2"),
-            Step(lhs=leaky_var, rhs=2 / ((1 + slope**2) * n_in), why="hence Var(w) = 2/((1 + a^2) n_in)"),
+                 rhs=(1 + slope**2) * stats.Variance(H) / 2,
+                 why=r"leaky ReLU: $E[\mathrm{leaky}(h)^2] = (1 + a^2)\,\mathrm{Var}(h)/2$"),
+            Step(lhs=leaky_var, rhs=2 / ((1 + slope**2) * n_in),
+                 why=r"hence $\mathrm{Var}(w) = 2/((1 + a^2)\,n_{in})$"),
         ],
-        assumptions=["h_(l-1) symmetric about 0 with E[h] = 0 (zero-mean symmetric weights make it so)",
-                     "w iid with E[w] = 0, independent of x = relu(h_(l-1)) (layer-variance, He form)"],
+        assumptions=["$h_{l-1}$ symmetric about 0 with $E[h] = 0$ (zero-mean symmetric weights make it so)",
+                     r"$w$ iid with $E[w] = 0$, independent of $x = \mathrm{relu}(h_{l-1})$ (layer-variance, He form)"],
         references=["He, Zhang, Ren & Sun 2015, Delving deep into rectifiers"])
 
 
@@ -337,17 +349,18 @@ def _zero_init_symmetry(break_symmetry: bool = False) -> Derivation:
     steps = []
     for p1, p2 in pairs:
         steps.append(Step(lhs=(sp.diff(L, p1) - sp.diff(L, p2)).subs(same), rhs=0,
-                          why=f"dL/d{p1} = dL/d{p2} when unit 1 and unit 2 have identical parameters"))
+                          why=rf"$\partial L/\partial {latex(p1)} = \partial L/\partial {latex(p2)}$ when unit 1 "
+                              "and unit 2 have identical parameters"))
     p1, p2 = sp.symbols("theta_1 theta_2", real=True)
     g = sp.Symbol("g", real=True)
     steps.append(Step(lhs=(p1 - eta * g) - (p2 - eta * g), rhs=p1 - p2,
-                      why="a gradient step subtracts the same eta*g from both, so equal parameters stay equal: by "
+                      why=r"a gradient step subtracts the same $\eta g$ from both, so equal parameters stay equal: by "
                           "induction over steps the two units are the same function forever"))
-    steps.append(Step(lhs=(p1 - eta * g) - (p2 - eta * g), rhs=0, under=(p2, p1, "theta_2 = theta_1"),
+    steps.append(Step(lhs=(p1 - eta * g) - (p2 - eta * g), rhs=0, under=(p2, p1, r"$\theta_2 = \theta_1$"),
                       why="in particular all-zero (or any constant) initial weights never break the symmetry"))
     return Derivation(
         "zero-init-symmetry", "Why identical (e.g. zero) initial weights fail",
         steps,
-        assumptions=["network y = v_1 f(w_1 . x + b_1) + v_2 f(w_2 . x + b_2) + c, any activation f, any loss "
-                     "ell(y, t); plain gradient descent (the same holds for momentum and Adam, which act "
+        assumptions=[r"network $y = v_1 f(w_1 \cdot x + b_1) + v_2 f(w_2 \cdot x + b_2) + c$, any activation $f$, "
+                     r"any loss $\ell(y, t)$; plain gradient descent (the same holds for momentum and Adam, which act "
                      "coordinate-wise on equal gradients)"])

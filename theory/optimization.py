@@ -44,19 +44,20 @@ def _gd_rate() -> Derivation:
         "gd-quadratic-rate", "Gradient descent on a quadratic: rate and condition number",
         [
             Step(lhs=sp.Derivative(lam * sp.Symbol("e") ** 2 / 2, sp.Symbol("e")), rhs=lam * sp.Symbol("e"),
-                 why="along an eigenvector the error e obeys e <- e - eta lambda e: the gradient of lambda e^2/2 is "
-                     "lambda e"),
+                 why=r"along an eigenvector the error $e$ obeys $e \gets e - \eta\lambda e$: the gradient of "
+                     r"$\lambda e^2/2$ is $\lambda e$"),
             Step(lhs=sp.solve(sp.Eq(at_min, -at_max), eta)[0], rhs=ETA_OPT,
-                 why="|1 - eta lambda| is largest at an end of [lambda_min, lambda_max]; the two ends balance, "
-                     "1 - eta lambda_min = -(1 - eta lambda_max), at eta*"),
+                 why=r"$\lvert 1 - \eta\lambda\rvert$ is largest at an end of $[\lambda_{min}, \lambda_{max}]$; the "
+                     r"two ends balance, $1 - \eta\lambda_{min} = -(1 - \eta\lambda_{max})$, at $\eta^*$"),
             Step(lhs=at_min.subs(eta, ETA_OPT), rhs=RATE.subs(kappa, lmax / lmin),
-                 why="the worst contraction at eta*, with kappa = lambda_max / lambda_min"),
+                 why=r"the worst contraction at $\eta^*$, with $\kappa = \lambda_{max}/\lambda_{min}$"),
             Step(lhs=sp.Limit(RATE, kappa, 1), rhs=0,
-                 why="kappa = 1 (standardized, uncorrelated features): one step solves the problem"),
+                 why=r"$\kappa = 1$ (standardized, uncorrelated features): one step solves the problem"),
             Step(lhs=sp.Limit(kappa * sp.log(1 / RATE), kappa, sp.oo), rhs=2,
-                 why="for large kappa, log(1/rate) ~ 2/kappa: steps ~ (kappa/2) log(1/tol), linear in kappa"),
+                 why=r"for large $\kappa$, $\log(1/\mathrm{rate}) \approx 2/\kappa$: steps "
+                     r"$\approx (\kappa/2) \log(1/\mathrm{tol})$, linear in $\kappa$"),
         ],
-        assumptions=["f(w) = (1/2)(w - w*)^T A (w - w*), A symmetric positive definite",
+        assumptions=[r"$f(w) = \frac{1}{2}(w - w^*)^\top A (w - w^*)$, $A$ symmetric positive definite",
                      "full-batch gradient descent with a fixed step; SGD adds noise but has the same dependence on "
-                     "kappa through its step size"],
+                     r"$\kappa$ through its step size"],
         references=["Nesterov, Introductory Lectures on Convex Optimization (2004), Theorem 2.1.15"])

@@ -244,17 +244,19 @@ def _product_variance() -> Derivation:
         "product-variance", "Variance of a product of independent random variables",
         [
             Step(lhs=Variance(w * x), rhs=E((w * x) ** 2) - E(w * x) ** 2, check=stats,
-                 why="Var(Y) = E[(Y - E[Y])^2] = E[Y^2] - E[Y]^2 with Y = w x"),
+                 why=r"$\mathrm{Var}(Y) = E[(Y - E[Y])^2] = E[Y^2] - E[Y]^2$ with $Y = w x$"),
             Step(rhs=E(w**2) * E(x**2) - E(w) ** 2 * E(x) ** 2, check=stats,
-                 why="w and x are independent: E[f(w) g(x)] = E[f(w)] E[g(x)] (a product probability space)"),
+                 why="$w$ and $x$ are independent: $E[f(w) g(x)] = E[f(w)]\\,E[g(x)]$ (a product probability space)"),
             Step(rhs=(sigma_w**2 + mu_w**2) * (sigma_x**2 + mu_x**2) - mu_w**2 * mu_x**2, check=stats,
-                 why="E[w] = mu_w and E[w^2] = Var(w) + E[w]^2 = sigma_w^2 + mu_w^2 (likewise for x)"),
-            Step(rhs=formula, why="expand: the term mu_w^2 mu_x^2 cancels"),
+                 why=r"$E[w] = \mu_w$ and $E[w^2] = \mathrm{Var}(w) + E[w]^2 = \sigma_w^2 + \mu_w^2$ (likewise for "
+                     "$x$)"),
+            Step(rhs=formula, why=r"expand: the term $\mu_w^2 \mu_x^2$ cancels"),
             Step(lhs=Variance(w * x), rhs=E(x) ** 2 * Variance(w) + E(w) ** 2 * Variance(x) + Variance(x) * Variance(w),
-                 check=stats, why="the slide's form, in moments of w and x only: no normality needed"),
+                 check=stats, why="the slide's form, in moments of $w$ and $x$ only: no normality needed"),
         ],
-        assumptions=["w, x independent with E[w] = mu_w, Var(w) = sigma_w^2, E[x] = mu_x, Var(x) = sigma_x^2",
-                     "sympy.stats checks each step for normal, uniform and skewed two-point laws with these moments"])
+        assumptions=[r"$w$, $x$ independent with $E[w] = \mu_w$, $\mathrm{Var}(w) = \sigma_w^2$, $E[x] = \mu_x$, "
+                     r"$\mathrm{Var}(x) = \sigma_x^2$",
+                     "`sympy.stats` checks each step for normal, uniform and skewed two-point laws with these moments"])
 
 
 @derivation("layer-variance",
@@ -274,41 +276,45 @@ def _layer_variance(m: int = 3) -> Derivation:
     w, x = ws[0], xs[0]
     s = sp.Add(*[wi * xi for wi, xi in zip(ws, xs)])
     term = mu_x**2 * sigma_w**2 + mu_w**2 * sigma_x**2 + sigma_x**2 * sigma_w**2
-    zero_x, zero_w = (mu_x, 0, "E[x] = 0: symmetric activation"), (mu_w, 0, "E[w] = 0: zero-mean init")
+    zero_x, zero_w = (mu_x, 0, "$E[x] = 0$: symmetric activation"), (mu_w, 0, "$E[w] = 0$: zero-mean init")
     return Derivation(
-        "layer-variance", "Variance of a pre-activation h = w_0 + sum_i w_i x_i",
+        "layer-variance", r"Variance of a pre-activation $h = w_0 + \sum_i w_i x_i$",
         [
             Step(lhs=Variance(w0 + s), rhs=Variance(s), check=explicit,
-                 why=f"(1) n_in = {m}: the bias w_0 is a constant and does not change the variance"),
+                 why=f"(1) $n_{{in}} = {m}$: the bias $w_0$ is a constant and does not change the variance"),
             Step(rhs=sp.Add(*[Variance(wi * xi) for wi, xi in zip(ws, xs)]), check=explicit,
-                 why="(2) w_i iid, x_i iid, w independent of x: the terms w_i x_i are independent, so their "
+                 why="(2) $w_i$ iid, $x_i$ iid, $w$ independent of $x$: the terms $w_i x_i$ are independent, so their "
                      "covariances vanish and the variances add"),
             Step(rhs=m * term, check=explicit,
                  why="(3) product-variance for each term; the terms are identically distributed"),
             Step(lhs=sp.Sum(Variance(w * x) + (n_in - 1) * Covariance(ws[0] * xs[0], ws[1] * xs[1]), (_i, 1, n_in)),
                  rhs=sp.Sum(Variance(w * x), (_i, 1, n_in)), check=general,
-                 why="(2) any n_in: Var(sum_i w_i x_i) = sum_i sum_j Cov(w_i x_i, w_j x_j), n_in equal variances "
-                     "and n_in (n_in - 1) equal covariances; independence makes each covariance 0"),
+                 why=r"(2) any $n_{in}$: $\mathrm{Var}(\sum_i w_i x_i) = \sum_i \sum_j \mathrm{Cov}(w_i x_i, w_j "
+                     "x_j)$, $n_{in}$ equal variances and $n_{in}(n_{in} - 1)$ equal covariances; independence makes "
+                     "each covariance 0"),
             Step(rhs=sp.Sum(term, (_i, 1, n_in)), check=single, why="(3) product-variance"),
             Step(rhs=sp.Sum(mu_w**2 * sigma_x**2 + sigma_x**2 * sigma_w**2, (_i, 1, n_in)), under=zero_x,
-                 why="(4) the slide: a symmetric activation gives E[x] = 0, killing E[x]^2 Var(w)"),
+                 why=r"(4) the slide: a symmetric activation gives $E[x] = 0$, killing $E[x]^2\,\mathrm{Var}(w)$"),
             Step(rhs=sp.Sum(sigma_x**2 * sigma_w**2, (_i, 1, n_in)), under=zero_w,
-                 why="(4) zero-mean weights, E[w] = 0, kill E[w]^2 Var(x)"),
+                 why=r"(4) zero-mean weights, $E[w] = 0$, kill $E[w]^2\,\mathrm{Var}(x)$"),
             Step(rhs=n_in * Variance(w) * Variance(x), check=single,
-                 why="(5) a sum of n_in equal terms: Var(h) = Var(x) [n_in Var(w)], so Var(h) = Var(x) iff "
-                     "Var(w) = 1/n_in (the slide's bracket = 1)"),
+                 why=r"(5) a sum of $n_{in}$ equal terms: $\mathrm{Var}(h) = "
+                     r"\mathrm{Var}(x)\,[n_{in}\,\mathrm{Var}(w)]$, so $\mathrm{Var}(h) = "
+                     r"\mathrm{Var}(x)$ iff $\mathrm{Var}(w) = 1/n_{in}$ (the slide's bracket $= 1$)"),
             Step(lhs=sp.Sum(term, (_i, 1, n_in)), rhs=sp.Sum(mu_x**2 * sigma_w**2 + sigma_x**2 * sigma_w**2,
                                                              (_i, 1, n_in)), under=zero_w,
-                 why="non-symmetric case (slide 'Инициализация Хе', e.g. ReLU, E[x] > 0): only E[w] = 0 holds"),
-            Step(rhs=n_in * sigma_w**2 * (mu_x**2 + sigma_x**2), why="n_in equal terms"),
+                 why="non-symmetric case (slide «Инициализация Хе», e.g. ReLU, $E[x] > 0$): only $E[w] = 0$ holds"),
+            Step(rhs=n_in * sigma_w**2 * (mu_x**2 + sigma_x**2), why="$n_{in}$ equal terms"),
             Step(rhs=n_in * Variance(w) * Expectation(x**2), check=single,
-                 why="E[x^2] = Var(x) + E[x]^2: Var(h) = E[x^2] [n_in Var(w)] (He et al. 2015)"),
+                 why=r"$E[x^2] = \mathrm{Var}(x) + E[x]^2$: $\mathrm{Var}(h) = E[x^2]\,[n_{in}\,\mathrm{Var}(w)]$ (He "
+                     "et al. 2015)"),
         ],
-        assumptions=[f"steps 1-3 (at n_in = {m}) and step 4's covariance are checked by sympy.stats on two-point laws "
-                     "(symmetric w with skewed x; both skewed), exact sums over all outcomes; steps 4-11 hold for "
-                     "symbolic n_in, and steps 5, 8, 11 are also checked for normal and uniform laws",
-                     "w_i iid with E[w] = mu_w, Var(w) = sigma_w^2; x_i iid with E[x] = mu_x, Var(x) = sigma_x^2; "
-                     "all w independent of all x; w_0 a constant"],
+        assumptions=[f"steps 1-3 (at $n_{{in}} = {m}$) and step 4's covariance are checked by `sympy.stats` on "
+                     "two-point laws (symmetric $w$ with skewed $x$; both skewed), exact sums over all outcomes; "
+                     "steps 4-11 hold for symbolic $n_{in}$, and steps 5, 8, 11 are also checked for normal and "
+                     "uniform laws",
+                     r"$w_i$ iid with $E[w] = \mu_w$, $\mathrm{Var}(w) = \sigma_w^2$; $x_i$ iid with $E[x] = \mu_x$, "
+                     r"$\mathrm{Var}(x) = \sigma_x^2$; all $w$ independent of all $x$; $w_0$ a constant"],
         references=["He, Zhang, Ren, Sun 2015, Delving deep into rectifiers, eq. (7)",
                     "Glorot, Bengio 2010, Understanding the difficulty of training deep feedforward networks"])
 
@@ -322,14 +328,14 @@ def _uniform_variance() -> Derivation:
         "uniform-variance", "Variance of a uniform distribution",
         [
             Step(lhs=Variance(u), rhs=Expectation(u**2) - Expectation(u) ** 2, check=_by_law,
-                 why="Var(U) = E[U^2] - E[U]^2"),
+                 why=r"$\mathrm{Var}(U) = E[U^2] - E[U]^2$"),
             Step(rhs=sp.Integral(_t**2 * f, (_t, a, b)) - sp.Integral(_t * f, (_t, a, b)) ** 2, check=_by_law,
-                 why="the density of U[a, b] is 1/(b - a) on [a, b] and 0 outside"),
-            Step(rhs=(a**2 + a * b + b**2) / 3 - (a + b) ** 2 / 4, why="integrate: E[U^2] = (b^3 - a^3)/(3 (b - a)), "
-                                                                       "E[U] = (a + b)/2"),
-            Step(rhs=(b - a) ** 2 / 12, why="(4 a^2 + 4 a b + 4 b^2 - 3 a^2 - 6 a b - 3 b^2)/12 = (b - a)^2/12"),
+                 why="the density of $U[a, b]$ is $1/(b - a)$ on $[a, b]$ and 0 outside"),
+            Step(rhs=(a**2 + a * b + b**2) / 3 - (a + b) ** 2 / 4, why="integrate: $E[U^2] = (b^3 - a^3)/(3(b - a))$, "
+                                                                       "$E[U] = (a + b)/2$"),
+            Step(rhs=(b - a) ** 2 / 12, why="$(4a^2 + 4ab + 4b^2 - 3a^2 - 6ab - 3b^2)/12 = (b - a)^2/12$"),
             Step(lhs=Variance(v), rhs=sp.UnevaluatedExpr(c - (-c)) ** 2 / 12, check=_by_law,
-                 why="U[-c, c]: the same integral with a = -c, b = c"),
-            Step(rhs=c**2 / 3, why="(2 c)^2 / 12 = c^2 / 3"),
+                 why="$U[-c, c]$: the same integral with $a = -c$, $b = c$"),
+            Step(rhs=c**2 / 3, why="$(2c)^2/12 = c^2/3$"),
         ],
-        assumptions=["a < b real; c > 0"])
+        assumptions=["$a < b$ real; $c > 0$"])

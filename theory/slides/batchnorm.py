@@ -16,6 +16,13 @@ from theory import activations as ta
 from theory import batchnorm as tb
 from theory import dropout as td
 from theory import functions
+from theory.latex import name as latex_name
+
+#: the symbols of :func:`backprop_gradients` (a loss's derivative by the output, the running statistics), with the
+#: lecture's notation (theory.latex)
+DL_DY = latex_name(sp.Symbol("dell/dy"), r"\frac{\partial \ell}{\partial y}")
+MU_RUNNING = latex_name(sp.Symbol("mu_running", real=True), r"\mu_{\mathrm{running}}")
+VAR_RUNNING = latex_name(sp.Symbol("sigma2_running", real=True), r"\sigma^2_{\mathrm{running}}")
 
 
 # ------------------------------------------------------------------------------------------------ «Проблема»
@@ -58,9 +65,9 @@ def backprop_gradients() -> dict:
     """d ell/d theta = dell/dy * dy/d theta for the train-mode «Forward pass» output y = gamma hhat + beta
     (theory.batchnorm.NOTATION) and theta = gamma, beta, running mean, running variance; ``learned``: the sorted
     names with a non-zero gradient (the running statistics are not in y: moving averages of the forward pass)."""
-    mu_run, var_run = sp.symbols("mu_running sigma2_running", real=True)
+    mu_run, var_run = MU_RUNNING, VAR_RUNNING
     y = next(out for slide, out, _ in tb.NOTATION if slide == "Forward pass")  # gamma * hhat + beta, transcribed
-    dl_dy = sp.Symbol("dell/dy")  # the chain rule: d ell / d theta = dell/dy * dy / d theta
+    dl_dy = DL_DY  # the chain rule: d ell / d theta = dell/dy * dy / d theta
     params = (("gamma", tb.gamma), ("beta", tb.beta), ("running mean", mu_run), ("running variance", var_run))
     grads = {name: dl_dy * sp.diff(y, theta) for name, theta in params}
     return {"output": y, "gradients": grads, "learned": sorted(k for k, g in grads.items() if g != 0)}

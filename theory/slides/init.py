@@ -5,7 +5,8 @@ its symbols live here; every formula comes from its topical module: the logistic
 :mod:`theory.functions`, variances of products, sums and uniform/normal laws from :mod:`theory.variance`
 (sympy.stats), schemes from :mod:`theory.init`, activation moments and derivatives from :mod:`theory.activations`,
 the depth recursion from :func:`theory.predict.predict`. Conventions: ``n_in``, ``n_out`` are :mod:`theory.init`'s
-fans; the slide's Var_w, Var_x, E_x2 stand for :mod:`theory.variance`'s sigma_w^2, sigma_x^2 and E[x^2].
+fans; the slide's Var_w, Var_x, E_x2 stand for :mod:`theory.variance`'s sigma_w^2, sigma_x^2 and E[x^2], and print
+(:func:`theory.latex.latex`) as the slide writes them: Var(w), Var(x), E(x^2).
 """
 from __future__ import annotations
 
@@ -22,14 +23,16 @@ from theory.config import NetworkConfig
 from theory.functions import relu, sigmoid
 from theory.gaussian import q
 from theory.init import get_init, n_in, n_out
+from theory.latex import name as latex_name
 from theory.predict import predict
 
-# the slide's symbols: sigma_1 = sigma(w_2 sigma_2 + w_3 sigma_3 + ...), dL/dsigma_1 = g
-s1, s2, s3 = sp.symbols("sigma_1 sigma_2 sigma_3", real=True)
+# the slide's symbols: sigma_1 = sigma(w_2 sigma_2 + w_3 sigma_3 + ...), dL/dsigma_1 = g; their LaTeX is the slide's
+s1, s2, s3 = (latex_name(sp.Symbol(f"sigma_{k}", real=True), rf"\sigma_{k}") for k in (1, 2, 3))
 w2, w3, w0 = sp.symbols("w_2 w_3 w_0", real=True)
 g = sp.Symbol("g", real=True)  # dL/dsigma_1
-var_w, var_x = sp.symbols("Var_w Var_x", positive=True)
-E_x2 = sp.Symbol("E_x2", positive=True)  # E[x^2]
+var_w = latex_name(sp.Symbol("Var_w", positive=True), r"\mathrm{Var}(w)")
+var_x = latex_name(sp.Symbol("Var_x", positive=True), r"\mathrm{Var}(x)")
+E_x2 = latex_name(sp.Symbol("E_x2", positive=True), r"E(x^2)")  # E[x^2]
 
 #: the (w, x) laws under which Var(w_0 + sum w_i x_i) - Var(sum w_i x_i) is computed: exact finite sums (fast)
 BIAS_LAWS = (("two-point(1/5)", "two-point(1/2)"), ("two-point(1/2)", "two-point(1/5)"))
@@ -77,7 +80,7 @@ def zero_init_gradients() -> dict:
     out = sigmoid(w2 * hidden[2] + w3 * hidden[3])
     L = sp.Function("ell")(out, t)
     zero = {p: 0 for p in (*v, w2, w3)}
-    dl = sp.Symbol("ell'(1/2)")  # dL/dsigma_1 at sigma_1 = sigma(0) = 1/2, for display
+    dl = latex_name(sp.Symbol("ell'(1/2)"), r"\ell'(1/2)")  # dL/dsigma_1 at sigma_1 = sigma(0) = 1/2, for display
 
     def grad(p):
         e = sp.simplify(sp.diff(L, p).subs(zero).doit())
@@ -221,7 +224,7 @@ def relu_second_over_var() -> dict:
 def he_weight_var() -> sp.Expr:
     """Var(w) with Var(h_l) = Var(h_(l-1)) for ReLU inputs: n_in Var(w) E[x^2] = Var(h_(l-1)), E[x^2] =
     Var(h_(l-1))/2 (:func:`relu_second_moment_ratio`), solved: 2/n_in."""
-    prev = sp.Symbol("Var_h", positive=True)
+    prev = latex_name(sp.Symbol("Var_h", positive=True), r"\mathrm{Var}(h)")
     layer = _layer_variance_in_second_moment().subs({V.sigma_w: sp.sqrt(_v), E_x2: relu_second_moment_ratio() * prev})
     return sp.solve(sp.Eq(layer, prev), _v)[0]
 
