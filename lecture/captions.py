@@ -32,9 +32,9 @@ CAPTIONS: dict[str, dict[str, str]] = {
         "en": "tanh phase diagram: the correlation depth ξ_c is largest on the order-to-chaos line χ₁ = 1.",
         "ru": "Фазовая диаграмма tanh: глубина корреляции ξ_c максимальна на границе порядка и хаоса χ₁ = 1."},
     "init-gains-table": {
-        "en": "Forward, backward and critical gains derived per activation, beside torch's calculate_gain.",
+        "en": "Forward, backward and critical gains derived per activation, beside torch's `calculate_gain`.",
         "ru": "Выведенные коэффициенты прямого, обратного прохода и критический для каждой активации рядом с "
-              "calculate_gain из torch."},
+              "`calculate_gain` из torch."},
     "mc-variance-depth": {
         "en": "Monte Carlo points (± standard error across networks) on the mean-field curves, layer by layer.",
         "ru": "Точки Монте-Карло (± стандартная ошибка по сетям) на кривых среднего поля, слой за слоем."},
@@ -82,9 +82,11 @@ CAPTIONS: dict[str, dict[str, str]] = {
         "ru": "Точное среднее ансамбля по 2^n маскам минус масштабирование весов: около 0 для линейных слоёв и не "
               "0 для сетей с ReLU."},
     "dropout-variance-shift": {
-        "en": "Var_test / Var_train of a batch-norm input after inverted dropout against p: theory and measured; "
+        "en": "$\\mathrm{Var}_{test} / \\mathrm{Var}_{train}$ of a batch-norm input after inverted dropout against "
+              "p: theory and measured; "
               "the shift shrinks as dropout weakens (p → 1).",
-        "ru": "Var_test / Var_train входа батч-нормализации после обратного dropout в зависимости от p: теория и "
+        "ru": "$\\mathrm{Var}_{test} / \\mathrm{Var}_{train}$ входа батч-нормализации после обратного dropout в "
+              "зависимости от p: теория и "
               "измерение; сдвиг уменьшается при ослаблении dropout (p → 1)."},
     "train-standardization": {
         "en": "Gradient descent on raw and standardized features: the steps follow the condition number's "
@@ -103,8 +105,9 @@ CAPTIONS: dict[str, dict[str, str]] = {
               "и без, и relu / sigmoid / elu с рекомендованными инициализациями; медиана и размах по зёрнам."},
     "train-gradients": {
         "en": "Vanishing: per-layer weight-gradient norms of a deep sigmoid net against √χ₁; exploding: "
-              "Var(w) = 4/n_in until divergence.",
-        "ru": "Затухание: нормы градиентов по весам в глубокой сети с сигмоидой против √χ₁; взрыв: Var(w) = 4/n_in "
+              "$\\mathrm{Var}(w) = 4/n_{in}$ until divergence.",
+        "ru": "Затухание: нормы градиентов по весам в глубокой сети с сигмоидой против √χ₁; взрыв: $\\mathrm{Var}(w) "
+              "= 4/n_{in}$ "
               "до расходимости."},
     "train-shuffling": {
         "en": "Class-sorted batches against shuffled once and reshuffled every epoch, without and with batch norm.",
@@ -140,9 +143,11 @@ CAPTIONS: dict[str, dict[str, str]] = {
         "ru": "ξ_c, подобранная по корреляциям Монте-Карло (перебор), на фазовой диаграмме tanh из теории: точки "
               "ложатся на карту теории."},
     "sweep-finite-width": {
-        "en": "Var log ‖x_L‖² of relu/He networks against Σ 1/n_l: the exact finite-width law holds at every "
+        "en": "$\\mathrm{Var} \\log \\lVert x_L \\rVert^2$ of relu/He networks against $\\sum 1/n_l$: the exact "
+              "finite-width law holds at every "
               "point, the log-normal approximation does not at small widths.",
-        "ru": "Var log ‖x_L‖² сетей relu/Хе в зависимости от Σ 1/n_l: точный закон конечной ширины выполняется во "
+        "ru": "$\\mathrm{Var} \\log \\lVert x_L \\rVert^2$ сетей relu/Хе в зависимости от $\\sum 1/n_l$: точный "
+              "закон конечной ширины выполняется во "
               "всех точках, логнормальное приближение при малой ширине — нет."},
     "train-activation-cost": {
         "en": "Time of e^x, the sigmoid and tanh relative to ReLU's: median and range of the trials the claims "

@@ -30,6 +30,11 @@ def test_quotes_statements_and_reasons_have_no_leaks():
         assert _none(leaks(c.statement)) == {}, c.id
     for n in C.not_claims():
         assert _none(leaks(n.reason)) == {}, n.id
+    from lecture.captions import CAPTIONS
+
+    for name, langs in CAPTIONS.items():
+        for lang, caption in langs.items():
+            assert _none(leaks(caption)) == {}, (name, lang)
 
 
 def test_every_derivations_texts_read_without_leaks():
