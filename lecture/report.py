@@ -190,13 +190,15 @@ def render(rows: list[dict], *, derivations: dict[str, str], lang: str = "en", c
             for name in slide_figures(slide, slide_rows, figures):  # each figure once per slide, after its claims
                 out += figure_block(name, lang)
     if used:
+        from theory.derivation import plain  # a summary is raw HTML: its title in plain characters, not math
+
         out += [f"## {_w('derivations', lang)}", "", _w("derivations_intro", lang), ""]
         for name in used:
             body = derivations[name].strip().splitlines()
             if body and body[0].startswith("#"):
                 body = body[1:]
             out += [f'<a id="{derivation_anchor(name)}"></a>', "", "<details>",
-                    f"<summary><b>{derivation_title(derivations[name], name)}</b> (<code>{name}</code>): "
+                    f"<summary><b>{plain(derivation_title(derivations[name], name))}</b> (<code>{name}</code>): "
                     f"{_w('show', lang)}</summary>", "", "\n".join(body).strip(), "", "</details>", ""]
     return "\n".join(out).rstrip() + "\n"
 

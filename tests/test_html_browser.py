@@ -37,7 +37,7 @@ def _page(folder: Path, lang: str) -> Path:
     shown = {"activation-sigmoid", "activation-relu"}
     assert figures_main(["--only", *sorted(shown), "--out", str(folder / "figures"), "--fast", "--quiet",
                          "--lang", lang]) == 0
-    derivations = {n: get(n).render("markdown") for n in ("sigmoid-derivative", "tanh-derivative")}
+    derivations = {n: get(n).render("markdown") for n in ("sigmoid-derivative", "tanh-derivative", "inverted-dropout")}
     for r in rows:
         if r["derivation"] not in derivations:
             r["derivation"] = None
