@@ -241,3 +241,18 @@ def test_near_miss_suggestion():
     with pytest.raises(SpecError) as info:
         D.get("tanh-derivatve")
     assert "'tanh-derivative'" in str(info.value)
+
+
+def test_no_displayed_step_is_a_tautology():
+    """Each displayed step shows a transformation or a comparison: its two sides never print the same (X = X says
+    nothing; a comparison with the slide puts the slide's expression on one side and the computed one on the
+    other, with = or ≠). Negative control: a step X = X is caught."""
+    from theory.derivation import Derivation, Step, get, names
+    from theory.latex import latex
+
+    def tautologies(d):
+        return [i + 1 for i, lhs, step in d._pairs() if latex(lhs) == latex(step.rhs)]
+    x = sp.Symbol("x")
+    assert tautologies(Derivation("t", "T", [Step(lhs=2 * x, rhs=2 * x, why="same")])) == [1]
+    found = {n: tautologies(get(n)) for n in names()}
+    assert {n: s for n, s in found.items() if s} == {}

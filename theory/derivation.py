@@ -24,8 +24,9 @@ from dataclasses import dataclass, field
 import sympy as sp
 from theory.latex import latex
 
-_REL = {"=": sp.Eq, "<=": sp.Le, "<": sp.Lt, ">=": sp.Ge, ">": sp.Gt}
-_LATEX_REL = {"=": "=", "<=": r"\le", "<": "<", ">=": r"\ge", ">": ">"}
+_REL = {"=": sp.Eq, "<=": sp.Le, "<": sp.Lt, ">=": sp.Ge, ">": sp.Gt, "!=": sp.Ne}
+_TEXT_REL = {"!=": "≠"}
+_LATEX_REL = {"=": "=", "<=": r"\le", "<": "<", ">=": r"\ge", ">": ">", "!=": r"\neq"}
 
 
 @dataclass
@@ -66,6 +67,8 @@ class Step:
             return self.check(lhs, rhs)
         if self.rel == "=":
             return _verify_equal(lhs, rhs)
+        if self.rel == "!=":  # a comparison with a slide that is wrong: the difference is provably not 0
+            return _verify_unequal(lhs, rhs)
         smaller, bigger = (lhs, rhs) if self.rel in ("<=", "<") else (rhs, lhs)
         return _verify_order(smaller, bigger, strict=self.rel in ("<", ">"), witness=self.witness)
 
@@ -108,6 +111,13 @@ def _verify_equal(lhs, rhs) -> tuple[bool, str]:
             return ok, "each piece of lhs - rhs simplifies to 0" if ok else f"lhs - rhs = {sp.simplify(diff)}"
     ok = _is_zero(a - b)
     return ok, "lhs - rhs simplifies to 0" if ok else f"lhs - rhs = {sp.simplify(a - b)} is not 0"
+
+
+def _verify_unequal(lhs, rhs) -> tuple[bool, str]:
+    diff = sp.simplify(_doit(lhs) - _doit(rhs))
+    if diff.is_zero is False:
+        return True, f"lhs - rhs = {diff} is not 0 by SymPy's assumptions"
+    return False, f"lhs - rhs = {diff} is not provably non-zero"
 
 
 def _verify_order(smaller, bigger, *, strict: bool, witness) -> tuple[bool, str]:
@@ -191,7 +201,7 @@ class Derivation:
             mark = "ok" if res.ok else "FAILED"
             head = f"  {i + 1}. " + (f"{sp.sstr(lhs)} " if step.lhs is not None or i == 0 else "    ")
             cond = f"   (for {plain(step.under[2])})" if step.under else ""
-            out.append(f"{head}{step.rel} {sp.sstr(step.rhs)}{cond}")
+            out.append(f"{head}{_TEXT_REL.get(step.rel, step.rel)} {sp.sstr(step.rhs)}{cond}")
             out.append(f"       because {plain(step.why)}  [{mark}: {res.detail}]")
         out.append("verified: all steps hold" if self.ok else
                    f"NOT VERIFIED: step {self.first_failure().index} fails")
