@@ -307,60 +307,249 @@ def general_closed_form() -> tuple[sp.Expr, sp.Expr]:
 
 
 def _general_check(lhs, rhs):
-    chain, residual = general_closed_form()
-    closed = _sub_indexed(CLOSED_FORM, xhat, xhat_def)
-    ok = sp.simplify(_linear_sums(chain - closed - residual)) == 0
-    return ok, ("lines 1-3 substituted into line 4, sums split by linearity (sum_j 1 = m): chain - closed form - "
-                "residual simplifies to 0" if ok else "the chain rule is not the closed form plus the residual")
+    """lhs is the chain rule's dl/dx_i (lines 1-3 substituted into line 4); rhs, xhat written out, equals it."""
+    chain, _ = general_closed_form()
+    if lhs != dl_dx[i]:
+        return False, "the left side must be dl/dx_i"
+    ok = sp.simplify(_linear_sums(chain - _sub_indexed(rhs, xhat, xhat_def))) == 0
+    return ok, ("lines 1-3 substituted into line 4, sums split by linearity (sum_j 1 = m): chain - rhs simplifies "
+                "to 0" if ok else "the chain rule is not the closed form plus the residual")
 
 
 def _mean_check(lhs, rhs):
-    _, residual = general_closed_form()
-    ok = sp.simplify(residual.subs(mu_B, MEAN)) == 0
+    ok = sp.simplify(lhs - rhs) == 0
     return ok, "mu_B = (1/m) sum_j x_j makes the factor (m mu_B - sum_j x_j) vanish" if ok else "residual survives"
+
+
+# ------------------------------------------------------------------------ the derivation's rows: chain rule, slide
+dl_dx = sp.IndexedBase("dl/dx")
+dl_dgamma, dl_dbeta = sp.symbols("dl/dgamma dl/dbeta", real=True)
+for _s, _tex in ((dl_dx.label, r"\frac{\partial \ell}{\partial x}"),
+                 (dl_dgamma, r"\frac{\partial \ell}{\partial \gamma}"),
+                 (dl_dbeta, r"\frac{\partial \ell}{\partial \beta}")):
+    latex_name(_s, _tex)
+_q = sp.Symbol("q", integer=True, positive=True)  # a second summation index, for mu_B substituted inside a sum
+
+
+def _times(first, *then):
+    """A product shown in the order given (SymPy prints a product's commutative factors sorted, then the others in
+    order: the later factors are wrapped as unevaluated, so the upstream gradient comes first, then the local
+    derivative). A later factor must print unambiguously without brackets (a symbol, a derivative, a fraction)."""
+    return sp.Mul(first, *(sp.UnevaluatedExpr(f) for f in then), evaluate=False)
+
+
+def _chain() -> dict[str, tuple[sp.Expr, sp.Expr]]:
+    """Each line of the backward pass as the chain rule on x -> (mu_B, sigma_B^2) -> xhat -> y: (the node's
+    gradient, the sum over its children of upstream gradient times unevaluated local derivative)."""
+    d = sp.Derivative
+    return {
+        "dl/dxhat_i": (dl_dxhat[i], _times(dl_dy[i], d(y_def(i), xhat[i]))),
+        "dl/dsigma_B^2": (dl_dvar, sp.Sum(_times(dl_dxhat[j], d(xhat_def(j), var_B)), (j, 1, m))),
+        "dl/dmu_B": (dl_dmu, sp.Add(sp.Sum(_times(dl_dxhat[j], d(xhat_def(j), mu_B)), (j, 1, m)),
+                                    _times(dl_dvar, d(VAR, mu_B)), evaluate=False)),
+        "dl/dx_i": (dl_dx[i], sp.Add(_times(dl_dxhat[i], d(xhat_def(i), x[i])), _times(dl_dvar, d(VAR, x[i])),
+                                     _times(dl_dmu, d(MEAN, x[i])), evaluate=False)),
+        "dl/dgamma": (dl_dgamma, sp.Sum(_times(dl_dy[j], d(y_def(j), gamma)), (j, 1, m))),
+        "dl/dbeta": (dl_dbeta, sp.Sum(_times(dl_dy[j], d(y_def(j), beta)), (j, 1, m))),
+    }
+
+
+def _as_written() -> dict[str, sp.Expr]:
+    """The slide's lines as written: its order of factors and its summation index i (:data:`SLIDE_LINES` is the
+    same transcription with the index j, evaluated; each comparison row checks the two agree)."""
+    half, inv_sigma = sp.Rational(-1, 2), sp.Pow(var_B + eps, sp.Rational(-1, 2))
+    return {
+        "dl/dxhat_i": _times(dl_dy[i], gamma),
+        "dl/dsigma_B^2": sp.Sum(sp.Mul(dl_dxhat[i], x[i] - mu_B, half, sp.Pow(var_B + eps, sp.Rational(-3, 2)),
+                                       evaluate=False), (i, 1, m)),
+        "dl/dmu_B": sp.Add(sp.Sum(sp.Mul(dl_dxhat[i], -1, inv_sigma, evaluate=False), (i, 1, m)),
+                           _times(dl_dvar, sp.Sum(sp.Mul(-2, x[i] - mu_B, evaluate=False), (i, 1, m)) / (m - 1)),
+                           evaluate=False),
+        "dl/dx_i": sp.Add(_times(dl_dxhat[i], inv_sigma),
+                          _times(dl_dvar, sp.Mul(2, x[i] - mu_B, evaluate=False) / (m - 1)),
+                          _times(dl_dmu, 1 / m), evaluate=False),
+        "dl/dgamma": sp.Sum(_times(dl_dy[i], xhat[i]), (i, 1, m)),
+        "dl/dbeta": sp.Sum(dl_dy[i], (i, 1, m)),
+    }
+
+
+def _slide_index(e: sp.Expr) -> sp.Expr:
+    """The slide's summation index i renamed j, the chain rule's (a sum's bound index; a free i stays)."""
+    return e.replace(lambda a: isinstance(a, sp.Sum) and a.limits[0][0] == i,
+                     lambda a: a.xreplace({i: j}))
+
+
+def _one_index(e: sp.Expr) -> sp.Expr:
+    """Every (unnested) sum over the index j, so that equal sums cancel."""
+    return e.replace(lambda a: isinstance(a, sp.Sum) and a.limits[0][0] != j,
+                     lambda a: a.xreplace({a.limits[0][0]: j}))
+
+
+_EXPLICIT_M = 3  # the batch of the chain-rule check
+
+
+@lru_cache(maxsize=1)
+def _explicit_graph():
+    """On a batch of 3: l = sum_k dl/dy_k y_k (a first-order identity needs no more than a loss linear in y with
+    symbolic coefficients) and SymPy's derivative of l by each node, the node's parents held fixed: by xhat_k (l of
+    xhat), by sigma_B^2 (l of x, mu_B, sigma_B^2), by mu_B (sigma_B^2 its definition), by x_k (mu_B too)."""
+    ks = range(1, _EXPLICIT_M + 1)
+    var_m = sum((x[k] - mu_B) ** 2 for k in ks) / _EXPLICIT_M
+    mean_m = sum(x[k] for k in ks) / _EXPLICIT_M
+    ell = sum(dl_dy[k] * y_def(k) for k in ks)
+    ell_var = ell.subs({xhat[k]: xhat_def(k) for k in ks})
+    ell_mu = ell_var.subs(var_B, var_m)
+    ell_x = ell_mu.subs(mu_B, mean_m)
+    value = {"dl/dxhat_i": lambda k: sp.diff(ell, xhat[k]), "dl/dsigma_B^2": lambda k: sp.diff(ell_var, var_B),
+             "dl/dmu_B": lambda k: sp.diff(ell_mu, mu_B), "dl/dx_i": lambda k: sp.diff(ell_x, x[k]),
+             "dl/dgamma": lambda k: sp.diff(ell, gamma), "dl/dbeta": lambda k: sp.diff(ell, beta)}
+    upstream = {**{dl_dxhat[k]: value["dl/dxhat_i"](k) for k in ks}, dl_dvar: value["dl/dsigma_B^2"](None),
+                dl_dmu: value["dl/dmu_B"](None)}
+    # below a node the forward pass fills in its parents: sigma_B^2 = its definition, then mu_B
+    below = {"dl/dmu_B": ((var_B, var_m),), "dl/dx_i": ((var_B, var_m), (mu_B, mean_m))}
+    return value, upstream, below
+
+
+def _chain_check(name: str):
+    """The chain-rule row of ``name``: lhs is that node's gradient and rhs, on an explicit batch of 3 (each index
+    i of the batch), equals SymPy's derivative of the loss by the node (:func:`_explicit_graph`)."""
+    def check(lhs, rhs):
+        if lhs != _chain()[name][0]:
+            return False, f"the left side must be the gradient {_chain()[name][0]}"
+        value, upstream, below = _explicit_graph()
+        for k in (range(1, _EXPLICIT_M + 1) if i in rhs.free_symbols else (None,)):
+            r = rhs.subs(m, _EXPLICIT_M)
+            r = (r.subs(i, k) if k else r).doit().xreplace(upstream)
+            for old, new in below.get(name, ()):
+                r = r.subs(old, new)
+            if not is_zero(value[name](k) - r):
+                at = f", i = {k}" if k else ""
+                return False, f"batch of {_EXPLICIT_M}{at}: the sum differs from SymPy's derivative of the loss"
+        every = " (every i)" if i in rhs.free_symbols else ""
+        return True, (f"on a batch of {_EXPLICIT_M}{every}: equals sympy.diff of l = sum dl/dy_k y_k by the node, "
+                      "its parents fixed")
+    return check
+
+
+def _at_counterexample(e: sp.Expr) -> sp.Expr:
+    """``e`` (free i = 1) at the counterexample's batch, the upstream gradients by the chain rule (lines 1-3)."""
+    ce = check_slide_lines()[3].counterexample
+    mm, xs, dys = ce["m"], [sp.sympify(v) for v in ce["x"]], [sp.sympify(v) for v in ce["dy"]]
+    mean = sum(xs) / sp.Integer(mm)
+    point = {m: mm, mu_B: mean, var_B: sum((v - mean) ** 2 for v in xs) / mm, eps: sp.sympify(ce["eps"]),
+             gamma: sp.sympify(ce["gamma"]), **{x[k + 1]: xs[k] for k in range(mm)},
+             **{dl_dy[k + 1]: dys[k] for k in range(mm)}}
+    d = derived_lines()
+
+    def at(expr, known):
+        return sp.simplify(expr.subs(m, mm).doit().subs({**point, **known}))
+    known = {dl_dxhat[k]: at(d["dl/dxhat_i"].subs(i, k), {}) for k in range(1, mm + 1)}
+    known[dl_dvar] = at(d["dl/dsigma_B^2"], known)
+    known[dl_dmu] = at(d["dl/dmu_B"], known)
+    return at(e.subs(i, 1), known)
+
+
+def _slide_check(index: int, rel: str):
+    """A comparison row of slide line ``index``: the row shows the transcription (:func:`_as_written` equals
+    :data:`SLIDE_LINES`), and lhs (the slide, its index renamed j) REL rhs: ``=`` identically, ``mean`` equal for
+    mu_B the batch mean (the row substitutes it), ``!=`` different at the counterexample's batch."""
+    name, slide, _ = SLIDE_LINES[index - 1]
+
+    def check(lhs, rhs):
+        if not is_zero(_slide_index(_as_written()[name]).doit() - slide):
+            return False, f"the row's slide line {index} is not the transcription SLIDE_LINES"
+        diff = _slide_index(lhs).doit() - rhs.doit()
+        if rel == "=":
+            ok = is_zero(diff)
+            return ok, "slide (index renamed j) - chain rule simplifies to 0" if ok else f"they differ by {diff}"
+        if rel == "mean":  # the row substituted mu_B = (1/m) sum_q x_q: split the sums, then one index for all
+            ok = is_zero(_one_index(_linear_sums(diff)))
+            return ok, ("with mu_B = (1/m) sum_j x_j, slide - chain rule simplifies to 0 (sums split)" if ok
+                        else "they differ for the batch mean")
+        value = _at_counterexample(diff)
+        ok = value.is_zero is False
+        return ok, f"slide - chain rule = {value} at the counterexample's batch" + (", not 0" if ok else "")
+    return check
+
+
+def _slide_label(index: int) -> str:
+    return f"slide line {index} (${SLIDE_LINES[index - 1][2].split(' = ')[0]}$)"
+
+
+_MEAN_WORDS = r"$\mu_B = \frac{1}{m}\sum_j x_j$"
 
 
 @derivation("batchnorm-backward", "the slide's batch-norm backward pass, line by line, against SymPy's chain rule; "
                                   "the general closed form, proved for m = 2..6")
 def _batchnorm_backward() -> Derivation:
+    chain, written, derived, checks = _chain(), _as_written(), derived_lines(), check_slide_lines()
+    through = {  # why each chain-rule row has the terms it has
+        "dl/dxhat_i": r"$\hat{x}_i$ reaches $\ell$ only through $y_i = \gamma \hat{x}_i + \beta$",
+        "dl/dsigma_B^2": r"$\sigma_B^2$ reaches $\ell$ through every $\hat{x}_j = (x_j - \mu_B)/\sqrt{\sigma_B^2 + "
+                         r"\epsilon}$",
+        "dl/dmu_B": r"$\mu_B$ reaches $\ell$ through every $\hat{x}_j$ and through $\sigma_B^2 = \frac{1}{m}\sum_j "
+                    r"(x_j - \mu_B)^2$",
+        "dl/dx_i": r"$x_i$ reaches $\ell$ through $\hat{x}_i$, $\sigma_B^2$ and $\mu_B = \frac{1}{m}\sum_j x_j$",
+        "dl/dgamma": r"$\gamma$ reaches $\ell$ through every $y_j = \gamma \hat{x}_j + \beta$",
+        "dl/dbeta": r"$\beta$ reaches $\ell$ through every $y_j$",
+    }
     steps = []
-    for c in check_slide_lines():
-        label = f"slide line {c.index} (${c.latex.split(' = ')[0]}$)"
-        if c.as_written:
-            steps.append(Step(lhs=c.derived, rhs=c.slide, why=f"{label} as written: agrees with the chain rule"))
-            continue
-        steps.append(Step(lhs=c.derived, rhs=sp.Add(c.slide, c.difference, evaluate=False),
-                          why=f"{label} disagrees: the chain rule gives the slide's expression plus "
-                              f"${latex(c.difference)}$; corrected line: ${latex(c.derived)}$"))
-        zero_term = given_forward(c.difference)
-        if c.given_forward:
-            steps.append(Step(lhs=sp.Sum(x[j] - mu_B, (j, 1, m)).doit().subs(mu_B, MEAN), rhs=0,
-                              why=r"but the difference multiplies $\sum_j (x_j - \mu_B) = 0$ ($\mu_B$ is the batch "
-                                  f"mean): line {c.index} has the wrong coefficient $1/(m - 1)$ (the forward pass's "
-                                  "variance is biased, $1/m$) and still the right value"))
+    for c in checks:
+        node, terms = chain[c.name]
+        label = _slide_label(c.index)
+        steps.append(Step(lhs=node, rhs=terms, check=_chain_check(c.name),
+                          why=f"chain rule for {label}: {through[c.name]}; each local derivative of its node's "
+                              "definition, the others held fixed"))
+        if c.name == "dl/dx_i":
+            steps.append(Step(rhs=derived[c.name], under=(m, i + _k, r"$i \le m$"),
+                              why=r"differentiate: of the sums over $j$ only the term $j = i$ depends on $x_i$"))
         else:
+            steps.append(Step(rhs=derived[c.name], why="differentiate"))
+        if c.as_written:
+            steps.append(Step(lhs=written[c.name], rhs=derived[c.name], check=_slide_check(c.index, "="),
+                              why=f"{label} as written: agrees with the chain rule" + (
+                                  " (its summation index $i$ is $j$ here)" if written[c.name].has(sp.Sum) else "")))
+        elif c.given_forward:
+            mean_q = sp.Sum(x[_q], (_q, 1, m)) / m
+            steps.append(Step(lhs=written[c.name], rhs=derived[c.name], check=_slide_check(c.index, "mean"),
+                              under=(mu_B, mean_q, _MEAN_WORDS),
+                              why=f"{label} as written has the chain rule's value: its wrong term "
+                                  r"multiplies $\sum_i (x_i - \mu_B) = 0$ ($\mu_B$ is the batch mean)"))
+            steps.append(Step(lhs=1 / (m - 1), rhs=1 / m, rel="!=",
+                              why=r"its coefficient is wrong: the slide divides $\sum_i -2(x_i - \mu_B)$ by "
+                                  r"$m - 1$, while $\partial \sigma_B^2/\partial \mu_B$ of the forward pass's biased "
+                                  r"variance divides by $m$"))
+        else:
+            zero_term = given_forward(c.difference)
+            steps.append(Step(lhs=written[c.name], rhs=derived[c.name], rel="!=", check=_slide_check(c.index, "!="),
+                              why=f"{label} as written is wrong: it differs from the chain rule by "
+                                  f"${latex(-c.difference)}$, which with $\\mu_B$ the batch mean is "
+                                  f"${latex(-zero_term)}$, not 0 (the slide's $1/(m - 1)$ against the forward "
+                                  r"pass's $1/m$)"))
             ce = c.counterexample
             slide0, true0 = sp.sympify(ce["slide_dx"][0]), sp.sympify(ce["true_dx"][0])
-            steps.append(Step(lhs=slide0, rhs=sp.Add(true0, slide0 - true0, evaluate=False),
-                              why=f"and the value is wrong (given the forward pass the difference is "
-                                  f"${latex(zero_term)}$): at $m = {ce['m']}$, $x = ({', '.join(ce['x'])})$, "
-                                  f"$dy = ({', '.join(ce['dy'])})$, $\\gamma = 1$, "
-                                  f"$\\epsilon = {latex(sp.sympify(ce['eps']))}$ the slide's lines give "
-                                  f"$\\partial \\ell/\\partial x_1 = {latex(slide0)}$, the derivative of the forward "
-                                  f"pass ${latex(true0)}$"))
-    chain, residual = general_closed_form()
-    steps.append(Step(lhs=chain, rhs=sp.Add(CLOSED_FORM, residual, evaluate=False),
+            steps.append(Step(lhs=slide0, rhs=true0, rel="!=",
+                              why=f"and the gradient is wrong: at $m = {ce['m']}$, $x = ({', '.join(ce['x'])})$, "
+                                  r"$\frac{\partial \ell}{\partial y} = (" + ", ".join(ce["dy"]) + r")$, "
+                                  f"$\\gamma = 1$, $\\epsilon = {latex(sp.sympify(ce['eps']))}$ the slide's lines give "
+                                  r"$\frac{\partial \ell}{\partial x_1}$ on the left, the derivative of the forward "
+                                  "pass on the right"))
+    _, residual = general_closed_form()
+    steps.append(Step(lhs=dl_dx[i], rhs=sp.Add(CLOSED_FORM, residual, evaluate=False), check=_general_check,
                       why="general $m$: the corrected lines substituted into each other "
                           r"($\partial \ell/\partial \hat{x} = \gamma\,\partial \ell/\partial y$) give the closed form "
                           r"$\frac{\gamma}{\sigma}\big(\frac{\partial \ell}{\partial y_i} - "
                           r"\mathrm{mean}(\frac{\partial \ell}{\partial y}) - \hat{x}_i\,\mathrm{mean}(\frac{\partial "
-                          r"\ell}{\partial y}\hat{x})\big)$ plus a residual", check=_general_check))
-    steps.append(Step(lhs=residual, rhs=0,
-                      why=r"for $\mu_B = \frac{1}{m}\sum_j x_j$, the forward pass's mean: the residual carries the "
-                          r"factor $m\mu_B - \sum_j x_j$, so the closed form holds for every $m$", check=_mean_check))
+                          r"\ell}{\partial y}\hat{x})\big)$ plus a residual"))
+    steps.append(Step(rhs=CLOSED_FORM, under=(mu_B, MEAN, _MEAN_WORDS), check=_mean_check,
+                      why=r"the residual carries the factor $m\mu_B - \sum_j x_j$, 0 for the forward pass's mean: "
+                          "the closed form holds for every $m$"))
     for mm in range(2, 7):
-        steps.append(Step(lhs=sp.Symbol(f"dl/dx_i[m={mm}]"), rhs=CLOSED_FORM.subs(m, mm),
-                          why=r"explicit batch: differentiate $\ell = \sum_i dy_i\,y_i$ by every $x_i$",
+        steps.append(Step(lhs=latex_name(sp.Symbol(f"dl/dx_i[m={mm}]"),
+                                         r"\frac{\partial \ell}{\partial x_i}\Big|_{m = " + str(mm) + "}"),
+                          rhs=CLOSED_FORM.subs(m, mm),
+                          why=r"explicit batch: differentiate $\ell = \sum_i \frac{\partial \ell}{\partial y_i}\,y_i$ "
+                              r"by every $x_i$",
                           check=_explicit_check(mm)))
     return Derivation(
         "batchnorm-backward", "Batch-norm backward pass: the slide checked line by line",
@@ -370,7 +559,8 @@ def _batchnorm_backward() -> Derivation:
                      r"\epsilon}$, $y_i = \gamma\hat{x}_i + \beta$",
                      r"$\epsilon > 0$; $\gamma$, $\beta$ constant over the batch; $\ell$ depends on $x$ only through "
                      "$y$",
-                     "the slide's summation index $i$ is written $j$ (line 4 also has a free $i$)"],
+                     "the chain rule sums over $j$ (line 4 has a free $i$); the slide's lines are quoted as written, "
+                     "with its summation index $i$"],
         references=["Ioffe & Szegedy 2015, Batch Normalization, arXiv:1502.03167, Algorithm 1 and section 3 "
                     "(their backward pass has $1/m$)"])
 
@@ -424,13 +614,19 @@ def _batchnorm_running_stats() -> Derivation:
     t = sp.Symbol("t", integer=True, nonnegative=True)
     mm, ev = expected_batch_variances()
     mu = sp.Symbol("mu", real=True)
+    # each library's momentum, a parameter of its own (the slide's alpha is one of them, 1 - alpha the other)
+    torch_m = latex_name(sp.Symbol("momentum_PyTorch", positive=True), r"\mathrm{momentum}_{\mathrm{PyTorch}}")
+    keras_m = latex_name(sp.Symbol("momentum_Keras", positive=True), r"\mathrm{momentum}_{\mathrm{Keras}}")
+    expected_var = latex_name(sp.Symbol(f"E[sigma_B^2](m={mm})"), r"E[\sigma_B^2]\big|_{m = " + str(mm) + "}")
     steps = [
-        Step(lhs=slide_update(running, batch_value), rhs=torch_update(running, batch_value, alpha),
+        Step(lhs=slide_update(running, batch_value), rhs=torch_update(running, batch_value, torch_m),
+             under=(torch_m, alpha, r"PyTorch's `momentum` $= \alpha$"),
              why=r"the slide's $\alpha$ is PyTorch's `momentum`: the weight of the new batch value"),
-        Step(lhs=slide_update(running, batch_value), rhs=keras_update(running, batch_value, 1 - alpha),
+        Step(lhs=slide_update(running, batch_value), rhs=keras_update(running, batch_value, keras_m),
+             under=(keras_m, 1 - alpha, r"Keras' `momentum` $= 1 - \alpha$"),
              why="and $1 -$ Keras' `momentum`: Keras weights the old value"),
-        Step(lhs=torch_update(running, batch_value, TORCH_MOMENTUM),
-             rhs=keras_update(running, batch_value, 1 - TORCH_MOMENTUM),
+        Step(lhs=torch_update(running, batch_value, TORCH_MOMENTUM), rhs=keras_update(running, batch_value, keras_m),
+             under=(keras_m, 1 - TORCH_MOMENTUM, r"Keras' `momentum` $= 0.9$"),
              why=r"PyTorch's default 0.1 is Keras' 0.9, not Keras' default 0.99 (0.99 averages over $\approx 100$ "
                  r"batches, 0.1 over $\approx 10$)"),
         Step(lhs=sp.Sum(alpha * (1 - alpha) ** t, (t, 0, sp.oo)), rhs=1,
@@ -448,7 +644,7 @@ def _batchnorm_running_stats() -> Derivation:
         Step(lhs=(mu**2 + sigma2) - (mu**2 + sigma2 / m), rhs=(m - 1) * sigma2 / m,
              why=r"$E[\sigma_B^2] = E[\frac{1}{m}\sum_j x_j^2] - E[\mu_B^2]$: the batch variance of the forward pass "
                  "is biased"),
-        Step(lhs=sp.Symbol(f"E[sigma_B^2](m={mm})"), rhs=(mm - 1) * sigma2 / mm,
+        Step(lhs=expected_var, rhs=(mm - 1) * sigma2 / mm,
              why=f"the same on an explicit batch of {mm}, monomial by monomial in the expanded $\\sigma_B^2$",
              check=lambda lhs, rhs: (sp.simplify(ev - rhs) == 0, f"E[sigma_B^2] = {sp.sstr(ev)}")),
         Step(lhs=sp.Mul(m / (m - 1), (m - 1) * sigma2 / m, evaluate=False), rhs=sigma2,

@@ -228,7 +228,7 @@ def _batchnorm_gradient_rate() -> Derivation:
     chi2_pdf = st.density(st.ChiSquared("X", kk))(x)
     inv_chi2 = sp.Integral(chi2_pdf / x, (x, 0, sp.oo))
     e_inv_chi2 = 1 / (kk - 2)
-    e_inv_sigma2 = B / (sw2 * a) * e_inv_chi2.subs(kk, B - 1)
+    e_inv_sigma2 = B / (sw2 * a * (B - 3))  # E[1/sigma^2] = B/(sigma_w^2 a) E[1/chi^2_(B-1)]
     tr_g = sp.Sum(1 - 1 / B, (i, 1, B))
 
     # (z_i, z_j) = (u.w, v.w), w standard normal in the plane, |u| = |v| = 1 at angle theta; polar coordinates
@@ -262,21 +262,24 @@ def _batchnorm_gradient_rate() -> Derivation:
         Step(lhs=inv_chi2.subs(kk, 2), rhs=sp.oo, check=_diverges,
              why=r"for $\nu = B - 1 = 2$ ($B = 3$) the integral diverges at 0: no finite rate for $B \le 3$ "
                  "(for $B = 2$, $P$ has rank 0 and the gradient through BN vanishes)"),
-        Step(lhs=e_inv_sigma2, rhs=B / (sw2 * a * (B - 3)),
-             why=r"$\sigma^2 = \lVert G h\rVert^2/B = \sigma_w^2 a\,\chi^2_{B-1}/B$: $G h \sim N(0, \sigma_w^2 a G)$, "
+        Step(lhs=B / (sw2 * a) * e_inv_chi2, rhs=e_inv_sigma2, under=(kk, B - 1, r"$\nu = B - 1$"),
+             why=r"$E[1/\sigma^2] = \frac{B}{\sigma_w^2 a} E[1/\chi^2_{B-1}]$, as "
+                 r"$\sigma^2 = \lVert G h\rVert^2/B = \sigma_w^2 a\,\chi^2_{B-1}/B$: $G h \sim N(0, \sigma_w^2 a G)$, "
                  r"isotropic in $\mathbf{1}^\perp$ ($a$ = eigenvalue of the previous kernel on $\mathbf{1}^\perp$)"),
         # ---- backward: the rate
         Step(lhs=tr_g, rhs=B - 1, why=r"$E\lVert g\rVert^2 = \mathrm{tr}\,G$ for the back-propagated $g \sim N(0, G)$, "
                                       r"independent of $\hat{x}$"),
-        Step(lhs=sw2 * e_inv_sigma2 * T / (B - 1), rhs=RATE,
-             why=r"$\partial L/\partial h = (P/\sigma) D g$, $\sigma$ independent of the direction $\hat{x}$ and of "
+        Step(lhs=sp.Mul(sw2, sp.UnevaluatedExpr(e_inv_sigma2), sp.UnevaluatedExpr(T / (B - 1)), evaluate=False),
+             rhs=RATE,
+             why=r"$\lambda = \sigma_w^2\,E[1/\sigma^2]\,T/E\lVert g\rVert^2$: "
+                 r"$\partial L/\partial h = (P/\sigma) D g$, $\sigma$ independent of the direction $\hat{x}$ and of "
                  r"$g$; $E\lVert P D g\rVert^2 = E\,\mathrm{tr}(P D G D) = T$; $E\lVert W^\top v\rVert^2 = \sigma_w^2 "
                  r"\lVert v\rVert^2$ (gradient independence), so $\sigma_w$ cancels"),
         # ---- linear
         Step(lhs=sp.Trace((_G * _X).T * (_G * _X)) / (B - 1), rhs=B / (B - 1),
              check=_for_batches(small, _bn_env, "|G x_hat|^2 / (B-1) = B/(B-1)"),
              why=r"linear: $a = E\lVert G\hat{x}\rVert^2/(B - 1)$ with $\lVert\hat{x}\rVert^2 = B$"),
-        Step(lhs=RATE.subs({a: B / (B - 1), T: B - 2}), rhs=LINEAR_RATE,
+        Step(lhs=sp.Subs(RATE, (a, T), (B / (B - 1), B - 2)), rhs=LINEAR_RATE,
              why=r"linear: $D = I$, $T = \mathrm{tr}(P G) = \mathrm{tr}\,P = B - 2$"),
         Step(lhs=sp.Limit(LINEAR_RATE, B, sp.oo), rhs=1, why="linear: no explosion only in the infinite-batch limit"),
         # ---- ReLU: the angle between two coordinates and the moments of k, r, s
@@ -317,7 +320,7 @@ def _batchnorm_gradient_rate() -> Derivation:
              why=r"ReLU: $T = E\,\mathrm{tr}(P D G D)$, linear in $E k$, $E k^2$, $E r$, $E s^2$"),
         Step(lhs=expect(GRELU_IDENTITY, mom) / (B - 1), rhs=RELU_KERNEL_EIG, under=b_ge_4,
              why=r"ReLU: $a = E\lVert G\,\mathrm{relu}(\hat{x})\rVert^2/(B - 1) = (E r - E s^2/B)/(B - 1)$"),
-        Step(lhs=RATE.subs({a: RELU_KERNEL_EIG, T: RELU_TRACE}), rhs=RELU_RATE, why="ReLU: the rate"),
+        Step(lhs=sp.Subs(RATE, (a, T), (RELU_KERNEL_EIG, RELU_TRACE)), rhs=RELU_RATE, why="ReLU: the rate"),
         Step(lhs=sp.Limit(RELU_TRACE / (B - 1), B, sp.oo), rhs=st.Expectation(sp.Heaviside(zn)),
              why=r"infinite batch: $T/(B-1) \to E[\mathrm{relu}'(z)^2] = \frac{1}{2}$"),
         Step(lhs=sp.Limit(RELU_KERNEL_EIG, B, sp.oo), rhs=st.Variance(sp.Max(zn, 0)),

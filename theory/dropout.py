@@ -45,6 +45,7 @@ from functools import lru_cache
 import numpy as np
 import sympy as sp
 from sympy import stats
+from sympy.printing.precedence import PRECEDENCE
 
 from theory.derivation import Derivation, Step, derivation
 from theory import functions
@@ -185,6 +186,17 @@ def _expect_check(moments):
         diff = sp.simplify(value - rhs)
         return diff == 0, (f"E computed monomial by monomial (independence, E[D^k] = p, E[a] = c, E[a^2] = c^2 + v): "
                            f"{sp.sstr(value)}" + ("" if diff == 0 else f"; differs by {sp.sstr(diff)}"))
+    return check
+
+
+def _expect_both_check(moments):
+    """A step check: E(...) on both sides computed by :func:`expect_independent`, then compared."""
+    def check(lhs, rhs):
+        left, right = _eval_E(lhs, moments), _eval_E(rhs, moments)
+        diff = sp.simplify(left - right)
+        return diff == 0, (f"both sides computed monomial by monomial (independence, E[D^k] = p, E[a] = c, "
+                           f"E[a^2] = c^2 + v): {sp.sstr(left)}"
+                           + ("" if diff == 0 else f"; differs by {sp.sstr(diff)}"))
     return check
 
 
@@ -373,42 +385,130 @@ def _agree_check(diff, where):
     return check
 
 
+def _differ_check(where):
+    """A step check for ``lhs != rhs`` between two readings of the slides, rational functions of p: the difference
+    is not identically 0 on (0, 1], and it vanishes exactly on ``where`` (solveset, recomputed)."""
+    def check(lhs, rhs):
+        diff = sp.factor(sp.simplify((sp.sympify(lhs) - rhs).doit()))
+        found = sp.solveset(diff, p, _UNIT)
+        ok = diff != 0 and found != _UNIT and found == where
+        zeros = "nowhere" if found == sp.S.EmptySet else f"only at p in {sp.sstr(found)}"
+        return ok, f"lhs - rhs = {sp.sstr(diff)} is not identically 0: on (0, 1] it vanishes {zeros}"
+    return check
+
+
+class _Dot(sp.Function):
+    r"""``a · b`` kept unevaluated for the blackboard (``p \cdot 1 + (1 - p) \cdot 0``: a probability times a
+    value, where SymPy would print ``p 1`` or drop the term); ``doit()`` multiplies."""
+
+    nargs = 2
+
+    def doit(self, **hints):
+        return sp.Mul(*(arg.doit(**hints) for arg in self.args))
+
+    def _latex(self, printer):
+        return r" \cdot ".join(printer.parenthesize(arg, PRECEDENCE["Mul"], strict=True) for arg in self.args)
+
+    def _sympystr(self, printer):
+        return "*".join(printer.parenthesize(arg, PRECEDENCE["Mul"], strict=True) for arg in self.args)
+
+
+class _Group(sp.Function):
+    """``(x)`` kept as a group for the blackboard (``p + (1 - p)``, where SymPy prints ``p - (p - 1)``); ``doit()``
+    is x."""
+
+    nargs = 1
+
+    def doit(self, **hints):
+        return self.args[0].doit(**hints)
+
+    def _latex(self, printer):
+        return r"\left(" + printer._print(self.args[0]) + r"\right)"
+
+    def _sympystr(self, printer):
+        return "(" + printer._print(self.args[0]) + ")"
+
+
+def _two_point(g: sp.Expr, keep=p) -> sp.Expr:
+    """E[g(D)] over one mask as written on the blackboard: P(on) · g(1) + P(off) · g(0), unevaluated."""
+    g = sp.sympify(g)
+    return sp.Add(_Dot(keep, g.subs(D, 1)), _Dot(1 - keep, g.subs(D, 0)), evaluate=False)
+
+
+def _masked_sum(n: int, *, scale=sp.Integer(1), phi: Callable[[sp.Expr], sp.Expr] = lambda z: z) -> sp.Expr:
+    """The mean over all 2^n masks of phi(scale * sum_i D_i w_i x_i) written out mask by mask: the sum of
+    P(mask) · phi(scale (w_1 x_1 · m_1 + ...)), each mask value shown (the check evaluates it)."""
+    w, x, _ = _unit_symbols(n)
+    terms = []
+    for mask in itertools.product((1, 0), repeat=n):
+        z = sp.Add(*(_Dot(wi * xi, sp.Integer(m)) for wi, xi, m in zip(w, x, mask)), evaluate=False)
+        terms.append(_Dot(mask_probability(mask), phi(scale * z)))
+    return sp.Add(*terms, evaluate=False)
+
+
+def _p_text(where) -> str:
+    r"""The p of (0, 1] in ``where`` as inline math: ``$p = 1/2$``, ``$p \in \{...\}$``."""
+    from theory.latex import latex
+
+    pts = sorted(where, key=sp.default_sort_key)
+    return f"$p = {latex(pts[0])}$" if len(pts) == 1 else \
+        "$p \\in \\{" + ", ".join(latex(z) for z in pts) + "\\}$"
+
+
 def _slide_p_steps() -> list[Step]:
+    r"""The slides' statements about p on the blackboard. Each expectation statement ((c), (d)): its train output
+    averaged over the mask with the P(on) it implies, against its test output. The reference is the first
+    statement of the largest group that agrees; a statement of the group that does not show an expectation is
+    compared by the mean output it implies. A statement outside the group: its P(off) against the reference's,
+    ``!=`` (the difference is not identically 0), and the p where they coincide."""
     from theory.latex import latex
 
     res = check_slide_p()
-    steps = []
-    for s in SLIDE_P_STATEMENTS:  # how each expectation statement fixes P(on): the solution verified
-        if s.kind in ("test_expectation", "inverted"):
-            on = res["statements"][s.key]["p_on"]
-            scale, test = (sp.Integer(1), s.data[0]) if s.kind == "test_expectation" else s.data
-            steps.append(Step(lhs=expect_masks(scale * D * f, [D], keep=on, unevaluated=True), rhs=test * f,
-                              why=rf"({s.key}) «{s.quote}» (slide «{s.slide}»): $E[\text{{train output}}]$ with "
-                                  rf"$P(\text{{on}}) = {latex(on)}$ is the test output, so "
-                                  rf"$P(\text{{off}}) = {latex(1 - on)}$"))
     ref_group = max(res["groups"], key=len)
     ref = ref_group[0]
     off_ref = res["statements"][ref]["p_off"]
+    on_ref = sp.simplify(1 - off_ref)
+    steps = []
     for s in SLIDE_P_STATEMENTS:
-        if s.key == ref:
+        quote = f"({s.key}) «{s.quote}» (slide «{s.slide}»)"
+        agrees = f": agrees with ({ref})" if s.key in ref_group and s.key != ref else ""
+        if s.kind in ("test_expectation", "inverted"):  # how the statement fixes P(on): the solution verified
+            on = res["statements"][s.key]["p_on"]
+            scale, test = (sp.Integer(1), s.data[0]) if s.kind == "test_expectation" else s.data
+            steps.append(Step(lhs=_two_point(scale * D * f, on), rhs=test * f,
+                              why=rf"{quote}: the train output averaged over the mask with "
+                                  rf"$P(\text{{on}}) = {latex(on)}$ is the test output ${latex(test * f)}$, so "
+                                  rf"$P(\text{{off}}) = {latex(1 - on)}$" + agrees))
+        elif agrees:  # stated probabilities: the mean output they give against the reference's P(on) f
+            cases = s.data if s.kind == "cases" else ((f, 1 - s.data[0]), (sp.Integer(0), s.data[0]))
+            steps.append(Step(lhs=sp.Add(*(_Dot(prob, value) for value, prob in cases), evaluate=False),
+                              rhs=on_ref * f,
+                              why=rf"{quote}: the mean output $E[o_i]$ of its probabilities is ${latex(on_ref * f)}$, "
+                                  rf"that of $P(\text{{on}}) = {latex(on_ref)}$" + agrees))
+    ref_kind = next(s.kind for s in SLIDE_P_STATEMENTS if s.key == ref)
+    ref_reading = r"$P(\text{off}) = P(o_i = 0) = " if ref_kind == "cases" else r"$P(\text{off}) = "
+    ref_tex = rf"\left({latex(off_ref)}\right)" if off_ref.is_Add else latex(off_ref)
+    for s in SLIDE_P_STATEMENTS:
+        if s.key in ref_group:
             continue
         off = res["statements"][s.key]["p_off"]
-        quote = f"({s.key}) «{s.quote}»"
-        if s.key in ref_group:
-            steps.append(Step(lhs=off, rhs=off_ref,
-                              why=rf"{quote} implies $P(\text{{off}}) = {latex(off)}$: agrees with ({ref})"))
-            continue
         diff = sp.factor(off - off_ref)
         where = sp.solveset(sp.simplify(diff), p, _UNIT)
-        at = ", ".join(latex(z) for z in where) if isinstance(where, sp.FiniteSet) else latex(where)
-        steps.append(Step(lhs=off, rhs=sp.Add(off_ref, diff, evaluate=False),
-                          why=rf"{quote} implies $P(\text{{off}}) = {latex(off)}$, ({ref}) implies "
-                              f"${latex(off_ref)}$: they differ by ${latex(diff)}$ and disagree except at $p = {at}$"))
+        cond = None
+        if isinstance(where, sp.FiniteSet) and len(where):
+            words = _p_text(where).replace("p = ", "p \\ne ", 1).replace("\\in", "\\notin", 1)
+            cond = (p, p, words)
+        says = "says" if s.kind == "off" else "implies"
+        at = "everywhere on $(0, 1]$" if where == sp.S.EmptySet else f"except at {_p_text(where)}"
+        steps.append(Step(lhs=off, rel="!=", rhs=off_ref, check=_differ_check(where), under=cond,
+                          why=rf"({s.key}) «{s.quote}» (slide «{s.slide}») {says} $P(\text{{off}}) = {latex(off)}$, "
+                              rf"({ref}) gives {ref_reading}{latex(off_ref)}$: they disagree {at}"))
         if isinstance(where, sp.FiniteSet) and len(where) == 1:
             (pt,) = where
-            steps.append(Step(lhs=sp.Subs(diff, p, pt), rhs=0,
-                              why=f"$p = {latex(pt)}$ is the only $p$ in $(0, 1]$ where ({s.key}) and ({ref}) agree",
-                              check=_agree_check(diff, where)))
+            steps.append(Step(lhs=sp.Subs(diff, p, pt), rhs=0, check=_agree_check(diff, where),
+                              why=rf"their difference ${latex(off)} - {ref_tex} = {latex(diff)}$ vanishes "
+                                  rf"only at $p = {latex(pt)}$ in $(0, 1]$: the one $p$ where ({s.key}) and ({ref}) "
+                                  "agree"))
     return steps
 
 
@@ -434,21 +534,33 @@ def _inverted_dropout() -> Derivation:
     i, n, k = sp.Symbol("i", integer=True, positive=True), sp.Symbol("n", integer=True, positive=True), \
         sp.Symbol("k", integer=True, nonnegative=True)
     slide_bw = check_slide_backward()
+    mom = _moments()
     steps = [
-        Step(lhs=stats.Expectation(Db), rhs=p, why="the mask keeps a unit with probability $p$ (the keep probability)"),
-        Step(lhs=stats.Expectation(Db * f), rhs=MEAN_PLAIN,
-             why="plain dropout shrinks the mean output to $p f$: the slides' test output $o = p f$"),
-        Step(lhs=expect_masks(D * f, [D], unevaluated=True), rhs=MEAN_PLAIN,
-             why=r"the same by the two-point sum $p\,g(1) + (1 - p)\,g(0)$ used for many masks below"),
+        Step(lhs=stats.Expectation(Db), rhs=_two_point(D),
+             why="the mask is 1 (keep) with probability $p$ and 0 with probability $1 - p$: its mean is the "
+                 "probability-weighted sum of its two values"),
+        Step(rhs=p, why="the mean of the mask is the keep probability"),
+        Step(lhs=stats.Expectation(Db * f), rhs=_two_point(D * f),
+             why=r"the same two-point sum $p\,g(1) + (1 - p)\,g(0)$ for the output $o = D f$, $f$ fixed while the "
+                 "mask is drawn (over many masks it becomes the sum over all $2^n$ masks)"),
+        Step(rhs=MEAN_PLAIN, why="plain dropout shrinks the mean output to $p f$: the slides' test output $o = p f$"),
         Step(lhs=stats.Expectation(Db * f / p), rhs=MEAN_INVERTED,
-             why="inverted dropout (train $D f/p$) is unbiased: the test output is $f$, no rescaling at test"),
-        Step(lhs=stats.Variance(Db * f / p), rhs=VAR_INVERTED,
-             why="the price: a variance $f^2 (1 - p)/p$, 0 only at $p = 1$"),
-        Step(lhs=stats.Expectation((Db / p) ** 2), rhs=SECOND_MOMENT_MASK,
-             why="the second moment of the inverted mask"),
-        Step(lhs=E((D * a / p) ** 2), rhs=activation_moment(2) / p, check=_expect_check(_moments()),
-             why=r"for a random activation $a$ independent of $D$ ($E[a] = c$, $\mathrm{Var}\,a = v$): "
-                 "$E[(D a/p)^2] = E[a^2]/p$, the second moment is inflated by $1/p$"),
+             why=r"inverted dropout (train $D f/p$): the constant $1/p$ leaves the expectation, "
+                 r"$E[D f]/p = p f/p$; it is unbiased, the test output is $f$, no rescaling at test"),
+        Step(lhs=stats.Expectation((Db / p) ** 2), rhs=_two_point((D / p) ** 2),
+             why="the second moment of the inverted mask $D/p$, by the same two-point sum"),
+        Step(rhs=SECOND_MOMENT_MASK, why="at least 1, and 1 only at $p = 1$ (no dropout)"),
+        Step(lhs=stats.Variance(Db * f / p), rhs=f**2 * stats.Expectation((Db / p) ** 2) - f**2,
+             why=r"$\mathrm{Var}\,X = E[X^2] - (E X)^2$ with $X = f D/p$: $E[X^2] = f^2 E[(D/p)^2]$ and "
+                 "$E X = f$ from the rows above"),
+        Step(rhs=VAR_INVERTED, why="with $E[(D/p)^2] = 1/p$: the price of unbiasedness is a variance "
+                                   "$f^2 (1 - p)/p$, 0 only at $p = 1$"),
+        Step(lhs=E((D * a / p) ** 2), rhs=E(D**2) * E(a**2) / p**2, check=_expect_both_check(mom),
+             why=r"for a random activation $a$ independent of $D$ ($E[a] = c$, $\mathrm{Var}\,a = v$): the mean of a "
+                 "product of independent factors is the product of their means"),
+        Step(rhs=activation_moment(2) / p, check=_expect_check(mom),
+             why=r"$E[D^2] = p$ ($D^2 = D$ for a mask of zeros and ones) and $E[a^2] = c^2 + v$: the second moment "
+                 "of the activation is inflated by $1/p$"),
         Step(lhs=sp.Derivative(D * F(h), h), rhs=D * sp.Derivative(F(h), h),
              why=r"backward of $o = D f(h)$: the sampled mask $D$ is a constant of the backward pass, "
                  r"$\partial o/\partial h = D f'(h)$"),
@@ -467,10 +579,10 @@ def _inverted_dropout() -> Derivation:
                       why=r"inverted dropout (forward $o = D f(h)/p$): $d_{prev} = (\frac{D}{p} \odot f'(h) \odot "
                           r"d)\,W^\top$"))
     steps += [
-        Step(lhs=sp.Sum(sp.binomial(n, k), (k, 0, n)), rhs=2**n,
-             why=r"masks of $n$ units: $\binom{n}{k}$ with $k$ units kept, $2^n$ in all («Dropout эквивалентен "
-                 "обучению $2^n$ сетей»)"),
-        Step(lhs=sp.Product(sp.Add(p, 1 - p, evaluate=False), (i, 1, n)), rhs=1, check=_masks_sum_check(6),
+        Step(lhs=sp.Sum(sp.binomial(n, k), (k, 0, n)), rhs=sp.Pow(sp.Add(1, 1, evaluate=False), n, evaluate=False),
+             why=r"masks of $n$ units: $\binom{n}{k}$ with $k$ units kept; their number by the binomial theorem"),
+        Step(rhs=2**n, why="$2^n$ masks in all («Dropout эквивалентен обучению $2^n$ сетей»)"),
+        Step(lhs=sp.Product(sp.Add(p, _Group(1 - p), evaluate=False), (i, 1, n)), rhs=1, check=_masks_sum_check(6),
              why=r"their probabilities $p^k (1 - p)^{n - k}$ sum to 1: the sum over masks factors into a product "
                  r"over units of $P(\text{on}) + P(\text{off})$"),
     ]
@@ -542,29 +654,32 @@ def nwgm_expr(n: int) -> tuple[sp.Expr, sp.Expr]:
                                 "weight-scaled unit (Baldi & Sadowski 2013)")
 def _dropout_ensemble() -> Derivation:
     steps = []
-    for n_ in range(1, 5):
-        mean, scaled = ensemble_mean_linear(n_)
-        steps.append(Step(lhs=mean, rhs=scaled,
-                          why=rf"$n = {n_}$: the slides' train output $\sum_i D_i w_i x_i$ averaged over all "
-                              rf"{2**n_} masks, each weighted by $p^k (1 - p)^{{n - k}}$, is the slides' test output "
-                              "$p W x$"))
-    for n_ in range(1, 5):
-        mean, scaled = ensemble_mean_linear(n_, inverted=True)
-        steps.append(Step(lhs=mean, rhs=scaled,
-                          why=rf"$n = {n_}$, inverted dropout: the mean over the {2**n_} masks of "
-                              r"$W (D \odot x)/p$ is $W x$"))
+    for inverted in (False, True):
+        for n_ in range(1, 5):
+            mean, scaled = ensemble_mean_linear(n_, inverted=inverted)
+            if n_ <= 2:  # every mask written out: P(mask) times the unit with the mask's zeros and ones
+                mean = _masked_sum(n_, scale=1 / p if inverted else sp.Integer(1))
+            shown = "each mask written out" if n_ <= 2 else "each mask by the units it keeps; dropping all adds 0"
+            if inverted:
+                why = (rf"$n = {n_}$, inverted dropout: the mean over the {2**n_} masks of $W (D \odot x)/p$ "
+                       rf"({shown}) is $W x$")
+            else:
+                why = (rf"$n = {n_}$: the slides' train output $\sum_i D_i w_i x_i$ averaged over all {2**n_} masks, "
+                       rf"each weighted by $p^k (1 - p)^{{n - k}}$ ({shown}), is the slides' test output $p W x$")
+            steps.append(Step(lhs=mean, rhs=scaled, why=why))
     i, n = sp.Symbol("i", integer=True, positive=True), sp.Symbol("n", integer=True, positive=True)
     wI, xI = sp.IndexedBase("w"), sp.IndexedBase("x")
     steps += [
-        Step(lhs=stats.Expectation(stats.Bernoulli("D_i", p)), rhs=p, why="each mask's mean"),
-        Step(lhs=sp.Sum(p * wI[i] * xI[i], (i, 1, n)), rhs=p * sp.Sum(wI[i] * xI[i], (i, 1, n)),
+        Step(lhs=sp.Sum(stats.Expectation(stats.Bernoulli("D_i", p)) * wI[i] * xI[i], (i, 1, n)),
+             rhs=sp.Sum(p * wI[i] * xI[i], (i, 1, n)),
              why=r"any $n$: $E[\sum_i D_i w_i x_i] = \sum_i E[D_i]\,w_i x_i$ by linearity of expectation (no "
-                 "independence needed), so the ensemble of a linear layer is the weight-scaled layer exactly"),
+                 "independence needed), and each mask's mean is $p$"),
+        Step(rhs=p * sp.Sum(wI[i] * xI[i], (i, 1, n)),
+             why="so the ensemble of a linear layer is the weight-scaled layer exactly"),
     ]
     w2, x2, _ = _unit_symbols(2)
     gap_sq = _ensemble_gap(lambda z: z**2)
-    steps.append(Step(lhs=expect_masks(sum(d * wi * xi for d, wi, xi in zip(_unit_symbols(2)[2], w2, x2)) ** 2,
-                                       _unit_symbols(2)[2]),
+    steps.append(Step(lhs=_masked_sum(2, phi=lambda z: z**2),
                       rhs=sp.Add((p * (w2[0] * x2[0] + w2[1] * x2[1])) ** 2, gap_sq, evaluate=False),
                       why=r"a nonlinear unit, $\phi(z) = z^2$, $n = 2$: the mean over the 4 masks is the weight-scaled "
                           r"output plus $p(1 - p) \sum_i w_i^2 x_i^2$ (the variance of the masked sum), not equal to "

@@ -32,7 +32,7 @@ from theory import activations as acts
 from theory import budget, variance
 from theory.derivation import Derivation, Step, derivation
 from theory.errors import SpecError
-from theory.latex import latex
+from theory.latex import latex, name
 from theory.parse import parse_expression
 
 n_in, n_out = sp.symbols("n_in n_out", positive=True, integer=True)
@@ -219,22 +219,35 @@ def _slide_form(bound: sp.Expr) -> sp.Expr:
 
 @derivation("lecture-uniform-inits", "the variance each uniform bound on the slides really gives")
 def _lecture_uniform_inits() -> Derivation:
-    steps = []
+    from sympy import stats
+
     a = sp.Symbol("a", positive=True)
-    steps.append(Step(lhs=_uniform_var(a), rhs=a**2 / 3, why=r"$\mathrm{Var}(U[-a, a]) = (a - (-a))^2/12 = a^2/3$"))
+    steps = [Step(lhs=stats.Variance(stats.Uniform("w", -a, a)), rhs=_slide_form(a),
+                  why=r"$w \sim U[-a, a]$: $\mathrm{Var}(U[a_1, a_2]) = (a_2 - a_1)^2/12$ (`uniform-variance`), "
+                      r"written as the slides do, $\frac{1}{12}(a + a)^2$"),
+             Step(rhs=a**2 / 3, why=r"$(2a)^2/12 = a^2/3$")]
     for row in lecture_uniform_bounds():
-        b, var = row["bound"], row["weight_var"]
-        steps.append(Step(lhs=_slide_form(b), rhs=var,
-                          why=f"slide «{row['slide']}»: $a = {latex(b)}$"))
-        steps.append(Step(lhs=sp.Mul(n_in, var, evaluate=False), rhs=row["layer_gain"],
-                          why=r"the layer multiplier $n_{in}\,\mathrm{Var}(w)$ "
-                              r"($\mathrm{Var}(h) = n_{in}\,\mathrm{Var}(w)\,\mathrm{Var}(x)$, layer-variance)"))
-        if row["slide_weight_var"] is not None:
-            ratio = row["ratio_to_slide"]
-            verdict = ("as the slide says" if row["agrees"] else
-                       f"the slide writes ${latex(row['slide_weight_var'])}$: off by a factor ${latex(ratio)}$")
-            shown = row["slide_weight_var"] if row["agrees"] else sp.Mul(ratio, row["slide_weight_var"], evaluate=False)
-            steps.append(Step(lhs=var, rhs=shown, why=verdict))
+        b, var, gain, claimed = row["bound"], row["weight_var"], row["layer_gain"], row["slide_weight_var"]
+        where = f"slide «{row['slide']}»: $a = {latex(b)}$"
+        wrong = claimed is not None and not row["agrees"]
+        if row["agrees"]:  # the slide's own computation with its result on the right: the comparison itself
+            steps.append(Step(lhs=_slide_form(b), rhs=claimed,
+                              why=where + rf", and the slide's $\mathrm{{Var}}(w_i) = {latex(claimed)}$ is right"))
+        else:
+            steps.append(Step(lhs=_slide_form(b), rhs=var, why=where))
+        if wrong:
+            steps.append(Step(lhs=claimed, rel="!=", rhs=var,
+                              why=rf"the slide writes $\mathrm{{Var}}(w_i) = {latex(claimed)}$: off by a factor "
+                                  rf"${latex(row['ratio_to_slide'])}$"))
+        steps.append(Step(lhs=sp.Mul(n_in, sp.UnevaluatedExpr(var)), rhs=gain,
+                          why=r"the layer multiplier $n_{in}\,\mathrm{Var}(w)$ ($\mathrm{Var}(h) = n_{in}\,"
+                              r"\mathrm{Var}(w)\,\mathrm{Var}(x)$, layer-variance)"))
+        if wrong:  # the slide's Var(h_i) = n_in Var(w_i) at Var(x) = 1, with its own Var(w_i)
+            said = sp.simplify(n_in * claimed)
+            steps.append(Step(lhs=said, rel="!=", rhs=gain,
+                              why=rf"the slide writes $\mathrm{{Var}}(h_i) = {latex(said)}$ "
+                                  rf"(at $\mathrm{{Var}}(x) = 1$): with this bound "
+                                  rf"$\mathrm{{Var}}(h) = {latex(gain)}\,\mathrm{{Var}}(x)$"))
     lecun = sp.sqrt(3) / sp.sqrt(n_in)
     steps.append(Step(lhs=_slide_form(lecun), rhs=1 / n_in,
                       why=r"the bound that does give $\mathrm{Var}(w) = 1/n_{in}$ ($\mathrm{Var}(h) = "
@@ -244,29 +257,42 @@ def _lecture_uniform_inits() -> Derivation:
                                           r"$n_{in}$, $n_{out}$ positive integers"])
 
 
+#: Var(w) and Var(h_(l-1)) as unknowns of the conditions that xavier and he solve
+VAR_W = name(sp.Symbol("var_w", positive=True), r"\mathrm{Var}(w)")
+VAR_H_PREV = name(sp.Symbol("var_h_prev", positive=True), r"\mathrm{Var}(h_{l-1})")
+
+
+def _solves(value: sp.Expr) -> tuple[sp.Symbol, sp.Expr, str]:
+    """A step's ``under``: the condition in Var(w) holds at this solution of it."""
+    return VAR_W, value, rf"$\mathrm{{Var}}(w) = {latex(value)}$"
+
+
 @derivation("xavier", "Glorot/Xavier: forward n_in Var(w) = 1, backward n_out Var(w) = 1, compromise 2/(n_in+n_out)")
 def _xavier() -> Derivation:
-    v = sp.Symbol("Var_w", positive=True)
+    v = VAR_W
     fwd = sp.solve(sp.Eq(n_in * v, 1), v)[0]
     bwd = sp.solve(sp.Eq(n_out * v, 1), v)[0]
-    comp = sp.solve(sp.Eq((n_in + n_out) / 2 * v, 1), v)[0]
-    a = sp.solve(sp.Eq(sp.Symbol("a", positive=True) ** 2 / 3, comp), sp.Symbol("a", positive=True))[0]
-    keras = _PRESETS["glorot"]
+    mean_condition = sp.Mul(sp.Rational(1, 2), sp.Add(n_in * v, n_out * v, evaluate=False), evaluate=False)
+    comp = sp.solve(sp.Eq(mean_condition, 1), v)[0]
+    scale, fan = _PRESETS["glorot"]
+    slide_bound = SLIDE_UNIFORM_BOUNDS[2][1]
     return Derivation(
         "xavier", "Xavier (Glorot) initialization",
         [
-            Step(lhs=n_in * fwd, rhs=1, why=r"forward: $\mathrm{Var}(h) = \mathrm{Var}(x)$ needs "
-                                            r"$n_{in}\,\mathrm{Var}(w) = 1$, $\mathrm{Var}(w) = 1/n_{in}$"),
-            Step(lhs=n_out * bwd, rhs=1, why=r"backward: $n_{out}$ gradients enter each unit; "
-                                                  r"$\mathrm{Var}(w) = 1/n_{out}$"),
-            Step(lhs=comp, rhs=2 / (1 / fwd + 1 / bwd),
-                 why=r"both hold only if $n_{in} = n_{out}$; the compromise $\frac{n_{in} + "
-                     r"n_{out}}{2}\,\mathrm{Var}(w) = 1$ is the harmonic mean of the two conditions"),
-            Step(lhs=comp, rhs=keras[0] / keras[1], why="Keras `glorot_*`: scale 1 over `fan_avg` "
-                                                        "$= (n_{in} + n_{out})/2$"),
-            Step(lhs=a, rhs=sp.sqrt(6) / sp.sqrt(n_in + n_out),
-                 why=r"uniform bound: $a^2/3 = 2/(n_{in} + n_{out})$, the slide's $\sqrt{6}/\sqrt{n_{out} + n_{in}}$"),
-            Step(lhs=sp.sqrt(comp), rhs=sp.sqrt(2) / sp.sqrt(n_in + n_out),
+            Step(lhs=n_in * v, rhs=1, under=_solves(fwd),
+                 why=r"forward: $\mathrm{Var}(h) = \mathrm{Var}(x)\,[n_{in}\,\mathrm{Var}(w)]$ keeps the variance iff "
+                     r"$n_{in}\,\mathrm{Var}(w) = 1$"),
+            Step(lhs=n_out * v, rhs=1, under=_solves(bwd),
+                 why=r"backward: $n_{out}$ gradients enter each unit, so the gradient's variance is kept iff "
+                     r"$n_{out}\,\mathrm{Var}(w) = 1$"),
+            Step(lhs=mean_condition, rhs=1, under=_solves(comp),
+                 why=r"both hold only if $n_{in} = n_{out}$; the compromise averages the two conditions, so "
+                     r"$\mathrm{Var}(w)$ is the harmonic mean of $1/n_{in}$ and $1/n_{out}$"),
+            Step(lhs=scale / fan, rhs=comp, why="Keras `glorot_*`: scale 1 over `fan_avg` $= (n_{in} + n_{out})/2$"),
+            Step(lhs=sp.sqrt(sp.Mul(3, comp, evaluate=False), evaluate=False), rhs=slide_bound,
+                 why=r"uniform bound $a = \sqrt{3\,\mathrm{Var}(w)}$ (from $a^2/3 = \mathrm{Var}(w)$): the slide's "
+                     r"$\sqrt{6}/\sqrt{n_{out} + n_{in}}$"),
+            Step(lhs=sp.sqrt(comp, evaluate=False), rhs=sp.sqrt(2) / sp.sqrt(n_in + n_out),
                  why="normal std (the slide's 'seminar exercise'); Keras' truncated normal divides it by 0.8796"),
         ],
         assumptions=["$E[w] = 0$, $E[x] = 0$, all independent (layer-variance)"],
@@ -293,7 +319,7 @@ def _he() -> Derivation:
     h = sp.Symbol("h", real=True)
     f = sp.Function("f")
     s, half = sp.Symbol("s", positive=True), sp.Symbol("c", positive=True)
-    v, vprev = sp.Symbol("Var_w", positive=True), sp.Symbol("Var_h", positive=True)
+    v, vprev = VAR_W, VAR_H_PREV
     slope = sp.Symbol("a", real=True)
     H = stats.Normal("H", 0, s)
     U = stats.Uniform("U", -half, half)
@@ -302,6 +328,7 @@ def _he() -> Derivation:
     neg, pos = sp.Integral(h**2 * f(h), (h, -sp.oo, 0)), sp.Integral(h**2 * f(h), (h, 0, sp.oo))
     he_var = sp.solve(sp.Eq(n_in * v * vprev / 2, vprev), v)[0]
     leaky_var = sp.solve(sp.Eq(n_in * v * (1 + slope**2) * vprev / 2, vprev), v)[0]
+    scale, fan = _PRESETS["he"]
     return Derivation(
         "he", "He (Kaiming) initialization for ReLU",
         [
@@ -314,20 +341,33 @@ def _he() -> Derivation:
                      r"e.g. $h \sim N(0, s^2)$"),
             Step(lhs=stats.Expectation(relu2.subs(h, U)), rhs=stats.Variance(U) / 2,
                  why=r"and $h \sim U[-c, c]$ (any symmetric law)"),
-            Step(lhs=sp.Mul(n_in, he_var, vprev / 2, evaluate=False), rhs=vprev,
-                 why=r"$\mathrm{Var}(h_l) = n_{in}\,\mathrm{Var}(w)\,E[x^2] = "
-                     r"n_{in}\,\mathrm{Var}(w)\,\mathrm{Var}(h_{l-1})/2$ is preserved iff "
+            Step(lhs=n_in * v * vprev / 2, rhs=vprev, under=_solves(he_var),
+                 why=r"$\mathrm{Var}(h_l) = n_{in}\,\mathrm{Var}(w)\,E[x^2]$ with $E[x^2] = \mathrm{Var}(h_{l-1})/2$ "
+                     r"(the slide's $\frac{1}{2}\mathrm{Var}(h_{i-1})\,[n_{in}\,\mathrm{Var}(w)]$) is preserved iff "
                      r"$\mathrm{Var}(w) = 2/n_{in}$"),
-            Step(lhs=he_var, rhs=_PRESETS["he"][0] / _PRESETS["he"][1], why="Keras `he_*`: scale 2 over `fan_in`"),
+            Step(lhs=sp.sqrt(sp.Mul(3, scale / fan, evaluate=False), evaluate=False), rhs=sp.sqrt(6) / sp.sqrt(n_in),
+                 why=r"Keras `he_uniform`: scale 2 over `fan_in` gives $\mathrm{Var}(w) = 2/n_{in}$ and the bound "
+                     r"$a = \sqrt{3\,\mathrm{Var}(w)}$, the bound of slide «Немного лучше»"),
             Step(lhs=stats.Expectation((sp.Piecewise((h, h > 0), (slope * h, True)) ** 2).subs(h, H)),
                  rhs=(1 + slope**2) * stats.Variance(H) / 2,
                  why=r"leaky ReLU: $E[\mathrm{leaky}(h)^2] = (1 + a^2)\,\mathrm{Var}(h)/2$"),
-            Step(lhs=leaky_var, rhs=2 / ((1 + slope**2) * n_in),
-                 why=r"hence $\mathrm{Var}(w) = 2/((1 + a^2)\,n_{in})$"),
+            Step(lhs=n_in * v * (1 + slope**2) * vprev / 2, rhs=vprev, under=_solves(leaky_var),
+                 why=r"hence $\mathrm{Var}(h_l) = \mathrm{Var}(h_{l-1})$ iff "
+                     r"$\mathrm{Var}(w) = 2/((1 + a^2)\,n_{in})$"),
         ],
         assumptions=["$h_{l-1}$ symmetric about 0 with $E[h] = 0$ (zero-mean symmetric weights make it so)",
                      r"$w$ iid with $E[w] = 0$, independent of $x = \mathrm{relu}(h_{l-1})$ (layer-variance, He form)"],
         references=["He, Zhang, Ren & Sun 2015, Delving deep into rectifiers"])
+
+
+def _at_point(grads: dict, point: dict):
+    """Check that two gradients (symbols standing for the ``sympy.diff`` in ``grads``) agree at ``point``."""
+    def check(lhs, rhs):
+        diff = sp.simplify((lhs - rhs).subs(grads).subs(point).doit())
+        ok = diff == 0
+        return ok, ("both computed by sympy.diff; at identical parameters their difference simplifies to 0" if ok
+                    else f"at these parameters they differ by {sp.sstr(diff)[:200]}")
+    return check
 
 
 @derivation("zero-init-symmetry", "identical initial weights give identical gradients at every step (2 hidden units)")
@@ -346,18 +386,27 @@ def _zero_init_symmetry(break_symmetry: bool = False) -> Derivation:
     same = {w[0, 0]: u1, w[1, 0]: u1 + (1 if break_symmetry else 0), w[0, 1]: u2, w[1, 1]: u2, b[0]: bb, b[1]: bb,
             v[0]: vv, v[1]: vv}
     pairs = [(w[0, 0], w[1, 0]), (w[0, 1], w[1, 1]), (b[0], b[1]), (v[0], v[1])]
-    steps = []
-    for p1, p2 in pairs:
-        steps.append(Step(lhs=(sp.diff(L, p1) - sp.diff(L, p2)).subs(same), rhs=0,
-                          why=rf"$\partial L/\partial {latex(p1)} = \partial L/\partial {latex(p2)}$ when unit 1 "
-                              "and unit 2 have identical parameters"))
+    grads = {name(sp.Symbol(f"dL/d{p}", real=True), rf"\frac{{\partial L}}{{\partial {latex(p)}}}"): sp.diff(L, p)
+             for pair in pairs for p in pair}
+    grad = dict(zip([p for pair in pairs for p in pair], grads))
+    chain = [r"\partial L/\partial w_{j1} = \ell'(y)\,v_j f'(z_j)\,x_1",
+             r"\partial L/\partial w_{j2} = \ell'(y)\,v_j f'(z_j)\,x_2",
+             r"\partial L/\partial b_j = \ell'(y)\,v_j f'(z_j)", r"\partial L/\partial v_j = \ell'(y)\,f(z_j)"]
+    steps = [Step(lhs=grad[p1], rhs=grad[p2], check=_at_point(grads, same),
+                  why=rf"the chain rule gives ${rule}$ ($z_j = w_j \cdot x + b_j$): the same for both units when "
+                      + (r"they have identical parameters ($w_{21} = w_{11}$, $w_{22} = w_{12}$, $b_2 = b_1$, "
+                         r"$v_2 = v_1$)" if k == 0 else "their parameters are identical"))
+             for k, ((p1, p2), rule) in enumerate(zip(pairs, chain))]
     p1, p2 = sp.symbols("theta_1 theta_2", real=True)
     g = sp.Symbol("g", real=True)
-    steps.append(Step(lhs=(p1 - eta * g) - (p2 - eta * g), rhs=p1 - p2,
-                      why=r"a gradient step subtracts the same $\eta g$ from both, so equal parameters stay equal: by "
-                          "induction over steps the two units are the same function forever"))
-    steps.append(Step(lhs=(p1 - eta * g) - (p2 - eta * g), rhs=0, under=(p2, p1, r"$\theta_2 = \theta_1$"),
-                      why="in particular all-zero (or any constant) initial weights never break the symmetry"))
+    after = sp.Add(sp.Add(p1, -eta * g, evaluate=False), sp.Mul(-1, sp.Add(p2, -eta * g, evaluate=False),
+                                                                 evaluate=False), evaluate=False)
+    steps.append(Step(lhs=after, rhs=p1 - p2,
+                      why=r"a gradient step subtracts the same $\eta g$ from both, so the gap between the two units' "
+                          "parameters is unchanged"))
+    steps.append(Step(rhs=0, under=(p2, p1, r"$\theta_2 = \theta_1$"),
+                      why="equal parameters stay equal: by induction over steps the two units are the same function "
+                          "forever; in particular all-zero (or any constant) initial weights never break the symmetry"))
     return Derivation(
         "zero-init-symmetry", "Why identical (e.g. zero) initial weights fail",
         steps,

@@ -17,6 +17,7 @@ import math
 import sympy as sp
 
 from theory.derivation import Derivation, Step, derivation
+from theory.latex import latex
 
 lam, eta = sp.symbols("lambda eta", positive=True)
 lmin, lmax, kappa = sp.symbols("lambda_min lambda_max kappa", positive=True)
@@ -46,9 +47,10 @@ def _gd_rate() -> Derivation:
             Step(lhs=sp.Derivative(lam * sp.Symbol("e") ** 2 / 2, sp.Symbol("e")), rhs=lam * sp.Symbol("e"),
                  why=r"along an eigenvector the error $e$ obeys $e \gets e - \eta\lambda e$: the gradient of "
                      r"$\lambda e^2/2$ is $\lambda e$"),
-            Step(lhs=sp.solve(sp.Eq(at_min, -at_max), eta)[0], rhs=ETA_OPT,
+            Step(lhs=at_min, rhs=-at_max, under=(eta, ETA_OPT, rf"$\eta = \eta^* = {latex(ETA_OPT)}$"),
                  why=r"$\lvert 1 - \eta\lambda\rvert$ is largest at an end of $[\lambda_{min}, \lambda_{max}]$; the "
-                     r"two ends balance, $1 - \eta\lambda_{min} = -(1 - \eta\lambda_{max})$, at $\eta^*$"),
+                     r"two ends balance, $1 - \eta\lambda_{min} = -(1 - \eta\lambda_{max})$, at $\eta^*$ "
+                     r"(the only solution: the equation is linear in $\eta$)"),
             Step(lhs=at_min.subs(eta, ETA_OPT), rhs=RATE.subs(kappa, lmax / lmin),
                  why=r"the worst contraction at $\eta^*$, with $\kappa = \lambda_{max}/\lambda_{min}$"),
             Step(lhs=sp.Limit(RATE, kappa, 1), rhs=0,
