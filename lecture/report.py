@@ -198,7 +198,8 @@ def render(rows: list[dict], *, derivations: dict[str, str], lang: str = "en", c
             if body and body[0].startswith("#"):
                 body = body[1:]
             out += [f'<a id="{derivation_anchor(name)}"></a>', "", "<details>",
-                    f"<summary><b>{plain(derivation_title(derivations[name], name))}</b> (<code>{name}</code>): "
+                    f"<summary><b>{_subscripts(plain(derivation_title(derivations[name], name)))}</b> "
+                    f"(<code>{name}</code>): "
                     f"{_w('show', lang)}</summary>", "", "\n".join(body).strip(), "", "</details>", ""]
     return "\n".join(out).rstrip() + "\n"
 
@@ -218,6 +219,18 @@ def figure_block(name: str, lang: str) -> list[str]:
 
     return [f"![{name}]({_figure_file(name, lang)})", "", f"*{_w('figure', lang).capitalize()} `{name}`. "
             f"{CAPTIONS[name][lang]}*", ""]
+
+
+_SUB = str.maketrans("0123456789aehijklmnoprstuvx", "₀₁₂₃₄₅₆₇₈₉ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ")
+
+
+def _subscripts(text: str) -> str:
+    """Plain text with ``x_i``-style subscripts of one character (or a braced run of them) as Unicode subscripts
+    (``w_0`` -> w₀), for places where math does not render (an HTML ``<summary>``)."""
+    def sub(m):
+        s = m.group(1) or m.group(2)
+        return s.translate(_SUB) if all(c in "0123456789aehijklmnoprstuvx" for c in s) else m.group(0)
+    return re.sub(r"_(?:\{(\w+)\}|(\w))", sub, text)
 
 
 def derivation_anchor(name: str) -> str:
