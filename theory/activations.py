@@ -31,6 +31,7 @@ from theory.derivation import Derivation, Step, derivation
 from theory import functions
 from theory.errors import SpecError
 from theory.gaussian import q
+from theory.latex import show_as as _show_as
 from theory.parse import CONSTANTS, parse_expression
 
 # SELU's constants in closed form (Klambauer et al. 2017, eqs. 14-15): the values of (alpha, lambda) for which
@@ -510,6 +511,9 @@ h = sp.Symbol("h", real=True)
 
 
 _sig = functions.sigmoid
+# the lecture writes the sigmoid as σ(x): every rendering of 1/(1 + e^{-x}) in x shows σ(x) (theory.latex), set at
+# import so that the output never depends on what ran before; checks still run on the expanded form
+_show_as(_sig(x), sp.Function("sigma")(x))
 
 
 @derivation("sigmoid-derivative", "sigma' = sigma (1 - sigma), maximal 1/4 at x = 0")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import sympy as sp
 
 _NAMES: dict[sp.Symbol, str] = {}
+_EXPRS: dict[sp.Expr, sp.Expr] = {}
 
 
 def name(symbol: sp.Symbol, tex: str) -> sp.Symbol:
@@ -19,8 +20,17 @@ def name(symbol: sp.Symbol, tex: str) -> sp.Symbol:
     return symbol
 
 
+def show_as(expr: sp.Expr, display: sp.Expr) -> None:
+    """Print every occurrence of ``expr`` (structurally equal) as ``display``: the sigmoid 1/(1 + e^{-x}) as σ(x), so
+    a derivation checked on the expanded form reads as the lecture writes it."""
+    _EXPRS[sp.sympify(expr)] = sp.sympify(display)
+
+
 def latex(expr, **kwargs) -> str:
-    """``sympy.latex(expr)`` with the registered names of the lecture's symbols (:func:`name`)."""
+    """``sympy.latex(expr)`` with the lecture's notation: registered expressions shown as their display
+    (:func:`show_as`) and registered names of symbols (:func:`name`)."""
     expr = sp.sympify(expr)
+    if _EXPRS and isinstance(expr, sp.Basic):
+        expr = expr.xreplace(_EXPRS)
     names = {s: t for s, t in _NAMES.items() if s in expr.free_symbols} if hasattr(expr, "free_symbols") else {}
     return sp.latex(expr, symbol_names=names, **kwargs) if names else sp.latex(expr, **kwargs)
