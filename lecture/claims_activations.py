@@ -18,8 +18,8 @@ import numpy as np
 import sympy as sp
 
 from lecture.method import Effect, decide_fraction
-from lecture.registry import (Claim, NotAClaim, Outcome, effect_of, effect_outcome, exact_equal, experiment, flipped,
-                              fmt, paired, scaled, spread_text, tex)
+from lecture.registry import (Claim, NotAClaim, Outcome, and_join, code_spans, effect_of, effect_outcome,
+                              exact_equal, experiment, flipped, fmt, paired, scaled, spread_text, tex)
 from theory import activations as acts
 from theory.calculus import x
 from theory.slides import activations as slides
@@ -64,14 +64,9 @@ _WORD = {"sigmoid": "sigmoid", "tanh": "tanh", "relu": "ReLU", "leaky_relu": "le
 
 
 def _latex(e) -> str:
-    r"""The LaTeX of ``e`` in the lecture's notation, without the $ of :func:`lecture.registry.tex` (to build a longer
-    formula); a set's braces as \lbrace / \rbrace, since Markdown may eat the backslash of \{."""
-    return tex(e)[1:-1].replace(r"\{", r"\lbrace ").replace(r"\}", r"\rbrace ").strip()
-
-
-def _tex(e) -> str:
-    """``e`` as inline math (:func:`lecture.registry.tex`, braces as in :func:`_latex`)."""
-    return f"${_latex(e)}$"
+    """The LaTeX of ``e`` in the lecture's notation, without the $ of :func:`lecture.registry.tex` (to build a longer
+    formula)."""
+    return tex(e)[1:-1]
 
 
 def _symbol(name: str) -> str:
@@ -85,20 +80,9 @@ def _word(name: str) -> str:
     return _WORD.get(name, f"`{name}`")
 
 
-def _and(items, conj: str = "and") -> str:
-    """``a``, ``a and b``, ``a, b and c``."""
-    items = [str(i) for i in items]
-    return f"{', '.join(items[:-1])} {conj} {items[-1]}" if len(items) > 1 else "".join(items)
-
-
-def _code(names) -> list[str]:
-    """Names of code (inits, specs) as code spans."""
-    return [f"`{n}`" for n in names]
-
-
 def _where(places, var: str = "x") -> str:
     r"""Where a bound is attained, as math: $x = 0$ for a point, $x \in (-\infty, 0)$ for a set."""
-    return _and(f"${var} \\in {_latex(w)}$" if isinstance(w, sp.Set) else f"${var} = {_latex(w)}$" for w in places)
+    return and_join(f"${var} \\in {_latex(w)}$" if isinstance(w, sp.Set) else f"${var} = {_latex(w)}$" for w in places)
 
 
 # ============================================================================== exact checks (SymPy)
@@ -110,9 +94,9 @@ def check_derivative_in_f(claimed, evidence) -> Outcome:
     ok = d["equal"]
     num = {"activation": act.name, "derivative": _sstr(d["derivative"]), "claimed": _sstr(stated), "equal": ok}
     fn = _symbol(act.name)
-    text = (rf"SymPy: $\frac{{d}}{{dx}} {_latex(act.expr)} = {_latex(d['derivative'])}$; {_tex(stated)} with "
+    text = (rf"SymPy: $\frac{{d}}{{dx}} {_latex(act.expr)} = {_latex(d['derivative'])}$; {tex(stated)} with "
             f"$f = {fn}(x)$ {'equals' if ok else 'differs from'} it (the difference simplifies to "
-            f"{_tex(d['difference'])}).")
+            f"{tex(d['difference'])}).")
     if ok:
         return Outcome("confirmed", text, num)
     return Outcome("refuted", text, num, correction=f"${fn}'(x) = {_latex(d['derivative'])}$")
@@ -129,16 +113,16 @@ def check_range(claimed, evidence) -> Outcome:
                 (True, False): "the lower one is attained, the upper one is not",
                 (False, True): "the upper one is attained, the lower one is not"}[(not rng.left_open,
                                                                                    not rng.right_open)]
-    text = (f"SymPy: the range of {_word(act.name)} over the reals is {_tex(rng)} (the endpoints are limits at "
-            rf"$-\infty$ and $+\infty$; {attained}); the slide says {_tex(stated)}.")
+    text = (f"SymPy: the range of {_word(act.name)} over the reals is {tex(rng)} (the endpoints are limits at "
+            rf"$-\infty$ and $+\infty$; {attained}); the slide says {tex(stated)}.")
     if rng == stated:
         return Outcome("confirmed", text, num)
     if rng.is_subset(stated) and rng.closure == stated:
         return Outcome("imprecise", text, num,
-                       condition=f"read as 'values lie within {_tex(stated)}' (the range is contained in it); the "
+                       condition=f"read as 'values lie within {tex(stated)}' (the range is contained in it); the "
                                  "endpoints are never attained",
-                       correction=f"{_word(act.name)} takes values in the open interval {_tex(rng)}")
-    return Outcome("refuted", text, num, correction=f"the range of {_word(act.name)} is {_tex(rng)}")
+                       correction=f"{_word(act.name)} takes values in the open interval {tex(rng)}")
+    return Outcome("refuted", text, num, correction=f"the range of {_word(act.name)} is {tex(rng)}")
 
 
 def check_max_derivative(claimed, evidence) -> Outcome:
@@ -151,7 +135,7 @@ def check_max_derivative(claimed, evidence) -> Outcome:
     fn = _symbol(act.name)
     text = (rf"SymPy: $\sup_x {fn}'(x) = {_latex(sup.value)}$, "
             f"{f'attained at {_where(sup.where)}' if sup.where else 'not attained'} "
-            f"({'exact' if sup.exact else 'numeric'}); the slide says {_tex(stated)}.")
+            f"({'exact' if sup.exact else 'numeric'}); the slide says {tex(stated)}.")
     if sup.attained and sup.exact and exact_equal(sup.value, stated):
         return Outcome("confirmed", text, num)
     return Outcome("refuted", text, num, correction=rf"$\max {fn}' = {_latex(sup.value)}$")
@@ -180,7 +164,7 @@ def check_tanh_as_sigmoid(claimed, evidence) -> Outcome:
     ok = rest == 0
     num = {k: _sstr(claimed[k]) for k in ("scale", "rate", "shift")} | {"equal": ok}
     text = (rf"SymPy: $\tanh(x) - ({_latex(claimed['scale'])} \sigma({_latex(sp.sympify(claimed['rate']) * x)}) "
-            f"{'-' if claimed['shift'] < 0 else '+'} {_latex(abs(claimed['shift']))})$ simplifies to {_tex(rest)}: "
+            f"{'-' if claimed['shift'] < 0 else '+'} {_latex(abs(claimed['shift']))})$ simplifies to {tex(rest)}: "
             f"tanh {'is' if ok else 'is not'} this rescaled sigmoid (range $(-1, 1)$ vs $(0, 1)$, the same S shape).")
     if ok:
         return Outcome("confirmed", text, num)
@@ -221,7 +205,8 @@ def check_vanishing(claimed, evidence) -> Outcome:
     truth = "; ".join(f"`{n}`: ×{fmt(traj[n]['ratio'], 3)} over {TRAJECTORY_DEPTH} layers" for n in traj)
     if holds:
         return Outcome("imprecise", text, num,
-                       condition=f"holds with {_and(_code(holds))} (equal widths, no bias), not with the others",
+                       condition=f"holds with {and_join(code_spans(holds))} (equal widths, no bias), "
+                                 "not with the others",
                        correction=f"the backward factor of {_word(spec)} depends on the init: {truth}")
     return Outcome("refuted", text, num, correction=f"the backward factor of {_word(spec)} is {truth}")
 
@@ -239,22 +224,22 @@ def check_leaky_derivative_sign(claimed, evidence) -> Outcome:
            "usual_derivative_values": _sstr(usual_image), "usual_signs": sorted(usual_signs),
            "output_range": _sstr(out_rng)}
     def sign_text(found) -> str:
-        return f"sign{'s' if len(found) > 1 else ''} {_and(sorted(found))}"
+        return f"sign{'s' if len(found) > 1 else ''} {and_join(sorted(found))}"
     text = (r"SymPy: leaky ReLU's derivative is $a$ for $x < 0$ and $1$ for $x > 0$. Over the slide's slopes "
-            rf"$a \in {_latex(claimed['a_range'])}$ (it asks only $a \neq 1$) it takes values in {_tex(image)}: "
+            rf"$a \in {_latex(claimed['a_range'])}$ (it asks only $a \neq 1$) it takes values in {tex(image)}: "
             rf"{sign_text(signs)}; over the usual slopes $a \in {_latex(claimed['usual_a_range'])}$, values in "
-            f"{_tex(usual_image)}: {sign_text(usual_signs)}. The output's range is {_tex(out_rng)} (both signs).")
+            f"{tex(usual_image)}: {sign_text(usual_signs)}. The output's range is {tex(out_rng)} (both signs).")
     if wanted <= signs and wanted <= usual_signs:
         return Outcome("confirmed", text, num)
     if wanted <= signs:
         return Outcome("imprecise", text, num,
                        condition=r"the slope $a$ may be negative, as the slide's only condition $a \neq 1$ allows; "
-                                 f"with the usual $0 < a < 1$ the derivative is {_and(sorted(usual_signs))} only",
+                                 f"with the usual $0 < a < 1$ the derivative is {and_join(sorted(usual_signs))} only",
                        correction="the derivative is $a$ ($x < 0$) or $1$ ($x > 0$): of either sign only for $a < 0$; "
                                   "for the usual $0 < a < 1$ it is positive, and it is the *output* that takes both "
                                   "signs")
     return Outcome("refuted", text, num,
-                   correction=f"the derivative is $a$ or $1$, in {_tex(image)}: {_and(sorted(signs))} only")
+                   correction=f"the derivative is $a$ or $1$, in {tex(image)}: {and_join(sorted(signs))} only")
 
 
 def check_leaky_linear(claimed, evidence) -> Outcome:
@@ -268,7 +253,7 @@ def check_leaky_linear(claimed, evidence) -> Outcome:
     other = [v for v, ok in lin["identity"].items() if not ok]
     where = "".join([f"; $f(x) - x$ simplifies to 0 (the identity) at {_where(same, 'a')}" if same else "",
                      f"; $f(x) - x$ does not simplify to 0 at {_where(other, 'a')}" if other else ""])
-    text = (f"SymPy: the one-sided slopes at 0 are {_tex(left)} and {_tex(right)}: equal (no kink, $f$ linear) for "
+    text = (f"SymPy: the one-sided slopes at 0 are {tex(left)} and {tex(right)}: equal (no kink, $f$ linear) for "
             rf"$a \in {_latex(linear_at)}${where}.")
     if linear_at == claimed["linear_at"]:
         return Outcome("confirmed", text, num)
@@ -305,12 +290,12 @@ def check_elu_formula(claimed, evidence) -> Outcome:
            "differentiable_for_alpha": _sstr(smooth_at)}
     alphas = sp.FiniteSet(*(sp.Rational(a) for a in matches))
     equal = [a for a, ok in matches.items() if ok]
-    unequal = [_tex(sp.Rational(a)) for a, ok in matches.items() if not ok]
+    unequal = [tex(sp.Rational(a)) for a, ok in matches.items() if not ok]
     agree = ("at each of them" if not unequal else "at none of them" if not equal else
-             f"at {_and(_tex(sp.Rational(a)) for a in equal)}, not at {_and(unequal)}")
+             f"at {and_join(tex(sp.Rational(a)) for a in equal)}, not at {and_join(unequal)}")
     text = (rf"SymPy: compared with the package's ELU at $\alpha \in {_latex(alphas)}$, the slide's pieces equal it "
-            f"{agree}; at 0 the left limit is {_tex(left)} and the right value {_tex(right)} "
-            f"({'continuous' if continuous else 'a jump'}); the slopes are {_tex(dl)} and {_tex(dr)}: differentiable "
+            f"{agree}; at 0 the left limit is {tex(left)} and the right value {tex(right)} "
+            f"({'continuous' if continuous else 'a jump'}); the slopes are {tex(dl)} and {tex(dr)}: differentiable "
             rf"at 0 only for $\alpha \in {_latex(smooth_at)}$.")
     if all(matches.values()) and continuous:
         return Outcome("confirmed", text, num)
@@ -336,7 +321,7 @@ def check_bias_dead(claimed, evidence) -> Outcome:
            "k_star_median_per_seed": per_seed.tolist(), "k_star_min": float(ks.min()), "k_star_max": float(ks.max()),
            "rows": data["rows"]}
     text = (r"Gaussian pre-activation of sd $\sigma_h$: with $w_0 = k \sigma_h$ the unit is active on "
-            rf"{_tex(p)} of inputs, $> 0$ for every finite $k$, and 0 only in the limit $k \to -\infty$. Digits, "
+            rf"{tex(p)} of inputs, $> 0$ for every finite $k$, and 0 only in the limit $k \to -\infty$. Digits, "
             f"`he_uniform` first layer of 100 units, {OWN_SEEDS} seeds: a unit is dead on all {data['rows']} training "
             rf"rows once $w_0 \le k^\ast \operatorname{{sd}}(h)$, $k^\ast$ = {fmt(float(np.median(ks)))} (units "
             f"{fmt(float(ks.max()))} to {fmt(float(ks.min()))}; median per seed "
@@ -352,7 +337,7 @@ def check_bias_dead(claimed, evidence) -> Outcome:
                                  r"it the unit is only rarely active, $\Phi(w_0 / \sigma_h) > 0$",
                        correction=r"a large negative $w_0$ makes the unit rarely active (on $\Phi(w_0 / \sigma_h)$ of "
                                   "inputs); it is dead at once only below the largest weighted input of the data")
-    return Outcome("refuted", text, num, correction=f"the active fraction is {_tex(p)}, 0 only in the limit")
+    return Outcome("refuted", text, num, correction=f"the active fraction is {tex(p)}, 0 only in the limit")
 
 
 # ------------------------------------------------------------------ the Центрирование slide: gradient signs
@@ -371,7 +356,7 @@ def check_same_sign(claimed, evidence) -> Outcome:
            "same_sign_fraction": {a: nz[a]["same_sign_fraction"] for a in ("sigmoid", "tanh")},
            "steps_all_positive": steps["positive"], "steps_all_negative": steps["negative"]}
     text = (r"SymPy: $\operatorname{sign}(\delta o_i) = \operatorname{sign}(\delta)$ for $o_i > 0$, so the components "
-            rf"share the sign of $\delta = \partial L / \partial h$, which can be {_and(sorted(signs), 'or')}. "
+            rf"share the sign of $\delta = \partial L / \partial h$, which can be {and_join(sorted(signs), 'or')}. "
             f"SGD on a unit fed by sigmoid outputs: same-sign steps "
             f"{spread_text(nz['sigmoid']['same_sign_fraction'])} (tanh inputs: "
             f"{spread_text(nz['tanh']['same_sign_fraction'])}), of which all-positive "
@@ -382,11 +367,12 @@ def check_same_sign(claimed, evidence) -> Outcome:
         return Outcome("confirmed", text, num)
     if shared and stated < signs:
         return Outcome("imprecise", text, num,
-                       condition=rf"when $\delta = \partial L / \partial h_j$ is {_and(sorted(stated), 'or')}",
+                       condition=rf"when $\delta = \partial L / \partial h_j$ is {and_join(sorted(stated), 'or')}",
                        correction=r"the gradient components all share the sign of $\delta$ (all positive or all "
                                   "negative), so the weights move together in one direction, up or down")
     return Outcome("refuted", text, num,
-                   correction=rf"the components share the sign of $\delta$, which can be {_and(sorted(signs), 'or')}")
+                   correction=rf"the components share the sign of $\delta$, which can be "
+                              f"{and_join(sorted(signs), 'or')}")
 
 
 # ============================================================================== empirical checks (experiments)

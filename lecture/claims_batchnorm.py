@@ -12,18 +12,12 @@ import math
 
 import sympy as sp
 
-from lecture.registry import (Claim, Outcome, effect_of, effect_outcome, exact_equal, experiment, flipped, fmt, paired,
-                              paired_outcome, scaled, spread_of, spread_text, tex)
+from lecture.registry import (Claim, Outcome, and_join, effect_of, effect_outcome, exact_equal, experiment, flipped,
+                              fmt, paired, paired_outcome, scaled, spread_of, spread_text, tex)
 from theory import batchnorm as tb
 from theory import dropout as td
 from theory.latex import latex
 from theory.slides import batchnorm as tsb
-
-
-def _and(items) -> str:
-    """``a``, ``a and b``, ``a, b and c``."""
-    items = list(items)
-    return ", ".join(items[:-1]) + " and " + items[-1] if len(items) > 1 else "".join(items)
 
 
 # ------------------------------------------------------------------------------------------------ «Проблема»
@@ -37,12 +31,12 @@ def _check_hidden_standardized(claimed, evidence):
             f"$h = f(z)$ has mean exactly {exact(mom['sigmoid']['mean_exact'])} for sigmoid "
             f"($\\sigma(z) + \\sigma(-z) = 1$, SymPy) with variance {fmt(mom['sigmoid']['var'])}, and mean "
             f"{exact(mom['relu']['mean_exact'])} for relu ({fmt(mom['relu']['mean'])}, variance "
-            f"{fmt(mom['relu']['var'])}): the hidden layer is unstandardized for {_and(off) or 'neither'}.")
+            f"{fmt(mom['relu']['var'])}): the hidden layer is unstandardized for {and_join(off) or 'neither'}.")
     can_be_off = "yes" if off else "no"
     if claimed["hidden_may_be_unstandardized"] == can_be_off:
         return Outcome("confirmed", text, numbers)
     return Outcome("refuted", text, numbers,
-                   correction=("the hidden layer is unstandardized (mean $\\neq 0$) for " + _and(off)) if off
+                   correction=("the hidden layer is unstandardized (mean $\\neq 0$) for " + and_join(off)) if off
                    else "the activations checked keep the hidden layer centred")
 
 
@@ -110,7 +104,8 @@ def _check_learned_by_backprop(claimed, evidence):
     if learned == sorted(claimed["learned"]):
         return Outcome("confirmed", text, nums)
     return Outcome("refuted", text, nums,
-                   correction=f"backprop gives gradients to {_and(f'${_PARAM_TEX.get(k, k)}$' for k in learned)} only")
+                   correction="backprop gives gradients to "
+                              f"{and_join(f'${_PARAM_TEX.get(k, k)}$' for k in learned)} only")
 
 
 def _check_running_stats(claimed, evidence):
@@ -132,8 +127,8 @@ def _check_running_stats(claimed, evidence):
     fed = claimed["variance_fed"]
     lib = "PyTorch" if fed == "unbiased" else "Keras"
     expected = f"$E[\\sigma_B^2] = {latex(bias * tb.sigma2)}$ at $m = {mm}$"
-    text = (f"The update equals PyTorch's with `momentum` = {_and(map(tex, torch_m))} (default "
-            f"{sp.sstr(tb.TORCH_MOMENTUM)}) and Keras' with `momentum` = {_and(map(tex, keras_m))} (default "
+    text = (f"The update equals PyTorch's with `momentum` = {and_join(map(tex, torch_m))} (default "
+            f"{sp.sstr(tb.TORCH_MOMENTUM)}) and Keras' with `momentum` = {and_join(map(tex, keras_m))} (default "
             f"{sp.sstr(tb.KERAS_MOMENTUM)}); {expected}, so the {fed} $\\hat{{s}}^2$ is what {lib} feeds its running "
             "variance.")
     return Outcome("imprecise", text, numbers,
@@ -199,7 +194,8 @@ def _check_forward_variance(claimed, evidence):
     numbers = {"needed": {str(k): sp.sstr(v) for k, v in needed.items()}, "paper": sp.sstr(paper),
                "claimed": sp.sstr(claimed_c)}
     text = (r"The normalized batch has $\frac{1}{m} \sum_i \hat{x}_i^2 = 1$ ($\epsilon \to 0$) only for the "
-            f"normalizer {_and(f'{tex(v)} at $m = {k}$' for k, v in needed.items())}, i.e. $1/m$; Ioffe & Szegedy's "
+            f"normalizer {and_join(f'{tex(v)} at $m = {k}$' for k, v in needed.items())}, i.e. $1/m$; "
+            "Ioffe & Szegedy's "
             f"(`theory.batchnorm`) is {tex(paper)}, whose derivative gives the backward pass's $2(x_i - \\mu_B)/m$.")
     if ok:
         return Outcome("confirmed", text, numbers)
@@ -259,7 +255,7 @@ def _check_weaker_dropout(claimed, evidence):
             r"$\mathrm{Var}_{\mathrm{test}} / \mathrm{Var}_{\mathrm{train}} = "
             f"{latex(td.VAR_RATIO)}$, with $\\frac{{d}}{{dp}} = \\frac{{{latex(num)}}}{{{latex(den)}}} > 0$ "
             "($p = 1 - r$): the variance shift shrinks as dropout weakens. For relu units of $N(0, 1)$ inputs the "
-            f"ratio is {_and(f'{fmt(val)} at $p = {k:g}$' for k, val in ratios.items())}.")
+            f"ratio is {and_join(f'{fmt(val)} at $p = {k:g}$' for k, val in ratios.items())}.")
     if computed == claimed["shift_as_dropout_weakens"]:
         return Outcome("imprecise", text, numbers,
                        condition="dropout placed before a batch-norm layer, whose running variance keeps the "
@@ -284,7 +280,7 @@ def _check_weaker_l2(claimed, evidence):
     context = [r - q for r, q in zip(plain["reduced"], plain["plain_l2"])]
     text = (f"3 × 100 sigmoid, SGD lr 0.5, batches of 60, {e['epochs']} epochs, {len(diff)} paired seeds. The L2 "
             f"strength of the network without batch norm, chosen on its validation accuracy from "
-            f"{_and(fmt(g) for g in e['grid'])}: {fmt(e['l2_plain'])}; reduced by Ioffe & Szegedy's factor "
+            f"{and_join(fmt(g) for g in e['grid'])}: {fmt(e['l2_plain'])}; reduced by Ioffe & Szegedy's factor "
             f"{fmt(e['reduction'])}: {fmt(e['l2_reduced'])}. Test accuracy at the reduced minus at the plain strength: "
             f"with batch norm {spread_text(spread_of(diff))}; without batch norm (context, not judged) "
             f"{spread_text(spread_of(context))}.")

@@ -10,16 +10,11 @@ from __future__ import annotations
 
 import sympy as sp
 
-from lecture.registry import Claim, Outcome, exact_equal, experiment, flipped, fmt, paired_outcome, scaled, tex
+from lecture.registry import (Claim, Outcome, and_join, exact_equal, experiment, flipped, fmt, paired_outcome, scaled,
+                              tex)
 from theory import dropout as td
 from theory.latex import latex
 from theory.slides import dropout as tsd
-
-
-def _and(items) -> str:
-    """``a``, ``a and b``, ``a, b and c``."""
-    items = list(items)
-    return ", ".join(items[:-1]) + " and " + items[-1] if len(items) > 1 else "".join(items)
 
 
 # ------------------------------------------------------------------------------------------------ «Dropout»
@@ -52,7 +47,7 @@ def _check_mask_cases(claimed, evidence):
              for val, prob in claimed["cases"])
     numbers = {"computed": {k: sp.sstr(v) for k, v in computed.items()},
                "claimed": [[sp.sstr(a), sp.sstr(b)] for a, b in claimed["cases"]]}
-    values = _and(f"{tex(value)} with probability {tex(prob)}" for value, prob in cases)
+    values = and_join(f"{tex(value)} with probability {tex(prob)}" for value, prob in cases)
     text = (f"With $D \\sim \\mathrm{{Bernoulli}}({latex(claimed['keep'])})$ (`sympy.stats`), $o = {latex(out)}$ takes "
             f"the values {values}.")
     if ok:
@@ -177,10 +172,11 @@ def _check_mask_index(claimed, evidence):
     rows = [f"{s}_{i}^T" for s, i in notation.transposed(claimed["formula"]) if i in mask]
     units = notation.range_ends(claimed["mask"]).get("D")
     nums = {"formula": claimed["formula"], "mask_index": mask, "mask_range_end": units, "rows_with_that_index": rows}
-    text = (f"In ${claimed['formula']}$ the mask carries the index {_and(f'${i}$' for i in mask) or 'none'}; the "
+    text = (f"In ${claimed['formula']}$ the mask carries the index {and_join(f'${i}$' for i in mask) or 'none'}; the "
             f"slide's mask ${claimed['mask']}$ has one entry per unit, 1 to "
             f"{f'${units}$' if units is not None else 'the last'}. "
-            + (f"The same index marks {_and(f'${r}$' for r in rows)}, row ${mask[0]}$ of $X$ transposed: an example, "
+            + (f"The same index marks {and_join(f'${r}$' for r in rows)}, row ${mask[0]}$ of $X$ transposed: "
+               "an example, "
                "not a unit." if rows else "No transposed row of $X$ carries the mask's index."))
     if rows:
         return Outcome("refuted", text, nums,

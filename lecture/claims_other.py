@@ -7,8 +7,8 @@ judged by the paired-interval method (docs/METHOD.md), and for growth the measur
 from __future__ import annotations
 
 from lecture.method import Effect, decide
-from lecture.registry import (Claim, NotAClaim, Outcome, experiment, flipped, fmt, paired, paired_outcome, spread_of,
-                              spread_text)
+from lecture.registry import (Claim, NotAClaim, Outcome, and_join, code_spans, experiment, flipped, fmt, paired,
+                              paired_outcome, spread_of, spread_text)
 
 #: the experiments' names of measures, in words
 MEASURES = {"diff_test_acc": "test accuracy", "diff_val_acc_first": "validation accuracy after the first epoch",
@@ -27,17 +27,6 @@ def _difference(a: str, b: str) -> str:
     k = next((i for i, (x, y) in enumerate(zip(wa, wb)) if x != y), min(len(wa), len(wb)))
     head = " ".join(wa[:k])
     return f"{head + ', ' if head else ''}{' '.join(wa[k:])} minus {' '.join(wb[k:])}"
-
-
-def _and(items) -> str:
-    """``a``, ``a and b``, ``a, b and c``."""
-    items = list(items)
-    return ", ".join(items[:-1]) + " and " + items[-1] if len(items) > 1 else "".join(items)
-
-
-def _code(names) -> list[str]:
-    """Names of code (the growth strategies) as code spans."""
-    return [f"`{n}`" for n in names]
 
 
 def _check_shuffle_sorted(claimed, evidence):
@@ -114,13 +103,14 @@ def _check_growth_cost(claimed, evidence):
     if inside:  # «обычно»: true for some of the slide's strategies, not for all
         return Outcome("imprecise", text, numbers,
                        condition=f"for the new-unit strateg{'y' if len(inside) == 1 else 'ies'} "
-                                 f"{_and(_code(inside))} (median inside [{fmt(lo)}, {fmt(hi)}]); not for " + _and(off),
+                                 f"{and_join(code_spans(inside))} (median inside [{fmt(lo)}, {fmt(hi)}]); "
+                                 "not for " + and_join(off),
                        correction=f"the total cost is {span}× "
                                   f"(medians by strategy), single seeds {fmt(min(all_vals))}-{fmt(max(all_vals))}×")
     above = sum(w == "above" for w in where.values())
     return Outcome("not-supported", text, numbers,
                    correction=(f"{'median' if lo_med == hi_med else 'medians'} {span}×: outside "
-                               f"[{fmt(lo)}, {fmt(hi)}] for " + _and(off)
+                               f"[{fmt(lo)}, {fmt(hi)}] for " + and_join(off)
                                + f"; {above or 'no'} median{'' if above == 1 else 's'} above {fmt(hi)}; single "
                                  f"seeds {fmt(min(all_vals))}-{fmt(max(all_vals))}×")
                    if medians else "no strategy reached the target")
@@ -139,7 +129,7 @@ def _check_growth_information(claimed, evidence):
     text = ("Largest relative change of the training loss at a growth, (after - before) / before: "
             + "; ".join(f"`{n}` {spread_text(gr[n]['max_rel_jump'])}" for n in kept + lost) + ".")
     verdict = "supported" if not lost else ("not-supported" if not kept else "imprecise")
-    rises = _and(f"`{n}` up to +{fmt(gr[n]['max_rel_jump']['max'])}" for n in lost)
+    rises = and_join(f"`{n}` up to +{fmt(gr[n]['max_rel_jump']['max'])}" for n in lost)
     if verdict == "supported":
         return Outcome(verdict, text, numbers)
     if verdict == "imprecise":
@@ -147,7 +137,8 @@ def _check_growth_information(claimed, evidence):
                  f"rises by at most {fmt(limit)} (relative) at every growth")
         return Outcome(verdict, text, numbers,
                        condition=f"the training loss {bound} only with the new-unit "
-                                 f"strateg{'y' if len(kept) == 1 else 'ies'} {_and(_code(kept))} (zero outgoing "
+                                 f"strateg{'y' if len(kept) == 1 else 'ies'} "
+                                 f"{and_join(code_spans(kept))} (zero outgoing "
                                  "weights keep the function exactly; a pre-trained unit can still raise the loss)",
                        correction=f"a new unit can raise the loss: {rises}")
     return Outcome(verdict, text, numbers, correction=f"the loss rises at growths: {rises}")

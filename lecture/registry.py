@@ -201,11 +201,23 @@ def fmt(x, digits: int = 3) -> str:
 
 
 def tex(expr) -> str:
-    """An expression as inline math for the report's prose: ``$`` + its LaTeX in the lecture's notation
-    (:func:`theory.latex.latex`) + ``$``."""
+    r"""An expression as inline math for the report's prose: ``$`` + its LaTeX in the lecture's notation
+    (:func:`theory.latex.latex`) + ``$``; a set's braces as \lbrace / \rbrace, since Markdown may eat the backslash of
+    \{."""
     from theory.latex import latex
 
-    return f"${latex(expr)}$"
+    return "$" + latex(expr).replace(r"\{", r"\lbrace ").replace(r"\}", r"\rbrace ").strip() + "$"
+
+
+def and_join(items, conj: str = "and") -> str:
+    """Items in prose: ``a``, ``a and b``, ``a, b and c`` (``conj`` may be "or")."""
+    items = [str(i) for i in items]
+    return f"{', '.join(items[:-1])} {conj} {items[-1]}" if len(items) > 1 else "".join(items)
+
+
+def code_spans(names) -> list[str]:
+    """Names of code (inits, specs, strategies) as Markdown code spans."""
+    return [f"`{n}`" for n in names]
 
 
 def spread_text(s: Mapping, digits: int = 3) -> str:

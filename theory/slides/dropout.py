@@ -3,7 +3,7 @@
 Slides «Dropout», «Dropout в формулах», «Обратный Dropout». Each function derives with SymPy one thing a claim
 compares the slide with and returns plain data; the formulas come from :mod:`theory.dropout` (p the KEEP
 probability, D ~ Bernoulli(p) the mask, f a unit's activation fixed while the mask is drawn). The ensemble gap of
-real networks is measured in :mod:`sims.slide_studies`, not here.
+real networks is measured by :func:`sims.dropout.ensemble_gaps`, not here.
 """
 from __future__ import annotations
 
