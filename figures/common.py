@@ -33,6 +33,7 @@ import sympy as sp
 from matplotlib.figure import Figure
 
 from theory.errors import SpecError
+from theory.text import plural_ru  # noqa: F401  (one rule for figures and prose; used by text() below)
 
 LANGS = ("en", "ru")
 DEFAULT_OUT = Path("out") / "figures"
@@ -343,20 +344,6 @@ STRINGS: dict[str, dict[str, str]] = {
 _NUMBER = re.compile(r"[-+−]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
 #: a Russian plural in a template: ``[name|one|few|many]`` picks the form that agrees with the number ``name``
 _PLURAL = re.compile(r"\[(\w+)\|([^|\]]*)\|([^|\]]*)\|([^\]]*)\]")
-
-
-def plural_ru(n, one: str, few: str, many: str) -> str:
-    """The Russian noun form that agrees with the number ``n``: 1, 21, 31 ... ``one`` (сеть); 2-4, 22-24 ... ``few``
-    (сети); 0, 5-20, 25-30 ... ``many`` (сетей); a fraction takes ``few`` (2,5 сети)."""
-    x = float(n)
-    if x != int(x):
-        return few
-    k = abs(int(x))
-    if k % 10 == 1 and k % 100 != 11:
-        return one
-    if 2 <= k % 10 <= 4 and not 12 <= k % 100 <= 14:
-        return few
-    return many
 
 
 class _RussianFormatter(string.Formatter):

@@ -80,14 +80,27 @@ def evaluate_all(evidence: Evidence, claims: tuple[Claim, ...] | None = None,
 
 #: the keys of one ``claims --json`` object, in order
 ROW_KEYS = ("id", "slide", "quote", "statement", "section", "verdict", "evidence", "numbers", "condition", "correction",
-            "figure", "derivation", "references")
+            "figure", "derivation", "references", "ru")
+#: the texts of a row that exist in both languages: English at the top level, Russian under "ru"
+TEXT_KEYS = ("statement", "evidence", "condition", "correction")
 
 
 def row(claim: Claim, outcome: Outcome) -> dict:
-    """One ``claims --json`` object (keys :data:`ROW_KEYS`)."""
-    return dict(zip(ROW_KEYS, (claim.id, claim.slide, claim.quote, claim.statement, section_of(claim),
-                               outcome.verdict, outcome.evidence, outcome.numbers, outcome.condition,
-                               outcome.correction, claim.figure, claim.derivation, list(claim.references))))
+    """One ``claims --json`` object (keys :data:`ROW_KEYS`): its texts in English, and under ``ru`` the same texts
+    (:data:`TEXT_KEYS`) in Russian (a text written once reads the same in both)."""
+    from theory.text import pick
+
+    texts = (claim.statement, outcome.evidence, outcome.condition, outcome.correction)
+    return dict(zip(ROW_KEYS, (claim.id, claim.slide, claim.quote, pick(claim.statement, "en"), section_of(claim),
+                               outcome.verdict, pick(outcome.evidence, "en"), outcome.numbers,
+                               pick(outcome.condition, "en"), pick(outcome.correction, "en"), claim.figure,
+                               claim.derivation, [pick(r, "en") for r in claim.references],
+                               {k: pick(t, "ru") for k, t in zip(TEXT_KEYS, texts)})))
+
+
+def in_language(r: dict, lang: str) -> dict:
+    """A row with its texts (:data:`TEXT_KEYS`) in ``lang`` (en: as it is; ru: from its ``ru`` entry)."""
+    return r if lang == "en" else {**r, **{k: r["ru"].get(k) for k in TEXT_KEYS}}
 
 
 def rows_problem(rows) -> str | None:
@@ -101,7 +114,8 @@ def rows_problem(rows) -> str | None:
     for r, cid in zip(rows, ids):
         if not isinstance(r, dict) or tuple(r) != ROW_KEYS:
             return f"has a malformed row (expected the keys {', '.join(ROW_KEYS)})"
-        if r["id"] != cid or r["verdict"] not in VERDICTS or not isinstance(r["evidence"], str):
+        if (r["id"] != cid or r["verdict"] not in VERDICTS or not isinstance(r["evidence"], str)
+                or not isinstance(r["ru"], dict) or not isinstance(r["ru"].get("evidence"), str)):
             return f"has a wrong row for {cid!r}"
     return None
 

@@ -1,10 +1,13 @@
 """``python -m lecture``: the main job, and the claims.
 
-    python -m lecture [--out DIR] [--lang en|ru] [--fast] [--jobs N] [--quiet]
+    python -m lecture [--out DIR] [--lang en|ru|both] [--fast] [--jobs N] [--quiet]
     python -m lecture claims [--json | --markdown] [--fast] [--cache DIR] [--quiet]
 
 The main job regenerates every figure (except the timing one) into ``DIR/figures``, evaluates every claim of the
-lecture (:mod:`lecture.claims`) and writes ``DIR/REPORT.md`` (:mod:`lecture.report`) and ``DIR/claims.json``.
+lecture (:mod:`lecture.claims`) and writes both editions of the report, English ``DIR/REPORT.md`` and Russian
+``DIR/REPORT.ru.md`` (:mod:`lecture.report`), each with its HTML twin (``REPORT.html``, ``REPORT.ru.html``), their
+figures (``figures/NAME.png`` and ``figures/NAME.ru.png``), and ``DIR/claims.json``. ``--lang en`` or ``ru`` writes
+one edition only.
 Work runs in ``--jobs`` processes (default: one per core). Results are cached under ``DIR/.cache``, keyed by the
 configuration and the code version (a hash of every source file): experiment runs shared by the figures and the
 claims (:mod:`sims.memo`), the claims' evidence, rendered derivations, and for each figure a stamp with the hashes
@@ -26,6 +29,13 @@ from theory.errors import SpecError
 
 PROG = "lecture"
 DEFAULT_OUT = Path("out")
+LANGS = ("en", "ru")
+
+
+def report_names(lang: str) -> tuple[str, str]:
+    """The report's Markdown and HTML file names in ``lang``: REPORT.md / REPORT.html, REPORT.ru.md / REPORT.ru.html."""
+    stem = "REPORT" if lang == "en" else f"REPORT.{lang}"
+    return f"{stem}.md", f"{stem}.html"
 
 
 def _parser() -> ArgumentParser:
@@ -33,7 +43,8 @@ def _parser() -> ArgumentParser:
                        description="Regenerate everything for the lecture: all figures, every claim's verdict, and "
                                    "REPORT.md (the lecture fact-checked slide by slide).")
     p.add_argument("--out", default=DEFAULT_OUT, type=path_arg, help="output folder (default: out)")
-    p.add_argument("--lang", default="en", choices=["en", "ru"], help="language of the figures and the report")
+    p.add_argument("--lang", default="both", choices=["en", "ru", "both"],
+                   help="language of the figures and the report (default: both editions, REPORT.md and REPORT.ru.md)")
     p.add_argument("--fast", action="store_true", help="small runs and low resolution (for tests)")
     p.add_argument("--jobs", type=int, default=None, help="worker processes (default: one per core)")
     p.add_argument("--quiet", action="store_true",
@@ -98,16 +109,17 @@ def _claims_and_derivations(cache_dir: str, fast: bool, progress: Progress | Non
         return [C.row(c, o) for c, o in C.evaluate_all(evidence, progress=report)]
     result = evidence.get("claims", rows, check=C.rows_problem)
 
-    def render(name):
+    def render(name, lang):
         from theory.derivation import get
 
-        return get(name).render("markdown")
+        return get(name).render("markdown", lang)
 
     def text(value):
         return None if isinstance(value, str) and value.strip() else "is not a rendered derivation"
     names = sorted({r["derivation"] for r in result if r.get("derivation")})
     return {"rows": result,
-            "derivations": {n: evidence.get("derivation", render, check=text, name=n) for n in names}}
+            "derivations": {lang: {n: evidence.get("derivation", render, check=text, name=n, lang=lang) for n in names}
+                            for lang in LANGS}}
 
 
 def report_page(report: str, lang: str) -> str:
@@ -185,9 +197,11 @@ def _jobs(n: int | None) -> int:
     return validate.processes(n, "--jobs")
 
 
-def main_job(out: Path, lang: str = "en", fast: bool = False, jobs: int | None = None, quiet: bool = False,
+def main_job(out: Path, lang: str = "both", fast: bool = False, jobs: int | None = None, quiet: bool = False,
              names: list[str] | None = None) -> dict:
-    """Figures, claims and REPORT.md under ``out``; returns what was done (``drawn``, ``current``, ``claims``).
+    """Figures, claims and the report under ``out``, in both languages (``lang`` "both": REPORT.md, REPORT.ru.md and
+    their HTML twins) or one (en, ru); returns what was done (``drawn``: "NAME" for an English figure, "NAME.ru" for a
+    Russian one; ``current``; ``claims``; ``report``: the first edition's path; ``reports``: every file written).
     ``names``: only these figures (default: every figure but the timing ones). Progress on stderr unless ``quiet``
     (:class:`theory.cli_util.Progress`)."""
     from figures import common
@@ -204,25 +218,29 @@ def main_job(out: Path, lang: str = "en", fast: bool = False, jobs: int | None =
     memo_dir = writable_folder(cache / "memo", "cache folder")
     for sub in ("evidence", "figures"):  # every cache folder: a file in the way is found now, not after the work
         writable_folder(cache / sub, "cache folder")
-    for target in (out / "REPORT.md", out / "REPORT.html", out / "claims.json"):
+    langs = LANGS if lang == "both" else (lang,)
+    for target in [out / "claims.json"] + [out / n for lg in langs for n in report_names(lg)]:
         if target.exists() and not target.is_file():
             raise SpecError(f"{str(target)!r} is in the way: it exists and is not a file")
     for stale in remove_stale(out):  # left by a writer that died (SIGKILL): never trusted, never kept
         notice(f"removed {stale}, a temporary file of a process that no longer runs")
     code = memo.code_version()
     names = default_names() if names is None else [common.get(n).name for n in names]
-    todo = [n for n in names if not _fresh(cache, n, lang, fast, code)]
+    todo = [(n, lg) for lg in langs for n in names if not _fresh(cache, n, lg, fast, code)]
+
+    def task(n: str, lg: str) -> str:
+        return n if lg == "en" else f"{n}.{lg}"
     bar = Progress(len(todo) + 1, quiet=quiet)
     claims_result = None
     if jobs == 1:
         previous = memo.folder()
         memo.configure(memo_dir)
         try:
-            for n in todo:
-                bar.running(n)
-                paths, seconds = _make_figure(n, str(fig_dir), lang, fast)
-                _write_stamp(cache, n, lang, fast, code, paths)
-                bar.finished(n, seconds)
+            for n, lg in todo:
+                bar.running(task(n, lg))
+                paths, seconds = _make_figure(n, str(fig_dir), lg, fast)
+                _write_stamp(cache, n, lg, fast, code, paths)
+                bar.finished(task(n, lg), seconds)
             bar.running("claims")
             claims_result, seconds = _timed_claims(str(cache), fast)
             bar.finished("claims", seconds)
@@ -235,17 +253,17 @@ def main_job(out: Path, lang: str = "en", fast: bool = False, jobs: int | None =
         ex = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
                                  initializer=_worker_init, initargs=(str(memo_dir),))
         try:
-            futures = {ex.submit(_make_figure, n, str(fig_dir), lang, fast): n for n in todo}
+            futures = {ex.submit(_make_figure, n, str(fig_dir), lg, fast): (n, lg) for n, lg in todo}
             futures[ex.submit(_timed_claims, str(cache), fast)] = None  # last: reads the figures' runs
             bar.running(f"{len(todo)} figures and the claims in {jobs} processes")
             for fut in as_completed(futures):
-                name = futures[fut]
+                key = futures[fut]
                 result, seconds = fut.result()
-                if name is None:
+                if key is None:
                     claims_result = result
                 else:
-                    _write_stamp(cache, name, lang, fast, code, result)
-                bar.finished(name or "claims", seconds)
+                    _write_stamp(cache, *key, fast, code, result)
+                bar.finished(task(*key) if key else "claims", seconds)
         except BaseException:  # Ctrl-C or an error: abandon running tasks at once; finished figures are kept
             from sims.executors import stop_pool
             from theory.files import remove_stale
@@ -255,17 +273,24 @@ def main_job(out: Path, lang: str = "en", fast: bool = False, jobs: int | None =
             raise
         ex.shutdown()
     rows = claims_result["rows"]
-    drawn = {p.name.split(".")[0] for p in fig_dir.glob("*.png")}
-    report = render(rows, derivations=claims_result["derivations"], lang=lang, code=code,
-                    figures={n for n in names if n in drawn},
-                    fast=({"full_rows": _full_rows(cache)} if fast else None))
-    atomic_write_text(out / "REPORT.md", report)
-    page = report_page(report, lang)
-    atomic_write_text(out / "REPORT.html", page)
+    written = []
+    full_rows = _full_rows(cache) if fast else None
+    for lg in langs:
+        suffix = ".png" if lg == "en" else f".{lg}.png"
+        drawn = {p.name[:-len(suffix)] for p in fig_dir.glob(f"*{suffix}")
+                 if lg != "en" or p.name.count(".") == 1}
+        report = render(rows, derivations=claims_result["derivations"][lg], lang=lg, code=code,
+                        figures={n for n in names if n in drawn},
+                        fast=({"full_rows": full_rows} if fast else None))
+        md, html = report_names(lg)
+        atomic_write_text(out / md, report)
+        atomic_write_text(out / html, report_page(report, lg))
+        written += [str(out / md), str(out / html)]
     atomic_write_text(out / "claims.json", dumps(rows) + "\n")
     bar.close()
-    return {"drawn": todo, "current": [n for n in names if n not in todo], "claims": counts(rows),
-            "report": str(out / "REPORT.md")}
+    return {"drawn": [task(n, lg) for n, lg in todo],
+            "current": [task(n, lg) for lg in langs for n in names if (n, lg) not in todo], "claims": counts(rows),
+            "report": written[0], "reports": written}
 
 
 def _claims_command(args) -> int:
@@ -301,7 +326,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "claims":
             return _claims_command(args)
         res = main_job(args.out, args.lang, args.fast, args.jobs, args.quiet)
-        print(res["report"])
+        print("\n".join(res["reports"]))
         print("claims: " + ", ".join(f"{v} {n}" for v, n in res["claims"].items()))
         return 0
 

@@ -62,14 +62,14 @@ class Effect:
         """(low, high, low closed, high closed): where the mean of the metric lies if the claim holds."""
         return _REGIONS[self.direction](float(self.size))
 
-    def describe(self) -> str:
-        """The claimed region in words, e.g. ``> 0`` or ``<= 0.693``."""
+    def describe(self, lang: str = "en") -> str:
+        """The claimed region in words, e.g. ``> 0`` or ``<= 0.693`` (``lang``: en or ru)."""
         lo, hi, lo_c, hi_c = (v + 0.0 if isinstance(v, float) else v for v in self.region)  # -0.0 prints as 0
         if math.isinf(lo):
-            return f"{'<=' if hi_c else '<'} {hi:.4g}"
+            return f"{'≤' if hi_c else '<'} {hi:.4g}"
         if math.isinf(hi):
-            return f"{'>=' if lo_c else '>'} {lo:.4g}"
-        return f"in [{lo:.4g}, {hi:.4g}]"
+            return f"{'≥' if lo_c else '>'} {lo:.4g}"
+        return f"{'in' if lang == 'en' else 'в'} [{lo:.4g}, {hi:.4g}]"
 
     def flipped(self) -> "Effect":
         """The opposite claim (the negative control): greater <-> less, at least <-> at most; within -> a size
@@ -95,11 +95,12 @@ class Decision:
     level: float
     seeds_to_decide: int | None
 
-    def text(self, unit: str = "", digits: int = 3) -> str:
-        """``mean [low, high] (95% t interval, n seeds)`` for an evidence sentence."""
+    def text(self, unit: str = "", digits: int = 3, lang: str = "en") -> str:
+        """``mean [low, high] (95% t interval, n seeds)`` for an evidence sentence (``lang``: en or ru)."""
         f = f"{{:.{digits}g}}"
-        return (f"{f.format(self.mean)}{unit} [{f.format(self.low)}, {f.format(self.high)}] "
-                f"({self.level:.0%} t interval over {self.n} paired seeds)")
+        over = (f"{self.level:.0%} t interval over {self.n} paired seeds" if lang == "en" else
+                f"{self.level:.0%}-й интервал Стьюдента по {self.n} парным зёрнам")
+        return f"{f.format(self.mean)}{unit} [{f.format(self.low)}, {f.format(self.high)}] ({over})"
 
     def as_dict(self) -> dict:
         """The decision as JSON-able data (the claim's ``numbers``)."""

@@ -30,6 +30,7 @@ import sympy as sp
 
 from lecture.method import Decision, Effect, combine, decide
 from theory.files import notice, read_entry, write_entry
+from theory.text import T, join_words, pick
 
 VERDICTS = ("confirmed", "refuted", "imprecise", "supported", "not-supported", "inconclusive")
 ERRATA_VERDICTS = ("refuted", "imprecise", "not-supported")
@@ -43,10 +44,10 @@ class Outcome:
     ``correction``: for ``refuted`` / ``imprecise`` / ``not-supported``, what the slide should say."""
 
     verdict: str
-    evidence: str
+    evidence: T | str
     numbers: dict = field(default_factory=dict)
-    condition: str | None = None
-    correction: str | None = None
+    condition: T | str | None = None
+    correction: T | str | None = None
 
     def __post_init__(self):
         if self.verdict not in VERDICTS:
@@ -66,7 +67,7 @@ class Claim:
     id: str
     slide: str
     quote: str
-    statement: str
+    statement: T | str
     claimed: Mapping
     check: Callable[[Mapping, "Evidence"], Outcome]
     perturb: Callable[[Mapping], Mapping]  # another statement of the same shape whose verdict must differ
@@ -88,7 +89,7 @@ class NotAClaim:
     id: str
     slide: str
     quote: str
-    reason: str
+    reason: T | str
 
 
 # ------------------------------------------------------------------------------------------------ evidence
@@ -209,10 +210,10 @@ def tex(expr) -> str:
     return "$" + latex(expr).replace(r"\{", r"\lbrace ").replace(r"\}", r"\rbrace ").strip() + "$"
 
 
-def and_join(items, conj: str = "and") -> str:
-    """Items in prose: ``a``, ``a and b``, ``a, b and c`` (``conj`` may be "or")."""
-    items = [str(i) for i in items]
-    return f"{', '.join(items[:-1])} {conj} {items[-1]}" if len(items) > 1 else "".join(items)
+def and_join(items, conj: str = "and", lang: str = "en") -> str:
+    """Items in prose in ``lang``: ``a``, ``a and b``, ``a, b and c`` (``conj`` may be "or"; in Russian и, или);
+    items may be :class:`theory.text.T`."""
+    return pick(join_words(items, conj), lang)
 
 
 def code_spans(names) -> list[str]:
@@ -233,43 +234,68 @@ def effect_of(claimed: Mapping, metric: str):
     return Effect(metric, direction, float(claimed.get("min_size", 0.0)), claimed.get("size_source", ""))
 
 
-def effect_outcome(effect, per, *, evidence: str, numbers: Mapping | None = None, unit: str = "",
-                   note: str = "") -> Outcome:
+def effect_outcome(effect, per, *, evidence: "T | str", numbers: Mapping | None = None, unit: str = "",
+                   note: "T | str" = "") -> Outcome:
     """The Outcome of an empirical claim from its paired per-seed values (:func:`lecture.method.decide`): ``per`` is
     one list (one value per seed, or a :class:`lecture.method.Decision` already made, e.g. of a fraction) or a
     mapping setting -> list when the effect is measured in several settings
     (:func:`lecture.method.combine`); ``effect`` is one :class:`lecture.method.Effect`, or a mapping setting -> Effect
     when the settings measure different metrics (all of which the claim needs). The evidence ends with the claimed
     region and each setting's interval; an inconclusive verdict says how many seeds the measured spread would need;
-    ``note`` ends a correction."""
+    ``note`` ends a correction. Settings and metrics may be :class:`theory.text.T` (texts in both languages); the
+    texts of the Outcome are."""
     per = dict(per) if isinstance(per, Mapping) else {"": per if isinstance(per, Decision) else list(per)}
     effects = dict(effect) if isinstance(effect, Mapping) else {k: effect for k in per}
     effect = next(iter(effects.values()))
     decisions = {k: v if isinstance(v, Decision) else decide(effects[k], v) for k, v in per.items()}
     verdict, held, failed = combine(decisions)
-    measured = "; ".join(f"{k + ': ' if k else ''}{d.text(unit)}" for k, d in decisions.items())
 
-    def claimed_text(e) -> str:
-        size = (f" ({e.source})" if e.source else
-                " (the direction alone: the lecture states no size)" if e.size == 0 else "")
-        return f"{e.metric} {e.describe()}{size}"
-    claims = "; ".join(dict.fromkeys(claimed_text(e) for e in effects.values()))
-    text = f"{evidence} Claimed: {claims}; measured {measured}."
-    undecided = [d.seeds_to_decide for d in decisions.values() if d.seeds_to_decide is not None]
-    if verdict == "inconclusive":
-        text += (f" The interval crosses the claimed boundary: about {max(undecided)} paired seeds would decide it at "
-                 "this spread." if undecided else " The interval touches the claimed boundary.")
+    def each(lang: str) -> dict[str, str]:
+        def setting(k) -> str:
+            return f"{pick(k, lang)}: " if k else ""
+        measured = "; ".join(f"{setting(k)}{d.text(unit, lang=lang)}" for k, d in decisions.items())
+
+        def claimed_text(e) -> str:
+            if e.source:
+                size = f" ({e.source})"
+            elif e.size == 0:
+                size = (" (the direction alone: the lecture states no size)" if lang == "en" else
+                        " (только направление: размера лекция не называет)")
+            else:
+                size = ""
+            return f"{pick(e.metric, lang)} {e.describe(lang)}{size}"
+        claims = "; ".join(dict.fromkeys(claimed_text(e) for e in effects.values()))
+        words = {"en": ("Claimed", "measured", "only", "not"), "ru": ("Заявлено", "измерено", "только", "но не")}[lang]
+        text = f"{pick(evidence, lang)} {words[0]}: {claims}; {words[1]} {measured}."
+        undecided = [d.seeds_to_decide for d in decisions.values() if d.seeds_to_decide is not None]
+        if verdict == "inconclusive":
+            if lang == "en":
+                text += (f" The interval crosses the claimed boundary: about {max(undecided)} paired seeds would decide "
+                         "it at this spread." if undecided else " The interval touches the claimed boundary.")
+            else:
+                text += (f" Интервал пересекает заявленную границу: при таком разбросе решение дали бы около "
+                         f"{max(undecided)} парных зёрен." if undecided else " Интервал касается заявленной границы.")
+        held_s = ", ".join(str(pick(k, lang)) for k in held)
+        failed_s = ", ".join(str(pick(k, lang)) for k in failed)
+        return {"evidence": text,
+                "condition": f"{words[2]} {held_s}, {words[3]} {failed_s}: {claims}",
+                "correction": f"{pick(effect.metric, lang)}: {measured}{pick(note, lang)}",
+                "refutation": (f"measured {measured}, not {claims}{pick(note, lang)}" if lang == "en" else
+                               f"измерено {measured}, а не {claims}{pick(note, lang)}")}
+    en, ru = each("en"), each("ru")
+
+    def t(key: str) -> T:
+        return T(en[key], ru[key])
     nums = {**(numbers or {}),
-            "effects": {k or "all": {"metric": e.metric, "direction": e.direction, "size": e.size, "source": e.source}
-                        for k, e in effects.items()},
-            "decisions": {k or "all": d.as_dict() for k, d in decisions.items()}}
+            "effects": {str(k) or "all": {"metric": str(e.metric), "direction": e.direction, "size": e.size,
+                                          "source": e.source} for k, e in effects.items()},
+            "decisions": {str(k) or "all": d.as_dict() for k, d in decisions.items()}}
     condition = correction = None
     if verdict == "imprecise":
-        condition = f"only {', '.join(held)}, not {', '.join(failed)}: {claims}"
-        correction = f"{effect.metric}: {measured}{note}"
+        condition, correction = t("condition"), t("correction")
     elif verdict == "not-supported":
-        correction = f"measured {measured}, not {claims}{note}"
-    return Outcome(verdict, text, nums, condition=condition, correction=correction)
+        correction = t("refutation")
+    return Outcome(verdict, t("evidence"), nums, condition=condition, correction=correction)
 
 
 def spread_of(values) -> dict:
@@ -287,11 +313,11 @@ def paired(a: Mapping, b: Mapping) -> list[float]:
     return [float(x) - float(y) for x, y in zip(a["values"], b["values"])]
 
 
-def paired_outcome(per: Mapping[str, list], claimed: Mapping, *, what: str, evidence: str, numbers: Mapping,
-                   note: str = "") -> Outcome:
+def paired_outcome(per: Mapping, claimed: Mapping, *, what: "T | str", evidence: "T | str", numbers: Mapping,
+                   note: "T | str" = "") -> Outcome:
     """:func:`effect_outcome` of the effect ``claimed`` states about the metric ``what``, measured in one or more
     settings (``per``: setting -> per-seed paired values); the numbers gain each setting's spread under "effect"."""
-    spreads = {k: spread_of(vals) for k, vals in per.items()}
+    spreads = {str(k): spread_of(vals) for k, vals in per.items()}
     return effect_outcome(effect_of(claimed, what), per, evidence=evidence, numbers={**numbers, "effect": spreads},
                           note=note)
 

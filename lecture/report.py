@@ -11,11 +11,26 @@ from __future__ import annotations
 
 import re
 
-from lecture.claims import SECTIONS
+from lecture.claims import SECTIONS, in_language
 from lecture.registry import ERRATA_VERDICTS, VERDICTS
+from theory.text import pick
 
 MARK = {"confirmed": "✅", "supported": "✅", "imprecise": "⚠️", "refuted": "❌", "not-supported": "❌",
         "inconclusive": "❔"}
+#: the verdicts as the report writes them (the JSON keeps the English keys)
+VERDICT_WORDS = {
+    "confirmed": {"en": "confirmed", "ru": "подтверждено"},
+    "refuted": {"en": "refuted", "ru": "опровергнуто"},
+    "imprecise": {"en": "imprecise", "ru": "неточно"},
+    "supported": {"en": "supported", "ru": "подтверждается опытом"},
+    "not-supported": {"en": "not-supported", "ru": "не подтверждается опытом"},
+    "inconclusive": {"en": "inconclusive", "ru": "не решено"},
+}
+
+
+def verdict_word(verdict: str, lang: str = "en") -> str:
+    """A verdict as the report writes it in ``lang`` (:data:`VERDICT_WORDS`)."""
+    return VERDICT_WORDS[verdict][lang]
 WORDS = {
     "title": {"en": "The lecture, fact-checked", "ru": "Лекция, проверенная вычислением"},
     "intro": {"en": "«{lecture}»: every checkable statement of the slides, decided by computation (SymPy derivations "
@@ -29,9 +44,10 @@ WORDS = {
     "errata_intro": {"en": "Every claim the computation refutes, bears out only under a condition, or contradicts "
                            "(refuted, imprecise, not-supported), with the correction computed by the check. An "
                            "inconclusive claim is not an erratum: the data could not decide it.",
-                     "ru": "Все утверждения, которые вычисление опровергло, подтвердило лишь при условии или не "
-                           "подтвердило (refuted, imprecise, not-supported), с исправлением, вычисленным проверкой. "
-                           "Неопределённый результат (inconclusive) не ошибка слайда: данных не хватило для решения."},
+                     "ru": "Все утверждения, которые вычисление опровергло, подтвердило лишь при условии или которые "
+                           "опыт не подтвердил («опровергнуто», «неточно», «не подтверждается опытом»), с исправлением, "
+                           "вычисленным проверкой. Результат «не решено» не ошибка слайда: данных не хватило для "
+                           "решения."},
     "map": {"en": "Slide → figure → derivation → verdict", "ru": "Слайд → рисунок → вывод → вердикт"},
     "slide": {"en": "slide", "ru": "слайд"},
     "says": {"en": "the slide says", "ru": "на слайде"},
@@ -41,7 +57,7 @@ WORDS = {
     "figure": {"en": "figure", "ru": "рисунок"},
     "derivation": {"en": "derivation", "ru": "вывод"},
     "claim": {"en": "Claim", "ru": "Утверждение"},
-    "evidence": {"en": "Evidence", "ru": "Доказательство"},
+    "evidence": {"en": "Evidence", "ru": "Что показало вычисление"},
     "condition": {"en": "Holds when", "ru": "Верно, если"},
     "show": {"en": "the derivation, each step checked by SymPy", "ru": "вывод, каждый шаг проверен SymPy"},
     "none": {"en": "none", "ru": "нет"},
@@ -119,7 +135,8 @@ def fast_banner(rows: list[dict], full_rows: list[dict] | None, lang: str = "en"
     diff = [r for r in rows if full.get(r["id"]) != r["verdict"]]
     if not diff:
         return f"{text} {_w('fast_same', lang)}"
-    items = "; ".join(_w("fast_item", lang, id=r["id"], fast=r["verdict"], full=full.get(r["id"], "—")) for r in diff)
+    items = "; ".join(_w("fast_item", lang, id=r["id"], fast=verdict_word(r["verdict"], lang),
+                         full=verdict_word(full[r["id"]], lang) if r["id"] in full else "—") for r in diff)
     return f"{text} {_w('fast_diff', lang, n=len(diff), total=len(rows), list=items)}"
 
 
@@ -130,6 +147,7 @@ def render(rows: list[dict], *, derivations: dict[str, str], lang: str = "en", c
     rendered Markdown; ``figures``: the figure names that exist under ``figures/`` (others are not linked); ``fast``:
     for a ``--fast`` report, ``{"full_rows": rows of a cached full run or None}`` (a banner at the top)."""
     figures = figures or set()
+    rows = [in_language(r, lang) for r in rows]
     out = [f"# {_w('title', lang)}", ""]
     if fast is not None:
         out += [f"> {fast_banner(rows, fast.get('full_rows'), lang)}", ""]
@@ -143,7 +161,7 @@ def render(rows: list[dict], *, derivations: dict[str, str], lang: str = "en", c
         if r["verdict"] in ERRATA_VERDICTS:
             cond = f" ({_w('condition', lang).lower()}: {r['condition']})" if r.get("condition") else ""
             out.append(f"| «{_cell(r['slide'])}» | {_cell(quote_markdown(r['quote'], inline=True))} | "
-                       f"{MARK[r['verdict']]} {r['verdict']} | "
+                       f"{MARK[r['verdict']]} {verdict_word(r['verdict'], lang)} | "
                        f"{_cell(r['correction'])}{_cell(cond)} |")
     out.append("")
     skipped = not_claims_table(lang, lead=False)
@@ -162,7 +180,7 @@ def render(rows: list[dict], *, derivations: dict[str, str], lang: str = "en", c
         fig = f"[`{r['figure']}`]({_figure_file(r['figure'], lang)})" if r.get("figure") in figures else "—"
         der = f"`{r['derivation']}`" if r.get("derivation") else "—"
         out.append(f"| «{_cell(r['slide'])}» | [{r['id']}](#{r['id']}) | {fig} | {der} | "
-                   f"{MARK[r['verdict']]} {r['verdict']} |")
+                   f"{MARK[r['verdict']]} {verdict_word(r['verdict'], lang)} |")
     out.append("")
     # per part of the lecture, per slide, in the seed's order
     titles = {key: title for key, _prefix, title in SECTIONS}
@@ -175,7 +193,7 @@ def render(rows: list[dict], *, derivations: dict[str, str], lang: str = "en", c
                 out += [f'<div class="claim" data-verdict="{r["verdict"]}">', "", f'<a id="{r["id"]}"></a>', "",
                         f"> {quote_markdown(r['quote'])}", "",
                         f"**{_w('claim', lang)}** (`{r['id']}`). {r['statement']}", "",
-                        f"**{_w('Verdict', lang)}: {MARK[r['verdict']]} {r['verdict']}**"
+                        f"**{_w('Verdict', lang)}: {MARK[r['verdict']]} {verdict_word(r['verdict'], lang)}**"
                         + (f". {_w('condition', lang)}: {r['condition']}" if r.get("condition") else "")
                         + (f". {_w('correction', lang).capitalize()}: {r['correction']}" if r.get("correction")
                            else ""),
@@ -201,7 +219,8 @@ def render(rows: list[dict], *, derivations: dict[str, str], lang: str = "en", c
                     f"<summary><b>{_subscripts(plain(derivation_title(derivations[name], name)))}</b> "
                     f"(<code>{name}</code>): "
                     f"{_w('show', lang)}</summary>", "", "\n".join(body).strip(), "", "</details>", ""]
-    return "\n".join(out).rstrip() + "\n"
+    text = "\n".join(out).rstrip() + "\n"
+    return decimal_commas(text) if lang == "ru" else text
 
 
 def slide_figures(slide: str, rows: list[dict], figures: set[str]) -> list[str]:
@@ -276,7 +295,7 @@ def outline(rows: list[dict]) -> list[tuple[str, list[tuple[str, list[dict]]]]]:
 def counts_line(rows: list[dict], lang: str = "en") -> str:
     """``**Claims per verdict** (N): ✅ confirmed k, ...``, counted from the rows (the report's and README's line)."""
     cnt = {v: sum(r["verdict"] == v for r in rows) for v in VERDICTS}
-    return f"**{_w('counts', lang)}** ({len(rows)}): " + ", ".join(f"{MARK[v]} {v} {cnt[v]}" for v in VERDICTS)
+    return f"**{_w('counts', lang)}** ({len(rows)}): " + ", ".join(f"{MARK[v]} {verdict_word(v, lang)} {cnt[v]}" for v in VERDICTS)
 
 
 def not_claims_table(lang: str = "en", *, lead: bool = True) -> list[str]:
@@ -290,18 +309,41 @@ def not_claims_table(lang: str = "en", *, lead: bool = True) -> list[str]:
     intro = (f"**{_w('not_claims', lang)}.** " if lead else "") + _w("not_claims_intro", lang)
     return ([intro, "",
              f"| {_w('slide', lang)} | {_w('says', lang)} | {_w('reason', lang)} |", "| --- | --- | --- |"]
-            + [f"| «{_cell(n.slide)}» | {_cell(n.quote)} | {_cell(n.reason)} |" for n in skipped])
+            + [f"| «{_cell(n.slide)}» | {_cell(n.quote)} | {_cell(pick(n.reason, lang))} |" for n in skipped])
 
 
 def claims_table(rows: list[dict], lang: str = "en") -> str:
     """The README's block: the counts per verdict, then slide -> figure -> derivation -> verdict, one row per claim
     (figures named, not linked), then the statements left ungraded with their reasons."""
+    rows = [in_language(r, lang) for r in rows]
     out = [counts_line(rows, lang), "",
            f"| {_w('slide', lang)} | {_w('claim', lang).lower()} | {_w('figure', lang)} | {_w('derivation', lang)} "
            f"| {_w('verdict', lang)} |", "| --- | --- | --- | --- | --- |"]
     for r in rows:
         out.append(f"| «{_cell(r['slide'])}» | {_cell(r['statement'])} | "
                    f"{'`' + r['figure'] + '`' if r.get('figure') else '—'} | "
-                   f"{'`' + r['derivation'] + '`' if r.get('derivation') else '—'} | {MARK[r['verdict']]} {r['verdict']} |")
+                   f"{'`' + r['derivation'] + '`' if r.get('derivation') else '—'} | {MARK[r['verdict']]} {verdict_word(r['verdict'], lang)} |")
     skipped = not_claims_table(lang)
     return "\n".join(out + ([""] + skipped if skipped else []))
+
+
+#: the parts of Markdown that are not prose: code spans and blocks, HTML tags, link targets, and math
+_NOT_PROSE = re.compile(r"(```.*?```|`[^`\n]+`|<[^>\n]+>|\]\([^)\s]+\))", re.S)
+_MATH = re.compile(r"(\$\$.+?\$\$|\$[^$\n]+\$)", re.S)
+_DECIMAL = re.compile(r"(?<![\w.])([−-]?\d+)\.(\d+)(?![\w.]*\.\d)")
+
+
+def decimal_commas(markdown: str) -> str:
+    """Russian numbers in a report: a decimal comma in prose (0,25) and in math (0{,}25, which TeX sets without a
+    space); in prose a list or interval of such numbers is separated by semicolons ([0,1; 0,2]). Code spans, HTML
+    tags and link targets are left as they are; a dotted version number (2.13.0) is not a decimal."""
+    def numbers(text: str, comma: str) -> str:
+        text = _DECIMAL.sub(lambda m: f"{m.group(1)}{comma}{m.group(2)}", text)
+        if comma == ",":
+            text = re.sub(r"(\d,\d+), (?=[−-]?\d)", r"\1; ", text)
+            text = re.sub(r"(?<=[\[(])([−-]?\d+), (?=[−-]?\d+,\d)", r"\1; ", text)
+        return text
+
+    def prose(part: str) -> str:
+        return "".join(numbers(p, "{,}") if _MATH.fullmatch(p) else numbers(p, ",") for p in _MATH.split(part))
+    return "".join(p if _NOT_PROSE.fullmatch(p) else prose(p) for p in _NOT_PROSE.split(markdown))

@@ -73,19 +73,28 @@ def test_a_fast_report_says_so_and_names_the_verdicts_that_differ_from_a_full_ru
 def test_main_job_writes_report_and_a_warm_run_redraws_nothing(stub_claims, tmp_path):
     out = tmp_path / "out"
     first = L.main_job(out, fast=True, jobs=1, names=["activation-relu"])
-    assert first["drawn"] == ["activation-relu"] and first["claims"]["refuted"] == 1
+    assert first["drawn"] == ["activation-relu", "activation-relu.ru"] and first["claims"]["refuted"] == 1
     report = (out / "REPORT.md").read_text()
     assert "«Немного лучше»" in report and "A `--fast` report" in report and "not known" in report
+    # one run writes both editions, each with its HTML twin and its figures
+    assert first["reports"] == [str(out / n) for n in ("REPORT.md", "REPORT.html", "REPORT.ru.md", "REPORT.ru.html")]
+    ru = (out / "REPORT.ru.md").read_text()
+    assert "Отчёт `--fast`" in ru and "figures/activation-relu.ru.png" in ru and "figures/activation-relu.png" in report
+    assert (out / "figures" / "activation-relu.ru.png").is_file() and '<html lang="ru"' in (
+        out / "REPORT.ru.html").read_text()
     rows = json.loads((out / "claims.json").read_text())
     assert {r["id"] for r in rows} == {"act-stub", "init-stub"}
     png = out / "figures" / "activation-relu.png"
     stamp = png.stat().st_mtime_ns
     second = L.main_job(out, fast=True, jobs=1, names=["activation-relu"])
-    assert second["drawn"] == [] and second["current"] == ["activation-relu"]
+    assert second["drawn"] == [] and second["current"] == ["activation-relu", "activation-relu.ru"]
     assert png.stat().st_mtime_ns == stamp and (out / "REPORT.md").read_text() == report
     # a changed figure file is redrawn (the stamp holds its hash)
     png.write_bytes(b"damaged")
     assert L.main_job(out, fast=True, jobs=1, names=["activation-relu"])["drawn"] == ["activation-relu"]
+    # one edition only
+    assert L.main_job(tmp_path / "ru", lang="ru", fast=True, jobs=1, names=["activation-relu"])["reports"] == [
+        str(tmp_path / "ru" / n) for n in ("REPORT.ru.md", "REPORT.ru.html")]
     # nothing temporary left anywhere
     assert not [p for p in out.rglob(".*.tmp")]
 

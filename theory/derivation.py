@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 from theory.latex import latex
+from theory.text import T, pick
 
 _REL = {"=": sp.Eq, "<=": sp.Le, "<": sp.Lt, ">=": sp.Ge, ">": sp.Gt, "!=": sp.Ne}
 _TEXT_REL = {"!=": "≠"}
@@ -43,14 +44,14 @@ class Step:
     """One relation ``lhs rel rhs`` with its justification."""
 
     rhs: sp.Expr
-    why: str
+    why: T | str  # in both languages (theory.text.T) where it has words
     rel: str = "="
     lhs: sp.Expr | None = None
     witness: sp.Expr | None = None
     check: Callable[[sp.Expr, sp.Expr], tuple[bool, str]] | None = None
     #: (symbol, replacement, words): the step holds on a sub-domain, checked after substituting a symbol that
     #: carries the assumption, e.g. ``(x, Symbol("x", positive=True), "x > 0")``.
-    under: tuple[sp.Symbol, sp.Symbol, str] | None = None
+    under: tuple[sp.Symbol, sp.Symbol, T | str] | None = None
 
     def __post_init__(self):
         if self.rel not in _REL:
@@ -140,10 +141,10 @@ class Derivation:
     """A named chain of verified steps. ``assumptions`` lists, in words, what the whole derivation assumes."""
 
     name: str
-    title: str
+    title: T | str
     steps: list[Step]
-    assumptions: list[str] = field(default_factory=list)
-    references: list[str] = field(default_factory=list)
+    assumptions: list[T | str] = field(default_factory=list)
+    references: list[T | str] = field(default_factory=list)
     _results: list[StepResult] | None = field(default=None, init=False, repr=False)
 
     def _pairs(self):
@@ -178,15 +179,16 @@ class Derivation:
         return next((r for r in self.verify() if not r.ok), None)
 
     # ---------------------------------------------------------------- rendering
-    def render(self, fmt: str = "text") -> str:
+    def render(self, fmt: str = "text", lang: str = "en") -> str:
         """The derivation with each step's check: ``text``, ``markdown`` (a table, LaTeX in $...$) or ``latex``
-        (an align* environment)."""
+        (an align* environment); its words in ``lang`` (en, ru)."""
+        pick("", lang)  # an unknown language fails here
         if fmt == "text":
-            return self._render_text()
+            return self._render_text(lang)
         if fmt == "markdown":
-            return self._render_markdown()
+            return self._render_markdown(lang)
         if fmt == "latex":
-            return self._render_latex()
+            return self._render_latex(lang)
         raise ValueError(f"unknown format {fmt!r} (text, markdown, latex)")
 
     def _rows(self):
@@ -194,45 +196,47 @@ class Derivation:
         for (i, lhs, step), res in zip(self._pairs(), results):
             yield i, lhs, step, res
 
-    def _render_text(self) -> str:
-        out = [f"{plain(self.title)}  [{self.name}]"]
-        out += [f"  assuming: {plain(a)}" for a in self.assumptions]
+    def _render_text(self, lang: str = "en") -> str:
+        w = _WORDS[lang]
+        out = [f"{plain(pick(self.title, lang))}  [{self.name}]"]
+        out += [f"  {w['assuming']}: {plain(pick(a, lang))}" for a in self.assumptions]
         for i, lhs, step, res in self._rows():
             mark = "ok" if res.ok else "FAILED"
             head = f"  {i + 1}. " + (f"{sp.sstr(lhs)} " if step.lhs is not None or i == 0 else "    ")
-            cond = f"   (for {plain(step.under[2])})" if step.under else ""
+            cond = f"   ({w['for']} {plain(pick(step.under[2], lang))})" if step.under else ""
             out.append(f"{head}{_TEXT_REL.get(step.rel, step.rel)} {sp.sstr(step.rhs)}{cond}")
-            out.append(f"       because {plain(step.why)}  [{mark}: {res.detail}]")
-        out.append("verified: all steps hold" if self.ok else
-                   f"NOT VERIFIED: step {self.first_failure().index} fails")
-        out += [f"  ref: {plain(r)}" for r in self.references]
+            out.append(f"       {w['because']} {plain(pick(step.why, lang))}  [{mark}: {res.detail}]")
+        out.append(w["verified_text"] if self.ok else w["failed_text"].format(self.first_failure().index))
+        out += [f"  ref: {plain(pick(r, lang))}" for r in self.references]
         return "\n".join(out)
 
-    def _render_markdown(self) -> str:
-        out = [f"### {self.title} (`{self.name}`)", ""]
+    def _render_markdown(self, lang: str = "en") -> str:
+        w = _WORDS[lang]
+        out = [f"### {pick(self.title, lang)} (`{self.name}`)", ""]
         if self.assumptions:
-            out += ["Assumptions:", *[f"- {a}" for a in self.assumptions], ""]
-        out += ["| # | step | justification | check |", "| --- | --- | --- | --- |"]
+            out += [f"{w['assumptions']}:", *[f"- {pick(a, lang)}" for a in self.assumptions], ""]
+        out += [f"| # | {w['step']} | {w['justification']} | {w['check']} |", "| --- | --- | --- | --- |"]
         for i, lhs, step, res in self._rows():
             left = latex(lhs) + " " if (step.lhs is not None or i == 0) else ""
-            cond = f" \\quad {_math_text('for ' + step.under[2])}" if step.under else ""
+            cond = (f" \\quad {_math_text(w['for'] + ' ' + pick(step.under[2], lang))}" if step.under else "")
             cell = f"${left}{_LATEX_REL[step.rel]} {latex(step.rhs)}{cond}$".replace("|", "\\vert ")  # a table cell
-            out.append(f"| {i + 1} | {cell} | {step.why} | {'✓' if res.ok else '✗ ' + res.detail} |")
-        out += ["", "**Verified.**" if self.ok else f"**Not verified: step {self.first_failure().index} fails.**"]
+            out.append(f"| {i + 1} | {cell} | {pick(step.why, lang)} | {'✓' if res.ok else '✗ ' + res.detail} |")
+        out += ["", w["verified"] if self.ok else w["failed"].format(self.first_failure().index)]
         if self.references:
-            out += ["", *[f"- {r}" for r in self.references]]
+            out += ["", *[f"- {pick(r, lang)}" for r in self.references]]
         return "\n".join(out)
 
-    def _render_latex(self) -> str:
-        out = [f"% {self.title} ({self.name})", r"\begin{align*}"]
+    def _render_latex(self, lang: str = "en") -> str:
+        w = _WORDS[lang]
+        out = [f"% {pick(self.title, lang)} ({self.name})", r"\begin{align*}"]
         rows = []
         for i, lhs, step, res in self._rows():
             left = latex(lhs) if (step.lhs is not None or i == 0) else ""
             tag = "" if res.ok else r" \quad \text{(FAILS)}"
             if step.under:
-                tag = f" \\quad {_math_text('for ' + step.under[2])}" + tag
+                tag = f" \\quad {_math_text(w['for'] + ' ' + pick(step.under[2], lang))}" + tag
             rows.append(f"{left} &{_LATEX_REL[step.rel]} {latex(step.rhs)} "
-                        f"&& \\text{{{_latex_text(step.why)}}}{tag}")
+                        f"&& \\text{{{_latex_text(pick(step.why, lang))}}}{tag}")
         out.append(" \\\\\n".join(rows))
         out.append(r"\end{align*}")
         return "\n".join(out)
@@ -244,13 +248,28 @@ class Derivation:
     def _repr_latex_(self) -> str:
         return "$$" + self._render_latex().split("\n", 1)[1].replace("align*", "aligned") + "$$"
 
-    def to_dict(self) -> dict:
-        """The ``theory show --format json`` document: name, title, verified, assumptions, steps, references."""
-        return {"name": self.name, "title": self.title, "verified": self.ok, "assumptions": self.assumptions,
+    def to_dict(self, lang: str = "en") -> dict:
+        """The ``theory show --format json`` document: name, title, verified, assumptions, steps, references (words in
+        ``lang``)."""
+        return {"name": self.name, "title": pick(self.title, lang), "verified": self.ok,
+                "assumptions": [pick(a, lang) for a in self.assumptions],
                 "steps": [{"index": r.index, "lhs": sp.sstr(lhs), "rel": step.rel, "rhs": sp.sstr(step.rhs),
-                           "why": step.why, "ok": r.ok, "detail": r.detail}
+                           "why": pick(step.why, lang), "ok": r.ok, "detail": r.detail}
                           for (_, lhs, step), r in zip(self._pairs(), self.verify())],
-                "references": self.references}
+                "references": [pick(r, lang) for r in self.references]}
+
+
+#: the words a rendered derivation adds, per language
+_WORDS = {
+    "en": {"assuming": "assuming", "for": "for", "because": "because", "assumptions": "Assumptions", "step": "step",
+           "justification": "justification", "check": "check", "verified": "**Verified.**",
+           "failed": "**Not verified: step {} fails.**", "verified_text": "verified: all steps hold",
+           "failed_text": "NOT VERIFIED: step {} fails"},
+    "ru": {"assuming": "предполагая", "for": "при", "because": "так как", "assumptions": "Предположения",
+           "step": "шаг", "justification": "обоснование", "check": "проверка", "verified": "**Проверено.**",
+           "failed": "**Не проверено: шаг {} не выполняется.**", "verified_text": "проверено: все шаги верны",
+           "failed_text": "НЕ ПРОВЕРЕНО: шаг {} не выполняется"},
+}
 
 
 _LATEX_ESCAPES = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
