@@ -127,9 +127,10 @@ def report_page(report: str, lang: str) -> str:
     input) when a formula has no MathML."""
     from lecture.html import render_html
     from lecture.registry import VERDICTS
-    from lecture.report import report_title
+    from lecture.report import report_title, verdict_word
 
-    page, errors = render_html(report, lang=lang, title=report_title(lang), verdicts=VERDICTS)
+    page, errors = render_html(report, lang=lang, title=report_title(lang),
+                               verdicts=[(v, verdict_word(v, lang)) for v in VERDICTS])
     if errors:
         raise RuntimeError(f"{len(errors)} formulas of the report have no MathML: {'; '.join(errors[:3])}")
     return page

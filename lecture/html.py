@@ -80,15 +80,16 @@ def _markdown_it():
 
 def render_html(markdown: str, *, lang: str = "en", title: str = "Report", verdicts=()) -> tuple[str, list[str]]:
     """The page for the report's ``markdown``: (HTML, the formulas MathML could not be made for). ``verdicts``: the
-    verdict words offered by the filter (in order)."""
+    verdicts offered by the filter, in order: a key (``data-verdict`` of the claims) or (key, label in ``lang``)."""
     md, errors = _markdown_it()
     body = md.render(markdown)
     for mark, (char, kind) in MARKS.items():  # the verdict marks in any font (headless browsers lack emoji)
         body = body.replace(mark, f'<span class="mark {kind}">{char}</span>')
     toc = _toc(body)
     labels = VERDICT_LABELS.get(lang, VERDICT_LABELS["en"])
-    boxes = "".join(f'<label><input type="checkbox" value="{html.escape(v)}" checked> {html.escape(v)}</label>'
-                    for v in verdicts)
+    pairs = [(v, v) if isinstance(v, str) else tuple(v) for v in verdicts]
+    boxes = "".join(f'<label><input type="checkbox" value="{html.escape(v)}" checked> {html.escape(label)}</label>'
+                    for v, label in pairs)
     page = (f'<!DOCTYPE html>\n<html lang="{lang}">\n<head>\n<meta charset="utf-8">\n'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
             f"<title>{html.escape(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"

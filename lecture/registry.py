@@ -257,7 +257,7 @@ def effect_outcome(effect, per, *, evidence: "T | str", numbers: Mapping | None 
 
         def claimed_text(e) -> str:
             if e.source:
-                size = f" ({e.source})"
+                size = f" ({pick(e.source, lang)})"
             elif e.size == 0:
                 size = (" (the direction alone: the lecture states no size)" if lang == "en" else
                         " (только направление: размера лекция не называет)")
@@ -288,7 +288,7 @@ def effect_outcome(effect, per, *, evidence: "T | str", numbers: Mapping | None 
         return T(en[key], ru[key])
     nums = {**(numbers or {}),
             "effects": {str(k) or "all": {"metric": str(e.metric), "direction": e.direction, "size": e.size,
-                                          "source": e.source} for k, e in effects.items()},
+                                          "source": str(e.source)} for k, e in effects.items()},
             "decisions": {str(k) or "all": d.as_dict() for k, d in decisions.items()}}
     condition = correction = None
     if verdict == "imprecise":

@@ -12,6 +12,7 @@ import pytest
 
 from lecture.claims import all_claims
 from lecture.registry import VERDICTS, Claim, Evidence, Outcome, quote_in_seed, seed_text, slide_titles
+from theory.text import pick
 
 CLAIMS = all_claims()
 IDS = [c.id for c in CLAIMS]
@@ -128,7 +129,9 @@ REGRESSION_PINS = {
 def _valid(o: Outcome) -> None:
     assert isinstance(o, Outcome)
     assert o.verdict in VERDICTS
-    assert isinstance(o.evidence, str) and o.evidence.strip()
+    for lang in ("en", "ru"):  # every text in both languages (theory.text.T), or one str that reads the same in both
+        assert isinstance(pick(o.evidence, lang), str) and pick(o.evidence, lang).strip()
+        assert all(t is None or isinstance(pick(t, lang), str) for t in (o.condition, o.correction))
     json.dumps(o.numbers, allow_nan=False)  # strict JSON
     if o.verdict == "imprecise":
         assert o.condition
@@ -173,7 +176,7 @@ def test_the_claims_are_well_formed_and_in_slide_order():
         assert c.id.startswith(PREFIXES) and re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)+", c.id), c.id
         assert c.slide in titles, c.id
         assert quote_in_seed(c.quote), c.id
-        assert c.statement.strip(), c.id
+        assert pick(c.statement, "en").strip() and pick(c.statement, "ru").strip(), c.id
     from lecture.claims import section_modules
 
     ordered = list(slide_titles())
@@ -199,7 +202,8 @@ def test_statements_left_ungraded_are_quoted_and_give_a_reason():
     titles = set(slide_titles())
     assert skipped and not {n.id for n in skipped} & set(IDS)
     for n in skipped:
-        assert n.slide in titles and quote_in_seed(n.quote) and len(n.reason) > 40, n.id
+        assert n.slide in titles and quote_in_seed(n.quote) and len(pick(n.reason, "en")) > 40, n.id
+        assert len(pick(n.reason, "ru")) > 40, n.id
 
 
 @pytest.mark.parametrize("claim", CLAIMS, ids=IDS)

@@ -16,6 +16,7 @@ import sympy as sp
 from theory import derivation as D
 from theory.derivation import Derivation, Step
 from theory.errors import SpecError
+from theory.text import pick
 
 x = sp.Symbol("x", real=True)
 SIG = 1 / (1 + sp.exp(-x))
@@ -61,7 +62,7 @@ def test_registered_derivation_verifies(name):
 def test_renderings(name):
     d = registered(name)
     text = d.render("text")
-    assert D.plain(d.title) in text and f"[{name}]" in text  # inline math as plain characters
+    assert D.plain(pick(d.title, "en")) in text and f"[{name}]" in text  # inline math as plain characters
     assert "verified: all steps hold" in text and "NOT VERIFIED" not in text and "FAILED" not in text
     assert text.count("because ") == len(d.steps)
 
@@ -72,7 +73,7 @@ def test_renderings(name):
     assert d._repr_markdown_() == md
 
     tex = d.render("latex")
-    assert "\\begin{align*}" in tex and "\\end{align*}" in tex and d.title in tex
+    assert "\\begin{align*}" in tex and "\\end{align*}" in tex and pick(d.title, "en") in tex
     assert "FAILS" not in tex
     rows = tex.split("\\begin{align*}")[1].split("\\end{align*}")[0]
     assert rows.count("&& \\text{") == len(d.steps)  # one justification per row (cases/Piecewise may add \\\\)

@@ -19,6 +19,7 @@ from lecture import claims as C
 from lecture import report as R
 from lecture.html import render_html
 from lecture.registry import VERDICTS, Outcome
+from theory.text import T
 
 CHROMEDRIVER = shutil.which("chromedriver")
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
@@ -29,20 +30,21 @@ def _page(folder: Path, lang: str) -> Path:
     from figures.cli import main as figures_main
     from theory.derivation import get
 
-    rows = [C.row(c, Outcome("confirmed", r"computed: $\sigma'(0) = \frac{1}{4}$, as the slide says.", {}))
-            for c in C.all_claims()]
+    said = T(r"computed: $\sigma'(0) = \frac{1}{4}$, as the slide says.",
+             r"вычислено: $\sigma'(0) = \frac{1}{4}$, как и на слайде.")
+    rows = [C.in_language(C.row(c, Outcome("confirmed", said, {})), lang) for c in C.all_claims()]
     for r in rows[:3]:
         r["verdict"] = "refuted"
         r["correction"] = r"$\mathrm{Var}(w) = \frac{2}{n_{in}}$"
     shown = {"activation-sigmoid", "activation-relu"}
     assert figures_main(["--only", *sorted(shown), "--out", str(folder / "figures"), "--fast", "--quiet",
                          "--lang", lang]) == 0
-    derivations = {n: get(n).render("markdown") for n in ("sigmoid-derivative", "tanh-derivative", "inverted-dropout")}
+    derivations = {n: get(n).render("markdown", lang) for n in ("sigmoid-derivative", "tanh-derivative", "inverted-dropout")}
     for r in rows:
         if r["derivation"] not in derivations:
             r["derivation"] = None
     md = R.render(rows, derivations=derivations, lang=lang, figures=shown)
-    page, errors = render_html(md, lang=lang, title="test", verdicts=VERDICTS)
+    page, errors = render_html(md, lang=lang, title="test", verdicts=[(v, R.verdict_word(v, lang)) for v in VERDICTS])
     assert errors == []
     path = folder / ("REPORT.html" if lang == "en" else "REPORT.ru.html")
     path.write_text(page, encoding="utf-8")

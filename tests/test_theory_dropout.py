@@ -97,7 +97,7 @@ def test_slide_p_with_a_corrected_is_consistent(monkeypatch):
     assert res["consistent"] and res["groups"] == [("a", "b", "c", "d")] and res["disagreements"] == []
     assert res["verdict"].startswith("consistent")
     d = dr._inverted_dropout()  # the derivation follows the transcription: no disagreement step left
-    assert d.ok and not any("disagree" in s.why for s in d.steps)
+    assert d.ok and not any("disagree" in str(s.why) for s in d.steps)
 
 
 def test_slide_p_inverted_test_output_perturbed(monkeypatch):
@@ -109,7 +109,7 @@ def test_slide_p_inverted_test_output_perturbed(monkeypatch):
     assert where[(("b", "c"), ("d",))] == sp.FiniteSet(1)
     assert where[(("a",), ("d",))] == sp.FiniteSet((sp.sqrt(5) - 1) / 2)
     d = dr._inverted_dropout()
-    assert d.ok and sum("disagree" in s.why for s in d.steps) == 2
+    assert d.ok and sum("disagree" in str(s.why) for s in d.steps) == 2
 
 
 def test_slide_p_swapped_cases_join_a(monkeypatch):

@@ -33,6 +33,7 @@ from theory.errors import SpecError
 from theory.gaussian import q
 from theory.latex import show_as as _show_as
 from theory.parse import CONSTANTS, parse_expression
+from theory.text import T
 
 # SELU's constants in closed form (Klambauer et al. 2017, eqs. 14-15): the values of (alpha, lambda) for which
 # N(0, 1) pre-activations give outputs of mean 0 and variance 1.
@@ -521,34 +522,41 @@ def _sigmoid_derivative() -> Derivation:
     s = _sig(x)
     sd = s * (1 - s)
     return Derivation(
-        "sigmoid-derivative", "Derivative of the sigmoid and its maximum",
+        "sigmoid-derivative", T("Derivative of the sigmoid and its maximum", "Производная сигмоиды и её максимум"),
         [
-            Step(lhs=sp.Derivative(s, x), rhs=sp.exp(-x) / (1 + sp.exp(-x)) ** 2, why="chain rule"),
+            Step(lhs=sp.Derivative(s, x), rhs=sp.exp(-x) / (1 + sp.exp(-x)) ** 2,
+                 why=T("chain rule", "цепное правило")),
             Step(rhs=sd, why=r"$e^{-x}/(1+e^{-x}) = 1 - \sigma(x)$"),
             Step(lhs=sd, rel="<=", rhs=sp.Rational(1, 4), witness=(s - sp.Rational(1, 2)) ** 2,
                  why=r"$\frac{1}{4} - \sigma(1 - \sigma) = (\sigma - \frac{1}{2})^2 \ge 0$"),
             Step(lhs=sp.Subs(sd, x, 0), rhs=sp.Rational(1, 4),
-                 why=r"$\sigma(0) = \frac{1}{2}$, so the bound is attained at $x = 0$"),
-            Step(lhs=sp.Limit(sd, x, sp.oo), rhs=0, why=r"the derivative vanishes as $x \to +\infty$ (saturation)"),
-            Step(lhs=sp.Limit(sd, x, -sp.oo), rhs=0, why=r"and as $x \to -\infty$"),
+                 why=T(r"$\sigma(0) = \frac{1}{2}$, so the bound is attained at $x = 0$",
+                       r"$\sigma(0) = \frac{1}{2}$, поэтому оценка достигается при $x = 0$")),
+            Step(lhs=sp.Limit(sd, x, sp.oo), rhs=0,
+                 why=T(r"the derivative vanishes as $x \to +\infty$ (saturation)",
+                       r"производная стремится к нулю при $x \to +\infty$ (насыщение)")),
+            Step(lhs=sp.Limit(sd, x, -sp.oo), rhs=0, why=T(r"and as $x \to -\infty$", r"и при $x \to -\infty$")),
         ],
-        assumptions=["$x$ real"])
+        assumptions=[T("$x$ real", "$x$ — вещественное число")])
 
 
 @derivation("tanh-derivative", "tanh' = 1 - tanh^2, maximal 1 at x = 0")
 def _tanh_derivative() -> Derivation:
     t = sp.tanh(x)
     return Derivation(
-        "tanh-derivative", "Derivative of tanh and its maximum",
+        "tanh-derivative", T("Derivative of tanh and its maximum", "Производная tanh и её максимум"),
         [
             Step(lhs=sp.Derivative(t, x), rhs=1 - t**2, why=r"$\frac{d}{dx}\tanh x = 1/\cosh^2 x = 1 - \tanh^2 x$"),
             Step(lhs=1 - t**2, rel="<=", rhs=1, witness=t**2, why=r"$1 - (1 - \tanh^2 x) = \tanh^2 x \ge 0$"),
-            Step(lhs=sp.Subs(1 - t**2, x, 0), rhs=1, why=r"$\tanh 0 = 0$: the bound is attained at $x = 0$"),
-            Step(lhs=sp.Limit(1 - t**2, x, sp.oo), rhs=0, why=r"saturation: $\tanh' \to 0$ as $x \to \infty$"),
+            Step(lhs=sp.Subs(1 - t**2, x, 0), rhs=1, why=T(r"$\tanh 0 = 0$: the bound is attained at $x = 0$",
+                                                            r"$\tanh 0 = 0$: оценка достигается при $x = 0$")),
+            Step(lhs=sp.Limit(1 - t**2, x, sp.oo), rhs=0, why=T(r"saturation: $\tanh' \to 0$ as $x \to \infty$",
+                                                                 r"насыщение: $\tanh' \to 0$ при $x \to \infty$")),
             Step(lhs=sp.tanh(x), rhs=2 * _sig(2 * x) - 1,
-                 why=r"$\tanh$ is a rescaled sigmoid: $\tanh x = 2\sigma(2x) - 1$"),
+                 why=T(r"$\tanh$ is a rescaled sigmoid: $\tanh x = 2\sigma(2x) - 1$",
+                       r"$\tanh$ — это масштабированная сигмоида: $\tanh x = 2\sigma(2x) - 1$")),
         ],
-        assumptions=["$x$ real"])
+        assumptions=[T("$x$ real", "$x$ — вещественное число")])
 
 
 def _product_bound_check(ws, hs):
@@ -592,19 +600,29 @@ def _vanishing_gradient_bound(L: int = 4) -> Derivation:
     hsym = sp.symbols(f"h2:{L + 1}", real=True)
     chain = sp.Mul(*[w * _sig(hh) * (1 - _sig(hh)) for w, hh in zip(ws, hsym)])
     return Derivation(
-        "vanishing-gradient-bound", f"Gradient through a chain of $L = {L}$ sigmoid units",
+        "vanishing-gradient-bound", T(f"Gradient through a chain of $L = {L}$ sigmoid units",
+                                      f"Градиент через цепочку из $L = {L}$ сигмоидных нейронов"),
         [
             Step(lhs=sp.Derivative(outs[-1], o1), rhs=chain.subs(dict(zip(hsym, pre))),
-                 why=r"chain rule through $h_l = w_l o_{l-1}$, $o_l = \sigma(h_l)$; SymPy differentiates the "
-                     "composition"),
+                 why=T(r"chain rule through $h_l = w_l o_{l-1}$, $o_l = \sigma(h_l)$; SymPy differentiates the "
+                       "composition",
+                       r"цепное правило для $h_l = w_l o_{l-1}$, $o_l = \sigma(h_l)$; композицию "
+                       "дифференцирует SymPy")),
             Step(lhs=sp.Abs(chain), rel="<=", rhs=sp.Rational(1, 4) ** (L - 1) * sp.Mul(*[sp.Abs(w) for w in ws]),
-                 why=r"each of the $L - 1$ factors $\sigma'(h_l)$ lies in $(0, \frac{1}{4}]$ (sigmoid-derivative)",
+                 why=T(r"each of the $L - 1$ factors $\sigma'(h_l)$ lies in $(0, \frac{1}{4}]$ "
+                       "(sigmoid-derivative)",
+                       r"каждый из $L - 1$ множителей $\sigma'(h_l)$ лежит в $(0, \frac{1}{4}]$ "
+                       "(вывод `sigmoid-derivative`)"),
                  check=_product_bound_check(ws, hsym)),
         ],
-        assumptions=[f"$L = {L}$ units, $o_1$ the first unit's output, $h_l = w_l o_{{l-1}}$ (a bias inside $h_l$ "
-                     r"changes nothing); w.r.t. $h_1$ instead of $o_1$ one more factor $\sigma'(h_1)$ gives "
-                     r"$(\frac{1}{4})^L$",
-                     r"the bound decays geometrically in $L$ whenever every $\lvert w_l\rvert < 4$"])
+        assumptions=[T(f"$L = {L}$ units, $o_1$ the first unit's output, $h_l = w_l o_{{l-1}}$ (a bias inside $h_l$ "
+                       r"changes nothing); w.r.t. $h_1$ instead of $o_1$ one more factor $\sigma'(h_1)$ gives "
+                       r"$(\frac{1}{4})^L$",
+                       f"число нейронов $L = {L}$, $o_1$ — выход первого нейрона, $h_l = w_l o_{{l-1}}$ (смещение "
+                       r"внутри $h_l$ ничего не меняет); для производной по $h_1$ вместо $o_1$ ещё один множитель "
+                       r"$\sigma'(h_1)$ даёт $(\frac{1}{4})^L$"),
+                     T(r"the bound decays geometrically in $L$ whenever every $\lvert w_l\rvert < 4$",
+                       r"оценка убывает с ростом $L$ как геометрическая прогрессия, если все $\lvert w_l\rvert < 4$")])
 
 
 def _positive_negative():
@@ -617,18 +635,25 @@ def _leaky_relu_derivative() -> Derivation:
     f = _relu(x) + a * sp.Min(0, x)
     pos, neg = _positive_negative()
     return Derivation(
-        "leaky-relu-derivative", "Derivative of leaky ReLU",
+        "leaky-relu-derivative", T("Derivative of leaky ReLU", "Производная leaky ReLU"),
         [
-            Step(lhs=f, rhs=x, under=pos, why=r"$\max(0, x) = x$ and $\min(0, x) = 0$"),
-            Step(lhs=sp.Derivative(f, x), rhs=1, under=pos, why="slope 1 on the positive side"),
-            Step(lhs=f, rhs=a * x, under=neg, why=r"$\max(0, x) = 0$ and $\min(0, x) = x$"),
+            Step(lhs=f, rhs=x, under=pos, why=T(r"$\max(0, x) = x$ and $\min(0, x) = 0$",
+                                                r"$\max(0, x) = x$ и $\min(0, x) = 0$")),
+            Step(lhs=sp.Derivative(f, x), rhs=1, under=pos,
+                 why=T("slope 1 on the positive side", "наклон 1 на положительной полуоси")),
+            Step(lhs=f, rhs=a * x, under=neg, why=T(r"$\max(0, x) = 0$ and $\min(0, x) = x$",
+                                                    r"$\max(0, x) = 0$ и $\min(0, x) = x$")),
             Step(lhs=sp.Derivative(f, x), rhs=a, under=neg,
-                 why="slope $a$ on the negative side; $a$ may have any sign"),
+                 why=T("slope $a$ on the negative side; $a$ may have any sign",
+                       "наклон $a$ на отрицательной полуоси; знак $a$ может быть любым")),
             Step(lhs=sp.Limit(f / x, x, 0, "+") - sp.Limit(f / x, x, 0, "-"), rhs=1 - a,
-                 why="the one-sided slopes at 0 differ by $1 - a$: a kink unless $a = 1$, and then $f(x) = x$ is "
-                     "linear"),
+                 why=T("the one-sided slopes at 0 differ by $1 - a$: a kink unless $a = 1$, and then $f(x) = x$ is "
+                       "linear",
+                       "односторонние наклоны в нуле различаются на $1 - a$: в нуле излом, кроме случая $a = 1$, "
+                       "но тогда функция $f(x) = x$ линейна")),
         ],
-        assumptions=[r"$x$ real, $a$ real (the slide's caveat $a \ne 1$ keeps it nonlinear)"])
+        assumptions=[T(r"$x$ real, $a$ real (the slide's caveat $a \ne 1$ keeps it nonlinear)",
+                       r"$x$ и $a$ — вещественные числа (оговорка слайда $a \ne 1$ сохраняет нелинейность)")])
 
 
 @derivation("elu-derivative", "ELU: derivative 1 for x > 0 and alpha e^x = f(x) + alpha for x < 0")
@@ -637,15 +662,24 @@ def _elu_derivative() -> Derivation:
     f = _elu(x, al)
     pos, neg = _positive_negative()
     return Derivation(
-        "elu-derivative", "Derivative of ELU",
+        "elu-derivative", T("Derivative of ELU", "Производная ELU"),
         [
-            Step(lhs=f, rhs=x, under=pos, why="the identity on the positive side"),
-            Step(lhs=sp.Derivative(f, x), rhs=1, under=pos, why="slope 1"),
-            Step(lhs=f, rhs=al * (sp.exp(x) - 1), under=neg, why=r"the slide's formula $\alpha(e^x - 1)$"),
-            Step(lhs=sp.Derivative(f, x), rhs=al * sp.exp(x), under=neg, why="derivative on the negative side"),
-            Step(lhs=al * sp.exp(x), rhs=f + al, under=neg, why=r"so $f'(x) = f(x) + \alpha$: cheap once $f$ is known"),
+            Step(lhs=f, rhs=x, under=pos,
+                 why=T("the identity on the positive side", "на положительной полуоси — тождественная функция")),
+            Step(lhs=sp.Derivative(f, x), rhs=1, under=pos, why=T("slope 1", "наклон 1")),
+            Step(lhs=f, rhs=al * (sp.exp(x) - 1), under=neg,
+                 why=T(r"the slide's formula $\alpha(e^x - 1)$", r"формула со слайда $\alpha(e^x - 1)$")),
+            Step(lhs=sp.Derivative(f, x), rhs=al * sp.exp(x), under=neg,
+                 why=T("derivative on the negative side", "производная на отрицательной полуоси")),
+            Step(lhs=al * sp.exp(x), rhs=f + al, under=neg,
+                 why=T(r"so $f'(x) = f(x) + \alpha$: cheap once $f$ is known",
+                       r"поэтому $f'(x) = f(x) + \alpha$: производную дёшево вычислить, когда $f$ уже известна")),
             Step(lhs=sp.Limit(al * sp.exp(x), x, 0, "-"), rhs=al,
-                 why=r"left slope at 0 is $\alpha$, right slope 1: differentiable at 0 only for $\alpha = 1$"),
-            Step(lhs=sp.Limit(f, x, -sp.oo), rhs=-al, why=r"saturates at $-\alpha$ as $x \to -\infty$ (bounded below)"),
+                 why=T(r"left slope at 0 is $\alpha$, right slope 1: differentiable at 0 only for $\alpha = 1$",
+                       r"наклон в нуле слева равен $\alpha$, справа 1: функция дифференцируема в нуле только при "
+                       r"$\alpha = 1$")),
+            Step(lhs=sp.Limit(f, x, -sp.oo), rhs=-al,
+                 why=T(r"saturates at $-\alpha$ as $x \to -\infty$ (bounded below)",
+                       r"насыщается на уровне $-\alpha$ при $x \to -\infty$ (ограничена снизу)")),
         ],
-        assumptions=[r"$x$ real, $\alpha > 0$"])
+        assumptions=[T(r"$x$ real, $\alpha > 0$", r"$x$ — вещественное число, $\alpha > 0$")])

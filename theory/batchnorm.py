@@ -30,6 +30,7 @@ import sympy as sp
 
 from theory.derivation import Derivation, Step, derivation
 from theory.latex import latex, name as latex_name
+from theory.text import T
 
 m = sp.Symbol("m", integer=True, positive=True)
 i, j = sp.symbols("i j", integer=True, positive=True)
@@ -472,11 +473,19 @@ def _slide_check(index: int, rel: str):
     return check
 
 
-def _slide_label(index: int) -> str:
-    return f"slide line {index} (${SLIDE_LINES[index - 1][2].split(' = ')[0]}$)"
+def _slide_label(index: int, of: bool = False) -> T:
+    """``slide line INDEX (its lhs)``; ``of``: the Russian in the genitive (строки, after для)."""
+    lhs = SLIDE_LINES[index - 1][2].split(' = ')[0]
+    return T(f"slide line {index} (${lhs}$)", f"{'строки' if of else 'строка'} {index} слайда (${lhs}$)")
 
 
 _MEAN_WORDS = r"$\mu_B = \frac{1}{m}\sum_j x_j$"
+_CLOSED_TEX = (r"$\frac{\gamma}{\sigma}\big(\frac{\partial \ell}{\partial y_i} - "
+               r"\mathrm{mean}(\frac{\partial \ell}{\partial y}) - \hat{x}_i\,\mathrm{mean}(\frac{\partial "
+               r"\ell}{\partial y}\hat{x})\big)$")
+#: the forward pass in the assumptions: the mean and the biased variance; the normalized value and the output
+_FORWARD_TEX = (r"$\mu_B = \frac{1}{m}\sum_j x_j$, $\sigma_B^2 = \frac{1}{m}\sum_j (x_j - \mu_B)^2$",
+                r"$\hat{x}_i = (x_i - \mu_B)/\sqrt{\sigma_B^2 + \epsilon}$, $y_i = \gamma\hat{x}_i + \beta$")
 
 
 @derivation("batchnorm-backward", "the slide's batch-norm backward pass, line by line, against SymPy's chain rule; "
@@ -484,85 +493,125 @@ _MEAN_WORDS = r"$\mu_B = \frac{1}{m}\sum_j x_j$"
 def _batchnorm_backward() -> Derivation:
     chain, written, derived, checks = _chain(), _as_written(), derived_lines(), check_slide_lines()
     through = {  # why each chain-rule row has the terms it has
-        "dl/dxhat_i": r"$\hat{x}_i$ reaches $\ell$ only through $y_i = \gamma \hat{x}_i + \beta$",
-        "dl/dsigma_B^2": r"$\sigma_B^2$ reaches $\ell$ through every $\hat{x}_j = (x_j - \mu_B)/\sqrt{\sigma_B^2 + "
-                         r"\epsilon}$",
-        "dl/dmu_B": r"$\mu_B$ reaches $\ell$ through every $\hat{x}_j$ and through $\sigma_B^2 = \frac{1}{m}\sum_j "
-                    r"(x_j - \mu_B)^2$",
-        "dl/dx_i": r"$x_i$ reaches $\ell$ through $\hat{x}_i$, $\sigma_B^2$ and $\mu_B = \frac{1}{m}\sum_j x_j$",
-        "dl/dgamma": r"$\gamma$ reaches $\ell$ through every $y_j = \gamma \hat{x}_j + \beta$",
-        "dl/dbeta": r"$\beta$ reaches $\ell$ through every $y_j$",
+        "dl/dxhat_i": T(r"$\hat{x}_i$ reaches $\ell$ only through $y_i = \gamma \hat{x}_i + \beta$",
+                        r"$\hat{x}_i$ влияет на $\ell$ только через $y_i = \gamma \hat{x}_i + \beta$"),
+        "dl/dsigma_B^2": T(r"$\sigma_B^2$ reaches $\ell$ through every $\hat{x}_j = (x_j - \mu_B)/\sqrt{\sigma_B^2 + "
+                           r"\epsilon}$",
+                           r"$\sigma_B^2$ влияет на $\ell$ через каждое $\hat{x}_j = (x_j - \mu_B)/\sqrt{\sigma_B^2 + "
+                           r"\epsilon}$"),
+        "dl/dmu_B": T(r"$\mu_B$ reaches $\ell$ through every $\hat{x}_j$ and through $\sigma_B^2 = \frac{1}{m}\sum_j "
+                      r"(x_j - \mu_B)^2$",
+                      r"$\mu_B$ влияет на $\ell$ через каждое $\hat{x}_j$ и через $\sigma_B^2 = \frac{1}{m}\sum_j "
+                      r"(x_j - \mu_B)^2$"),
+        "dl/dx_i": T(r"$x_i$ reaches $\ell$ through $\hat{x}_i$, $\sigma_B^2$ and $\mu_B = \frac{1}{m}\sum_j x_j$",
+                     r"$x_i$ влияет на $\ell$ через $\hat{x}_i$, $\sigma_B^2$ и $\mu_B = \frac{1}{m}\sum_j x_j$"),
+        "dl/dgamma": T(r"$\gamma$ reaches $\ell$ through every $y_j = \gamma \hat{x}_j + \beta$",
+                       r"$\gamma$ влияет на $\ell$ через каждое $y_j = \gamma \hat{x}_j + \beta$"),
+        "dl/dbeta": T(r"$\beta$ reaches $\ell$ through every $y_j$", r"$\beta$ влияет на $\ell$ через каждое $y_j$"),
     }
     steps = []
     for c in checks:
         node, terms = chain[c.name]
-        label = _slide_label(c.index)
+        label, of_label = _slide_label(c.index), _slide_label(c.index, of=True)
         steps.append(Step(lhs=node, rhs=terms, check=_chain_check(c.name),
-                          why=f"chain rule for {label}: {through[c.name]}; each local derivative of its node's "
-                              "definition, the others held fixed"))
+                          why=T(f"chain rule for {label.en}: {through[c.name].en}; each local derivative of its node's "
+                                "definition, the others held fixed",
+                                f"цепное правило для {of_label.ru}: {through[c.name].ru}; каждая локальная производная "
+                                "берётся от определения своего узла при фиксированных остальных аргументах")))
         if c.name == "dl/dx_i":
             steps.append(Step(rhs=derived[c.name], under=(m, i + _k, r"$i \le m$"),
-                              why=r"differentiate: of the sums over $j$ only the term $j = i$ depends on $x_i$"))
+                              why=T(r"differentiate: of the sums over $j$ only the term $j = i$ depends on $x_i$",
+                                    r"дифференцируем: из сумм по $j$ от $x_i$ зависит только слагаемое $j = i$")))
         else:
-            steps.append(Step(rhs=derived[c.name], why="differentiate"))
+            steps.append(Step(rhs=derived[c.name], why=T("differentiate", "дифференцируем")))
         if c.as_written:
+            renamed = written[c.name].has(sp.Sum)
             steps.append(Step(lhs=written[c.name], rhs=derived[c.name], check=_slide_check(c.index, "="),
-                              why=f"{label} as written: agrees with the chain rule" + (
-                                  " (its summation index $i$ is $j$ here)" if written[c.name].has(sp.Sum) else "")))
+                              why=T(f"{label.en} as written: agrees with the chain rule" + (
+                                  " (its summation index $i$ is $j$ here)" if renamed else ""),
+                                  f"{label.ru}, как она записана, совпадает с цепным правилом" + (
+                                      " (её индекс суммирования $i$ здесь обозначен $j$)" if renamed else ""))))
         elif c.given_forward:
             mean_q = sp.Sum(x[_q], (_q, 1, m)) / m
             steps.append(Step(lhs=written[c.name], rhs=derived[c.name], check=_slide_check(c.index, "mean"),
                               under=(mu_B, mean_q, _MEAN_WORDS),
-                              why=f"{label} as written has the chain rule's value: its wrong term "
-                                  r"multiplies $\sum_i (x_i - \mu_B) = 0$ ($\mu_B$ is the batch mean)"))
+                              why=T(f"{label.en} as written has the chain rule's value: its wrong term "
+                                    r"multiplies $\sum_i (x_i - \mu_B) = 0$ ($\mu_B$ is the batch mean)",
+                                    f"{label.ru}, как она записана, даёт то же значение, что и цепное правило: её "
+                                    r"неверное слагаемое умножается на $\sum_i (x_i - \mu_B) = 0$ ($\mu_B$ — "
+                                    "среднее по батчу)")))
             steps.append(Step(lhs=1 / (m - 1), rhs=1 / m, rel="!=",
-                              why=r"its coefficient is wrong: the slide divides $\sum_i -2(x_i - \mu_B)$ by "
-                                  r"$m - 1$, while $\partial \sigma_B^2/\partial \mu_B$ of the forward pass's biased "
-                                  r"variance divides by $m$"))
+                              why=T(r"its coefficient is wrong: the slide divides $\sum_i -2(x_i - \mu_B)$ by "
+                                    r"$m - 1$, while $\partial \sigma_B^2/\partial \mu_B$ of the forward pass's biased "
+                                    r"variance divides by $m$",
+                                    r"но её коэффициент неверен: слайд делит $\sum_i -2(x_i - \mu_B)$ на $m - 1$, "
+                                    r"тогда как в производной $\partial \sigma_B^2/\partial \mu_B$ смещённой дисперсии "
+                                    r"прямого прохода стоит деление на $m$")))
         else:
             zero_term = given_forward(c.difference)
+            by, zero = f"${latex(-c.difference)}$", f"${latex(-zero_term)}$"
             steps.append(Step(lhs=written[c.name], rhs=derived[c.name], rel="!=", check=_slide_check(c.index, "!="),
-                              why=f"{label} as written is wrong: it differs from the chain rule by "
-                                  f"${latex(-c.difference)}$, which with $\\mu_B$ the batch mean is "
-                                  f"${latex(-zero_term)}$, not 0 (the slide's $1/(m - 1)$ against the forward "
-                                  r"pass's $1/m$)"))
+                              why=T(f"{label.en} as written is wrong: it differs from the chain rule by "
+                                    f"{by}, which with $\\mu_B$ the batch mean is "
+                                    f"{zero}, not 0 (the slide's $1/(m - 1)$ against the forward "
+                                    r"pass's $1/m$)",
+                                    f"{label.ru}, как она записана, неверна: она отличается от цепного правила на "
+                                    f"{by}, что при $\\mu_B$, равном среднему по батчу, даёт {zero}, а не 0 "
+                                    r"($1/(m - 1)$ на слайде против $1/m$ в прямом проходе)")))
             ce = c.counterexample
             slide0, true0 = sp.sympify(ce["slide_dx"][0]), sp.sympify(ce["true_dx"][0])
+            point = (f"$m = {ce['m']}$, $x = ({', '.join(ce['x'])})$, "
+                     r"$\frac{\partial \ell}{\partial y} = (" + ", ".join(ce["dy"]) + r")$, "
+                     f"$\\gamma = 1$, $\\epsilon = {latex(sp.sympify(ce['eps']))}$")
             steps.append(Step(lhs=slide0, rhs=true0, rel="!=",
-                              why=f"and the gradient is wrong: at $m = {ce['m']}$, $x = ({', '.join(ce['x'])})$, "
-                                  r"$\frac{\partial \ell}{\partial y} = (" + ", ".join(ce["dy"]) + r")$, "
-                                  f"$\\gamma = 1$, $\\epsilon = {latex(sp.sympify(ce['eps']))}$ the slide's lines give "
-                                  r"$\frac{\partial \ell}{\partial x_1}$ on the left, the derivative of the forward "
-                                  "pass on the right"))
+                              why=T(f"and the gradient is wrong: at {point} the slide's lines give "
+                                    r"$\frac{\partial \ell}{\partial x_1}$ on the left, the derivative of the forward "
+                                    "pass on the right",
+                                    f"и градиент неверен: при {point} строки слайда дают "
+                                    r"$\frac{\partial \ell}{\partial x_1}$ слева, а производная прямого прохода — "
+                                    "справа")))
     _, residual = general_closed_form()
     steps.append(Step(lhs=dl_dx[i], rhs=sp.Add(CLOSED_FORM, residual, evaluate=False), check=_general_check,
-                      why="general $m$: the corrected lines substituted into each other "
-                          r"($\partial \ell/\partial \hat{x} = \gamma\,\partial \ell/\partial y$) give the closed form "
-                          r"$\frac{\gamma}{\sigma}\big(\frac{\partial \ell}{\partial y_i} - "
-                          r"\mathrm{mean}(\frac{\partial \ell}{\partial y}) - \hat{x}_i\,\mathrm{mean}(\frac{\partial "
-                          r"\ell}{\partial y}\hat{x})\big)$ plus a residual"))
+                      why=T("general $m$: the corrected lines substituted into each other "
+                            r"($\partial \ell/\partial \hat{x} = \gamma\,\partial \ell/\partial y$) give the closed "
+                            r"form " + _CLOSED_TEX + " plus a residual",
+                            "произвольное $m$: исправленные строки, подставленные друг в друга "
+                            r"($\partial \ell/\partial \hat{x} = \gamma\,\partial \ell/\partial y$), дают замкнутую "
+                            "форму " + _CLOSED_TEX + " плюс остаток")))
     steps.append(Step(rhs=CLOSED_FORM, under=(mu_B, MEAN, _MEAN_WORDS), check=_mean_check,
-                      why=r"the residual carries the factor $m\mu_B - \sum_j x_j$, 0 for the forward pass's mean: "
-                          "the closed form holds for every $m$"))
+                      why=T(r"the residual carries the factor $m\mu_B - \sum_j x_j$, 0 for the forward pass's mean: "
+                            "the closed form holds for every $m$",
+                            r"остаток содержит множитель $m\mu_B - \sum_j x_j$, равный 0 для среднего прямого "
+                            "прохода: замкнутая форма верна при любом $m$")))
     for mm in range(2, 7):
         steps.append(Step(lhs=latex_name(sp.Symbol(f"dl/dx_i[m={mm}]"),
                                          r"\frac{\partial \ell}{\partial x_i}\Big|_{m = " + str(mm) + "}"),
                           rhs=CLOSED_FORM.subs(m, mm),
-                          why=r"explicit batch: differentiate $\ell = \sum_i \frac{\partial \ell}{\partial y_i}\,y_i$ "
-                              r"by every $x_i$",
+                          why=T(r"explicit batch: differentiate $\ell = \sum_i \frac{\partial \ell}{\partial y_i}\,"
+                                r"y_i$ by every $x_i$",
+                                r"явный батч: дифференцируем $\ell = \sum_i \frac{\partial \ell}{\partial y_i}\,"
+                                r"y_i$ по каждому $x_i$"),
                           check=_explicit_check(mm)))
     return Derivation(
-        "batchnorm-backward", "Batch-norm backward pass: the slide checked line by line",
+        "batchnorm-backward", T("Batch-norm backward pass: the slide checked line by line",
+                                "Обратный проход батч-нормализации: построчная проверка слайда"),
         steps,
-        assumptions=[r"forward: $\mu_B = \frac{1}{m}\sum_j x_j$, $\sigma_B^2 = \frac{1}{m}\sum_j (x_j - \mu_B)^2$ "
-                     r"(biased, as on the slide «Forward pass»), $\hat{x}_i = (x_i - \mu_B)/\sqrt{\sigma_B^2 + "
-                     r"\epsilon}$, $y_i = \gamma\hat{x}_i + \beta$",
-                     r"$\epsilon > 0$; $\gamma$, $\beta$ constant over the batch; $\ell$ depends on $x$ only through "
-                     "$y$",
-                     "the chain rule sums over $j$ (line 4 has a free $i$); the slide's lines are quoted as written, "
-                     "with its summation index $i$"],
-        references=["Ioffe & Szegedy 2015, Batch Normalization, arXiv:1502.03167, Algorithm 1 and section 3 "
-                    "(their backward pass has $1/m$)"])
+        assumptions=[T("forward: " + _FORWARD_TEX[0] + " (biased, as on the slide «Forward pass»), "
+                       + _FORWARD_TEX[1],
+                       "прямой проход: " + _FORWARD_TEX[0] + " (смещённая, как на слайде «Forward pass»), "
+                       + _FORWARD_TEX[1]),
+                     T(r"$\epsilon > 0$; $\gamma$, $\beta$ constant over the batch; $\ell$ depends on $x$ only through "
+                       "$y$",
+                       r"$\epsilon > 0$; $\gamma$, $\beta$ постоянны в пределах батча; $\ell$ зависит от $x$ только "
+                       "через $y$"),
+                     T("the chain rule sums over $j$ (line 4 has a free $i$); the slide's lines are quoted as written, "
+                       "with its summation index $i$",
+                       "цепное правило суммирует по $j$ (в строке 4 есть свободный индекс $i$); строки слайда "
+                       "приведены в том виде, как они записаны, с индексом суммирования $i$")],
+        references=[T("Ioffe & Szegedy 2015, Batch Normalization, arXiv:1502.03167, Algorithm 1 and section 3 "
+                      "(their backward pass has $1/m$)",
+                      "Ioffe & Szegedy 2015, «Batch Normalization», arXiv:1502.03167, алгоритм 1 и раздел 3 "
+                      "(в их обратном проходе стоит $1/m$)")])
 
 
 # ------------------------------------------------------------------------------------------ running statistics
@@ -571,6 +620,7 @@ momentum = sp.Symbol("momentum", positive=True)
 running, batch_value = sp.symbols("r v", real=True)
 sigma2 = latex_name(sp.Symbol("sigma^2", positive=True), r"\sigma^2")
 TORCH_MOMENTUM, KERAS_MOMENTUM = sp.Rational(1, 10), sp.Rational(99, 100)
+_UNROLLED_TEX = r"$(1 - \alpha)^k r_0 + \alpha \sum_t (1 - \alpha)^t v_{k-t}$"
 
 
 def slide_update(old, new):
@@ -620,18 +670,24 @@ def _batchnorm_running_stats() -> Derivation:
     expected_var = latex_name(sp.Symbol(f"E[sigma_B^2](m={mm})"), r"E[\sigma_B^2]\big|_{m = " + str(mm) + "}")
     steps = [
         Step(lhs=slide_update(running, batch_value), rhs=torch_update(running, batch_value, torch_m),
-             under=(torch_m, alpha, r"PyTorch's `momentum` $= \alpha$"),
-             why=r"the slide's $\alpha$ is PyTorch's `momentum`: the weight of the new batch value"),
+             under=(torch_m, alpha, T(r"PyTorch's `momentum` $= \alpha$", r"`momentum` в PyTorch $= \alpha$")),
+             why=T(r"the slide's $\alpha$ is PyTorch's `momentum`: the weight of the new batch value",
+                   r"$\alpha$ слайда — это `momentum` в PyTorch: вес нового значения по батчу")),
         Step(lhs=slide_update(running, batch_value), rhs=keras_update(running, batch_value, keras_m),
-             under=(keras_m, 1 - alpha, r"Keras' `momentum` $= 1 - \alpha$"),
-             why="and $1 -$ Keras' `momentum`: Keras weights the old value"),
+             under=(keras_m, 1 - alpha, T(r"Keras' `momentum` $= 1 - \alpha$", r"`momentum` в Keras $= 1 - \alpha$")),
+             why=T("and $1 -$ Keras' `momentum`: Keras weights the old value",
+                   "и $1 -$ `momentum` в Keras: Keras задаёт вес старого значения")),
         Step(lhs=torch_update(running, batch_value, TORCH_MOMENTUM), rhs=keras_update(running, batch_value, keras_m),
-             under=(keras_m, 1 - TORCH_MOMENTUM, r"Keras' `momentum` $= 0.9$"),
-             why=r"PyTorch's default 0.1 is Keras' 0.9, not Keras' default 0.99 (0.99 averages over $\approx 100$ "
-                 r"batches, 0.1 over $\approx 10$)"),
+             under=(keras_m, 1 - TORCH_MOMENTUM, T(r"Keras' `momentum` $= 0.9$", r"`momentum` в Keras $= 0.9$")),
+             why=T(r"PyTorch's default 0.1 is Keras' 0.9, not Keras' default 0.99 (0.99 averages over $\approx 100$ "
+                   r"batches, 0.1 over $\approx 10$)",
+                   r"значение PyTorch по умолчанию 0.1 соответствует 0.9 в Keras, а не значению Keras по умолчанию "
+                   r"0.99 (0.99 усредняет по $\approx 100$ батчам, 0.1 — по $\approx 10$)")),
         Step(lhs=sp.Sum(alpha * (1 - alpha) ** t, (t, 0, sp.oo)), rhs=1,
-             why=r"unrolled, the running value is $(1 - \alpha)^k r_0 + \alpha \sum_t (1 - \alpha)^t v_{k-t}$: "
-                 r"weights summing to 1, so $E[\mathrm{running}] \to E[v]$ ($0 < \alpha < 1$)",
+             why=T(r"unrolled, the running value is " + _UNROLLED_TEX + r": "
+                   r"weights summing to 1, so $E[\mathrm{running}] \to E[v]$ ($0 < \alpha < 1$)",
+                   r"если развернуть рекурсию, скользящее значение равно " + _UNROLLED_TEX + r": веса в сумме дают 1, "
+                   r"поэтому $E[\mathrm{running}] \to E[v]$ ($0 < \alpha < 1$)"),
              under=(alpha, sp.Symbol("alpha", positive=True), r"$0 < \alpha < 1$"),
              check=lambda lhs, rhs: (sp.simplify(sp.Sum(alpha * (1 - alpha) ** t, (t, 0, sp.oo))
                                                  .subs(alpha, sp.Rational(1, 10)).doit() - 1) == 0
@@ -639,29 +695,50 @@ def _batchnorm_running_stats() -> Derivation:
                                                      .subs(alpha, sp.Rational(99, 100)).doit() - 1) == 0,
                                      "geometric series at alpha = 1/10 and 99/100 (PyTorch and Keras defaults)")),
         Step(lhs=(m * (mu**2 + sigma2) + m * (m - 1) * mu**2) / m**2, rhs=mu**2 + sigma2 / m,
-             why=r"$E[\mu_B^2]$ for iid inputs (mean $\mu$, variance $\sigma^2$): $m$ squares "
-                 r"$E[x^2] = \mu^2 + \sigma^2$ and $m(m - 1)$ cross terms $E[x_a x_b] = \mu^2$, over $m^2$"),
+             why=T(r"$E[\mu_B^2]$ for iid inputs (mean $\mu$, variance $\sigma^2$): $m$ squares "
+                   r"$E[x^2] = \mu^2 + \sigma^2$ and $m(m - 1)$ cross terms $E[x_a x_b] = \mu^2$, over $m^2$",
+                   r"$E[\mu_B^2]$ для независимых одинаково распределённых входов (среднее $\mu$, дисперсия "
+                   r"$\sigma^2$): $m$ квадратов $E[x^2] = \mu^2 + \sigma^2$ и $m(m - 1)$ перекрёстных членов "
+                   r"$E[x_a x_b] = \mu^2$, делённые на $m^2$")),
         Step(lhs=(mu**2 + sigma2) - (mu**2 + sigma2 / m), rhs=(m - 1) * sigma2 / m,
-             why=r"$E[\sigma_B^2] = E[\frac{1}{m}\sum_j x_j^2] - E[\mu_B^2]$: the batch variance of the forward pass "
-                 "is biased"),
+             why=T(r"$E[\sigma_B^2] = E[\frac{1}{m}\sum_j x_j^2] - E[\mu_B^2]$: the batch variance of the forward pass "
+                   "is biased",
+                   r"$E[\sigma_B^2] = E[\frac{1}{m}\sum_j x_j^2] - E[\mu_B^2]$: дисперсия по батчу в прямом проходе "
+                   "смещена")),
         Step(lhs=expected_var, rhs=(mm - 1) * sigma2 / mm,
-             why=f"the same on an explicit batch of {mm}, monomial by monomial in the expanded $\\sigma_B^2$",
+             why=T(f"the same on an explicit batch of {mm}, monomial by monomial in the expanded $\\sigma_B^2$",
+                   f"то же на явном батче размера {mm}, моном за мономом в раскрытом $\\sigma_B^2$"),
              check=lambda lhs, rhs: (sp.simplify(ev - rhs) == 0, f"E[sigma_B^2] = {sp.sstr(ev)}")),
         Step(lhs=sp.Mul(m / (m - 1), (m - 1) * sigma2 / m, evaluate=False), rhs=sigma2,
-             why=r"PyTorch feeds $\frac{m}{m - 1}\sigma_B^2$: its running variance is unbiased ($E \to \sigma^2$)"),
+             why=T(r"PyTorch feeds $\frac{m}{m - 1}\sigma_B^2$: its running variance is unbiased ($E \to \sigma^2$)",
+                   r"PyTorch подаёт $\frac{m}{m - 1}\sigma_B^2$: его скользящая дисперсия несмещённая "
+                   r"($E \to \sigma^2$)")),
         Step(lhs=(m - 1) * sigma2 / m, rhs=sigma2 - sigma2 / m,
-             why=r"Keras feeds $\sigma_B^2$: its moving variance is biased low by $\sigma^2/m$ (by half at $m = 2$); "
-                 r"the slide writes $\hat{s}^2_{batch}$, the usual notation for the unbiased variance, i.e. PyTorch's "
-                 "choice"),
+             why=T(r"Keras feeds $\sigma_B^2$: its moving variance is biased low by $\sigma^2/m$ (by half at "
+                   r"$m = 2$); the slide writes $\hat{s}^2_{batch}$, the usual notation for the unbiased variance, "
+                   "i.e. PyTorch's choice",
+                   r"Keras подаёт $\sigma_B^2$: его скользящая дисперсия занижена на $\sigma^2/m$ (вдвое при "
+                   r"$m = 2$); на слайде написано $\hat{s}^2_{batch}$ — обычное обозначение несмещённой "
+                   "дисперсии, т. е. выбор PyTorch")),
     ]
-    return Derivation("batchnorm-running-stats", "Batch-norm running statistics: the slide, PyTorch and Keras",
+    return Derivation("batchnorm-running-stats",
+                      T("Batch-norm running statistics: the slide, PyTorch and Keras",
+                        "Скользящие статистики батч-нормализации: слайд, PyTorch и Keras"),
                       steps,
-                      assumptions=[r"inputs of a unit iid across batches with mean $\mu$ and variance $\sigma^2$",
-                                   "PyTorch: `torch.nn.BatchNorm1d(momentum=0.1)`, `running_var` updated with the "
-                                   "unbiased batch variance; Keras: `BatchNormalization(momentum=0.99)`"],
-                      references=["PyTorch `BatchNorm1d` documentation", "Keras `BatchNormalization` documentation",
-                                  r"Ioffe & Szegedy 2015 (inference uses the unbiased variance "
-                                  r"$\frac{m}{m-1}E[\sigma_B^2]$)"])
+                      assumptions=[T(r"inputs of a unit iid across batches with mean $\mu$ and variance $\sigma^2$",
+                                     r"входы нейрона независимы и одинаково распределены от батча к батчу, со средним "
+                                     r"$\mu$ и дисперсией $\sigma^2$"),
+                                   T("PyTorch: `torch.nn.BatchNorm1d(momentum=0.1)`, `running_var` updated with the "
+                                     "unbiased batch variance; Keras: `BatchNormalization(momentum=0.99)`",
+                                     "PyTorch: `torch.nn.BatchNorm1d(momentum=0.1)`, `running_var` обновляется "
+                                     "несмещённой дисперсией по батчу; Keras: `BatchNormalization(momentum=0.99)`")],
+                      references=[T("PyTorch `BatchNorm1d` documentation", "документация PyTorch `BatchNorm1d`"),
+                                  T("Keras `BatchNormalization` documentation",
+                                    "документация Keras `BatchNormalization`"),
+                                  T(r"Ioffe & Szegedy 2015 (inference uses the unbiased variance "
+                                    r"$\frac{m}{m-1}E[\sigma_B^2]$)",
+                                    r"Ioffe & Szegedy 2015 (при применении обученной сети используется несмещённая "
+                                    r"дисперсия $\frac{m}{m-1}E[\sigma_B^2]$)")])
 
 
 # ------------------------------------------------------------------------------------ scale and shift notation

@@ -42,6 +42,7 @@ from sympy import stats as st
 from theory.derivation import Derivation, Step, derivation
 from theory import validate
 from theory.errors import SpecError
+from theory.text import T as Txt  # (T: the trace E tr(P D G D) here)
 
 #: batch size
 B = sp.Symbol("B", integer=True, positive=True)
@@ -242,66 +243,108 @@ def _batchnorm_gradient_rate() -> Derivation:
     sphere = B / tr_g  # x_hat = sqrt(B) z / |z| and E|z|^2 = tr G: relu is 1-homogeneous
 
     mom = relu_moments()
+    relu_pair_tex = (r"$E[\mathrm{relu}(x_i)\,\mathrm{relu}(x_j)] = "
+                     r"\frac{B}{E\lVert z\rVert^2} E[\mathrm{relu}(z_i)\,\mathrm{relu}(z_j)]$")
+    limit_tex = r"$\frac{1}{2}/\mathrm{Var}\,\mathrm{relu}(z) = \pi/(\pi - 1) \approx 1.467$"
+    lambda_tex = (r"$\lambda(B) = E\lVert\partial L/\partial h_{l-1}\rVert^2 / E\lVert\partial L/\partial "
+                  r"h_l\rVert^2$")
+    jac_tex = r"$J = G/\sigma - G h (G h)^\top/(B\sigma^3) = (G - \hat{x}\hat{x}^\top/B)/\sigma = P/\sigma$"
     zn = st.Normal("Z", 0, 1)
     steps = [
         # ---- the BN Jacobian is a projection over sigma
         Step(lhs=sp.Derivative(_X, _H), rhs=_P / _sigma, check=_jacobian_check(small),
-             why=r"differentiate $\hat{x} = G h/\sigma(h)$, $\sigma^2 = \lVert G h\rVert^2/B$: "
-                 r"$J = G/\sigma - G h (G h)^\top/(B\sigma^3) = (G - \hat{x}\hat{x}^\top/B)/\sigma = P/\sigma$"),
+             why=Txt(r"differentiate $\hat{x} = G h/\sigma(h)$, $\sigma^2 = \lVert G h\rVert^2/B$: " + jac_tex,
+                     r"дифференцируем $\hat{x} = G h/\sigma(h)$, $\sigma^2 = \lVert G h\rVert^2/B$: " + jac_tex)),
         Step(lhs=_P * _P, rhs=_P, check=_for_batches(small, _bn_env, "P^2 = P"),
-             why=r"$P$ is a projection: $\hat{x} \in \mathbf{1}^\perp$ ($G\hat{x} = \hat{x}$) and "
-                 r"$\lVert\hat{x}\rVert^2 = B$"),
+             why=Txt(r"$P$ is a projection: $\hat{x} \in \mathbf{1}^\perp$ ($G\hat{x} = \hat{x}$) and "
+                     r"$\lVert\hat{x}\rVert^2 = B$",
+                     r"$P$ — проектор: $\hat{x} \in \mathbf{1}^\perp$ ($G\hat{x} = \hat{x}$) и "
+                     r"$\lVert\hat{x}\rVert^2 = B$")),
         Step(lhs=_P * _G, rhs=_P, check=_for_batches(small, _bn_env, "P G = P"),
-             why=r"$P$ kills $\mathbf{1}$ (so $P G = P$) and $\hat{x}$: the projection onto "
-                 r"$\{\mathbf{1}, \hat{x}\}^\perp$"),
+             why=Txt(r"$P$ kills $\mathbf{1}$ (so $P G = P$) and $\hat{x}$: the projection onto "
+                     r"$\{\mathbf{1}, \hat{x}\}^\perp$",
+                     r"$P$ обнуляет $\mathbf{1}$ (поэтому $P G = P$) и $\hat{x}$: это проектор на "
+                     r"$\{\mathbf{1}, \hat{x}\}^\perp$")),
         Step(lhs=tr_g - B / B, rhs=B - 2,
-             why=r"$\mathrm{tr}\,P = \mathrm{tr}\,G - \lVert\hat{x}\rVert^2/B = B(1 - 1/B) - 1$: rank $B - 2$"),
+             why=Txt(r"$\mathrm{tr}\,P = \mathrm{tr}\,G - \lVert\hat{x}\rVert^2/B = B(1 - 1/B) - 1$: rank $B - 2$",
+                     r"$\mathrm{tr}\,P = \mathrm{tr}\,G - \lVert\hat{x}\rVert^2/B = B(1 - 1/B) - 1$: ранг $B - 2$")),
         # ---- forward: E[1/sigma^2]
         Step(lhs=inv_chi2, rhs=e_inv_chi2, under=(kk, q + 2, r"$\nu > 2$"),
-             why=r"$E[1/\chi^2_\nu]$: integrate $1/x$ against the chi-square density"),
+             why=Txt(r"$E[1/\chi^2_\nu]$: integrate $1/x$ against the chi-square density",
+                     r"$E[1/\chi^2_\nu]$: интегрируем $1/x$ с плотностью распределения хи-квадрат")),
         Step(lhs=inv_chi2.subs(kk, 2), rhs=sp.oo, check=_diverges,
-             why=r"for $\nu = B - 1 = 2$ ($B = 3$) the integral diverges at 0: no finite rate for $B \le 3$ "
-                 "(for $B = 2$, $P$ has rank 0 and the gradient through BN vanishes)"),
+             why=Txt(r"for $\nu = B - 1 = 2$ ($B = 3$) the integral diverges at 0: no finite rate for $B \le 3$ "
+                     "(for $B = 2$, $P$ has rank 0 and the gradient through BN vanishes)",
+                     r"при $\nu = B - 1 = 2$ ($B = 3$) интеграл расходится в 0: при $B \le 3$ конечной скорости роста "
+                     "нет (при $B = 2$ ранг $P$ равен 0 и градиент через батч-нормализацию обращается в ноль)")),
         Step(lhs=B / (sw2 * a) * e_inv_chi2, rhs=e_inv_sigma2, under=(kk, B - 1, r"$\nu = B - 1$"),
-             why=r"$E[1/\sigma^2] = \frac{B}{\sigma_w^2 a} E[1/\chi^2_{B-1}]$, as "
-                 r"$\sigma^2 = \lVert G h\rVert^2/B = \sigma_w^2 a\,\chi^2_{B-1}/B$: $G h \sim N(0, \sigma_w^2 a G)$, "
-                 r"isotropic in $\mathbf{1}^\perp$ ($a$ = eigenvalue of the previous kernel on $\mathbf{1}^\perp$)"),
+             why=Txt(r"$E[1/\sigma^2] = \frac{B}{\sigma_w^2 a} E[1/\chi^2_{B-1}]$, as "
+                     r"$\sigma^2 = \lVert G h\rVert^2/B = \sigma_w^2 a\,\chi^2_{B-1}/B$: "
+                     r"$G h \sim N(0, \sigma_w^2 a G)$, "
+                     r"isotropic in $\mathbf{1}^\perp$ ($a$ = eigenvalue of the previous kernel on "
+                     r"$\mathbf{1}^\perp$)",
+                     r"$E[1/\sigma^2] = \frac{B}{\sigma_w^2 a} E[1/\chi^2_{B-1}]$, так как "
+                     r"$\sigma^2 = \lVert G h\rVert^2/B = \sigma_w^2 a\,\chi^2_{B-1}/B$: "
+                     r"$G h \sim N(0, \sigma_w^2 a G)$ "
+                     r"изотропен в $\mathbf{1}^\perp$ ($a$ — собственное значение ядра предыдущего слоя на "
+                     r"$\mathbf{1}^\perp$)")),
         # ---- backward: the rate
-        Step(lhs=tr_g, rhs=B - 1, why=r"$E\lVert g\rVert^2 = \mathrm{tr}\,G$ for the back-propagated $g \sim N(0, G)$, "
-                                      r"independent of $\hat{x}$"),
+        Step(lhs=tr_g, rhs=B - 1, why=Txt(r"$E\lVert g\rVert^2 = \mathrm{tr}\,G$ for the back-propagated "
+                                          r"$g \sim N(0, G)$, independent of $\hat{x}$",
+                                          r"$E\lVert g\rVert^2 = \mathrm{tr}\,G$ для обратно распространяемого "
+                                          r"$g \sim N(0, G)$, не зависящего от $\hat{x}$")),
         Step(lhs=sp.Mul(sw2, sp.UnevaluatedExpr(e_inv_sigma2), sp.UnevaluatedExpr(T / (B - 1)), evaluate=False),
              rhs=RATE,
-             why=r"$\lambda = \sigma_w^2\,E[1/\sigma^2]\,T/E\lVert g\rVert^2$: "
-                 r"$\partial L/\partial h = (P/\sigma) D g$, $\sigma$ independent of the direction $\hat{x}$ and of "
-                 r"$g$; $E\lVert P D g\rVert^2 = E\,\mathrm{tr}(P D G D) = T$; $E\lVert W^\top v\rVert^2 = \sigma_w^2 "
-                 r"\lVert v\rVert^2$ (gradient independence), so $\sigma_w$ cancels"),
+             why=Txt(r"$\lambda = \sigma_w^2\,E[1/\sigma^2]\,T/E\lVert g\rVert^2$: "
+                     r"$\partial L/\partial h = (P/\sigma) D g$, $\sigma$ independent of the direction $\hat{x}$ "
+                     r"and of $g$; $E\lVert P D g\rVert^2 = E\,\mathrm{tr}(P D G D) = T$; "
+                     r"$E\lVert W^\top v\rVert^2 = \sigma_w^2 \lVert v\rVert^2$ (gradient independence), so $\sigma_w$ "
+                     "cancels",
+                     r"$\lambda = \sigma_w^2\,E[1/\sigma^2]\,T/E\lVert g\rVert^2$: "
+                     r"$\partial L/\partial h = (P/\sigma) D g$, $\sigma$ не зависит ни от направления $\hat{x}$, "
+                     r"ни от $g$; $E\lVert P D g\rVert^2 = E\,\mathrm{tr}(P D G D) = T$; "
+                     r"$E\lVert W^\top v\rVert^2 = \sigma_w^2 \lVert v\rVert^2$ (независимость градиентов), поэтому "
+                     r"$\sigma_w$ сокращается")),
         # ---- linear
         Step(lhs=sp.Trace((_G * _X).T * (_G * _X)) / (B - 1), rhs=B / (B - 1),
              check=_for_batches(small, _bn_env, "|G x_hat|^2 / (B-1) = B/(B-1)"),
-             why=r"linear: $a = E\lVert G\hat{x}\rVert^2/(B - 1)$ with $\lVert\hat{x}\rVert^2 = B$"),
+             why=Txt(r"linear: $a = E\lVert G\hat{x}\rVert^2/(B - 1)$ with $\lVert\hat{x}\rVert^2 = B$",
+                     r"линейная сеть: $a = E\lVert G\hat{x}\rVert^2/(B - 1)$, где $\lVert\hat{x}\rVert^2 = B$")),
         Step(lhs=sp.Subs(RATE, (a, T), (B / (B - 1), B - 2)), rhs=LINEAR_RATE,
-             why=r"linear: $D = I$, $T = \mathrm{tr}(P G) = \mathrm{tr}\,P = B - 2$"),
-        Step(lhs=sp.Limit(LINEAR_RATE, B, sp.oo), rhs=1, why="linear: no explosion only in the infinite-batch limit"),
+             why=Txt(r"linear: $D = I$, $T = \mathrm{tr}(P G) = \mathrm{tr}\,P = B - 2$",
+                     r"линейная сеть: $D = I$, $T = \mathrm{tr}(P G) = \mathrm{tr}\,P = B - 2$")),
+        Step(lhs=sp.Limit(LINEAR_RATE, B, sp.oo), rhs=1,
+             why=Txt("linear: no explosion only in the infinite-batch limit",
+                     "линейная сеть: взрыва нет только в пределе бесконечного батча")),
         # ---- ReLU: the angle between two coordinates and the moments of k, r, s
         Step(lhs=(-1 / B) / var_z, rhs=sp.cos(THETA),
-             why=r"$\mathrm{corr}(z_i, z_j) = G_{ij}/G_{ii}$ for $z \sim N(0, G)$; "
-                 r"$\hat{x} = \sqrt{B}\,z/\lVert z\rVert$ has the same angles"),
+             why=Txt(r"$\mathrm{corr}(z_i, z_j) = G_{ij}/G_{ii}$ for $z \sim N(0, G)$; "
+                     r"$\hat{x} = \sqrt{B}\,z/\lVert z\rVert$ has the same angles",
+                     r"$\mathrm{corr}(z_i, z_j) = G_{ij}/G_{ii}$ для $z \sim N(0, G)$; "
+                     r"у $\hat{x} = \sqrt{B}\,z/\lVert z\rVert$ те же углы")),
         Step(lhs=sp.sin(THETA), rhs=SIN_THETA, under=b_ge_4, why=r"$\sin\theta = \sqrt{1 - \cos^2\theta}$"),
         Step(lhs=orthant, rhs=ORTHANT,
-             why=r"orthant probability of a rotation-invariant pair at angle $\theta$: the arc of length "
-                 r"$\pi - \theta$"),
+             why=Txt(r"orthant probability of a rotation-invariant pair at angle $\theta$: the arc of length "
+                     r"$\pi - \theta$",
+                     r"вероятность попадания в ортант для вращательно-инвариантной пары под углом $\theta$: дуга "
+                     r"длины $\pi - \theta$")),
         Step(lhs=kernel, rhs=ARCCOS_KERNEL,
-             why=r"$E[\mathrm{relu}(u \cdot w)\,\mathrm{relu}(v \cdot w)]$, the degree-1 arc-cosine kernel (Cho & Saul "
-                 "2009)"),
+             why=Txt(r"$E[\mathrm{relu}(u \cdot w)\,\mathrm{relu}(v \cdot w)]$, the degree-1 arc-cosine kernel (Cho & "
+                     "Saul 2009)",
+                     r"$E[\mathrm{relu}(u \cdot w)\,\mathrm{relu}(v \cdot w)]$, ядро арккосинуса степени 1 (Cho & "
+                     "Saul 2009)")),
         Step(lhs=sphere * var_z, rhs=1,
-             why=r"$E[\mathrm{relu}(x_i)\,\mathrm{relu}(x_j)] = "
-                 r"\frac{B}{E\lVert z\rVert^2} E[\mathrm{relu}(z_i)\,\mathrm{relu}(z_j)]$ (relu 1-homogeneous, "
-                 r"$\lVert z\rVert$ independent of $z/\lVert z\rVert$, $E\lVert z\rVert^2 = \mathrm{tr}\,G$) and "
-                 r"$\lVert u\rVert\,\lVert v\rVert = G_{ii}$: the factors cancel"),
+             why=Txt(relu_pair_tex + r" (relu 1-homogeneous, "
+                     r"$\lVert z\rVert$ independent of $z/\lVert z\rVert$, $E\lVert z\rVert^2 = \mathrm{tr}\,G$) and "
+                     r"$\lVert u\rVert\,\lVert v\rVert = G_{ii}$: the factors cancel",
+                     relu_pair_tex + r" (ReLU положительно однородна степени 1, $\lVert z\rVert$ не зависит от "
+                     r"$z/\lVert z\rVert$, $E\lVert z\rVert^2 = \mathrm{tr}\,G$) и "
+                     r"$\lVert u\rVert\,\lVert v\rVert = G_{ii}$: множители сокращаются")),
         Step(lhs=B * sp.Integral(z_pdf, (z, 0, sp.oo)), rhs=mom["k"],
              why=r"$E k = B\,P(x_i > 0)$, $\mathrm{sign}(x_i) = \mathrm{sign}(z_i)$"),
         Step(lhs=B * sphere * var_z * sp.Integral(z**2 * z_pdf, (z, 0, sp.oo)), rhs=mom["r"],
-             why=r"$E r = B\,E[x_i^2; x_i > 0]$ (homogeneity: the sphere factor $B/E\lVert z\rVert^2$)"),
+             why=Txt(r"$E r = B\,E[x_i^2; x_i > 0]$ (homogeneity: the sphere factor $B/E\lVert z\rVert^2$)",
+                     r"$E r = B\,E[x_i^2; x_i > 0]$ (однородность: множитель сферы $B/E\lVert z\rVert^2$)")),
         Step(lhs=B * sp.Integral(z_pdf, (z, 0, sp.oo)) + B * (B - 1) * orthant.subs(theta, THETA), rhs=mom["k2"],
              why=r"$E k^2 = \sum_i P(x_i > 0) + \sum_{i \ne j} P(x_i > 0, x_j > 0)$"),
         Step(lhs=B * sphere * var_z * sp.Integral(z**2 * z_pdf, (z, 0, sp.oo))
@@ -310,37 +353,62 @@ def _batchnorm_gradient_rate() -> Derivation:
                  r"E[\mathrm{relu}(x_i)\,\mathrm{relu}(x_j)]$"),
         # ---- ReLU: the rate
         Step(lhs=sp.Trace(_P * _D * _G * _D), rhs=TRACE_IDENTITY, check=_for_batches((4,), _relu_env, "pointwise"),
-             why=r"expand $\mathrm{tr}((G - x x^\top/B) D G D)$ with $D^2 = D$, $D\mathbf{1} = d$, $x^\top D x = r$, "
-                 r"$x^\top d = s$ (any $x$)"),
+             why=Txt(r"expand $\mathrm{tr}((G - x x^\top/B) D G D)$ with $D^2 = D$, $D\mathbf{1} = d$, "
+                     r"$x^\top D x = r$, $x^\top d = s$ (any $x$)",
+                     r"раскрываем $\mathrm{tr}((G - x x^\top/B) D G D)$, используя $D^2 = D$, $D\mathbf{1} = d$, "
+                     r"$x^\top D x = r$, $x^\top d = s$ (при любом $x$)")),
         Step(lhs=sp.Trace((_G * _D * _X).T * (_G * _D * _X)), rhs=GRELU_IDENTITY,
              check=_for_batches((4,), _relu_env, "pointwise"),
-             why=r"$\lVert G\,\mathrm{relu}(x)\rVert^2 = \lVert\mathrm{relu}(x)\rVert^2 - (\mathbf{1}^\top "
-                 r"\mathrm{relu}(x))^2/B$ with $\mathrm{relu}(x) = D x$"),
+             why=Txt(r"$\lVert G\,\mathrm{relu}(x)\rVert^2 = \lVert\mathrm{relu}(x)\rVert^2 - (\mathbf{1}^\top "
+                     r"\mathrm{relu}(x))^2/B$ with $\mathrm{relu}(x) = D x$",
+                     r"$\lVert G\,\mathrm{relu}(x)\rVert^2 = \lVert\mathrm{relu}(x)\rVert^2 - (\mathbf{1}^\top "
+                     r"\mathrm{relu}(x))^2/B$, где $\mathrm{relu}(x) = D x$")),
         Step(lhs=expect(TRACE_IDENTITY, mom), rhs=RELU_TRACE, under=b_ge_4,
-             why=r"ReLU: $T = E\,\mathrm{tr}(P D G D)$, linear in $E k$, $E k^2$, $E r$, $E s^2$"),
+             why=Txt(r"ReLU: $T = E\,\mathrm{tr}(P D G D)$, linear in $E k$, $E k^2$, $E r$, $E s^2$",
+                     r"ReLU: $T = E\,\mathrm{tr}(P D G D)$ линейно выражается через $E k$, $E k^2$, $E r$, $E s^2$")),
         Step(lhs=expect(GRELU_IDENTITY, mom) / (B - 1), rhs=RELU_KERNEL_EIG, under=b_ge_4,
              why=r"ReLU: $a = E\lVert G\,\mathrm{relu}(\hat{x})\rVert^2/(B - 1) = (E r - E s^2/B)/(B - 1)$"),
-        Step(lhs=sp.Subs(RATE, (a, T), (RELU_KERNEL_EIG, RELU_TRACE)), rhs=RELU_RATE, why="ReLU: the rate"),
+        Step(lhs=sp.Subs(RATE, (a, T), (RELU_KERNEL_EIG, RELU_TRACE)), rhs=RELU_RATE,
+             why=Txt("ReLU: the rate", "ReLU: скорость роста")),
         Step(lhs=sp.Limit(RELU_TRACE / (B - 1), B, sp.oo), rhs=st.Expectation(sp.Heaviside(zn)),
-             why=r"infinite batch: $T/(B-1) \to E[\mathrm{relu}'(z)^2] = \frac{1}{2}$"),
+             why=Txt(r"infinite batch: $T/(B-1) \to E[\mathrm{relu}'(z)^2] = \frac{1}{2}$",
+                     r"бесконечный батч: $T/(B-1) \to E[\mathrm{relu}'(z)^2] = \frac{1}{2}$")),
         Step(lhs=sp.Limit(RELU_KERNEL_EIG, B, sp.oo), rhs=st.Variance(sp.Max(zn, 0)),
-             why=r"infinite batch: $a \to \mathrm{Var}\,\mathrm{relu}(z)$ (BN removes the mean), not "
-                 r"$E[\mathrm{relu}(z)^2] = \frac{1}{2}$"),
+             why=Txt(r"infinite batch: $a \to \mathrm{Var}\,\mathrm{relu}(z)$ (BN removes the mean), not "
+                     r"$E[\mathrm{relu}(z)^2] = \frac{1}{2}$",
+                     r"бесконечный батч: $a \to \mathrm{Var}\,\mathrm{relu}(z)$ (батч-нормализация вычитает среднее), "
+                     r"а не $E[\mathrm{relu}(z)^2] = \frac{1}{2}$")),
         Step(lhs=sp.Limit(RELU_RATE, B, sp.oo), rhs=RELU_RATE_LIMIT,
-             why=r"ReLU: the rate tends to $\frac{1}{2}/\mathrm{Var}\,\mathrm{relu}(z) = \pi/(\pi - 1) \approx 1.467$"),
-        Step(rhs=1, rel=">", why="above the He (no-BN ReLU) value 1 even at infinite batch"),
+             why=Txt(r"ReLU: the rate tends to " + limit_tex, r"ReLU: скорость роста стремится к " + limit_tex)),
+        Step(rhs=1, rel=">", why=Txt("above the He (no-BN ReLU) value 1 even at infinite batch",
+                                     "больше значения 1 при инициализации He (ReLU без батч-нормализации), даже при "
+                                     "бесконечном батче")),
     ]
     return Derivation(
-        "batchnorm-gradient-rate", "Gradient explosion rate of batch-normalized networks",
+        "batchnorm-gradient-rate", Txt("Gradient explosion rate of batch-normalized networks",
+                                       "Скорость взрыва градиента в сетях с батч-нормализацией"),
         steps,
-        assumptions=[r"$h_l = W_l x_{l-1}$, $W$ entries iid $N(0, \sigma_w^2/n)$, equal widths $n \to \infty$, no bias",
-                     r"BN per unit over a batch of $B$: $\gamma = 1$, $\beta = 0$, $\epsilon = 0$, biased std; "
-                     r"$x_l = \phi(\hat{x})$",
-                     r"forward at its permutation-symmetric fixed point: $\hat{x}$ uniform on the radius-$\sqrt{B}$ "
-                     r"sphere in $\mathbf{1}^\perp$, $\sigma$ independent of $\hat{x}$",
-                     "gradient independence: backward weights independent of forward ones; the back-propagated "
-                     r"gradient of a unit is $N(0, c G)$, independent of $\hat{x}$",
-                     r"$\lambda(B) = E\lVert\partial L/\partial h_{l-1}\rVert^2 / E\lVert\partial L/\partial "
-                     r"h_l\rVert^2$ deep in the network; finite only for $B \ge 4$"],
-        references=["Yang, Pennington, Rao, Sohl-Dickstein & Schoenholz 2019, A Mean Field Theory of Batch "
-                    "Normalization (ICLR)", "Cho & Saul 2009, Kernel Methods for Deep Learning (arc-cosine kernel)"])
+        assumptions=[Txt(r"$h_l = W_l x_{l-1}$, $W$ entries iid $N(0, \sigma_w^2/n)$, equal widths $n \to \infty$, "
+                         "no bias",
+                         r"$h_l = W_l x_{l-1}$, элементы $W$ независимы и распределены как $N(0, \sigma_w^2/n)$, "
+                         r"ширины всех слоёв равны и $n \to \infty$, смещений нет"),
+                     Txt(r"BN per unit over a batch of $B$: $\gamma = 1$, $\beta = 0$, $\epsilon = 0$, biased std; "
+                         r"$x_l = \phi(\hat{x})$",
+                         r"батч-нормализация каждого нейрона по батчу из $B$ примеров: $\gamma = 1$, $\beta = 0$, "
+                         r"$\epsilon = 0$, смещённое стандартное отклонение; $x_l = \phi(\hat{x})$"),
+                     Txt(r"forward at its permutation-symmetric fixed point: $\hat{x}$ uniform on the "
+                         r"radius-$\sqrt{B}$ sphere in $\mathbf{1}^\perp$, $\sigma$ independent of $\hat{x}$",
+                         r"прямой проход в своей неподвижной точке, симметричной относительно перестановок: $\hat{x}$ "
+                         r"равномерно распределён на сфере радиуса $\sqrt{B}$ в $\mathbf{1}^\perp$, $\sigma$ не "
+                         r"зависит от $\hat{x}$"),
+                     Txt("gradient independence: backward weights independent of forward ones; the back-propagated "
+                         r"gradient of a unit is $N(0, c G)$, independent of $\hat{x}$",
+                         "независимость градиентов: веса обратного прохода независимы от весов прямого; обратно "
+                         r"распространяемый градиент нейрона распределён как $N(0, c G)$ и не зависит от $\hat{x}$"),
+                     Txt(lambda_tex + " deep in the network; finite only for $B \\ge 4$",
+                         lambda_tex + " в глубине сети; конечна только при $B \\ge 4$")],
+        references=[Txt("Yang, Pennington, Rao, Sohl-Dickstein & Schoenholz 2019, A Mean Field Theory of Batch "
+                        "Normalization (ICLR)",
+                        "Yang и др., «A Mean Field Theory of Batch Normalization», ICLR 2019"),
+                    Txt("Cho & Saul 2009, Kernel Methods for Deep Learning (arc-cosine kernel)",
+                        "Cho & Saul 2009, «Kernel Methods for Deep Learning» (ядро арккосинуса)")])

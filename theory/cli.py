@@ -1,7 +1,7 @@
 """``python -m theory``: derivations and activation facts (contracts in DESIGN.md).
 
     python -m theory list [--json]
-    python -m theory show NAME [--format text|markdown|latex|json]     exit 1 if a step fails to verify
+    python -m theory show NAME [--format text|markdown|latex|json] [--lang en|ru]   exit 1 if a step fails
     python -m theory activations [--activation SPEC ...] [--q Q] [--json]
     python -m theory init --init SPEC [--activation SPEC] [--n-in N] [--n-out M] [--json]
     python -m theory meanfield --activation SPEC --weight-var X --bias-var Y [--critical] [--json]
@@ -40,6 +40,7 @@ def _parser() -> ArgumentParser:
     s = sub.add_parser("show", help="show one derivation with every step checked by SymPy (exit 1 if one fails)")
     s.add_argument("name", help="derivation name, see `list`")
     s.add_argument("--format", default="text", choices=["text", "markdown", "latex", "json"])
+    s.add_argument("--lang", default="en", choices=["en", "ru"], help="language of the words (default: en)")
 
     s = sub.add_parser("activations", epilog=f"Budget: {budget.describe()}.", help="facts about activations: derivative, sup|phi'|, range, Gaussian moments",
                        description="Per activation: expression, derivative, sup |phi'| and where it is attained "
@@ -375,9 +376,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "show":
             d = derivation.get(args.name)
             if args.format == "json":
-                print(dumps(d.to_dict()))
+                print(dumps(d.to_dict(args.lang)))
             else:
-                text = d.render(args.format)
+                text = d.render(args.format, args.lang)
                 print(human(text) if args.format == "text" else text)
             if not d.ok:
                 bad = d.first_failure()

@@ -51,6 +51,7 @@ from theory.derivation import Derivation, Step, derivation
 from theory import functions
 from theory import validate
 from theory.errors import SpecError
+from theory.text import T, plural_ru
 
 p = sp.Symbol("p", positive=True)  # keep probability, 0 < p <= 1
 q = sp.Symbol("q", positive=True)  # an unknown P(on), solved for in the slide check
@@ -296,6 +297,11 @@ SLIDE_P_STATEMENTS: tuple[PStatement, ...] = (
 )
 
 
+#: the Russian text of a transcription that paraphrases a slide's formula in words (the others are the slides' own)
+_QUOTE_RU = {"b": r"$D \sim$ iid $\mathrm{Bern}(p)$; $o_i = D_i f(w x_i^T + b) = f$ с вероятностью $p$, 0 с "
+                  r"вероятностью $1 - p$"}
+
+
 def _train_mean(scale) -> sp.Expr:
     """E[scale * D f] with D ~ Bernoulli(q), q = P(on) unknown (two-point sum)."""
     return expect_masks(scale * D * f, [D], keep=q)
@@ -470,21 +476,28 @@ def _slide_p_steps() -> list[Step]:
     on_ref = sp.simplify(1 - off_ref)
     steps = []
     for s in SLIDE_P_STATEMENTS:
-        quote = f"({s.key}) «{s.quote}» (slide «{s.slide}»)"
-        agrees = f": agrees with ({ref})" if s.key in ref_group and s.key != ref else ""
+        quote = T(f"({s.key}) «{s.quote}» (slide «{s.slide}»)",
+                  f"({s.key}) «{_QUOTE_RU.get(s.key, s.quote)}» (слайд «{s.slide}»)")
+        agrees = T(f": agrees with ({ref})", f": согласуется с ({ref})") if s.key in ref_group and s.key != ref \
+            else ""
         if s.kind in ("test_expectation", "inverted"):  # how the statement fixes P(on): the solution verified
             on = res["statements"][s.key]["p_on"]
             scale, test = (sp.Integer(1), s.data[0]) if s.kind == "test_expectation" else s.data
             steps.append(Step(lhs=_two_point(scale * D * f, on), rhs=test * f,
-                              why=rf"{quote}: the train output averaged over the mask with "
-                                  rf"$P(\text{{on}}) = {latex(on)}$ is the test output ${latex(test * f)}$, so "
-                                  rf"$P(\text{{off}}) = {latex(1 - on)}$" + agrees))
+                              why=T(rf"{quote.en}: the train output averaged over the mask with "
+                                    rf"$P(\text{{on}}) = {latex(on)}$ is the test output ${latex(test * f)}$, so "
+                                    rf"$P(\text{{off}}) = {latex(1 - on)}$",
+                                    rf"{quote.ru}: выход при обучении, усреднённый по маске с "
+                                    rf"$P(\text{{on}}) = {latex(on)}$, равен выходу на тесте ${latex(test * f)}$, "
+                                    rf"поэтому $P(\text{{off}}) = {latex(1 - on)}$") + agrees))
         elif agrees:  # stated probabilities: the mean output they give against the reference's P(on) f
             cases = s.data if s.kind == "cases" else ((f, 1 - s.data[0]), (sp.Integer(0), s.data[0]))
             steps.append(Step(lhs=sp.Add(*(_Dot(prob, value) for value, prob in cases), evaluate=False),
                               rhs=on_ref * f,
-                              why=rf"{quote}: the mean output $E[o_i]$ of its probabilities is ${latex(on_ref * f)}$, "
-                                  rf"that of $P(\text{{on}}) = {latex(on_ref)}$" + agrees))
+                              why=T(rf"{quote.en}: the mean output $E[o_i]$ of its probabilities is "
+                                    rf"${latex(on_ref * f)}$, that of $P(\text{{on}}) = {latex(on_ref)}$",
+                                    rf"{quote.ru}: средний выход $E[o_i]$ при этих вероятностях равен "
+                                    rf"${latex(on_ref * f)}$, как и при $P(\text{{on}}) = {latex(on_ref)}$") + agrees))
     ref_kind = next(s.kind for s in SLIDE_P_STATEMENTS if s.key == ref)
     ref_reading = r"$P(\text{off}) = P(o_i = 0) = " if ref_kind == "cases" else r"$P(\text{off}) = "
     ref_tex = rf"\left({latex(off_ref)}\right)" if off_ref.is_Add else latex(off_ref)
@@ -498,17 +511,25 @@ def _slide_p_steps() -> list[Step]:
         if isinstance(where, sp.FiniteSet) and len(where):
             words = _p_text(where).replace("p = ", "p \\ne ", 1).replace("\\in", "\\notin", 1)
             cond = (p, p, words)
-        says = "says" if s.kind == "off" else "implies"
-        at = "everywhere on $(0, 1]$" if where == sp.S.EmptySet else f"except at {_p_text(where)}"
+        says = T("says", "утверждает, что") if s.kind == "off" else T("implies", "подразумевает")
+        at = T("everywhere on $(0, 1]$", "всюду на $(0, 1]$") if where == sp.S.EmptySet else \
+            T(f"except at {_p_text(where)}", f"везде, кроме {_p_text(where)}")
         steps.append(Step(lhs=off, rel="!=", rhs=off_ref, check=_differ_check(where), under=cond,
-                          why=rf"({s.key}) «{s.quote}» (slide «{s.slide}») {says} $P(\text{{off}}) = {latex(off)}$, "
-                              rf"({ref}) gives {ref_reading}{latex(off_ref)}$: they disagree {at}"))
+                          why=T(rf"({s.key}) «{s.quote}» (slide «{s.slide}») {says.en} "
+                                rf"$P(\text{{off}}) = {latex(off)}$, ({ref}) gives {ref_reading}{latex(off_ref)}$: "
+                                rf"they disagree {at.en}",
+                                rf"({s.key}) «{_QUOTE_RU.get(s.key, s.quote)}» (слайд «{s.slide}») {says.ru} "
+                                rf"$P(\text{{off}}) = {latex(off)}$, а ({ref}) даёт {ref_reading}{latex(off_ref)}$: "
+                                rf"они расходятся {at.ru}")))
         if isinstance(where, sp.FiniteSet) and len(where) == 1:
             (pt,) = where
             steps.append(Step(lhs=sp.Subs(diff, p, pt), rhs=0, check=_agree_check(diff, where),
-                              why=rf"their difference ${latex(off)} - {ref_tex} = {latex(diff)}$ vanishes "
-                                  rf"only at $p = {latex(pt)}$ in $(0, 1]$: the one $p$ where ({s.key}) and ({ref}) "
-                                  "agree"))
+                              why=T(rf"their difference ${latex(off)} - {ref_tex} = {latex(diff)}$ vanishes "
+                                    rf"only at $p = {latex(pt)}$ in $(0, 1]$: the one $p$ where ({s.key}) and ({ref}) "
+                                    "agree",
+                                    rf"их разность ${latex(off)} - {ref_tex} = {latex(diff)}$ обращается в нуль на "
+                                    rf"$(0, 1]$ только при $p = {latex(pt)}$: это единственное $p$, при котором "
+                                    rf"({s.key}) и ({ref}) согласуются")))
     return steps
 
 
@@ -537,67 +558,112 @@ def _inverted_dropout() -> Derivation:
     mom = _moments()
     steps = [
         Step(lhs=stats.Expectation(Db), rhs=_two_point(D),
-             why="the mask is 1 (keep) with probability $p$ and 0 with probability $1 - p$: its mean is the "
-                 "probability-weighted sum of its two values"),
-        Step(rhs=p, why="the mean of the mask is the keep probability"),
+             why=T("the mask is 1 (keep) with probability $p$ and 0 with probability $1 - p$: its mean is the "
+                   "probability-weighted sum of its two values",
+                   "маска равна 1 (нейрон сохраняется) с вероятностью $p$ и 0 с вероятностью $1 - p$: её среднее — "
+                   "сумма двух её значений, взвешенных вероятностями")),
+        Step(rhs=p, why=T("the mean of the mask is the keep probability",
+                          "среднее маски равно вероятности сохранения")),
         Step(lhs=stats.Expectation(Db * f), rhs=_two_point(D * f),
-             why=r"the same two-point sum $p\,g(1) + (1 - p)\,g(0)$ for the output $o = D f$, $f$ fixed while the "
-                 "mask is drawn (over many masks it becomes the sum over all $2^n$ masks)"),
-        Step(rhs=MEAN_PLAIN, why="plain dropout shrinks the mean output to $p f$: the slides' test output $o = p f$"),
+             why=T(r"the same two-point sum $p\,g(1) + (1 - p)\,g(0)$ for the output $o = D f$, $f$ fixed while the "
+                   "mask is drawn (over many masks it becomes the sum over all $2^n$ masks)",
+                   r"та же сумма по двум значениям $p\,g(1) + (1 - p)\,g(0)$ для выхода $o = D f$, где $f$ "
+                   "фиксировано, пока разыгрывается маска (для многих масок это сумма по всем $2^n$ маскам)")),
+        Step(rhs=MEAN_PLAIN, why=T("plain dropout shrinks the mean output to $p f$: the slides' test output $o = p f$",
+                                   "обычный dropout уменьшает средний выход до $p f$: это выход на тесте со "
+                                   "слайдов, $o = p f$")),
         Step(lhs=stats.Expectation(Db * f / p), rhs=MEAN_INVERTED,
-             why=r"inverted dropout (train $D f/p$): the constant $1/p$ leaves the expectation, "
-                 r"$E[D f]/p = p f/p$; it is unbiased, the test output is $f$, no rescaling at test"),
+             why=T(r"inverted dropout (train $D f/p$): the constant $1/p$ leaves the expectation, "
+                   r"$E[D f]/p = p f/p$; it is unbiased, the test output is $f$, no rescaling at test",
+                   r"обратный dropout (при обучении $D f/p$): константа $1/p$ выносится за знак математического "
+                   r"ожидания, $E[D f]/p = p f/p$; он несмещённый, выход на тесте равен $f$, и на тесте ничего "
+                   "масштабировать не нужно")),
         Step(lhs=stats.Expectation((Db / p) ** 2), rhs=_two_point((D / p) ** 2),
-             why="the second moment of the inverted mask $D/p$, by the same two-point sum"),
-        Step(rhs=SECOND_MOMENT_MASK, why="at least 1, and 1 only at $p = 1$ (no dropout)"),
+             why=T("the second moment of the inverted mask $D/p$, by the same two-point sum",
+                   "второй момент маски обратного dropout $D/p$ — по той же сумме по двум значениям")),
+        Step(rhs=SECOND_MOMENT_MASK, why=T("at least 1, and 1 only at $p = 1$ (no dropout)",
+                                           "не меньше 1 и равен 1 только при $p = 1$ (без dropout)")),
         Step(lhs=stats.Variance(Db * f / p), rhs=f**2 * stats.Expectation((Db / p) ** 2) - f**2,
-             why=r"$\mathrm{Var}\,X = E[X^2] - (E X)^2$ with $X = f D/p$: $E[X^2] = f^2 E[(D/p)^2]$ and "
-                 "$E X = f$ from the rows above"),
-        Step(rhs=VAR_INVERTED, why="with $E[(D/p)^2] = 1/p$: the price of unbiasedness is a variance "
-                                   "$f^2 (1 - p)/p$, 0 only at $p = 1$"),
+             why=T(r"$\mathrm{Var}\,X = E[X^2] - (E X)^2$ with $X = f D/p$: $E[X^2] = f^2 E[(D/p)^2]$ and "
+                   "$E X = f$ from the rows above",
+                   r"$\mathrm{Var}\,X = E[X^2] - (E X)^2$ при $X = f D/p$: $E[X^2] = f^2 E[(D/p)^2]$, а "
+                   "$E X = f$ из строк выше")),
+        Step(rhs=VAR_INVERTED, why=T("with $E[(D/p)^2] = 1/p$: the price of unbiasedness is a variance "
+                                     "$f^2 (1 - p)/p$, 0 only at $p = 1$",
+                                     "при $E[(D/p)^2] = 1/p$: цена несмещённости — дисперсия $f^2 (1 - p)/p$, "
+                                     "равная 0 только при $p = 1$")),
         Step(lhs=E((D * a / p) ** 2), rhs=E(D**2) * E(a**2) / p**2, check=_expect_both_check(mom),
-             why=r"for a random activation $a$ independent of $D$ ($E[a] = c$, $\mathrm{Var}\,a = v$): the mean of a "
-                 "product of independent factors is the product of their means"),
+             why=T(r"for a random activation $a$ independent of $D$ ($E[a] = c$, $\mathrm{Var}\,a = v$): the mean "
+                   "of a product of independent factors is the product of their means",
+                   r"для случайной активации $a$, не зависящей от $D$ ($E[a] = c$, $\mathrm{Var}\,a = v$): "
+                   "среднее произведения независимых множителей равно произведению их средних")),
         Step(rhs=activation_moment(2) / p, check=_expect_check(mom),
-             why=r"$E[D^2] = p$ ($D^2 = D$ for a mask of zeros and ones) and $E[a^2] = c^2 + v$: the second moment "
-                 "of the activation is inflated by $1/p$"),
+             why=T(r"$E[D^2] = p$ ($D^2 = D$ for a mask of zeros and ones) and $E[a^2] = c^2 + v$: the second "
+                   "moment of the activation is inflated by $1/p$",
+                   r"$E[D^2] = p$ ($D^2 = D$ для маски из нулей и единиц) и $E[a^2] = c^2 + v$: второй момент "
+                   "активации увеличивается в $1/p$ раз")),
         Step(lhs=sp.Derivative(D * F(h), h), rhs=D * sp.Derivative(F(h), h),
-             why=r"backward of $o = D f(h)$: the sampled mask $D$ is a constant of the backward pass, "
-                 r"$\partial o/\partial h = D f'(h)$"),
+             why=T(r"backward of $o = D f(h)$: the sampled mask $D$ is a constant of the backward pass, "
+                   r"$\partial o/\partial h = D f'(h)$",
+                   r"обратный проход для $o = D f(h)$: выпавшая маска $D$ на обратном проходе — константа, "
+                   r"$\partial o/\partial h = D f'(h)$")),
         Step(lhs=sp.Derivative(D * F(h) / p, h), rhs=D / p * sp.Derivative(F(h), h),
-             why=r"inverted dropout: $\partial o/\partial h = (D/p)\,f'(h)$, the backward pass carries the same $D/p$"),
+             why=T(r"inverted dropout: $\partial o/\partial h = (D/p)\,f'(h)$, the backward pass carries the same "
+                   "$D/p$",
+                   r"обратный dropout: $\partial o/\partial h = (D/p)\,f'(h)$, обратный проход несёт тот же "
+                   "множитель $D/p$")),
     ]
     for (fwd, line, mult, factors), res in zip(SLIDE_BACKWARD, slide_bw):
         steps.append(Step(lhs=chain_rule_backward(mult), rhs=backward_formula(factors), check=_matrix_check,
-                          why=f"slide «Dropout в формулах»: for the forward {fwd} (row convention $h = x W + b$, "
-                              r"2 inputs, 2 units, $L = \sum_k d_k o_k$) the chain rule gives the line "
-                              f"«{line}» read as $d_{{prev}} = ("
-                              + r" \odot ".join(latex(fac) for fac in factors) + r")\,W^\top$"
-                              + (", so the $D$ belongs there" if D in factors else "")))
+                          why=T(f"slide «Dropout в формулах»: for the forward {fwd} (row convention $h = x W + b$, "
+                                r"2 inputs, 2 units, $L = \sum_k d_k o_k$) the chain rule gives the line "
+                                f"«{line}» read as ",
+                                f"слайд «Dropout в формулах»: для прямого прохода {fwd} (векторы-строки, "
+                                r"$h = x W + b$, 2 входа, 2 нейрона, $L = \sum_k d_k o_k$) цепное правило даёт "
+                                f"строку «{line}», прочитанную как ")
+                              + "$d_{prev} = (" + r" \odot ".join(latex(fac) for fac in factors) + r")\,W^\top$"
+                              + (T(", so the $D$ belongs there", ", так что $D$ там на своём месте")
+                                 if D in factors else "")))
     steps.append(Step(lhs=chain_rule_backward(D / p), rhs=backward_formula((D / p, FPRIME, DELTA)),
                       check=_matrix_check,
-                      why=r"inverted dropout (forward $o = D f(h)/p$): $d_{prev} = (\frac{D}{p} \odot f'(h) \odot "
-                          r"d)\,W^\top$"))
+                      why=T(r"inverted dropout (forward $o = D f(h)/p$): $d_{prev} = (\frac{D}{p} \odot f'(h) \odot "
+                            r"d)\,W^\top$",
+                            r"обратный dropout (прямой проход $o = D f(h)/p$): $d_{prev} = (\frac{D}{p} \odot "
+                            r"f'(h) \odot d)\,W^\top$")))
     steps += [
         Step(lhs=sp.Sum(sp.binomial(n, k), (k, 0, n)), rhs=sp.Pow(sp.Add(1, 1, evaluate=False), n, evaluate=False),
-             why=r"masks of $n$ units: $\binom{n}{k}$ with $k$ units kept; their number by the binomial theorem"),
-        Step(rhs=2**n, why="$2^n$ masks in all («Dropout эквивалентен обучению $2^n$ сетей»)"),
+             why=T(r"masks of $n$ units: $\binom{n}{k}$ with $k$ units kept; their number by the binomial theorem",
+                   r"маски $n$ нейронов: $\binom{n}{k}$ масок с $k$ сохранёнными нейронами; их общее число — по "
+                   "биному Ньютона")),
+        Step(rhs=2**n, why=T("$2^n$ masks in all («Dropout эквивалентен обучению $2^n$ сетей»)",
+                             "всего $2^n$ масок («Dropout эквивалентен обучению $2^n$ сетей»)")),
         Step(lhs=sp.Product(sp.Add(p, _Group(1 - p), evaluate=False), (i, 1, n)), rhs=1, check=_masks_sum_check(6),
-             why=r"their probabilities $p^k (1 - p)^{n - k}$ sum to 1: the sum over masks factors into a product "
-                 r"over units of $P(\text{on}) + P(\text{off})$"),
+             why=T(r"their probabilities $p^k (1 - p)^{n - k}$ sum to 1: the sum over masks factors into a product "
+                   r"over units of $P(\text{on}) + P(\text{off})$",
+                   r"их вероятности $p^k (1 - p)^{n - k}$ в сумме дают 1: сумма по маскам раскладывается в "
+                   r"произведение по нейронам сомножителей $P(\text{on}) + P(\text{off})$")),
     ]
     steps += _slide_p_steps()
     return Derivation(
-        "inverted-dropout", "Dropout and inverted dropout: moments, backward pass, and the slides' $p$",
+        "inverted-dropout", T("Dropout and inverted dropout: moments, backward pass, and the slides' $p$",
+                              "Dropout и обратный dropout: моменты, обратный проход и $p$ на слайдах"),
         steps,
-        assumptions=[r"$p = P(\text{keep}) \in (0, 1]$ (`torch.nn.Dropout(p=q)`, Keras `Dropout(rate=q)`: "
-                     "$q = 1 - p$)",
-                     r"masks $D_i \sim \mathrm{Bernoulli}(p)$ independent of each other and of the activations",
-                     "expectations over several masks are exact sums over the $2^n$ masks"],
-        references=["Srivastava, Hinton, Krizhevsky, Sutskever & Salakhutdinov 2014, Dropout, JMLR 15 "
-                    "($p$ is the retention probability; test weights scaled by $p$)",
-                    "PyTorch `torch.nn.Dropout` and Keras `Dropout` documentation (inverted dropout, drop "
-                    "probability)"])
+        assumptions=[T(r"$p = P(\text{keep}) \in (0, 1]$ (`torch.nn.Dropout(p=q)`, Keras `Dropout(rate=q)`: "
+                       "$q = 1 - p$)",
+                       r"$p = P(\text{keep}) \in (0, 1]$ — вероятность сохранения (`torch.nn.Dropout(p=q)` и "
+                       "Keras `Dropout(rate=q)` принимают вероятность выключения $q = 1 - p$)"),
+                     T(r"masks $D_i \sim \mathrm{Bernoulli}(p)$ independent of each other and of the activations",
+                       r"маски $D_i \sim \mathrm{Bernoulli}(p)$ независимы друг от друга и от активаций"),
+                     T("expectations over several masks are exact sums over the $2^n$ masks",
+                       "математические ожидания по нескольким маскам — точные суммы по $2^n$ маскам")],
+        references=[T("Srivastava, Hinton, Krizhevsky, Sutskever & Salakhutdinov 2014, Dropout, JMLR 15 "
+                      "($p$ is the retention probability; test weights scaled by $p$)",
+                      "Srivastava, Hinton, Krizhevsky, Sutskever & Salakhutdinov 2014, Dropout, JMLR 15 "
+                      "($p$ — вероятность сохранения; на тесте веса умножаются на $p$)"),
+                    T("PyTorch `torch.nn.Dropout` and Keras `Dropout` documentation (inverted dropout, drop "
+                      "probability)",
+                      "документация PyTorch `torch.nn.Dropout` и Keras `Dropout` (обратный dropout, параметр — "
+                      "вероятность выключения)")])
 
 
 # --------------------------------------------------------------------------------------------- ensembles
@@ -659,49 +725,79 @@ def _dropout_ensemble() -> Derivation:
             mean, scaled = ensemble_mean_linear(n_, inverted=inverted)
             if n_ <= 2:  # every mask written out: P(mask) times the unit with the mask's zeros and ones
                 mean = _masked_sum(n_, scale=1 / p if inverted else sp.Integer(1))
-            shown = "each mask written out" if n_ <= 2 else "each mask by the units it keeps; dropping all adds 0"
+            shown = T("each mask written out", "каждая маска выписана") if n_ <= 2 else \
+                T("each mask by the units it keeps; dropping all adds 0",
+                  "каждая маска — через сохраняемые ею нейроны; маска, выключающая все, добавляет 0")
             if inverted:
-                why = (rf"$n = {n_}$, inverted dropout: the mean over the {2**n_} masks of $W (D \odot x)/p$ "
-                       rf"({shown}) is $W x$")
+                why = T(rf"$n = {n_}$, inverted dropout: the mean over the {2**n_} masks of $W (D \odot x)/p$ "
+                        rf"({shown.en}) is $W x$",
+                        rf"$n = {n_}$, обратный dropout: среднее $W (D \odot x)/p$ по {2**n_} маскам "
+                        rf"({shown.ru}) равно $W x$")
             else:
-                why = (rf"$n = {n_}$: the slides' train output $\sum_i D_i w_i x_i$ averaged over all {2**n_} masks, "
-                       rf"each weighted by $p^k (1 - p)^{{n - k}}$ ({shown}), is the slides' test output $p W x$")
+                why = T(rf"$n = {n_}$: the slides' train output $\sum_i D_i w_i x_i$ averaged over all {2**n_} "
+                        rf"masks, each weighted by $p^k (1 - p)^{{n - k}}$ ({shown.en}), is the slides' test output "
+                        r"$p W x$",
+                        rf"$n = {n_}$: выход при обучении со слайдов $\sum_i D_i w_i x_i$, усреднённый по всем "
+                        rf"{2**n_} маскам с весами $p^k (1 - p)^{{n - k}}$ ({shown.ru}), равен выходу на тесте со "
+                        r"слайдов $p W x$")
             steps.append(Step(lhs=mean, rhs=scaled, why=why))
     i, n = sp.Symbol("i", integer=True, positive=True), sp.Symbol("n", integer=True, positive=True)
     wI, xI = sp.IndexedBase("w"), sp.IndexedBase("x")
     steps += [
         Step(lhs=sp.Sum(stats.Expectation(stats.Bernoulli("D_i", p)) * wI[i] * xI[i], (i, 1, n)),
              rhs=sp.Sum(p * wI[i] * xI[i], (i, 1, n)),
-             why=r"any $n$: $E[\sum_i D_i w_i x_i] = \sum_i E[D_i]\,w_i x_i$ by linearity of expectation (no "
-                 "independence needed), and each mask's mean is $p$"),
+             why=T(r"any $n$: $E[\sum_i D_i w_i x_i] = \sum_i E[D_i]\,w_i x_i$ by linearity of expectation (no "
+                   "independence needed), and each mask's mean is $p$",
+                   r"любое $n$: $E[\sum_i D_i w_i x_i] = \sum_i E[D_i]\,w_i x_i$ по линейности математического "
+                   "ожидания (независимость не нужна), а среднее каждой маски равно $p$")),
         Step(rhs=p * sp.Sum(wI[i] * xI[i], (i, 1, n)),
-             why="so the ensemble of a linear layer is the weight-scaled layer exactly"),
+             why=T("so the ensemble of a linear layer is the weight-scaled layer exactly",
+                   "значит, ансамбль линейного слоя в точности равен слою с масштабированными весами")),
     ]
     w2, x2, _ = _unit_symbols(2)
     gap_sq = _ensemble_gap(lambda z: z**2)
     steps.append(Step(lhs=_masked_sum(2, phi=lambda z: z**2),
                       rhs=sp.Add((p * (w2[0] * x2[0] + w2[1] * x2[1])) ** 2, gap_sq, evaluate=False),
-                      why=r"a nonlinear unit, $\phi(z) = z^2$, $n = 2$: the mean over the 4 masks is the weight-scaled "
-                          r"output plus $p(1 - p) \sum_i w_i^2 x_i^2$ (the variance of the masked sum), not equal to "
-                          "it: "
-                          "for nonlinear networks weight scaling only approximates the ensemble"))
+                      why=T(r"a nonlinear unit, $\phi(z) = z^2$, $n = 2$: the mean over the 4 masks is the "
+                            r"weight-scaled output plus $p(1 - p) \sum_i w_i^2 x_i^2$ (the variance of the masked "
+                            "sum), not equal to it: "
+                            "for nonlinear networks weight scaling only approximates the ensemble",
+                            r"нелинейный нейрон, $\phi(z) = z^2$, $n = 2$: среднее по 4 маскам равно выходу с "
+                            r"масштабированными весами плюс $p(1 - p) \sum_i w_i^2 x_i^2$ (дисперсия суммы под "
+                            "маской), то есть не равно ему: для нелинейных сетей масштабирование весов лишь "
+                            "приближает ансамбль")))
     z = sp.Symbol("z", real=True)
     steps.append(Step(lhs=sp.log(sigmoid(z)) - sp.log(1 - sigmoid(z)), rhs=z,
-                      why=r"the logit of the sigmoid is the identity: "
-                          r"$\log G - \log G' = \sum_{\text{masks}} P(\text{mask})\,z(\text{mask})$, "
-                          r"linear in the masks, $= p \sum_i w_i x_i$"))
+                      why=T(r"the logit of the sigmoid is the identity: "
+                            r"$\log G - \log G' = \sum_{\text{masks}} P(\text{mask})\,z(\text{mask})$, "
+                            r"linear in the masks, $= p \sum_i w_i x_i$",
+                            r"логит сигмоиды — тождественная функция, поэтому "
+                            r"$\log G - \log G' = \sum_{\text{masks}} P(\text{mask})\,z(\text{mask})$ линейно "
+                            r"по маскам и $= p \sum_i w_i x_i$")))
     for n_ in range(1, 4):
         nw, scaled = nwgm_expr(n_)
         steps.append(Step(lhs=nw, rhs=scaled,
-                          why=f"$n = {n_}$: the normalized weighted geometric mean $G/(G + G')$ of the {2**n_} masked "
-                              r"sigmoid outputs is the weight-scaled unit $\sigma(p \sum_i w_i x_i)$, exactly"))
+                          why=T(f"$n = {n_}$: the normalized weighted geometric mean $G/(G + G')$ of the {2**n_} "
+                                r"masked sigmoid outputs is the weight-scaled unit $\sigma(p \sum_i w_i x_i)$, exactly",
+                                f"$n = {n_}$: нормированное взвешенное среднее геометрическое $G/(G + G')$ по "
+                                f"{2**n_} выходам сигмоиды под масками в точности равно нейрону с масштабированными "
+                                "весами "
+                                r"$\sigma(p \sum_i w_i x_i)$")))
     return Derivation(
-        "dropout-ensemble", "Dropout as an ensemble of $2^n$ networks: when weight scaling is exact", steps,
-        assumptions=[r"one unit (a linear layer is one such unit per output), masks $D_i \sim \mathrm{Bernoulli}(p)$ "
-                     "independent",
-                     r"$P(\text{mask}) = p^k (1 - p)^{n - k}$, $k$ the number of kept units"],
-        references=["Baldi & Sadowski 2013, Understanding Dropout, NeurIPS (NWGM of a sigmoid unit)",
-                    "Srivastava et al. 2014, section 7 and appendix (weight scaling as an ensemble approximation)"])
+        "dropout-ensemble", T("Dropout as an ensemble of $2^n$ networks: when weight scaling is exact",
+                              "Dropout как ансамбль $2^n$ сетей: когда масштабирование весов точно"), steps,
+        assumptions=[T(r"one unit (a linear layer is one such unit per output), masks "
+                       r"$D_i \sim \mathrm{Bernoulli}(p)$ independent",
+                       r"один нейрон (линейный слой — это по такому нейрону на каждый выход), маски "
+                       r"$D_i \sim \mathrm{Bernoulli}(p)$ независимы"),
+                     T(r"$P(\text{mask}) = p^k (1 - p)^{n - k}$, $k$ the number of kept units",
+                       r"$P(\text{mask}) = p^k (1 - p)^{n - k}$, где $k$ — число сохранённых нейронов")],
+        references=[T("Baldi & Sadowski 2013, Understanding Dropout, NeurIPS (NWGM of a sigmoid unit)",
+                      "Baldi & Sadowski 2013, «Understanding Dropout», NeurIPS (нормированное взвешенное среднее "
+                      "геометрическое для сигмоидного нейрона)"),
+                    T("Srivastava et al. 2014, section 7 and appendix (weight scaling as an ensemble approximation)",
+                      "Srivastava et al. 2014, раздел 7 и приложение (масштабирование весов как приближение "
+                      "ансамбля)")])
 
 
 def mask_table(n: int, keep: float, start: int = 0, stop: int | None = None,
@@ -788,36 +884,57 @@ def _dropout_l2_penalty() -> Derivation:
     s_moments = {S: lambda k: {1: mu, 2: mu**2 + s2}[k]}
     steps = [
         Step(lhs=stats.Expectation(Db / p), rhs=1,
-             why=r"the inverted mask has mean 1: $E[\sum_j D_j x_j w_j/p] = x w$"),
-        Step(lhs=stats.Variance(Db / p), rhs=PENALTY_FACTOR, why="and variance $E[(D/p)^2] - 1 = 1/p - 1$"),
+             why=T(r"the inverted mask has mean 1: $E[\sum_j D_j x_j w_j/p] = x w$",
+                   r"маска обратного dropout $D/p$ имеет среднее 1: $E[\sum_j D_j x_j w_j/p] = x w$")),
+        Step(lhs=stats.Variance(Db / p), rhs=PENALTY_FACTOR, why=T("and variance $E[(D/p)^2] - 1 = 1/p - 1$",
+                                                                   "и дисперсию $E[(D/p)^2] - 1 = 1/p - 1$")),
         Step(lhs=E((y - S) ** 2), rhs=(y - mu) ** 2 + s2, check=lambda lhs, rhs: (
             sp.simplify(lhs.replace(lambda t: isinstance(t, sp.Function) and t.func == E,
                                     lambda t: expect_independent(t.args[0], s_moments)) - rhs) == 0,
             "E[S] = mu, E[S^2] = mu^2 + s^2 substituted monomial by monomial"),
-             why=r"for one sample, $S = \sum_j D_j x_j w_j/p$ with mean $\mu = x w$ and variance $s^2$: the expected "
-                 "squared error is the squared error of the mean plus the variance"),
+             why=T(r"for one sample, $S = \sum_j D_j x_j w_j/p$ with mean $\mu = x w$ and variance $s^2$: the "
+                   "expected squared error is the squared error of the mean plus the variance",
+                   r"для одного примера $S = \sum_j D_j x_j w_j/p$ со средним $\mu = x w$ и дисперсией $s^2$: "
+                   "математическое ожидание квадрата ошибки равно квадрату ошибки среднего плюс дисперсия")),
         Step(lhs=sp.Sum(xI[j] ** 2 * wI[j] ** 2 * stats.Variance(Db / p), (j, 1, n)),
              rhs=PENALTY_FACTOR * sp.Sum(xI[j] ** 2 * wI[j] ** 2, (j, 1, n)),
-             why=r"$s^2 = \sum_j x_j^2 w_j^2\,\mathrm{Var}(D_j/p)$: the masks are independent, so the variances add"),
+             why=T(r"$s^2 = \sum_j x_j^2 w_j^2\,\mathrm{Var}(D_j/p)$: the masks are independent, so the variances "
+                   "add",
+                   r"$s^2 = \sum_j x_j^2 w_j^2\,\mathrm{Var}(D_j/p)$: маски независимы, поэтому дисперсии "
+                   "складываются")),
         Step(lhs=sp.Sum(PENALTY_FACTOR * xI[i, j] ** 2 * wI[j] ** 2, (j, 1, n), (i, 1, N)),
              rhs=PENALTY_FACTOR * sp.Sum(wI[j] ** 2 * xI[i, j] ** 2, (i, 1, N), (j, 1, n)),
              check=lambda lhs, rhs: (sp.simplify(lhs.reorder((0, 1)) - rhs) == 0,
                                      "the finite sums exchanged (Sum.reorder), then simplified"),
-             why=r"summed over the $N$ samples and regrouped by feature: an L2 penalty on $w_j$ weighted by the "
-                 r"squared norm $\sum_i x_{ij}^2$ of column $j$ (ridge for standardized columns)"),
+             why=T(r"summed over the $N$ samples and regrouped by feature: an L2 penalty on $w_j$ weighted by the "
+                   r"squared norm $\sum_i x_{ij}^2$ of column $j$ (ridge for standardized columns)",
+                   r"сумма по $N$ примерам, перегруппированная по признакам: L2-штраф на $w_j$ с весом, равным "
+                   r"квадрату нормы $\sum_i x_{ij}^2$ столбца $j$ (гребневая регрессия для стандартизованных "
+                   "столбцов)")),
     ]
     for ns, nf in ((1, 3), (2, 2)):
         mean, closed, _ = regression_objective(ns, nf)
         steps.append(Step(lhs=mean, rhs=closed,
-                          why=f"{ns} sample(s) × {nf} features with symbolic entries: the expected loss by exact "
-                              f"enumeration of all {2 ** (ns * nf)} masks is the loss at $w$ plus the penalty"))
+                          why=T(f"{ns} sample(s) × {nf} features with symbolic entries: the expected loss by exact "
+                                f"enumeration of all {2 ** (ns * nf)} masks is the loss at $w$ plus the penalty",
+                                f"{ns} {plural_ru(ns, 'пример', 'примера', 'примеров')} × {nf} "
+                                f"{plural_ru(nf, 'признак', 'признака', 'признаков')} с символьными значениями: "
+                                f"математическое ожидание функции потерь, найденное точным перебором всех "
+                                f"{2 ** (ns * nf)} масок, равно функции потерь в точке $w$ плюс штраф")))
     return Derivation(
-        "dropout-l2-penalty", "Dropout on the inputs of linear regression is an adaptive L2 penalty", steps,
-        assumptions=[r"inverted dropout on every input entry: $x_{ij} \to D_{ij} x_{ij}/p$, "
-                     r"$D_{ij} \sim \mathrm{Bernoulli}(p)$ independent",
-                     r"squared loss, linear model $y \approx X w$; the expectation is over the masks only"],
-        references=["Wager, Wang & Liang 2013, Dropout Training as Adaptive Regularization, NeurIPS "
-                    "(the quadratic penalty, exact for squared loss)"])
+        "dropout-l2-penalty", T("Dropout on the inputs of linear regression is an adaptive L2 penalty",
+                                "Dropout на входах линейной регрессии — адаптивный L2-штраф"), steps,
+        assumptions=[T(r"inverted dropout on every input entry: $x_{ij} \to D_{ij} x_{ij}/p$, "
+                       r"$D_{ij} \sim \mathrm{Bernoulli}(p)$ independent",
+                       r"обратный dropout на каждом элементе входа: $x_{ij} \to D_{ij} x_{ij}/p$, "
+                       r"$D_{ij} \sim \mathrm{Bernoulli}(p)$ независимы"),
+                     T(r"squared loss, linear model $y \approx X w$; the expectation is over the masks only",
+                       r"квадратичная функция потерь, линейная модель $y \approx X w$; математическое ожидание "
+                       "берётся только по маскам")],
+        references=[T("Wager, Wang & Liang 2013, Dropout Training as Adaptive Regularization, NeurIPS "
+                      "(the quadratic penalty, exact for squared loss)",
+                      "Wager, Wang и Liang 2013, «Dropout Training as Adaptive Regularization», NeurIPS "
+                      "(квадратичный штраф, точный для квадратичной функции потерь)")])
 
 
 # ------------------------------------------------------------------------------------ the variance shift
@@ -884,29 +1001,50 @@ def _dropout_variance_shift() -> Derivation:
     mom = _moments()
     steps = [
         Step(lhs=E(D * a / p), rhs=c, check=_expect_check(mom),
-             why="a unit's input $a$ (mean $c$, variance $v$) through inverted dropout keeps its mean"),
+             why=T("a unit's input $a$ (mean $c$, variance $v$) through inverted dropout keeps its mean",
+                   "вход нейрона $a$ (среднее $c$, дисперсия $v$) после обратного dropout сохраняет среднее")),
         Step(lhs=E((D * a / p) ** 2), rhs=(c**2 + v) / p, check=_expect_check(mom),
-             why="its second moment is $E[a^2]/p$"),
+             why=T("its second moment is $E[a^2]/p$", "его второй момент равен $E[a^2]/p$")),
         Step(lhs=E((D * a / p) ** 2) - E(D * a / p) ** 2, rhs=VAR_TRAIN, check=_expect_check(mom),
-             why="the variance that batch norm sees in training, batch statistics and running average alike"),
+             why=T("the variance that batch norm sees in training, batch statistics and running average alike",
+                   "дисперсия, которую батч-нормализация видит при обучении, — и в статистиках батча, и в "
+                   "скользящем среднем")),
         Step(lhs=VAR_TRAIN, rhs=v + (1 - p) * (c**2 + v) / p,
-             why="$= v$ plus an inflation $(1 - p)(c^2 + v)/p$: larger than $v$ for $p < 1$, even for $c = 0$"),
+             why=T("$= v$ plus an inflation $(1 - p)(c^2 + v)/p$: larger than $v$ for $p < 1$, even for $c = 0$",
+                   "$= v$ плюс прибавка $(1 - p)(c^2 + v)/p$: больше $v$ при $p < 1$, даже при $c = 0$")),
         Step(lhs=E(a**2) - E(a) ** 2, rhs=VAR_TEST, check=_expect_check(mom),
-             why="at test dropout is off: the unit's input has variance $v$, while the running variance holds "
-                 "the train value"),
-        Step(lhs=VAR_TEST / VAR_TRAIN, rhs=VAR_RATIO, why="the variance shift "
-                                                          r"$\mathrm{Var}_{test}/\mathrm{Var}_{train}$"),
+             why=T("at test dropout is off: the unit's input has variance $v$, while the running variance holds "
+                   "the train value",
+                   "на тесте dropout выключен: дисперсия входа нейрона равна $v$, а скользящая дисперсия хранит "
+                   "значение, накопленное при обучении")),
+        Step(lhs=VAR_TEST / VAR_TRAIN, rhs=VAR_RATIO, why=T("the variance shift "
+                                                            r"$\mathrm{Var}_{test}/\mathrm{Var}_{train}$",
+                                                            "сдвиг дисперсии "
+                                                            r"$\mathrm{Var}_{test}/\mathrm{Var}_{train}$")),
         Step(lhs=VAR_RATIO, rel="<=", rhs=1, under=(p, 1 - r, r"$p = 1 - r$, $r \ge 0$"),
-             why="at most 1: test activations after batch norm have a smaller variance than in training"),
+             why=T("at most 1: test activations after batch norm have a smaller variance than in training",
+                   "не больше 1: на тесте активации после батч-нормализации имеют меньшую дисперсию, чем при "
+                   "обучении")),
         Step(lhs=sp.Subs(VAR_RATIO, p, 1), rhs=1, check=_ratio_one_check,
-             why=r"$= 1$ only at $p = 1$ (no dropout) when $c \ne 0$"),
+             why=T(r"$= 1$ only at $p = 1$ (no dropout) when $c \ne 0$",
+                   r"$= 1$ только при $p = 1$ (без dropout), если $c \ne 0$")),
         Step(lhs=sp.Subs(VAR_RATIO, c, 0), rhs=p,
-             why="for a zero-mean input the ratio is $p$ itself: the shift does not need a mean"),
+             why=T("for a zero-mean input the ratio is $p$ itself: the shift does not need a mean",
+                   "для входа с нулевым средним отношение равно самому $p$: сдвигу ненулевое среднее не нужно")),
     ]
     return Derivation(
-        "dropout-variance-shift", "Dropout before batch norm: the variance shift", steps,
-        assumptions=[r"a unit's input $a$ with $E[a] = c$, $\mathrm{Var}(a) = v > 0$, any distribution; the mask "
-                     r"$D \sim \mathrm{Bernoulli}(p)$ independent of $a$; inverted dropout (train $D a/p$, test $a$)",
-                     "batch norm normalizes with the train-time variance at test (running statistics)"],
-        references=["Li, Chen, Hu & Yang 2019, Understanding the Disharmony between Dropout and Batch "
-                    "Normalization by Variance Shift, CVPR"])
+        "dropout-variance-shift", T("Dropout before batch norm: the variance shift",
+                                    "Dropout перед батч-нормализацией: сдвиг дисперсии"), steps,
+        assumptions=[T(r"a unit's input $a$ with $E[a] = c$, $\mathrm{Var}(a) = v > 0$, any distribution; the mask "
+                       r"$D \sim \mathrm{Bernoulli}(p)$ independent of $a$; inverted dropout (train $D a/p$, test "
+                       "$a$)",
+                       r"вход нейрона $a$ с $E[a] = c$, $\mathrm{Var}(a) = v > 0$, распределение любое; маска "
+                       r"$D \sim \mathrm{Bernoulli}(p)$ не зависит от $a$; обратный dropout (при обучении $D a/p$, "
+                       "на тесте $a$)"),
+                     T("batch norm normalizes with the train-time variance at test (running statistics)",
+                       "на тесте батч-нормализация нормирует на дисперсию, накопленную при обучении (скользящие "
+                       "статистики)")],
+        references=[T("Li, Chen, Hu & Yang 2019, Understanding the Disharmony between Dropout and Batch "
+                      "Normalization by Variance Shift, CVPR",
+                      "Li и др. 2019, «Understanding the Disharmony between Dropout and Batch Normalization by "
+                      "Variance Shift», CVPR")])

@@ -32,6 +32,7 @@ from sympy import stats as st
 from theory.derivation import Derivation, Step, derivation
 from theory import validate
 from theory.errors import SpecError
+from theory.text import T
 
 #: width of layer l (the layer's own width n_l) and of layer l - 1
 n = sp.Symbol("n", integer=True, positive=True)
@@ -307,6 +308,13 @@ def _tower(depth: int, power: int, key: str = "post") -> sp.Expr:
     return s0**power * sp.Mul(*factors)
 
 
+#: the reference of both derivations
+_HANIN_NICA = T("B. Hanin, M. Nica, Products of many large random matrices and gradients in deep neural networks, "
+                "Comm. Math. Phys. 2019",
+                "B. Hanin и M. Nica, «Products of many large random matrices and gradients in deep neural networks», "
+                "журнал «Comm. Math. Phys.», 2019")
+
+
 @derivation("finite-width-relu",
             "He-normal ReLU net, finite widths: E||x_L||^2 = ||x_0||^2 n_L/n_0, "
             "E||x_L||^4 / (E||x_L||^2)^2 = prod (1 + 5/n_l); log-normal approximation")
@@ -343,116 +351,182 @@ def _finite_width_relu(depth: int = 3) -> Derivation:
     beta = sp.Symbol("beta", positive=True)
     pos, neg = (z, sp.Symbol("z", positive=True), "$z > 0$"), (z, sp.Symbol("z", negative=True), "$z < 0$")
     return Derivation(
-        "finite-width-relu", "Squared activation norm of a finite-width He-normal ReLU network",
+        "finite-width-relu", T("Squared activation norm of a finite-width He-normal ReLU network",
+                               "Квадрат нормы активаций ReLU-сети конечной ширины с нормальной инициализацией He"),
         [
             # one layer, given x_(l-1)
             Step(lhs=st.Variance(h1), rhs=sp.Rational(2, 3) * sum(v**2 for v in xs),
                  check=_after(_bilinear, "Var by bilinearity"),
-                 why=r"a pre-activation $h_i = \sum_j W_{ij} x_j$, $W_{ij} \sim N(0, 2/n_{in})$ iid (He normal), shown "
-                     r"for $n_{in} = 3$: given $x$, $\mathrm{Var}\,h_i = 2\lVert x\rVert^2/n_{in}$"),
+                 why=T(r"a pre-activation $h_i = \sum_j W_{ij} x_j$, $W_{ij} \sim N(0, 2/n_{in})$ iid (He normal), "
+                       r"shown for $n_{in} = 3$: given $x$, $\mathrm{Var}\,h_i = 2\lVert x\rVert^2/n_{in}$",
+                       r"предактивация $h_i = \sum_j W_{ij} x_j$, $W_{ij} \sim N(0, 2/n_{in})$ независимы "
+                       r"(нормальная инициализация He), показано для $n_{in} = 3$: при заданном $x$ дисперсия "
+                       r"$\mathrm{Var}\,h_i = 2\lVert x\rVert^2/n_{in}$")),
             Step(lhs=st.Covariance(h1, h2), rhs=0, check=_after(_bilinear, "Cov by bilinearity"),
-                 why="distinct rows of $W$ are independent: given $x$, the $h_i$ are jointly Gaussian and "
-                     r"uncorrelated, hence iid $N(0, \sigma^2)$, $\sigma^2 = 2\lVert x_{l-1}\rVert^2/n_{l-1}$ (the "
-                     "assumption)"),
+                 why=T("distinct rows of $W$ are independent: given $x$, the $h_i$ are jointly Gaussian and "
+                       r"uncorrelated, hence iid $N(0, \sigma^2)$, $\sigma^2 = 2\lVert x_{l-1}\rVert^2/n_{l-1}$ (the "
+                       "assumption)",
+                       "разные строки $W$ независимы: при заданном $x$ величины $h_i$ совместно гауссовы и "
+                       "некоррелированы, а значит, независимы и одинаково распределены по "
+                       r"$N(0, \sigma^2)$, $\sigma^2 = 2\lVert x_{l-1}\rVert^2/n_{l-1}$ (предположение)")),
             Step(lhs=sp.Max(0, sigma * z) ** 2, rhs=sigma**2 * sp.Max(0, z) ** 2, under=pos,
-                 why=r"relu is positively homogeneous, so $\lVert x_l\rVert^2 = \sigma^2 S$ with "
-                     r"$S = \lVert\mathrm{relu}(z)\rVert^2$, $z \sim N(0, I_n)$"),
+                 why=T(r"relu is positively homogeneous, so $\lVert x_l\rVert^2 = \sigma^2 S$ with "
+                       r"$S = \lVert\mathrm{relu}(z)\rVert^2$, $z \sim N(0, I_n)$",
+                       r"ReLU положительно однородна, поэтому $\lVert x_l\rVert^2 = \sigma^2 S$, где "
+                       r"$S = \lVert\mathrm{relu}(z)\rVert^2$, $z \sim N(0, I_n)$")),
             Step(lhs=sp.Max(0, sigma * z) ** 2, rhs=sigma**2 * sp.Max(0, z) ** 2, under=neg,
-                 why="both sides vanish for $z < 0$ (and at $z = 0$)"),
+                 why=T("both sides vanish for $z < 0$ (and at $z = 0$)",
+                       "при $z < 0$ (и при $z = 0$) обе части равны нулю")),
             # the law of S
             Step(lhs=p_active, rhs=sp.Rational(1, 2),
-                 why=r"sign symmetry: each unit is active with probability $\frac{1}{2}$, independently: "
-                     r"$K \sim \mathrm{Binomial}(n, \frac{1}{2})$"),
+                 why=T(r"sign symmetry: each unit is active with probability $\frac{1}{2}$, independently: "
+                       r"$K \sim \mathrm{Binomial}(n, \frac{1}{2})$",
+                       r"симметрия знака: каждый нейрон активен с вероятностью $\frac{1}{2}$ независимо от "
+                       r"остальных: $K \sim \mathrm{Binomial}(n, \frac{1}{2})$")),
             Step(lhs=relu2, rhs=p_active * st.Expectation(Q1),
-                 why=r"given $z > 0$, $z^2$ has the law of $\lvert z\rvert^2$, $\chi^2_1$ (symmetry): second moment"),
+                 why=T(r"given $z > 0$, $z^2$ has the law of $\lvert z\rvert^2$, $\chi^2_1$ (symmetry): second "
+                       "moment",
+                       r"при условии $z > 0$ величина $z^2$ распределена как $\lvert z\rvert^2$, то есть как "
+                       r"$\chi^2_1$ (симметрия): второй момент")),
             Step(lhs=relu4, rhs=p_active * st.Expectation(Q1**2),
-                 why=r"and fourth moment; so given $K = k$, $S$ is a sum of $k$ iid $\chi^2_1$, i.e. "
-                     r"$S \sim \chi^2_k$"),
-            Step(lhs=st.Expectation(Qk), rhs=k, why=r"mean of $\chi^2_k$ (`sympy.stats.ChiSquared`)"),
+                 why=T(r"and fourth moment; so given $K = k$, $S$ is a sum of $k$ iid $\chi^2_1$, i.e. "
+                       r"$S \sim \chi^2_k$",
+                       r"и четвёртый момент; значит, при $K = k$ величина $S$ — сумма $k$ независимых $\chi^2_1$, "
+                       r"то есть $S \sim \chi^2_k$")),
+            Step(lhs=st.Expectation(Qk), rhs=k, why=T(r"mean of $\chi^2_k$ (`sympy.stats.ChiSquared`)",
+                                                      r"среднее $\chi^2_k$ (`sympy.stats.ChiSquared`)")),
             Step(lhs=st.Expectation(Qk**2), rhs=k**2 + 2 * k,
-                 why=r"second moment of $\chi^2_k$ (`sympy.stats.ChiSquared`)"),
+                 why=T(r"second moment of $\chi^2_k$ (`sympy.stats.ChiSquared`)",
+                       r"второй момент $\chi^2_k$ (`sympy.stats.ChiSquared`)")),
             Step(lhs=k * st.Expectation(Q1**2) + k * (k - 1) * st.Expectation(Q1) ** 2, rhs=k**2 + 2 * k,
-                 why=r"the same from $S$ = sum of $k$ iid $\chi^2_1$: $k\,E[Q^2] + k(k-1)\,E[Q]^2$, which holds for "
-                     r"every $k \ge 0$"),
+                 why=T(r"the same from $S$ = sum of $k$ iid $\chi^2_1$: $k\,E[Q^2] + k(k-1)\,E[Q]^2$, which holds "
+                       r"for every $k \ge 0$",
+                       r"то же из того, что $S$ — сумма $k$ независимых $\chi^2_1$: $k\,E[Q^2] + k(k-1)\,E[Q]^2$, "
+                       r"и это верно при любом $k \ge 0$")),
             Step(lhs=sp.Subs(k**2 + 2 * k, k, 0), rhs=0,
-                 why=r"$k = 0$ (a dead layer): $\chi^2_0 = 0$ and the formula gives 0, so the mixture over $K$ needs "
-                     "no special case"),
+                 why=T(r"$k = 0$ (a dead layer): $\chi^2_0 = 0$ and the formula gives 0, so the mixture over $K$ "
+                       "needs no special case",
+                       r"$k = 0$ (мёртвый слой): $\chi^2_0 = 0$, и формула даёт 0, так что смесь по $K$ не требует "
+                       "особого случая")),
             Step(lhs=sp.Subs(pmf, j, 0), rhs=sp.Rational(1, 2) ** n,
-                 why="$P(K = 0) = 2^{-n}$ (`sympy.stats.Binomial`): all $n$ units inactive; then $x_l = 0$ and so are "
-                     "all later layers"),
+                 why=T("$P(K = 0) = 2^{-n}$ (`sympy.stats.Binomial`): all $n$ units inactive; then $x_l = 0$ and so "
+                       "are all later layers",
+                       "$P(K = 0) = 2^{-n}$ (`sympy.stats.Binomial`): все $n$ нейронов неактивны; тогда $x_l = 0$, "
+                       "как и выходы всех следующих слоёв")),
             Step(lhs=sp.Sum(pmf * j, (j, 0, n)), rhs=e_s.args[0],
-                 why=r"tower property: $E S = E[E[\chi^2_K \mid K]] = E K$, summed over the Binomial pmf with symbolic "
-                     "$n$"),
+                 why=T(r"tower property: $E S = E[E[\chi^2_K \mid K]] = E K$, summed over the Binomial pmf with "
+                       "symbolic $n$",
+                       r"формула полного математического ожидания: $E S = E[E[\chi^2_K \mid K]] = E K$, сумма по "
+                       "биномиальным вероятностям с символьным $n$")),
             Step(lhs=sp.Sum(pmf * (j**2 + 2 * j), (j, 0, n)), rhs=e_s2.args[0], check=_for_every_width(n),
-                 why=r"$E S^2 = E[K^2 + 2K]$ over the Binomial pmf, the $j = 0$ term included"),
+                 why=T(r"$E S^2 = E[K^2 + 2K]$ over the Binomial pmf, the $j = 0$ term included",
+                       r"$E S^2 = E[K^2 + 2K]$ по биномиальным вероятностям, включая слагаемое $j = 0$")),
             Step(lhs=n * p_active * st.Expectation(Q1**2) + n * (n - 1) * (p_active * st.Expectation(Q1)) ** 2,
                  rhs=e_s2.args[0],
-                 why=r"cross-check without $K$: $S$ = sum of $n$ iid $\mathrm{relu}(z_i)^2$, "
-                     r"$E\,\mathrm{relu}^4 = 3/2$, $E\,\mathrm{relu}^2 = 1/2$"),
+                 why=T(r"cross-check without $K$: $S$ = sum of $n$ iid $\mathrm{relu}(z_i)^2$, "
+                       r"$E\,\mathrm{relu}^4 = 3/2$, $E\,\mathrm{relu}^2 = 1/2$",
+                       r"перекрёстная проверка без $K$: $S$ — сумма $n$ независимых $\mathrm{relu}(z_i)^2$, "
+                       r"$E\,\mathrm{relu}^4 = 3/2$, $E\,\mathrm{relu}^2 = 1/2$")),
             # per layer
             Step(lhs=(2 / n) * sp.Sum(pmf * j, (j, 0, n)), rhs=POST_RATIO_MEAN,
-                 why=r"$t_l = \frac{\lVert x_l\rVert^2/n_l}{\lVert x_{l-1}\rVert^2/n_{l-1}} = 2S/n_l$ since "
-                     r"$\sigma^2 = 2\lVert x_{l-1}\rVert^2/n_{l-1}$: $E t_l = 1$, He init preserves the mean exactly "
-                     "at every width"),
+                 why=T(r"$t_l = \frac{\lVert x_l\rVert^2/n_l}{\lVert x_{l-1}\rVert^2/n_{l-1}} = 2S/n_l$ since "
+                       r"$\sigma^2 = 2\lVert x_{l-1}\rVert^2/n_{l-1}$: $E t_l = 1$, He init preserves the mean "
+                       "exactly at every width",
+                       r"$t_l = \frac{\lVert x_l\rVert^2/n_l}{\lVert x_{l-1}\rVert^2/n_{l-1}} = 2S/n_l$, поскольку "
+                       r"$\sigma^2 = 2\lVert x_{l-1}\rVert^2/n_{l-1}$: $E t_l = 1$, инициализация He сохраняет "
+                       "среднее точно при любой ширине")),
             Step(lhs=(2 / n) ** 2 * e_s2, rhs=POST_RATIO_SECOND,
-                 why=r"$E t_l^2 = (2/n)^2\,E S^2$: the finite-width excess $5/n_l$ per layer"),
+                 why=T(r"$E t_l^2 = (2/n)^2\,E S^2$: the finite-width excess $5/n_l$ per layer",
+                       r"$E t_l^2 = (2/n)^2\,E S^2$: избыток $5/n_l$ на слой из-за конечной ширины")),
             Step(lhs=(2 * s / n_in) * e_s, rhs=cond["post_mean"],
-                 why=r"$E[\lVert x_l\rVert^2 \mid x_{l-1}] = \sigma^2\,E S$, with $s = \lVert x_{l-1}\rVert^2$"),
+                 why=T(r"$E[\lVert x_l\rVert^2 \mid x_{l-1}] = \sigma^2\,E S$, with $s = \lVert x_{l-1}\rVert^2$",
+                       r"$E[\lVert x_l\rVert^2 \mid x_{l-1}] = \sigma^2\,E S$, где $s = \lVert x_{l-1}\rVert^2$")),
             Step(lhs=(2 * s / n_in) ** 2 * e_s2, rhs=cond["post_second"],
                  why=r"$E[\lVert x_l\rVert^4 \mid x_{l-1}] = \sigma^4\,E S^2$"),
             Step(lhs=(2 * s / n_in) * st.Expectation(st.ChiSquared("Q_n", n)), rhs=cond["pre_mean"],
-                 why=r"$\lVert h_l\rVert^2 = \sigma^2 \chi^2_n$ given $x_{l-1}$: "
-                     r"$E[\lVert h_l\rVert^2 \mid x_{l-1}] = 2 s n/n_{in}$"),
+                 why=T(r"$\lVert h_l\rVert^2 = \sigma^2 \chi^2_n$ given $x_{l-1}$: "
+                       r"$E[\lVert h_l\rVert^2 \mid x_{l-1}] = 2 s n/n_{in}$",
+                       r"$\lVert h_l\rVert^2 = \sigma^2 \chi^2_n$ при заданном $x_{l-1}$: "
+                       r"$E[\lVert h_l\rVert^2 \mid x_{l-1}] = 2 s n/n_{in}$")),
             Step(lhs=(2 * s / n_in) ** 2 * st.Expectation(st.ChiSquared("Q_n", n) ** 2), rhs=cond["pre_second"],
-                 why=r"$E[\lVert h_l\rVert^4 \mid x_{l-1}] = \sigma^4 (n^2 + 2n)$: excess $2/n_l$, not $5/n_l$, for "
-                     "the pre-activation"),
+                 why=T(r"$E[\lVert h_l\rVert^4 \mid x_{l-1}] = \sigma^4 (n^2 + 2n)$: excess $2/n_l$, not $5/n_l$, "
+                       "for the pre-activation",
+                       r"$E[\lVert h_l\rVert^4 \mid x_{l-1}] = \sigma^4 (n^2 + 2n)$: у предактивации избыток "
+                       "$2/n_l$, а не $5/n_l$")),
             # the network, L = depth
             Step(lhs=_tower(depth, 1), rhs=net["post_mean"],
-                 why=f"$L = {depth}$: $t_l$ depends only on layer $l$'s fresh weights (independent of the layers "
-                     r"below); iterating the conditional mean from the top gives "
-                     r"$E\lVert x_L\rVert^2 = \lVert x_0\rVert^2 n_L/n_0$"),
+                 why=T(f"$L = {depth}$: $t_l$ depends only on layer $l$'s fresh weights (independent of the layers "
+                       r"below); iterating the conditional mean from the top gives "
+                       r"$E\lVert x_L\rVert^2 = \lVert x_0\rVert^2 n_L/n_0$",
+                       f"$L = {depth}$: $t_l$ зависит только от собственных весов слоя $l$ (независимых от нижних "
+                       r"слоёв); последовательно беря условное среднее сверху вниз, получаем "
+                       r"$E\lVert x_L\rVert^2 = \lVert x_0\rVert^2 n_L/n_0$")),
             Step(lhs=_tower(depth, 2), rhs=net["post_second"],
-                 why="the same for the second moment: a product of the per-layer factors $(1 + 5/n_l)$"),
+                 why=T("the same for the second moment: a product of the per-layer factors $(1 + 5/n_l)$",
+                       "то же для второго момента: произведение множителей $(1 + 5/n_l)$ по слоям")),
             Step(lhs=sp.UnevaluatedExpr(net["post_second"]) / sp.UnevaluatedExpr(net["post_mean"]) ** 2,
                  rhs=ratio_net,
-                 why=r"$E\lVert x_L\rVert^4/(E\lVert x_L\rVert^2)^2 = \prod_l (1 + 5/n_l)$, independent of "
-                     r"$\lVert x_0\rVert$ and $n_0$"),
+                 why=T(r"$E\lVert x_L\rVert^4/(E\lVert x_L\rVert^2)^2 = \prod_l (1 + 5/n_l)$, independent of "
+                       r"$\lVert x_0\rVert$ and $n_0$",
+                       r"$E\lVert x_L\rVert^4/(E\lVert x_L\rVert^2)^2 = \prod_l (1 + 5/n_l)$ не зависит от "
+                       r"$\lVert x_0\rVert$ и $n_0$")),
             Step(lhs=_tower(depth, 2, "pre"), rhs=net["pre_second"],
-                 why=r"pre-activation of the top layer: $(1 + 2/n_L) \prod_{l<L} (1 + 5/n_l)$"),
+                 why=T(r"pre-activation of the top layer: $(1 + 2/n_L) \prod_{l<L} (1 + 5/n_l)$",
+                       r"предактивация верхнего слоя: $(1 + 2/n_L) \prod_{l<L} (1 + 5/n_l)$")),
             Step(lhs=1 - sp.Mul(*[1 - st.Probability(Z <= 0) ** w for w in ns[1:]]), rhs=net["dead_probability"],
-                 why="$x_L = 0$ unless every layer keeps an active unit; layers independent"),
+                 why=T("$x_L = 0$ unless every layer keeps an active unit; layers independent",
+                       "$x_L = 0$, если хотя бы в одном слое не осталось ни одного активного нейрона; слои "
+                       "независимы")),
             # log-normal approximation
             Step(lhs=st.Expectation(sp.exp(Y)), rhs=sp.exp(mu + s2 / 2), check=_after(_erf_form, "E e^Y"),
                  why=r"$Y \sim N(\mu, \sigma^2)$: $E\,e^Y = e^{\mu + \sigma^2/2}$"),
             Step(lhs=st.Expectation(sp.exp(2 * Y)), rhs=sp.exp(2 * mu + 2 * s2),
                  why=r"$E\,e^{2Y} = e^{2\mu + 2\sigma^2}$"),
             Step(lhs=sp.exp(sp.UnevaluatedExpr(mu_star) + sp.UnevaluatedExpr(s2_star) / 2), rhs=m1,
-                 why=r"moment matching: with $\mu = 2\log m_1 - \log(m_2)/2$ and $\sigma^2 = \log m_2 - 2\log m_1$ the "
-                     "mean is $m_1$"),
+                 why=T(r"moment matching: with $\mu = 2\log m_1 - \log(m_2)/2$ and $\sigma^2 = \log m_2 - 2\log m_1$ "
+                       "the mean is $m_1$",
+                       r"согласование моментов: при $\mu = 2\log m_1 - \log(m_2)/2$ и "
+                       r"$\sigma^2 = \log m_2 - 2\log m_1$ среднее равно $m_1$")),
             Step(lhs=sp.exp(2 * sp.UnevaluatedExpr(mu_star) + 2 * sp.UnevaluatedExpr(s2_star)), rhs=m2,
-                 why="and the second moment $m_2$"),
+                 why=T("and the second moment $m_2$", "а второй момент — $m_2$")),
             Step(lhs=s2_star.subs({m1: 1, m2: ratio_net}), rhs=sigma2_net,
-                 why=r"for $r_L = \lVert x_L\rVert^2/E\lVert x_L\rVert^2$ ($m_1 = 1$): "
-                     r"$\sigma^2 = \sum_l \log(1 + 5/n_l)$"),
+                 why=T(r"for $r_L = \lVert x_L\rVert^2/E\lVert x_L\rVert^2$ ($m_1 = 1$): "
+                       r"$\sigma^2 = \sum_l \log(1 + 5/n_l)$",
+                       r"для $r_L = \lVert x_L\rVert^2/E\lVert x_L\rVert^2$ ($m_1 = 1$): "
+                       r"$\sigma^2 = \sum_l \log(1 + 5/n_l)$")),
             Step(lhs=mu_star.subs({m1: 1, m2: ratio_net}), rhs=-sigma2_net / 2,
-                 why=r"and $\mu = -\sigma^2/2$ ($E r_L = 1$); an approximation: higher moments and the atom at 0 not "
-                     "matched"),
+                 why=T(r"and $\mu = -\sigma^2/2$ ($E r_L = 1$); an approximation: higher moments and the atom at 0 "
+                       "not matched",
+                       r"и $\mu = -\sigma^2/2$ ($E r_L = 1$); это приближение: старшие моменты и атом в нуле не "
+                       "согласованы")),
             Step(lhs=sp.Limit(n * sp.log(POST_RATIO_SECOND), n, sp.oo), rhs=5,
-                 why=r"wide layers: $\log(1 + 5/n) \approx 5/n$, so $\sigma^2 \approx 5 \sum_l 1/n_l$"),
+                 why=T(r"wide layers: $\log(1 + 5/n) \approx 5/n$, so $\sigma^2 \approx 5 \sum_l 1/n_l$",
+                       r"широкие слои: $\log(1 + 5/n) \approx 5/n$, поэтому $\sigma^2 \approx 5 \sum_l 1/n_l$")),
             Step(lhs=sp.Limit(beta * n * sp.log(POST_RATIO_SECOND), n, sp.oo), rhs=5 * beta,
-                 why=r"equal widths $n$ and depth $L = \beta n$: $\sigma^2 \to 5\beta$, the log-normal limit of "
-                     "Hanin & Nica"),
+                 why=T(r"equal widths $n$ and depth $L = \beta n$: $\sigma^2 \to 5\beta$, the log-normal limit of "
+                       "Hanin & Nica",
+                       r"равные ширины $n$ и глубина $L = \beta n$: $\sigma^2 \to 5\beta$ — логнормальный предел "
+                       "Hanin & Nica")),
         ],
-        assumptions=[r"$x_0$ fixed and nonzero; $W_l$ iid $N(0, 2/n_{l-1})$ (He normal, untruncated), no bias, "
-                     r"$x_l = \mathrm{relu}(h_l)$",
-                     r"given $x_{l-1}$, $h_l \sim N(0, (2\lVert x_{l-1}\rVert^2/n_{l-1})\,I)$: a linear image of the "
-                     r"Gaussian $W_l$ (its variance and the rows' independence are checked for $n_{in} = 3$ below)",
-                     f"the network steps are shown for $L = {depth}$ with symbolic widths; the per-layer factors "
-                     "multiply the same way at any depth"],
-        references=["B. Hanin, Which neural net architectures give rise to exploding and vanishing gradients? "
-                    "NeurIPS 2018",
-                    "B. Hanin, M. Nica, Products of many large random matrices and gradients in deep neural networks, "
-                    "Comm. Math. Phys. 2019"])
+        assumptions=[T(r"$x_0$ fixed and nonzero; $W_l$ iid $N(0, 2/n_{l-1})$ (He normal, untruncated), no bias, "
+                       r"$x_l = \mathrm{relu}(h_l)$",
+                       r"$x_0$ фиксирован и ненулевой; элементы $W_l$ независимы и распределены по $N(0, 2/n_{l-1})$ "
+                       r"(нормальная инициализация He, без усечения), смещений нет, $x_l = \mathrm{relu}(h_l)$"),
+                     T(r"given $x_{l-1}$, $h_l \sim N(0, (2\lVert x_{l-1}\rVert^2/n_{l-1})\,I)$: a linear image of "
+                       r"the Gaussian $W_l$ (its variance and the rows' independence are checked for $n_{in} = 3$ "
+                       "below)",
+                       r"при заданном $x_{l-1}$ вектор $h_l \sim N(0, (2\lVert x_{l-1}\rVert^2/n_{l-1})\,I)$: это "
+                       r"линейный образ гауссовой матрицы $W_l$ (дисперсия и независимость строк проверены ниже для "
+                       r"$n_{in} = 3$)"),
+                     T(f"the network steps are shown for $L = {depth}$ with symbolic widths; the per-layer factors "
+                       "multiply the same way at any depth",
+                       f"шаги для всей сети показаны при $L = {depth}$ с символьными ширинами; множители слоёв "
+                       "перемножаются так же при любой глубине")],
+        references=[T("B. Hanin, Which neural net architectures give rise to exploding and vanishing gradients? "
+                      "NeurIPS 2018",
+                      "B. Hanin, «Which neural net architectures give rise to exploding and vanishing gradients?», "
+                      "NeurIPS 2018"),
+                    _HANIN_NICA])
 
 
 @derivation("finite-width-log-variance",
@@ -464,34 +538,57 @@ def _finite_width_log_variance() -> Derivation:
     Q = st.ChiSquared("Q", k)
     mgf = 2**t * sp.gamma(k / 2 + t) / sp.gamma(k / 2)  # E[Q^t]: the moment generating function of log Q
     return Derivation(
-        "finite-width-log-variance", "Variance of the log squared norm of a finite-width He-normal ReLU network",
+        "finite-width-log-variance", T("Variance of the log squared norm of a finite-width He-normal ReLU network",
+                                       "Дисперсия логарифма квадрата нормы активаций ReLU-сети конечной ширины с "
+                                       "нормальной инициализацией He"),
         [
             Step(lhs=st.Expectation(Q**t), rhs=mgf,
-                 why=r"Mellin transform of $\chi^2_k$ (`sympy.stats`): $E[Q^t] = E[e^{t \log Q}]$, the moment "
-                     r"generating function of $\log Q$"),
+                 why=T(r"Mellin transform of $\chi^2_k$ (`sympy.stats`): $E[Q^t] = E[e^{t \log Q}]$, the moment "
+                       r"generating function of $\log Q$",
+                       r"преобразование Меллина для $\chi^2_k$ (`sympy.stats`): $E[Q^t] = E[e^{t \log Q}]$ — "
+                       r"производящая функция моментов $\log Q$")),
             Step(lhs=sp.Subs(sp.Derivative(sp.log(mgf), t), t, 0), rhs=LOG_CHI2_MEAN,
-                 why=r"first cumulant of $\log Q$: $\frac{d}{dt} \log E[Q^t]$ at $t = 0$"),
+                 why=T(r"first cumulant of $\log Q$: $\frac{d}{dt} \log E[Q^t]$ at $t = 0$",
+                       r"первый кумулянт $\log Q$: $\frac{d}{dt} \log E[Q^t]$ при $t = 0$")),
             Step(lhs=sp.Subs(sp.Derivative(sp.log(mgf), t, 2), t, 0), rhs=LOG_CHI2_VAR,
-                 why=r"second cumulant: the variance of $\log \chi^2_k$ is the trigamma function at $k/2$"),
+                 why=T(r"second cumulant: the variance of $\log \chi^2_k$ is the trigamma function at $k/2$",
+                       r"второй кумулянт: дисперсия $\log \chi^2_k$ равна тригамма-функции в точке $k/2$")),
             Step(lhs=st.Expectation(sp.log(Q)), rhs=LOG_CHI2_MEAN,
-                 why=r"cross-check: $E \log Q$ integrated directly against the $\chi^2_k$ density"),
+                 why=T(r"cross-check: $E \log Q$ integrated directly against the $\chi^2_k$ density",
+                       r"перекрёстная проверка: $E \log Q$ — прямым интегрированием по плотности $\chi^2_k$")),
             Step(lhs=st.Expectation(sp.log(Q) ** 2) - st.Expectation(sp.log(Q)) ** 2, rhs=LOG_CHI2_VAR,
-                 why=r"cross-check: $E(\log Q)^2 - (E \log Q)^2$ integrated directly"),
+                 why=T(r"cross-check: $E(\log Q)^2 - (E \log Q)^2$ integrated directly",
+                       r"перекрёстная проверка: $E(\log Q)^2 - (E \log Q)^2$ — прямым интегрированием")),
             Step(lhs=sp.Limit(k * LOG_CHI2_VAR, k, sp.oo), rhs=2,
-                 why=r"many active units: $\mathrm{Var}\log\chi^2_k \approx 2/k$, so $E[\psi_1(K/2)] \approx 4/n$ with "
-                     r"$K \approx n/2$; $\mathrm{Var}[\psi(K/2)] \approx \mathrm{Var}(\log K) \approx "
-                     r"\mathrm{Var}\,K/(E K)^2 = 1/n$; together $5/n$ per layer, the log-normal "
-                     r"$\sigma^2 = \sum_l \log(1 + 5/n_l)$ to first order"),
+                 why=T(r"many active units: $\mathrm{Var}\log\chi^2_k \approx 2/k$, so $E[\psi_1(K/2)] \approx 4/n$ "
+                       r"with $K \approx n/2$; $\mathrm{Var}[\psi(K/2)] \approx \mathrm{Var}(\log K) \approx "
+                       r"\mathrm{Var}\,K/(E K)^2 = 1/n$; together $5/n$ per layer, the log-normal "
+                       r"$\sigma^2 = \sum_l \log(1 + 5/n_l)$ to first order",
+                       r"много активных нейронов: $\mathrm{Var}\log\chi^2_k \approx 2/k$, поэтому "
+                       r"$E[\psi_1(K/2)] \approx 4/n$ при $K \approx n/2$; $\mathrm{Var}[\psi(K/2)] \approx "
+                       r"\mathrm{Var}(\log K) \approx \mathrm{Var}\,K/(E K)^2 = 1/n$; вместе $5/n$ на слой — "
+                       r"логнормальное $\sigma^2 = \sum_l \log(1 + 5/n_l)$ в первом порядке")),
         ],
-        assumptions=[r"the setting of finite-width-relu: $x_0$ fixed, $W_l$ iid $N(0, 2/n_{l-1})$, no bias, relu",
-                     r"given $x_{l-1}$: $\lVert x_l\rVert^2 = \sigma_l^2 \chi^2_{K_l}$, "
-                     r"$\sigma_l^2 = 2\lVert x_{l-1}\rVert^2/n_{l-1}$, $K_l \sim \mathrm{Binomial}(n_l, \frac{1}{2})$ "
-                     "the active units (finite-width-relu)",
-                     r"so $\log\lVert x_L\rVert^2 = \log\lVert x_0\rVert^2 + \sum_l [\log(2/n_{l-1}) + "
-                     r"\log\chi^2_{K_l}]$ with independent terms; conditioning on $x_L \ne 0$ is conditioning each "
-                     r"$K_l \ge 1$, which keeps them independent",
-                     r"law of total variance over $K_l$: $\mathrm{Var}(\log\chi^2_{K_l} \mid K_l \ge 1) = "
-                     r"E[\psi_1(K_l/2)] + \mathrm{Var}[\psi(K_l/2) + \log 2]$, summed exactly over the Binomial pmf "
-                     "(`log_norm_variance`)"],
-        references=["B. Hanin, M. Nica, Products of many large random matrices and gradients in deep neural networks, "
-                    "Comm. Math. Phys. 2019"])
+        assumptions=[T(r"the setting of finite-width-relu: $x_0$ fixed, $W_l$ iid $N(0, 2/n_{l-1})$, no bias, relu",
+                       r"постановка вывода finite-width-relu: $x_0$ фиксирован, элементы $W_l$ независимы и "
+                       r"распределены по $N(0, 2/n_{l-1})$, смещений нет, ReLU"),
+                     T(r"given $x_{l-1}$: $\lVert x_l\rVert^2 = \sigma_l^2 \chi^2_{K_l}$, "
+                       r"$\sigma_l^2 = 2\lVert x_{l-1}\rVert^2/n_{l-1}$, "
+                       r"$K_l \sim \mathrm{Binomial}(n_l, \frac{1}{2})$ the active units (finite-width-relu)",
+                       r"при заданном $x_{l-1}$: $\lVert x_l\rVert^2 = \sigma_l^2 \chi^2_{K_l}$, "
+                       r"$\sigma_l^2 = 2\lVert x_{l-1}\rVert^2/n_{l-1}$, "
+                       r"$K_l \sim \mathrm{Binomial}(n_l, \frac{1}{2})$ — число активных нейронов "
+                       "(finite-width-relu)"),
+                     T(r"so $\log\lVert x_L\rVert^2 = \log\lVert x_0\rVert^2 + \sum_l [\log(2/n_{l-1}) + "
+                       r"\log\chi^2_{K_l}]$ with independent terms; conditioning on $x_L \ne 0$ is conditioning each "
+                       r"$K_l \ge 1$, which keeps them independent",
+                       r"поэтому $\log\lVert x_L\rVert^2 = \log\lVert x_0\rVert^2 + \sum_l [\log(2/n_{l-1}) + "
+                       r"\log\chi^2_{K_l}]$ с независимыми слагаемыми; условие $x_L \ne 0$ — это условия "
+                       r"$K_l \ge 1$ в каждом слое, и при них слагаемые остаются независимыми"),
+                     T(r"law of total variance over $K_l$: $\mathrm{Var}(\log\chi^2_{K_l} \mid K_l \ge 1) = "
+                       r"E[\psi_1(K_l/2)] + \mathrm{Var}[\psi(K_l/2) + \log 2]$, summed exactly over the Binomial "
+                       "pmf (`log_norm_variance`)",
+                       r"формула полной дисперсии по $K_l$: $\mathrm{Var}(\log\chi^2_{K_l} \mid K_l \ge 1) = "
+                       r"E[\psi_1(K_l/2)] + \mathrm{Var}[\psi(K_l/2) + \log 2]$, точная сумма по биномиальным "
+                       "вероятностям (`log_norm_variance`)")],
+        references=[_HANIN_NICA])

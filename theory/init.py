@@ -34,6 +34,7 @@ from theory.derivation import Derivation, Step, derivation
 from theory.errors import SpecError
 from theory.latex import latex, name
 from theory.parse import parse_expression
+from theory.text import T
 
 n_in, n_out = sp.symbols("n_in n_out", positive=True, integer=True)
 SYMBOLS = {"n_in": n_in, "n_out": n_out}
@@ -223,38 +224,56 @@ def _lecture_uniform_inits() -> Derivation:
 
     a = sp.Symbol("a", positive=True)
     steps = [Step(lhs=stats.Variance(stats.Uniform("w", -a, a)), rhs=_slide_form(a),
-                  why=r"$w \sim U[-a, a]$: $\mathrm{Var}(U[a_1, a_2]) = (a_2 - a_1)^2/12$ (`uniform-variance`), "
-                      r"written as the slides do, $\frac{1}{12}(a + a)^2$"),
+                  why=T(r"$w \sim U[-a, a]$: $\mathrm{Var}(U[a_1, a_2]) = (a_2 - a_1)^2/12$ (`uniform-variance`), "
+                        r"written as the slides do, $\frac{1}{12}(a + a)^2$",
+                        r"$w \sim U[-a, a]$: $\mathrm{Var}(U[a_1, a_2]) = (a_2 - a_1)^2/12$ (`uniform-variance`), "
+                        r"в записи слайдов $\frac{1}{12}(a + a)^2$")),
              Step(rhs=a**2 / 3, why=r"$(2a)^2/12 = a^2/3$")]
     for row in lecture_uniform_bounds():
         b, var, gain, claimed = row["bound"], row["weight_var"], row["layer_gain"], row["slide_weight_var"]
-        where = f"slide «{row['slide']}»: $a = {latex(b)}$"
+        where = T(f"slide «{row['slide']}»: $a = {latex(b)}$", f"слайд «{row['slide']}»: $a = {latex(b)}$")
         wrong = claimed is not None and not row["agrees"]
         if row["agrees"]:  # the slide's own computation with its result on the right: the comparison itself
             steps.append(Step(lhs=_slide_form(b), rhs=claimed,
-                              why=where + rf", and the slide's $\mathrm{{Var}}(w_i) = {latex(claimed)}$ is right"))
+                              why=where + T(rf", and the slide's $\mathrm{{Var}}(w_i) = {latex(claimed)}$ is right",
+                                            rf", и значение $\mathrm{{Var}}(w_i) = {latex(claimed)}$ на слайде "
+                                            "верно")))
         else:
             steps.append(Step(lhs=_slide_form(b), rhs=var, why=where))
         if wrong:
             steps.append(Step(lhs=claimed, rel="!=", rhs=var,
-                              why=rf"the slide writes $\mathrm{{Var}}(w_i) = {latex(claimed)}$: off by a factor "
-                                  rf"${latex(row['ratio_to_slide'])}$"))
+                              why=T(rf"the slide writes $\mathrm{{Var}}(w_i) = {latex(claimed)}$: off by a factor "
+                                    rf"${latex(row['ratio_to_slide'])}$",
+                                    rf"на слайде написано $\mathrm{{Var}}(w_i) = {latex(claimed)}$, а верное значение "
+                                    rf"отличается от него множителем ${latex(row['ratio_to_slide'])}$")))
         steps.append(Step(lhs=sp.Mul(n_in, sp.UnevaluatedExpr(var)), rhs=gain,
-                          why=r"the layer multiplier $n_{in}\,\mathrm{Var}(w)$ ($\mathrm{Var}(h) = n_{in}\,"
-                              r"\mathrm{Var}(w)\,\mathrm{Var}(x)$, layer-variance)"))
+                          why=T(r"the layer multiplier $n_{in}\,\mathrm{Var}(w)$ ($\mathrm{Var}(h) = n_{in}\,"
+                                r"\mathrm{Var}(w)\,\mathrm{Var}(x)$, layer-variance)",
+                                r"множитель слоя $n_{in}\,\mathrm{Var}(w)$ ($\mathrm{Var}(h) = n_{in}\,"
+                                r"\mathrm{Var}(w)\,\mathrm{Var}(x)$, вывод `layer-variance`)")))
         if wrong:  # the slide's Var(h_i) = n_in Var(w_i) at Var(x) = 1, with its own Var(w_i)
             said = sp.simplify(n_in * claimed)
             steps.append(Step(lhs=said, rel="!=", rhs=gain,
-                              why=rf"the slide writes $\mathrm{{Var}}(h_i) = {latex(said)}$ "
-                                  rf"(at $\mathrm{{Var}}(x) = 1$): with this bound "
-                                  rf"$\mathrm{{Var}}(h) = {latex(gain)}\,\mathrm{{Var}}(x)$"))
+                              why=T(rf"the slide writes $\mathrm{{Var}}(h_i) = {latex(said)}$ "
+                                    rf"(at $\mathrm{{Var}}(x) = 1$): with this bound "
+                                    rf"$\mathrm{{Var}}(h) = {latex(gain)}\,\mathrm{{Var}}(x)$",
+                                    rf"на слайде написано $\mathrm{{Var}}(h_i) = {latex(said)}$ "
+                                    rf"(при $\mathrm{{Var}}(x) = 1$), а с этой границей "
+                                    rf"$\mathrm{{Var}}(h) = {latex(gain)}\,\mathrm{{Var}}(x)$")))
     lecun = sp.sqrt(3) / sp.sqrt(n_in)
     steps.append(Step(lhs=_slide_form(lecun), rhs=1 / n_in,
-                      why=r"the bound that does give $\mathrm{Var}(w) = 1/n_{in}$ ($\mathrm{Var}(h) = "
-                          r"\mathrm{Var}(x)$) is $\sqrt{3}/\sqrt{n_{in}}$ (LeCun)"))
-    return Derivation("lecture-uniform-inits", "Uniform initializations on the slides: the variance they give",
-                      steps, assumptions=[r"$w \sim U[-a, a]$ iid, independent of the inputs $x$; $E[x] = 0$",
-                                          r"$n_{in}$, $n_{out}$ positive integers"])
+                      why=T(r"the bound that does give $\mathrm{Var}(w) = 1/n_{in}$ ($\mathrm{Var}(h) = "
+                            r"\mathrm{Var}(x)$) is $\sqrt{3}/\sqrt{n_{in}}$ (LeCun)",
+                            r"граница, которая действительно даёт $\mathrm{Var}(w) = 1/n_{in}$ ($\mathrm{Var}(h) = "
+                            r"\mathrm{Var}(x)$), — это $\sqrt{3}/\sqrt{n_{in}}$ (LeCun)")))
+    return Derivation("lecture-uniform-inits",
+                      T("Uniform initializations on the slides: the variance they give",
+                        "Равномерные инициализации на слайдах: какую дисперсию они дают"),
+                      steps, assumptions=[T(r"$w \sim U[-a, a]$ iid, independent of the inputs $x$; $E[x] = 0$",
+                                            r"веса $w \sim U[-a, a]$ независимы, одинаково распределены и не зависят "
+                                            r"от входов $x$; $E[x] = 0$"),
+                                          T(r"$n_{in}$, $n_{out}$ positive integers",
+                                            r"$n_{in}$, $n_{out}$ — натуральные числа")])
 
 
 #: Var(w) and Var(h_(l-1)) as unknowns of the conditions that xavier and he solve
@@ -277,26 +296,40 @@ def _xavier() -> Derivation:
     scale, fan = _PRESETS["glorot"]
     slide_bound = SLIDE_UNIFORM_BOUNDS[2][1]
     return Derivation(
-        "xavier", "Xavier (Glorot) initialization",
+        "xavier", T("Xavier (Glorot) initialization", "Инициализация Xavier (Glorot)"),
         [
             Step(lhs=n_in * v, rhs=1, under=_solves(fwd),
-                 why=r"forward: $\mathrm{Var}(h) = \mathrm{Var}(x)\,[n_{in}\,\mathrm{Var}(w)]$ keeps the variance iff "
-                     r"$n_{in}\,\mathrm{Var}(w) = 1$"),
+                 why=T(r"forward: $\mathrm{Var}(h) = \mathrm{Var}(x)\,[n_{in}\,\mathrm{Var}(w)]$ keeps the variance "
+                       r"iff $n_{in}\,\mathrm{Var}(w) = 1$",
+                       r"прямой проход: $\mathrm{Var}(h) = \mathrm{Var}(x)\,[n_{in}\,\mathrm{Var}(w)]$, дисперсия "
+                       r"сохраняется тогда и только тогда, когда $n_{in}\,\mathrm{Var}(w) = 1$")),
             Step(lhs=n_out * v, rhs=1, under=_solves(bwd),
-                 why=r"backward: $n_{out}$ gradients enter each unit, so the gradient's variance is kept iff "
-                     r"$n_{out}\,\mathrm{Var}(w) = 1$"),
+                 why=T(r"backward: $n_{out}$ gradients enter each unit, so the gradient's variance is kept iff "
+                       r"$n_{out}\,\mathrm{Var}(w) = 1$",
+                       r"обратный проход: в каждый нейрон приходят $n_{out}$ градиентов, поэтому дисперсия градиента "
+                       r"сохраняется тогда и только тогда, когда $n_{out}\,\mathrm{Var}(w) = 1$")),
             Step(lhs=mean_condition, rhs=1, under=_solves(comp),
-                 why=r"both hold only if $n_{in} = n_{out}$; the compromise averages the two conditions, so "
-                     r"$\mathrm{Var}(w)$ is the harmonic mean of $1/n_{in}$ and $1/n_{out}$"),
-            Step(lhs=scale / fan, rhs=comp, why="Keras `glorot_*`: scale 1 over `fan_avg` $= (n_{in} + n_{out})/2$"),
+                 why=T(r"both hold only if $n_{in} = n_{out}$; the compromise averages the two conditions, so "
+                       r"$\mathrm{Var}(w)$ is the harmonic mean of $1/n_{in}$ and $1/n_{out}$",
+                       r"оба условия выполняются, только если $n_{in} = n_{out}$; компромисс усредняет два условия, "
+                       r"так что $\mathrm{Var}(w)$ — среднее гармоническое $1/n_{in}$ и $1/n_{out}$")),
+            Step(lhs=scale / fan, rhs=comp,
+                 why=T("Keras `glorot_*`: scale 1 over `fan_avg` $= (n_{in} + n_{out})/2$",
+                       "Keras `glorot_*`: масштаб 1, делённый на `fan_avg` $= (n_{in} + n_{out})/2$")),
             Step(lhs=sp.sqrt(sp.Mul(3, comp, evaluate=False), evaluate=False), rhs=slide_bound,
-                 why=r"uniform bound $a = \sqrt{3\,\mathrm{Var}(w)}$ (from $a^2/3 = \mathrm{Var}(w)$): the slide's "
-                     r"$\sqrt{6}/\sqrt{n_{out} + n_{in}}$"),
+                 why=T(r"uniform bound $a = \sqrt{3\,\mathrm{Var}(w)}$ (from $a^2/3 = \mathrm{Var}(w)$): the slide's "
+                       r"$\sqrt{6}/\sqrt{n_{out} + n_{in}}$",
+                       r"граница равномерного распределения $a = \sqrt{3\,\mathrm{Var}(w)}$ (из $a^2/3 = "
+                       r"\mathrm{Var}(w)$): это $\sqrt{6}/\sqrt{n_{out} + n_{in}}$ со слайда")),
             Step(lhs=sp.sqrt(comp, evaluate=False), rhs=sp.sqrt(2) / sp.sqrt(n_in + n_out),
-                 why="normal std (the slide's 'seminar exercise'); Keras' truncated normal divides it by 0.8796"),
+                 why=T("normal std (the slide's 'seminar exercise'); Keras' truncated normal divides it by 0.8796",
+                       "стандартное отклонение нормального распределения (на слайде это «семинарская задача»); "
+                       "усечённое нормальное распределение Keras делит его на 0.8796")),
         ],
-        assumptions=["$E[w] = 0$, $E[x] = 0$, all independent (layer-variance)"],
-        references=["Glorot & Bengio 2010, Understanding the difficulty of training deep feedforward networks"])
+        assumptions=[T("$E[w] = 0$, $E[x] = 0$, all independent (layer-variance)",
+                       "$E[w] = 0$, $E[x] = 0$, все величины независимы (вывод `layer-variance`)")],
+        references=[T("Glorot & Bengio 2010, Understanding the difficulty of training deep feedforward networks",
+                      "Glorot & Bengio 2010, «Understanding the difficulty of training deep feedforward networks»")])
 
 
 def _reflect_check(h, f):
@@ -330,34 +363,53 @@ def _he() -> Derivation:
     leaky_var = sp.solve(sp.Eq(n_in * v * (1 + slope**2) * vprev / 2, vprev), v)[0]
     scale, fan = _PRESETS["he"]
     return Derivation(
-        "he", "He (Kaiming) initialization for ReLU",
+        "he", T("He (Kaiming) initialization for ReLU", "Инициализация He (Kaiming) для ReLU"),
         [
-            Step(lhs=neg, rhs=pos, why="$h$ symmetric about 0 (density $f(-h) = f(h)$)", check=_reflect_check(h, f)),
-            Step(lhs=full, rhs=neg + pos, why="split the second moment at 0",
+            Step(lhs=neg, rhs=pos, why=T("$h$ symmetric about 0 (density $f(-h) = f(h)$)",
+                                         "$h$ симметрична относительно 0 (плотность $f(-h) = f(h)$)"),
+                 check=_reflect_check(h, f)),
+            Step(lhs=full, rhs=neg + pos, why=T("split the second moment at 0", "разбиваем второй момент в точке 0"),
                  check=lambda l, r: (sp.Integral(l.function, (h, -sp.oo, 0)) + sp.Integral(l.function, (h, 0, sp.oo))
                                      == r, "additivity of the integral over (-oo, 0] and [0, oo)")),
             Step(lhs=stats.Expectation(relu2.subs(h, H)), rhs=stats.Variance(H) / 2,
-                 why=r"so $E[\mathrm{relu}(h)^2] = \int_0^\infty h^2 f = E[h^2]/2 = \mathrm{Var}(h)/2$; "
-                     r"e.g. $h \sim N(0, s^2)$"),
+                 why=T(r"so $E[\mathrm{relu}(h)^2] = \int_0^\infty h^2 f = E[h^2]/2 = \mathrm{Var}(h)/2$; "
+                       r"e.g. $h \sim N(0, s^2)$",
+                       r"поэтому $E[\mathrm{relu}(h)^2] = \int_0^\infty h^2 f = E[h^2]/2 = \mathrm{Var}(h)/2$; "
+                       r"например, $h \sim N(0, s^2)$")),
             Step(lhs=stats.Expectation(relu2.subs(h, U)), rhs=stats.Variance(U) / 2,
-                 why=r"and $h \sim U[-c, c]$ (any symmetric law)"),
+                 why=T(r"and $h \sim U[-c, c]$ (any symmetric law)",
+                       r"и $h \sim U[-c, c]$ (подходит любое симметричное распределение)")),
             Step(lhs=n_in * v * vprev / 2, rhs=vprev, under=_solves(he_var),
-                 why=r"$\mathrm{Var}(h_l) = n_{in}\,\mathrm{Var}(w)\,E[x^2]$ with $E[x^2] = \mathrm{Var}(h_{l-1})/2$ "
-                     r"(the slide's $\frac{1}{2}\mathrm{Var}(h_{i-1})\,[n_{in}\,\mathrm{Var}(w)]$) is preserved iff "
-                     r"$\mathrm{Var}(w) = 2/n_{in}$"),
+                 why=T(r"$\mathrm{Var}(h_l) = n_{in}\,\mathrm{Var}(w)\,E[x^2]$ with $E[x^2] = \mathrm{Var}(h_{l-1})/2$ "
+                       r"(the slide's $\frac{1}{2}\mathrm{Var}(h_{i-1})\,[n_{in}\,\mathrm{Var}(w)]$) is preserved iff "
+                       r"$\mathrm{Var}(w) = 2/n_{in}$",
+                       r"$\mathrm{Var}(h_l) = n_{in}\,\mathrm{Var}(w)\,E[x^2]$, где $E[x^2] = \mathrm{Var}(h_{l-1})/2$ "
+                       r"(на слайде $\frac{1}{2}\mathrm{Var}(h_{i-1})\,[n_{in}\,\mathrm{Var}(w)]$): дисперсия "
+                       r"сохраняется тогда и только тогда, когда $\mathrm{Var}(w) = 2/n_{in}$")),
             Step(lhs=sp.sqrt(sp.Mul(3, scale / fan, evaluate=False), evaluate=False), rhs=sp.sqrt(6) / sp.sqrt(n_in),
-                 why=r"Keras `he_uniform`: scale 2 over `fan_in` gives $\mathrm{Var}(w) = 2/n_{in}$ and the bound "
-                     r"$a = \sqrt{3\,\mathrm{Var}(w)}$, the bound of slide «Немного лучше»"),
+                 why=T(r"Keras `he_uniform`: scale 2 over `fan_in` gives $\mathrm{Var}(w) = 2/n_{in}$ and the bound "
+                       r"$a = \sqrt{3\,\mathrm{Var}(w)}$, the bound of slide «Немного лучше»",
+                       r"Keras `he_uniform`: масштаб 2, делённый на `fan_in`, даёт $\mathrm{Var}(w) = 2/n_{in}$ и "
+                       r"границу $a = \sqrt{3\,\mathrm{Var}(w)}$ — ту же, что на слайде «Немного лучше»")),
             Step(lhs=stats.Expectation((sp.Piecewise((h, h > 0), (slope * h, True)) ** 2).subs(h, H)),
                  rhs=(1 + slope**2) * stats.Variance(H) / 2,
-                 why=r"leaky ReLU: $E[\mathrm{leaky}(h)^2] = (1 + a^2)\,\mathrm{Var}(h)/2$"),
+                 why=T(r"leaky ReLU: $E[\mathrm{leaky}(h)^2] = (1 + a^2)\,\mathrm{Var}(h)/2$",
+                       r"для leaky ReLU: $E[\mathrm{leaky}(h)^2] = (1 + a^2)\,\mathrm{Var}(h)/2$")),
             Step(lhs=n_in * v * (1 + slope**2) * vprev / 2, rhs=vprev, under=_solves(leaky_var),
-                 why=r"hence $\mathrm{Var}(h_l) = \mathrm{Var}(h_{l-1})$ iff "
-                     r"$\mathrm{Var}(w) = 2/((1 + a^2)\,n_{in})$"),
+                 why=T(r"hence $\mathrm{Var}(h_l) = \mathrm{Var}(h_{l-1})$ iff "
+                       r"$\mathrm{Var}(w) = 2/((1 + a^2)\,n_{in})$",
+                       r"отсюда $\mathrm{Var}(h_l) = \mathrm{Var}(h_{l-1})$ тогда и только тогда, когда "
+                       r"$\mathrm{Var}(w) = 2/((1 + a^2)\,n_{in})$")),
         ],
-        assumptions=["$h_{l-1}$ symmetric about 0 with $E[h] = 0$ (zero-mean symmetric weights make it so)",
-                     r"$w$ iid with $E[w] = 0$, independent of $x = \mathrm{relu}(h_{l-1})$ (layer-variance, He form)"],
-        references=["He, Zhang, Ren & Sun 2015, Delving deep into rectifiers"])
+        assumptions=[T("$h_{l-1}$ symmetric about 0 with $E[h] = 0$ (zero-mean symmetric weights make it so)",
+                       "$h_{l-1}$ симметрична относительно 0 и $E[h] = 0$ (это обеспечивают симметричные веса с "
+                       "нулевым средним)"),
+                     T(r"$w$ iid with $E[w] = 0$, independent of $x = \mathrm{relu}(h_{l-1})$ (layer-variance, He "
+                       "form)",
+                       r"веса $w$ независимы и одинаково распределены, $E[w] = 0$, не зависят от "
+                       r"$x = \mathrm{relu}(h_{l-1})$ (вывод `layer-variance` в форме He)")],
+        references=[T("He, Zhang, Ren & Sun 2015, Delving deep into rectifiers",
+                      "He и др. 2015, «Delving deep into rectifiers»")])
 
 
 def _at_point(grads: dict, point: dict):
@@ -393,23 +445,37 @@ def _zero_init_symmetry(break_symmetry: bool = False) -> Derivation:
              r"\partial L/\partial w_{j2} = \ell'(y)\,v_j f'(z_j)\,x_2",
              r"\partial L/\partial b_j = \ell'(y)\,v_j f'(z_j)", r"\partial L/\partial v_j = \ell'(y)\,f(z_j)"]
     steps = [Step(lhs=grad[p1], rhs=grad[p2], check=_at_point(grads, same),
-                  why=rf"the chain rule gives ${rule}$ ($z_j = w_j \cdot x + b_j$): the same for both units when "
-                      + (r"they have identical parameters ($w_{21} = w_{11}$, $w_{22} = w_{12}$, $b_2 = b_1$, "
-                         r"$v_2 = v_1$)" if k == 0 else "their parameters are identical"))
+                  why=T(rf"the chain rule gives ${rule}$ ($z_j = w_j \cdot x + b_j$): the same for both units when ",
+                        rf"по цепному правилу ${rule}$ ($z_j = w_j \cdot x + b_j$): это одно и то же для обоих "
+                        "нейронов, если ")
+                      + (T(r"they have identical parameters ($w_{21} = w_{11}$, $w_{22} = w_{12}$, $b_2 = b_1$, "
+                           r"$v_2 = v_1$)",
+                           r"их параметры совпадают ($w_{21} = w_{11}$, $w_{22} = w_{12}$, $b_2 = b_1$, $v_2 = v_1$)")
+                         if k == 0 else T("their parameters are identical", "их параметры совпадают")))
              for k, ((p1, p2), rule) in enumerate(zip(pairs, chain))]
     p1, p2 = sp.symbols("theta_1 theta_2", real=True)
     g = sp.Symbol("g", real=True)
     after = sp.Add(sp.Add(p1, -eta * g, evaluate=False), sp.Mul(-1, sp.Add(p2, -eta * g, evaluate=False),
                                                                  evaluate=False), evaluate=False)
     steps.append(Step(lhs=after, rhs=p1 - p2,
-                      why=r"a gradient step subtracts the same $\eta g$ from both, so the gap between the two units' "
-                          "parameters is unchanged"))
+                      why=T(r"a gradient step subtracts the same $\eta g$ from both, so the gap between the two units' "
+                            "parameters is unchanged",
+                            r"шаг градиентного спуска вычитает из обоих параметров одно и то же $\eta g$, поэтому "
+                            "разность параметров двух нейронов не меняется")))
     steps.append(Step(rhs=0, under=(p2, p1, r"$\theta_2 = \theta_1$"),
-                      why="equal parameters stay equal: by induction over steps the two units are the same function "
-                          "forever; in particular all-zero (or any constant) initial weights never break the symmetry"))
+                      why=T("equal parameters stay equal: by induction over steps the two units are the same function "
+                            "forever; in particular all-zero (or any constant) initial weights never break the "
+                            "symmetry",
+                            "равные параметры остаются равными: по индукции по шагам оба нейрона всегда вычисляют "
+                            "одну и ту же функцию; в частности, нулевые (или любые одинаковые) начальные веса никогда "
+                            "не нарушают симметрию")))
     return Derivation(
-        "zero-init-symmetry", "Why identical (e.g. zero) initial weights fail",
+        "zero-init-symmetry", T("Why identical (e.g. zero) initial weights fail",
+                                "Почему одинаковые (например, нулевые) начальные веса не работают"),
         steps,
-        assumptions=[r"network $y = v_1 f(w_1 \cdot x + b_1) + v_2 f(w_2 \cdot x + b_2) + c$, any activation $f$, "
-                     r"any loss $\ell(y, t)$; plain gradient descent (the same holds for momentum and Adam, which act "
-                     "coordinate-wise on equal gradients)"])
+        assumptions=[T(r"network $y = v_1 f(w_1 \cdot x + b_1) + v_2 f(w_2 \cdot x + b_2) + c$, any activation $f$, "
+                       r"any loss $\ell(y, t)$; plain gradient descent (the same holds for momentum and Adam, which "
+                       "act coordinate-wise on equal gradients)",
+                       r"сеть $y = v_1 f(w_1 \cdot x + b_1) + v_2 f(w_2 \cdot x + b_2) + c$, любая функция "
+                       r"активации $f$, любая функция потерь $\ell(y, t)$; обычный градиентный спуск (то же верно "
+                       "для спуска с импульсом и для Adam: они действуют покоординатно, а градиенты равны)")])

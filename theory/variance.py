@@ -22,6 +22,7 @@ from sympy.stats import Beta, ContinuousRV, Covariance, Expectation, FiniteRV, N
 from sympy.stats.rv import random_symbols
 
 from theory.derivation import Derivation, Step, derivation
+from theory.text import T
 
 mu_w, mu_x = sp.symbols("mu_w mu_x", real=True)
 sigma_w, sigma_x = sp.symbols("sigma_w sigma_x", positive=True)
@@ -241,22 +242,35 @@ def _product_variance() -> Derivation:
     E = Expectation
     formula = mu_x**2 * sigma_w**2 + mu_w**2 * sigma_x**2 + sigma_x**2 * sigma_w**2
     return Derivation(
-        "product-variance", "Variance of a product of independent random variables",
+        "product-variance", T("Variance of a product of independent random variables",
+                              "Дисперсия произведения независимых случайных величин"),
         [
             Step(lhs=Variance(w * x), rhs=E((w * x) ** 2) - E(w * x) ** 2, check=stats,
-                 why=r"$\mathrm{Var}(Y) = E[(Y - E[Y])^2] = E[Y^2] - E[Y]^2$ with $Y = w x$"),
+                 why=T(r"$\mathrm{Var}(Y) = E[(Y - E[Y])^2] = E[Y^2] - E[Y]^2$ with $Y = w x$",
+                       r"$\mathrm{Var}(Y) = E[(Y - E[Y])^2] = E[Y^2] - E[Y]^2$, где $Y = w x$")),
             Step(rhs=E(w**2) * E(x**2) - E(w) ** 2 * E(x) ** 2, check=stats,
-                 why="$w$ and $x$ are independent: $E[f(w) g(x)] = E[f(w)]\\,E[g(x)]$ (a product probability space)"),
+                 why=T("$w$ and $x$ are independent: $E[f(w) g(x)] = E[f(w)]\\,E[g(x)]$ (a product probability space)",
+                       "$w$ и $x$ независимы: $E[f(w) g(x)] = E[f(w)]\\,E[g(x)]$ (произведение вероятностных "
+                       "пространств)")),
             Step(rhs=(sigma_w**2 + mu_w**2) * (sigma_x**2 + mu_x**2) - mu_w**2 * mu_x**2, check=stats,
-                 why=r"$E[w] = \mu_w$ and $E[w^2] = \mathrm{Var}(w) + E[w]^2 = \sigma_w^2 + \mu_w^2$ (likewise for "
-                     "$x$)"),
-            Step(rhs=formula, why=r"expand: the term $\mu_w^2 \mu_x^2$ cancels"),
+                 why=T(r"$E[w] = \mu_w$ and $E[w^2] = \mathrm{Var}(w) + E[w]^2 = \sigma_w^2 + \mu_w^2$ (likewise for "
+                       "$x$)",
+                       r"$E[w] = \mu_w$ и $E[w^2] = \mathrm{Var}(w) + E[w]^2 = \sigma_w^2 + \mu_w^2$ (аналогично "
+                       "для $x$)")),
+            Step(rhs=formula, why=T(r"expand: the term $\mu_w^2 \mu_x^2$ cancels",
+                                    r"раскрываем скобки: слагаемое $\mu_w^2 \mu_x^2$ сокращается")),
             Step(lhs=Variance(w * x), rhs=E(x) ** 2 * Variance(w) + E(w) ** 2 * Variance(x) + Variance(x) * Variance(w),
-                 check=stats, why="the slide's form, in moments of $w$ and $x$ only: no normality needed"),
+                 check=stats, why=T("the slide's form, in moments of $w$ and $x$ only: no normality needed",
+                                    "форма со слайда, только через моменты $w$ и $x$: нормальность не нужна")),
         ],
-        assumptions=[r"$w$, $x$ independent with $E[w] = \mu_w$, $\mathrm{Var}(w) = \sigma_w^2$, $E[x] = \mu_x$, "
-                     r"$\mathrm{Var}(x) = \sigma_x^2$",
-                     "`sympy.stats` checks each step for normal, uniform and skewed two-point laws with these moments"])
+        assumptions=[T(r"$w$, $x$ independent with $E[w] = \mu_w$, $\mathrm{Var}(w) = \sigma_w^2$, $E[x] = \mu_x$, "
+                       r"$\mathrm{Var}(x) = \sigma_x^2$",
+                       r"$w$, $x$ независимы, $E[w] = \mu_w$, $\mathrm{Var}(w) = \sigma_w^2$, $E[x] = \mu_x$, "
+                       r"$\mathrm{Var}(x) = \sigma_x^2$"),
+                     T("`sympy.stats` checks each step for normal, uniform and skewed two-point laws with these "
+                       "moments",
+                       "`sympy.stats` проверяет каждый шаг для нормального, равномерного и асимметричного "
+                       "двухточечного распределений с этими моментами")])
 
 
 @derivation("layer-variance",
@@ -276,47 +290,78 @@ def _layer_variance(m: int = 3) -> Derivation:
     w, x = ws[0], xs[0]
     s = sp.Add(*[wi * xi for wi, xi in zip(ws, xs)])
     term = mu_x**2 * sigma_w**2 + mu_w**2 * sigma_x**2 + sigma_x**2 * sigma_w**2
-    zero_x, zero_w = (mu_x, 0, "$E[x] = 0$: symmetric activation"), (mu_w, 0, "$E[w] = 0$: zero-mean init")
+    zero_x = (mu_x, 0, T("$E[x] = 0$: symmetric activation", "$E[x] = 0$: симметричная функция активации"))
+    zero_w = (mu_w, 0, T("$E[w] = 0$: zero-mean init", "$E[w] = 0$: инициализация с нулевым средним"))
     return Derivation(
-        "layer-variance", r"Variance of a pre-activation $h = w_0 + \sum_i w_i x_i$",
+        "layer-variance", T(r"Variance of a pre-activation $h = w_0 + \sum_i w_i x_i$",
+                            r"Дисперсия предактивации $h = w_0 + \sum_i w_i x_i$"),
         [
             Step(lhs=Variance(w0 + s), rhs=Variance(s), check=explicit,
-                 why=f"(1) $n_{{in}} = {m}$: the bias $w_0$ is a constant and does not change the variance"),
+                 why=T(f"(1) $n_{{in}} = {m}$: the bias $w_0$ is a constant and does not change the variance",
+                       f"(1) $n_{{in}} = {m}$: смещение $w_0$ — константа и не меняет дисперсию")),
             Step(rhs=sp.Add(*[Variance(wi * xi) for wi, xi in zip(ws, xs)]), check=explicit,
-                 why="(2) $w_i$ iid, $x_i$ iid, $w$ independent of $x$: the terms $w_i x_i$ are independent, so their "
-                     "covariances vanish and the variances add"),
+                 why=T("(2) $w_i$ iid, $x_i$ iid, $w$ independent of $x$: the terms $w_i x_i$ are independent, so "
+                       "their covariances vanish and the variances add",
+                       "(2) $w_i$ независимы и одинаково распределены, $x_i$ тоже, $w$ не зависят от $x$: слагаемые "
+                       "$w_i x_i$ независимы, поэтому их ковариации равны нулю, а дисперсии складываются")),
             Step(rhs=m * term, check=explicit,
-                 why="(3) product-variance for each term; the terms are identically distributed"),
+                 why=T("(3) product-variance for each term; the terms are identically distributed",
+                       "(3) вывод `product-variance` для каждого слагаемого; слагаемые одинаково распределены")),
             Step(lhs=sp.Sum(Variance(w * x) + (n_in - 1) * Covariance(ws[0] * xs[0], ws[1] * xs[1]), (_i, 1, n_in)),
                  rhs=sp.Sum(Variance(w * x), (_i, 1, n_in)), check=general,
-                 why=r"(2) any $n_{in}$: $\mathrm{Var}(\sum_i w_i x_i) = \sum_i \sum_j \mathrm{Cov}(w_i x_i, w_j "
-                     "x_j)$, $n_{in}$ equal variances and $n_{in}(n_{in} - 1)$ equal covariances; independence makes "
-                     "each covariance 0"),
-            Step(rhs=sp.Sum(term, (_i, 1, n_in)), check=single, why="(3) product-variance"),
+                 why=T(r"(2) any $n_{in}$: $\mathrm{Var}(\sum_i w_i x_i) = \sum_i \sum_j \mathrm{Cov}(w_i x_i, w_j "
+                       "x_j)$, $n_{in}$ equal variances and $n_{in}(n_{in} - 1)$ equal covariances; independence "
+                       "makes each covariance 0",
+                       r"(2) любое $n_{in}$: $\mathrm{Var}(\sum_i w_i x_i) = \sum_i \sum_j \mathrm{Cov}(w_i x_i, w_j "
+                       "x_j)$, $n_{in}$ равных дисперсий и $n_{in}(n_{in} - 1)$ равных ковариаций; из-за "
+                       "независимости каждая ковариация равна 0")),
+            Step(rhs=sp.Sum(term, (_i, 1, n_in)), check=single,
+                 why=T("(3) product-variance", "(3) вывод `product-variance`")),
             Step(rhs=sp.Sum(mu_w**2 * sigma_x**2 + sigma_x**2 * sigma_w**2, (_i, 1, n_in)), under=zero_x,
-                 why=r"(4) the slide: a symmetric activation gives $E[x] = 0$, killing $E[x]^2\,\mathrm{Var}(w)$"),
+                 why=T(r"(4) the slide: a symmetric activation gives $E[x] = 0$, killing $E[x]^2\,\mathrm{Var}(w)$",
+                       r"(4) слайд: симметричная функция активации даёт $E[x] = 0$, и слагаемое "
+                       r"$E[x]^2\,\mathrm{Var}(w)$ исчезает")),
             Step(rhs=sp.Sum(sigma_x**2 * sigma_w**2, (_i, 1, n_in)), under=zero_w,
-                 why=r"(4) zero-mean weights, $E[w] = 0$, kill $E[w]^2\,\mathrm{Var}(x)$"),
+                 why=T(r"(4) zero-mean weights, $E[w] = 0$, kill $E[w]^2\,\mathrm{Var}(x)$",
+                       r"(4) веса с нулевым средним, $E[w] = 0$, убирают слагаемое $E[w]^2\,\mathrm{Var}(x)$")),
             Step(rhs=n_in * Variance(w) * Variance(x), check=single,
-                 why=r"(5) a sum of $n_{in}$ equal terms: $\mathrm{Var}(h) = "
-                     r"\mathrm{Var}(x)\,[n_{in}\,\mathrm{Var}(w)]$, so $\mathrm{Var}(h) = "
-                     r"\mathrm{Var}(x)$ iff $\mathrm{Var}(w) = 1/n_{in}$ (the slide's bracket $= 1$)"),
+                 why=T(r"(5) a sum of $n_{in}$ equal terms: $\mathrm{Var}(h) = "
+                       r"\mathrm{Var}(x)\,[n_{in}\,\mathrm{Var}(w)]$, so $\mathrm{Var}(h) = "
+                       r"\mathrm{Var}(x)$ iff $\mathrm{Var}(w) = 1/n_{in}$ (the slide's bracket $= 1$)",
+                       r"(5) сумма $n_{in}$ равных слагаемых: $\mathrm{Var}(h) = "
+                       r"\mathrm{Var}(x)\,[n_{in}\,\mathrm{Var}(w)]$, поэтому $\mathrm{Var}(h) = "
+                       r"\mathrm{Var}(x)$ тогда и только тогда, когда $\mathrm{Var}(w) = 1/n_{in}$ (скобка на слайде "
+                       r"$= 1$)")),
             Step(lhs=sp.Sum(term, (_i, 1, n_in)), rhs=sp.Sum(mu_x**2 * sigma_w**2 + sigma_x**2 * sigma_w**2,
                                                              (_i, 1, n_in)), under=zero_w,
-                 why="non-symmetric case (slide «Инициализация Хе», e.g. ReLU, $E[x] > 0$): only $E[w] = 0$ holds"),
-            Step(rhs=n_in * sigma_w**2 * (mu_x**2 + sigma_x**2), why="$n_{in}$ equal terms"),
+                 why=T("non-symmetric case (slide «Инициализация Хе», e.g. ReLU, $E[x] > 0$): only $E[w] = 0$ holds",
+                       "несимметричный случай (слайд «Инициализация Хе», например ReLU, $E[x] > 0$): выполняется "
+                       "только $E[w] = 0$")),
+            Step(rhs=n_in * sigma_w**2 * (mu_x**2 + sigma_x**2),
+                 why=T("$n_{in}$ equal terms", "$n_{in}$ равных слагаемых")),
             Step(rhs=n_in * Variance(w) * Expectation(x**2), check=single,
-                 why=r"$E[x^2] = \mathrm{Var}(x) + E[x]^2$: $\mathrm{Var}(h) = E[x^2]\,[n_{in}\,\mathrm{Var}(w)]$ (He "
-                     "et al. 2015)"),
+                 why=T(r"$E[x^2] = \mathrm{Var}(x) + E[x]^2$: $\mathrm{Var}(h) = E[x^2]\,[n_{in}\,\mathrm{Var}(w)]$ "
+                       "(He et al. 2015)",
+                       r"$E[x^2] = \mathrm{Var}(x) + E[x]^2$: $\mathrm{Var}(h) = E[x^2]\,[n_{in}\,\mathrm{Var}(w)]$ "
+                       "(He и др. 2015)")),
         ],
-        assumptions=[f"steps 1-3 (at $n_{{in}} = {m}$) and step 4's covariance are checked by `sympy.stats` on "
-                     "two-point laws (symmetric $w$ with skewed $x$; both skewed), exact sums over all outcomes; "
-                     "steps 4-11 hold for symbolic $n_{in}$, and steps 5, 8, 11 are also checked for normal and "
-                     "uniform laws",
-                     r"$w_i$ iid with $E[w] = \mu_w$, $\mathrm{Var}(w) = \sigma_w^2$; $x_i$ iid with $E[x] = \mu_x$, "
-                     r"$\mathrm{Var}(x) = \sigma_x^2$; all $w$ independent of all $x$; $w_0$ a constant"],
-        references=["He, Zhang, Ren, Sun 2015, Delving deep into rectifiers, eq. (7)",
-                    "Glorot, Bengio 2010, Understanding the difficulty of training deep feedforward networks"])
+        assumptions=[T(f"steps 1-3 (at $n_{{in}} = {m}$) and step 4's covariance are checked by `sympy.stats` on "
+                       "two-point laws (symmetric $w$ with skewed $x$; both skewed), exact sums over all outcomes; "
+                       "steps 4-11 hold for symbolic $n_{in}$, and steps 5, 8, 11 are also checked for normal and "
+                       "uniform laws",
+                       f"шаги 1–3 (при $n_{{in}} = {m}$) и ковариацию в шаге 4 `sympy.stats` проверяет на "
+                       "двухточечных распределениях (симметричное $w$ и асимметричное $x$; оба асимметричные) точным "
+                       "суммированием по всем исходам; шаги 4–11 верны для символьного $n_{in}$, а шаги 5, 8 и 11 "
+                       "проверены также для нормального и равномерного распределений"),
+                     T(r"$w_i$ iid with $E[w] = \mu_w$, $\mathrm{Var}(w) = \sigma_w^2$; $x_i$ iid with $E[x] = \mu_x$, "
+                       r"$\mathrm{Var}(x) = \sigma_x^2$; all $w$ independent of all $x$; $w_0$ a constant",
+                       r"$w_i$ независимы и одинаково распределены, $E[w] = \mu_w$, $\mathrm{Var}(w) = \sigma_w^2$; "
+                       r"$x_i$ независимы и одинаково распределены, $E[x] = \mu_x$, $\mathrm{Var}(x) = \sigma_x^2$; "
+                       r"все $w$ не зависят от всех $x$; $w_0$ — константа")],
+        references=[T("He, Zhang, Ren, Sun 2015, Delving deep into rectifiers, eq. (7)",
+                      "He и др. 2015, «Delving deep into rectifiers», формула (7)"),
+                    T("Glorot, Bengio 2010, Understanding the difficulty of training deep feedforward networks",
+                      "Glorot, Bengio 2010, «Understanding the difficulty of training deep feedforward networks»")])
 
 
 @derivation("uniform-variance", "Var U[a, b] = (b - a)^2 / 12 by integrating the density; U[-c, c] has c^2 / 3")
@@ -325,17 +370,20 @@ def _uniform_variance() -> Derivation:
     v = Uniform("v", -c, c)
     f = 1 / (b - a)
     return Derivation(
-        "uniform-variance", "Variance of a uniform distribution",
+        "uniform-variance", T("Variance of a uniform distribution", "Дисперсия равномерного распределения"),
         [
             Step(lhs=Variance(u), rhs=Expectation(u**2) - Expectation(u) ** 2, check=_by_law,
                  why=r"$\mathrm{Var}(U) = E[U^2] - E[U]^2$"),
             Step(rhs=sp.Integral(_t**2 * f, (_t, a, b)) - sp.Integral(_t * f, (_t, a, b)) ** 2, check=_by_law,
-                 why="the density of $U[a, b]$ is $1/(b - a)$ on $[a, b]$ and 0 outside"),
-            Step(rhs=(a**2 + a * b + b**2) / 3 - (a + b) ** 2 / 4, why="integrate: $E[U^2] = (b^3 - a^3)/(3(b - a))$, "
-                                                                       "$E[U] = (a + b)/2$"),
+                 why=T("the density of $U[a, b]$ is $1/(b - a)$ on $[a, b]$ and 0 outside",
+                       "плотность $U[a, b]$ равна $1/(b - a)$ на $[a, b]$ и 0 вне этого отрезка")),
+            Step(rhs=(a**2 + a * b + b**2) / 3 - (a + b) ** 2 / 4,
+                 why=T("integrate: $E[U^2] = (b^3 - a^3)/(3(b - a))$, $E[U] = (a + b)/2$",
+                       "интегрируем: $E[U^2] = (b^3 - a^3)/(3(b - a))$, $E[U] = (a + b)/2$")),
             Step(rhs=(b - a) ** 2 / 12, why="$(4a^2 + 4ab + 4b^2 - 3a^2 - 6ab - 3b^2)/12 = (b - a)^2/12$"),
             Step(lhs=Variance(v), rhs=sp.UnevaluatedExpr(c - (-c)) ** 2 / 12, check=_by_law,
-                 why="$U[-c, c]$: the same integral with $a = -c$, $b = c$"),
+                 why=T("$U[-c, c]$: the same integral with $a = -c$, $b = c$",
+                       "$U[-c, c]$: тот же интеграл при $a = -c$, $b = c$")),
             Step(rhs=c**2 / 3, why="$(2c)^2/12 = c^2/3$"),
         ],
-        assumptions=["$a < b$ real; $c > 0$"])
+        assumptions=[T("$a < b$ real; $c > 0$", "$a < b$ — вещественные числа; $c > 0$")])
