@@ -100,9 +100,12 @@ def plot_rate(points: dict, lang: str, sizes: RateSizes):
                                      "size: theory (linear, ReLU) and Monte Carlo (linear, ReLU, tanh)")
 def make_rate(out_dir: Path, lang: str, fast: bool) -> list[Path]:
     """Figure ``bn-gradient-rate``: :func:`plot_rate` of :func:`rate_points` at :data:`RATE_SIZES` (``fast``:
-    :data:`RATE_FAST`); returns the written PNG and PDF."""
+    :data:`RATE_FAST`; memoized by :mod:`sims.memo`, so the second language draws without rerunning); returns the
+    written PNG and PDF."""
+    from sims import memo
+
     sizes = RATE_FAST if fast else RATE_SIZES
-    return save(plot_rate(rate_points(sizes=sizes), lang, sizes), out_dir, "bn-gradient-rate", lang, fast)
+    return save(plot_rate(memo.call(rate_points, sizes=sizes), lang, sizes), out_dir, "bn-gradient-rate", lang, fast)
 
 
 # ------------------------------------------------------------------------------------------- percentiles

@@ -44,12 +44,9 @@ def plot_phase_points(points: list[dict], lang: str, *, grid: int = 80, n_critic
 def make_phase_diagram(out_dir: Path, lang: str, fast: bool) -> list[Path]:
     """Figure ``sweep-phase-diagram``: the phase grids of :mod:`sims.studies` run as a sweep, drawn by
     :func:`plot_phase_points` (``fast``: two points, the fast run, a 24 x 24 map); returns the written PNG and PDF."""
-    from sims import studies
+    from sims import memo
 
-    run = studies.PHASE_RUN_FAST if fast else studies.PHASE_RUN
-    points = studies.PHASE_POINTS[:2] if fast else studies.PHASE_POINTS
-    rows = studies.run_grids(studies.phase_grids(points, run))
-    fig = plot_phase_points(studies.phase_points(rows), lang, grid=FAST_PHASE_GRID if fast else 80,
+    fig = plot_phase_points(memo.call(phase_points, fast=fast), lang, grid=FAST_PHASE_GRID if fast else 80,
                             n_critical=9 if fast else 25)
     return save(fig, out_dir, "sweep-phase-diagram", lang, fast)
 
@@ -91,8 +88,25 @@ def plot_finite_width(points: list[dict], lang: str):
 def make_finite_width(out_dir: Path, lang: str, fast: bool) -> list[Path]:
     """Figure ``sweep-finite-width``: :func:`plot_finite_width` of ``studies.finite_width_points`` of the
     ``FINITE_GRID`` sweep (``fast``: ``FINITE_GRID_FAST``); returns the written PNG and PDF."""
+    from sims import memo
+
+    return save(plot_finite_width(memo.call(finite_width_points, fast=fast), lang), out_dir, "sweep-finite-width",
+                lang, fast)
+
+
+def phase_points(fast: bool) -> list[dict]:
+    """The points of ``sweep-phase-diagram``: the phase grids of :mod:`sims.studies` run as a sweep (``fast``: two
+    points, the fast run); memoized by the figure, so its second language draws without rerunning."""
     from sims import studies
 
-    rows = studies.run_grids([studies.FINITE_GRID_FAST if fast else studies.FINITE_GRID])
-    return save(plot_finite_width(studies.finite_width_points(rows), lang), out_dir, "sweep-finite-width", lang,
-                fast)
+    run = studies.PHASE_RUN_FAST if fast else studies.PHASE_RUN
+    points = studies.PHASE_POINTS[:2] if fast else studies.PHASE_POINTS
+    return studies.phase_points(studies.run_grids(studies.phase_grids(points, run)))
+
+
+def finite_width_points(fast: bool) -> list[dict]:
+    """The points of ``sweep-finite-width``: the ``FINITE_GRID`` sweep (``fast``: ``FINITE_GRID_FAST``)."""
+    from sims import studies
+
+    return studies.finite_width_points(studies.run_grids([studies.FINITE_GRID_FAST if fast else
+                                                          studies.FINITE_GRID]))

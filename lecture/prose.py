@@ -61,6 +61,8 @@ def russian_prose(markdown: str) -> str:
     (``>``), the seed's titles and phrases in «...», and headings that are slide titles."""
     s = "\n".join(line for line in markdown.splitlines() if not line.lstrip().startswith(">"))
     s = re.sub(r"«[^»\n]*»", " ", s)
+    s = re.sub(r"!?\[[a-z0-9-]+\]\([^)\s]*\)", " ", s)  # an image's or a claim's identifier as link text
+    s = re.sub(r"(?<![\w.])\d+(?:\.\d+)?e[-+]?\d+", " ", s)  # a number such as 9.02e-06
     return prose(s)
 
 
@@ -77,8 +79,12 @@ def english_runs(markdown: str, min_words: int = 3) -> list[str]:
     return out
 
 
-def latin_share(markdown: str) -> float:
+def latin_share(markdown: str, names: bool = True) -> float:
     """The share of Latin-script words among the words of a Russian text's prose (:func:`russian_prose`): names such
-    as Keras and ReLU count, so it is not zero."""
+    as Keras and ReLU count, so it is not zero; ``names=False`` counts only the Latin words that are not
+    :data:`NAMES` (nor one letter, a symbol such as $p$ written without math)."""
     words = _WORD.findall(russian_prose(markdown))
-    return sum(bool(_LATIN_WORD.fullmatch(w)) for w in words) / max(len(words), 1)
+    latin = [w for w in words if _LATIN_WORD.fullmatch(w)]
+    if not names:
+        latin = [w for w in latin if w.lower() not in NAMES and len(w) > 1]
+    return len(latin) / max(len(words), 1)

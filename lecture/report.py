@@ -333,10 +333,27 @@ _MATH = re.compile(r"(\$\$.+?\$\$|\$[^$\n]+\$)", re.S)
 _DECIMAL = re.compile(r"(?<![\w.])([−-]?\d+)\.(\d+)(?![\w.]*\.\d)")
 
 
+#: the words the package writes inside math (``\text{...}``: SymPy's Piecewise, the checks' labels) in the Russian
+#: edition; the slides' own words in their formulas are quotes and stay as the slide writes them (a test checks that no
+#: word here occurs in the seed's formulas)
+MATH_WORDS_RU = {"for": "при", "otherwise": "иначе", "off": "откл", "on": "вкл", "keep": "сохр", "mask": "маска",
+                 "masks": "маски", "ensemble": "ансамбль", "weight scaling": "масштабирование весов",
+                 "gap": "разрыв", "ratio": "отношение", "spread ratio": "отношение разбросов",
+                 "batch value": "значение по батчу", "running value": "скользящее значение", "prev": "пред",
+                 "running": "скользящее", "batch": "батч"}
+
+
+def russian_math_words(tex: str) -> str:
+    """The words of :data:`MATH_WORDS_RU` inside ``\text{...}`` of a formula, in Russian."""
+    return re.sub(r"\\text\{(\s*)([^{}]*?)(\s*)\}",
+                  lambda m: f"\\text{{{m.group(1)}{MATH_WORDS_RU.get(m.group(2), m.group(2))}{m.group(3)}}}", tex)
+
+
 def decimal_commas(markdown: str) -> str:
     """Russian numbers in a report: a decimal comma in prose (0,25) and in math (0{,}25, which TeX sets without a
     space); in prose a list or interval of such numbers is separated by semicolons ([0,1; 0,2]). Code spans, HTML
-    tags and link targets are left as they are; a dotted version number (2.13.0) is not a decimal."""
+    tags and link targets are left as they are; a dotted version number (2.13.0) is not a decimal. The words the
+    package writes inside math become Russian too (:func:`russian_math_words`)."""
     def numbers(text: str, comma: str) -> str:
         text = _DECIMAL.sub(lambda m: f"{m.group(1)}{comma}{m.group(2)}", text)
         if comma == ",":
@@ -345,5 +362,6 @@ def decimal_commas(markdown: str) -> str:
         return text
 
     def prose(part: str) -> str:
-        return "".join(numbers(p, "{,}") if _MATH.fullmatch(p) else numbers(p, ",") for p in _MATH.split(part))
+        return "".join(numbers(russian_math_words(p), "{,}") if _MATH.fullmatch(p) else numbers(p, ",")
+                       for p in _MATH.split(part))
     return "".join(p if _NOT_PROSE.fullmatch(p) else prose(p) for p in _NOT_PROSE.split(markdown))
