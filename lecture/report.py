@@ -220,7 +220,10 @@ def render(rows: list[dict], *, derivations: dict[str, str], lang: str = "en", c
                     f"(<code>{name}</code>): "
                     f"{_w('show', lang)}</summary>", "", "\n".join(body).strip(), "", "</details>", ""]
     text = "\n".join(out).rstrip() + "\n"
-    return decimal_commas(text) if lang == "ru" else text
+    if lang != "ru":
+        return text
+    quotes = [q for r in rows for q in (quote_markdown(r["quote"]), _cell(quote_markdown(r["quote"], inline=True)))]
+    return decimal_commas(text, keep=quotes + [_cell(n.quote) for n in _not_claims()])
 
 
 def slide_figures(slide: str, rows: list[dict], figures: set[str]) -> list[str]:
@@ -298,6 +301,12 @@ def counts_line(rows: list[dict], lang: str = "en") -> str:
     return f"**{_w('counts', lang)}** ({len(rows)}): " + ", ".join(f"{MARK[v]} {verdict_word(v, lang)} {cnt[v]}" for v in VERDICTS)
 
 
+def _not_claims():
+    from lecture.claims import not_claims
+
+    return not_claims()
+
+
 def not_claims_table(lang: str = "en", *, lead: bool = True) -> list[str]:
     """The statements left ungraded (:func:`lecture.claims.not_claims`) as Markdown lines: an intro (led by a bold
     "Not graded." with ``lead``, for a place without a heading), then the table slide, quote, reason."""
@@ -349,11 +358,12 @@ def russian_math_words(tex: str) -> str:
                   lambda m: f"\\text{{{m.group(1)}{MATH_WORDS_RU.get(m.group(2), m.group(2))}{m.group(3)}}}", tex)
 
 
-def decimal_commas(markdown: str) -> str:
+def decimal_commas(markdown: str, keep=()) -> str:
     """Russian numbers in a report: a decimal comma in prose (0,25) and in math (0{,}25, which TeX sets without a
     space); in prose a list or interval of such numbers is separated by semicolons ([0,1; 0,2]). Code spans, HTML
     tags and link targets are left as they are; a dotted version number (2.13.0) is not a decimal. The words the
-    package writes inside math become Russian too (:func:`russian_math_words`)."""
+    package writes inside math become Russian too (:func:`russian_math_words`). ``keep``: texts left exactly as they
+    are wherever they occur (the slides' quotes: a quote is the slide's own words, its decimal point included)."""
     def numbers(text: str, comma: str) -> str:
         text = _DECIMAL.sub(lambda m: f"{m.group(1)}{comma}{m.group(2)}", text)
         if comma == ",":
@@ -364,4 +374,8 @@ def decimal_commas(markdown: str) -> str:
     def prose(part: str) -> str:
         return "".join(numbers(russian_math_words(p), "{,}") if _MATH.fullmatch(p) else numbers(p, ",")
                        for p in _MATH.split(part))
-    return "".join(p if _NOT_PROSE.fullmatch(p) else prose(p) for p in _NOT_PROSE.split(markdown))
+    kept = sorted({k for k in keep if k}, key=len, reverse=True)
+    pieces = re.split("(" + "|".join(map(re.escape, kept)) + ")", markdown) if kept else [markdown]
+    return "".join(piece if k % 2 else "".join(p if _NOT_PROSE.fullmatch(p) else prose(p)
+                                              for p in _NOT_PROSE.split(piece))
+                   for k, piece in enumerate(pieces))
