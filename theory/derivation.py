@@ -429,7 +429,8 @@ def plain(s: str) -> str:
 
 # -------------------------------------------------------------------- registry
 _REGISTRY: dict[str, tuple[str, Callable[[], Derivation]]] = {}
-_MODULES = ("theory.activations", "theory.variance", "theory.init", "theory.finite_width", "theory.batchnorm",
+_MODULES = ("theory.activations", "theory.variance", "theory.init", "theory.finite_width", "theory.fluctuations",
+            "theory.batchnorm",
             "theory.batchnorm_rate", "theory.dropout",
             "theory.optimization")  # later issues append theirs
 

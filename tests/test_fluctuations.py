@@ -1,0 +1,141 @@
+"""Finite width to first order in 1/n (theory.fluctuations) against the Monte Carlo (sims.fluctuations).
+
+Exact identities are checked at float64 precision; agreement with the Monte Carlo by z-scores, z = (MC - theory) / SE
+with the standard error across independent networks, at a family-wise level: z_crit = the normal quantile at
+1 - ALPHA / (2 m) for m comparisons (Bonferroni). Each agreement test has its negative control at the same z_crit:
+the infinite-width prediction (excess kurtosis 0, the uncorrected kernel K for the mean) must fail at one layer or
+more. Sizes and seeds are fixed here, before any run.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy.stats import norm
+
+from sims import fluctuations as M
+from theory import fluctuations as F
+from theory.errors import SpecError
+
+ALPHA = 1e-3  # family-wise false-alarm rate of each agreement test
+SEED = 0
+
+
+def z_crit(m: int) -> float:
+    return float(norm.ppf(1 - ALPHA / (2 * m)))
+
+
+def _z(mc, th, key, theory_key):
+    return np.array([(m[key]["mean"] - t[theory_key]) / m[key]["se"] for m, t in zip(mc, th)])
+
+
+# ------------------------------------------------------------------------------------------------ exact identities
+@pytest.mark.parametrize("K", [0.3, 1.0, 4.5])
+def test_gaussian_moments_and_their_k_derivatives_match_closed_forms(K):
+    """phi(x) = x^2: g = 3K^2, E[phi^4] = 105 K^4, g' = 6K, g'' = 6 (by integration by parts, no phi'); ReLU: g = K/2,
+    g' = 1/2, g'' = 0 despite the kink."""
+    s = F.gaussian_stats("x**2", K)
+    assert s["g"] == pytest.approx(3 * K ** 2, rel=1e-12) and s["phi4"] == pytest.approx(105 * K ** 4, rel=1e-12)
+    assert s["g1"] == pytest.approx(6 * K, rel=1e-12) and s["g2"] == pytest.approx(6, rel=1e-11)
+    r = F.gaussian_stats("relu", K)
+    assert r["g"] == pytest.approx(K / 2, rel=1e-13) and r["g1"] == pytest.approx(0.5, rel=1e-13)
+    assert abs(r["g2"]) < 1e-12 / K and r["phi4"] == pytest.approx(1.5 * K ** 2, rel=1e-13)
+
+
+@pytest.mark.parametrize("input", ["fixed", "gaussian"])
+def test_relu_recursion_is_the_first_order_of_the_exact_product_law(input):
+    """ReLU, C_W = 2, C_b = 0, widths that differ per layer: the mean is exact (no correction at any width) and the
+    excess kurtosis is 15 sum_(l<L) 1/n_l (+ 6/n_0 for Gaussian inputs), the first order of
+    3 (prod_(l<L) (1 + 5/n_l) - 1) (theory.finite_width)."""
+    widths = [12, 8, 16, 40, 24, 32]
+    rows = F.by_layer("relu", widths, 2.0, 0.0, input=input)
+    for r in rows:
+        first = 15 * sum(1 / n for n in widths[1:r["layer"]]) + (6 / widths[0] if input == "gaussian" else 0)
+        assert r["preact_excess_kurtosis"] == pytest.approx(first, rel=1e-12, abs=1e-13)
+        assert abs(r["mean_shift"]) < 1e-12 and r["kernel"] == pytest.approx(2.0, rel=1e-15)
+
+
+def test_weight_laws_and_bad_input():
+    assert F.weight_kurtosis("normal") == 0 and F.weight_kurtosis("uniform") == -1.2
+    assert -0.64 < F.weight_kurtosis("truncated_normal") < -0.63
+    for bad in (lambda: F.weight_kurtosis("orthogonal"), lambda: F.by_layer("tanh", [8], 1.0),
+                lambda: F.by_layer("tanh", [8, 8], 1.0, input="sphere"),
+                lambda: F.by_layer("tanh", [8, 8], -1.0), lambda: F.by_layer("tanh", [8, 8], 1.0, input_var=0),
+                lambda: M.run("tanh", [8, 8], 1.0, weights="orthogonal")):
+        with pytest.raises(SpecError):
+            bad()
+
+
+# ------------------------------------------------------------------------------------------------ the Monte Carlo
+#: (activation, C_W, C_b): tanh ordered (chi_1 < 1) and chaotic (chi_1 > 1), GELU, ReLU at He
+POINTS = {"tanh-ordered": ("tanh", 1.0, 0.05), "tanh-chaotic": ("tanh", 2.5, 0.1), "gelu": ("gelu", 2.0, 0.0),
+          "relu": ("relu", 2.0, 0.0)}
+#: width, depth, networks, inputs per network: depth / width <= 1/4 for tanh (its fluctuations saturate), <= 1/32 for
+#: GELU and ReLU (theirs grow with depth: the first order holds while depth / width is small)
+SIZES = {"tanh-ordered": (16, 8, 2000, 64), "tanh-chaotic": (32, 8, 2000, 32), "gelu": (128, 4, 800, 16),
+         "relu": (128, 4, 800, 16)}
+
+
+#: the default suite runs one point and ensemble; the others are slow statistical runs (CI runs them: -m slow)
+FAST = ("tanh-chaotic", "gaussian")
+CASES = [pytest.param(p, i, id=f"{p}-{i}", marks=() if (p, i) == FAST else pytest.mark.slow)
+         for p in POINTS for i in ("gaussian", "fixed")]
+
+
+@pytest.mark.parametrize("point,input", CASES)
+def test_kurtosis_and_mean_agree_with_the_monte_carlo_and_infinite_width_does_not(point, input):
+    act, cw, cb = POINTS[point]
+    width, depth, nets, batch = SIZES[point]
+    widths = [width] * (depth + 1)
+    th = F.by_layer(act, widths, cw, cb, input=input)
+    mc = M.run(act, widths, cw, cb, input=input, seeds=nets, batch=batch, seed=SEED)
+    zc = z_crit(2 * depth)
+    zk = _z(mc, th, "preact_excess_kurtosis", "preact_excess_kurtosis")
+    zv = _z(mc, th, "preact_var", "preact_var_finite")
+    assert np.all(np.abs(zk) < zc) and np.all(np.abs(zv) < zc), (zk.round(1), zv.round(1))
+    # negative control: width infinity (kurtosis 0) fails at the same z_crit
+    z0 = np.array([m["preact_excess_kurtosis"]["mean"] / m["preact_excess_kurtosis"]["se"] for m in mc])
+    assert np.max(np.abs(z0)) > zc, z0.round(1)
+
+
+def test_the_mean_correction_is_measured_and_the_uncorrected_kernel_fails():
+    """tanh ordered at width 16, Gaussian inputs: E[h^2] = K + d with d < 0 from layer 2; K alone is rejected."""
+    act, cw, cb = POINTS["tanh-ordered"]
+    width, depth, nets, batch = SIZES["tanh-ordered"]
+    widths = [width] * (depth + 1)
+    th = F.by_layer(act, widths, cw, cb)
+    mc = M.run(act, widths, cw, cb, seeds=nets, batch=batch, seed=SEED)
+    zc = z_crit(depth)
+    assert np.all(np.abs(_z(mc, th, "preact_var", "preact_var_finite")) < zc)
+    assert np.max(np.abs(_z(mc, th, "preact_var", "kernel"))) > zc
+    assert all(t["mean_shift"] < 0 for t in th[1:])
+
+
+@pytest.mark.parametrize("law", ["uniform", pytest.param("truncated_normal", marks=pytest.mark.slow)])
+def test_non_gaussian_weights_add_their_kurtosis_and_the_gaussian_theory_fails(law):
+    """Uniform and Keras' truncated-normal weights: the Edgeworth term k_w C_W^2 E[x^4] / n agrees with the Monte
+    Carlo; the Gaussian-weight theory (k_w = 0) fails at the same z_crit."""
+    act, cw, cb = POINTS["tanh-chaotic"]
+    widths = [64] * 5
+    kw = F.weight_kurtosis(law)
+    th = F.by_layer(act, widths, cw, cb, weight_kurtosis=kw)
+    gauss = F.by_layer(act, widths, cw, cb)
+    mc = M.run(act, widths, cw, cb, seeds=1500, batch=16, seed=SEED, weights=law)
+    zc = z_crit(8)
+    assert np.all(np.abs(_z(mc, th, "preact_excess_kurtosis", "preact_excess_kurtosis")) < zc)
+    assert np.all(np.abs(_z(mc, th, "preact_var", "preact_var_finite")) < zc)
+    assert np.max(np.abs(_z(mc, gauss, "preact_excess_kurtosis", "preact_excess_kurtosis"))) > zc
+
+
+def test_relu_first_order_breaks_down_where_the_exact_law_holds():
+    """ReLU at width 16, depth 8 (depth / width = 1/2), fixed input: the exact law 3 (prod_(l<L) (1 + 5/n) - 1)
+    agrees with the Monte Carlo at every layer, the first-order line does not at the deepest layers."""
+    widths = [16] * 9
+    th = F.by_layer("relu", widths, 2.0, 0.0, input="fixed")
+    mc = M.run("relu", widths, 2.0, 0.0, input="fixed", seeds=3000, batch=16, seed=SEED)
+    exact = [{"k": 3 * ((1 + 5 / 16) ** (layer - 1) - 1)} for layer in range(1, 9)]
+    zc = z_crit(8)
+    assert np.all(np.abs(_z(mc, exact, "preact_excess_kurtosis", "k")) < zc)
+    assert np.max(np.abs(_z(mc, th, "preact_excess_kurtosis", "preact_excess_kurtosis"))) > zc
+    assert math.isclose(th[1]["preact_excess_kurtosis"], exact[1]["k"], rel_tol=1e-12)  # one layer: both exact
