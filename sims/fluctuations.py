@@ -18,9 +18,9 @@ from theory.errors import SpecError
 
 
 def _phi(activation) -> Callable[[np.ndarray], np.ndarray]:
-    from theory.meanfield import _activation, _kernel
+    from theory.meanfield import phi_numeric
 
-    return _kernel(_activation(activation)).phi
+    return phi_numeric(activation)
 
 
 def _draw(rng: np.random.Generator, law: str, shape) -> np.ndarray:

@@ -62,14 +62,13 @@ NODES = 20  # Gauss-Legendre nodes per panel (the integrands carry z^4: more nod
 
 def gaussian_stats(activation, K: float) -> dict[str, float]:
     """E[phi^2], E[phi^4], g'(K) and g''(K) for X ~ N(0, K) (module docstring: integration by parts)."""
-    from theory.meanfield import _activation, _kernel, _rule
+    from theory.meanfield import gaussian_nodes, phi_numeric
 
     if not (K > 0 and np.isfinite(K)):
         raise SpecError(f"the kernel must be a finite number > 0 (got {K})")
-    kern = _kernel(_activation(activation))
-    xs, w = _rule(0.0, np.sqrt(K), kern.kinks, NODES)
+    xs, w = gaussian_nodes(activation, K, NODES)
     with np.errstate(over="ignore", invalid="ignore"):
-        f2 = kern.phi(xs) ** 2
+        f2 = phi_numeric(activation)(xs) ** 2
         z2 = xs * xs / K
         g = float(np.sum(w * f2))
         out = {"g": g, "phi4": float(np.sum(w * f2 * f2)), "g1": float(np.sum(w * f2 * (z2 - 1))) / (2 * K),

@@ -246,6 +246,17 @@ def _rule(mean, std, kinks: np.ndarray, n: int, extra=None):
     return nodes.reshape(shape + (-1,)), weights.reshape(shape + (-1,))
 
 
+def phi_numeric(act: Activation | str):
+    """The activation as a vectorised NumPy function (piece by piece from its SymPy expression)."""
+    return _kernel(_activation(act)).phi
+
+
+def gaussian_nodes(act: Activation | str, q: float, nodes: int = NODES_1D) -> tuple[np.ndarray, np.ndarray]:
+    """Nodes x and weights w with sum(w f(x)) ~ E[f(X)], X ~ N(0, q), q > 0, panels cut at the activation's kinks
+    (the quadrature of this module)."""
+    return _rule(0.0, np.sqrt(q), _kernel(_activation(act)).kinks, nodes)
+
+
 def _moments_at(kern: _Kernel, q: np.ndarray, n: int = NODES_1D):
     """E[phi^2], E[phi'^2], d/dq E[phi(sqrt(q) z)^2] = E[X phi(X) phi'(X)] / q at q > 0 (X ~ N(0, q))."""
     xs, w = _rule(0.0, np.sqrt(q), kern.kinks, n)
