@@ -139,3 +139,28 @@ def test_relu_first_order_breaks_down_where_the_exact_law_holds():
     assert np.all(np.abs(_z(mc, exact, "preact_excess_kurtosis", "k")) < zc)
     assert np.max(np.abs(_z(mc, th, "preact_excess_kurtosis", "preact_excess_kurtosis"))) > zc
     assert math.isclose(th[1]["preact_excess_kurtosis"], exact[1]["k"], rel_tol=1e-12)  # one layer: both exact
+
+
+# ------------------------------------------------------------------------------------------------ the command line
+def test_predict_finite_width_json_adds_the_first_order_beside_todays_keys(capsys):
+    import json
+
+    from theory.cli import main
+    from theory.config import NetworkConfig
+
+    assert main(["predict", "--activation", "tanh", "--init", "glorot_uniform", "--width", "24", "--depth", "4",
+                 "--bias-var", "0.05", "--finite-width", "--input", "fixed", "--json"]) == 0
+    layers = json.loads(capsys.readouterr().out)["layers"]
+    cfg = NetworkConfig(activation="tanh", init="glorot_uniform", width=24, depth=4, bias_var=0.05)
+    want = F.for_config(cfg, "fixed")
+    assert [sorted(r) for r in layers] == [["grad_var", "layer", "preact_excess_kurtosis", "preact_var",
+                                             "preact_var_finite"]] * 4
+    for r, w in zip(layers, want):
+        assert r["preact_var"] == pytest.approx(w["kernel"], rel=1e-12)  # the same K as today's prediction
+        assert r["preact_var_finite"] == w["preact_var_finite"] and r["preact_excess_kurtosis"] == w[
+            "preact_excess_kurtosis"]
+    assert layers[0]["preact_excess_kurtosis"] < 0  # uniform weights (kurtosis -6/5) at a fixed input
+    for argv in (["--input", "fixed"], ["--finite-width", "--batchnorm"], ["--finite-width", "--init", "orthogonal"]):
+        base = ["predict", "--activation", "relu", "--init", "he_normal", "--width", "8", "--depth", "2"]
+        assert main(base + argv) == 2
+        assert capsys.readouterr().err.count("\n") == 1

@@ -6,7 +6,7 @@
     python -m theory init --init SPEC [--activation SPEC] [--n-in N] [--n-out M] [--json]
     python -m theory meanfield --activation SPEC --weight-var X --bias-var Y [--critical] [--json]
     python -m theory gains [--json]
-    python -m theory predict --activation A --init I --width N --depth L [--bias-var V]
+    python -m theory predict --activation A --init I --width N --depth L [--bias-var V] [--finite-width [--input fixed]]
         [--dropout-keep P | --drop Q] [--batchnorm] [--json]
     python -m theory bench [--json]
 
@@ -98,6 +98,12 @@ def _parser() -> ArgumentParser:
                            "Keras' Dropout rate): --drop Q is --dropout-keep 1-Q")
     s.add_argument("--batchnorm", action="store_true", help="batch norm before every activation")
     s.add_argument("--json", action="store_true")
+    s.add_argument("--finite-width", action="store_true",
+                   help="add the first order in 1/width per layer: preact_var_finite (K + K1/n) and "
+                        "preact_excess_kurtosis (3V/(nK^2), plus the weights' own kurtosis); iid weights only")
+    s.add_argument("--input", choices=["gaussian", "fixed"], default="gaussian",
+                   help="input ensemble of --finite-width: gaussian x ~ N(0, input var) (default, as sims run) or "
+                        "fixed (|x|^2/n_0 = input var)")
     return p
 
 
@@ -283,15 +289,27 @@ def _predict(args) -> int:
                         bias_var=args.bias_var, input_var=args.input_var, dropout_keep=keep,
                         batchnorm=args.batchnorm)
     result = predict(cfg)
+    if args.finite_width:
+        from theory.fluctuations import for_config
+
+        for row, fw in zip(result["layers"], for_config(cfg, args.input)):
+            row["preact_var_finite"] = fw["preact_var_finite"]
+            row["preact_excess_kurtosis"] = fw["preact_excess_kurtosis"]
+    elif args.input != "gaussian":
+        raise SpecError("--input selects the ensemble of --finite-width: give --finite-width too")
     if args.json:
         print(dumps(result))
         return 0
     print(_predict_header(args, cfg))
-    print(f"{'layer':>6} {'Var(h_l)':>14} {'Var(delta_l)':>14}")
+    extra = args.finite_width
+    print(f"{'layer':>6} {'Var(h_l)':>14} {'Var(delta_l)':>14}"
+          + (f" {'Var(h_l), 1/n':>14} {'excess kurt.':>14}" if extra else ""))
     for row in result["layers"]:
         # after a divergence the values are NaN: a dash, explained by the line below the table
         print(f"{row['layer']:>6} {fmt_number(row['preact_var'], nan='—'):>14} "
-              f"{fmt_number(row['grad_var'], nan='—'):>14}")
+              f"{fmt_number(row['grad_var'], nan='—'):>14}"
+              + (f" {fmt_number(row['preact_var_finite'], nan='—'):>14} "
+                 f"{fmt_number(row['preact_excess_kurtosis'], nan='—'):>14}" if extra else ""))
     if result.get("note"):
         print(human(result["note"]))
     if result["diverged_at"] is not None:

@@ -86,6 +86,18 @@ def _per_layer(value, depth: int, what: str) -> list[float]:
     return [float(v) for v in vals]
 
 
+def for_config(config, input: str = "gaussian") -> list[dict]:
+    """:func:`by_layer` for a :class:`theory.config.NetworkConfig`: C_W,l = n_(l-1) Var(w_l) from its init at its
+    widths, C_b its bias variance, the input variance, and the init's weight kurtosis; SpecError for what the first
+    order does not cover (batch norm, dropout, weights that are not iid)."""
+    if config.batchnorm or config.dropout_keep < 1:
+        raise SpecError("the finite-width theory covers plain networks (no batch norm, no dropout)")
+    kw = weight_kurtosis(config.scheme.distribution)
+    n = config.widths
+    cw = [n[i] * v for i, v in enumerate(config.weight_vars())]
+    return by_layer(config.act, n, cw, config.bias_var, config.input_var, input, kw)
+
+
 def by_layer(activation, widths: Sequence[int], weight_var, bias_var=0.0, input_var: float = 1.0,
              input: str = "gaussian", weight_kurtosis: float = 0.0) -> list[dict]:
     """Per layer l = 1..L (``widths`` = [n_0, ..., n_L]): ``kernel`` K_l (infinite width), ``mean_shift`` d_l,
