@@ -67,6 +67,11 @@ def _parser() -> ArgumentParser:
     s.add_argument("--seed", type=int, default=0, help="root seed of the SeedSequence (default 0)")
     s.add_argument("--input-correlation", type=float, default=0.5, help="correlation of inputs 0 and 1")
     s.add_argument("--weight-grad-norm", action="store_true", help="also the weight-gradient norm (3rd matmul)")
+    s.add_argument("--kurtosis", action="store_true",
+                   help="also the excess kurtosis of the pre-activations per layer (jackknife SE across networks), "
+                        "beside the first-order finite-width theory (numpy backend)")
+    s.add_argument("--input", choices=["gaussian", "fixed"], default="gaussian",
+                   help="inputs N(0, 1) (default) or of equal norm |x|^2/n_0 = 1 (fixed: the fixed-input ensemble)")
     s.add_argument("--quiet", action="store_true", help=QUIET_HELP)
     s.add_argument("--batchnorm", action="store_true",
                    help="batch norm before every activation (numpy backend; the chunk is the whole batch)")
@@ -263,7 +268,8 @@ def _run(args) -> int:
     bar = _counting(args, "networks")
     doc = run_json(cfg, args.batch, args.seeds, dtype=args.dtype, seed=args.seed, chunk=args.chunk,
                    input_correlation=args.input_correlation, weight_grad_norm=args.weight_grad_norm,
-                   progress=bar.callback(), backend=args.backend, device=args.device)
+                   progress=bar.callback(), backend=args.backend, device=args.device, kurtosis=args.kurtosis,
+                   input=args.input)
     bar.close()
     if args.json:
         print(dumps(doc))
@@ -278,6 +284,8 @@ def _run(args) -> int:
     print(f"{args.activation}, {args.init}: width {args.width}, depth {args.depth}, batch {args.batch}, "
           f"{args.seeds} networks, {args.dtype}{bn}, {doc['seconds']:.2f} s")
     print(format_run_table(doc["layers"]))
+    if args.kurtosis:
+        print(format_kurtosis_table(doc["layers"]))
     if doc["diverged_at"] is not None:
         print(f"diverged at layer {doc['diverged_at']} ({doc['diverged_networks']} of {args.seeds} networks): "
               "no value (—) from there on")
@@ -294,6 +302,17 @@ def format_run_table(layers: list[dict]) -> str:
                       _num(r["theory_grad_var"])) for r in layers]
     lines = [" ".join(f"{c:>{w}}" for c, w in zip(row, widths)) for row in rows]
     return "\n".join(lines)
+
+
+def format_kurtosis_table(layers: list[dict]) -> str:
+    """``sims run --kurtosis``: per layer the excess kurtosis (mean ± SE over the networks) beside the first-order
+    finite-width theory, and the finite-width mean variance (a dash where the theory does not apply)."""
+    head = ("layer", "kurt MC", "± SE", "theory 1/n", "Var(h) 1/n")
+    widths = (5, 12, 9, 12, 12)
+    rows = [head] + [(str(r["layer"]), _num(r["preact_excess_kurtosis"]["mean"]),
+                      _num(r["preact_excess_kurtosis"]["se"], 2), _num(r.get("theory_preact_excess_kurtosis")),
+                      _num(r.get("theory_preact_var_finite"))) for r in layers]
+    return "\n".join(" ".join(f"{c:>{w}}" for c, w in zip(row, widths)) for row in rows)
 
 
 def _num(v, digits: int = 5) -> str:

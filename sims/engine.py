@@ -202,7 +202,8 @@ class Simulation(dict):
 def simulate(config: NetworkConfig, batch: int, seeds: int, *, dtype: str = "float32", seed: int = 0,
              chunk: int | None = None, input_correlation: float = 0.5, weight_grad_norm: bool = False,
              inputs: np.ndarray | None = None, progress: Callable[[int, int], None] | None = None,
-             samples_per_layer: int = 0, backend: str = "numpy", device: str = "cpu") -> dict:
+             samples_per_layer: int = 0, backend: str = "numpy", device: str = "cpu", kurtosis: bool = False,
+             input: str = "gaussian") -> dict:
     """Run ``seeds`` independent networks on ``batch`` inputs; per-layer means and standard errors.
 
     Per layer l and statistic (``result["summary"][name]`` = (mean, se) arrays over layers): the mean over the S
@@ -213,6 +214,10 @@ def simulate(config: NetworkConfig, batch: int, seeds: int, *, dtype: str = "flo
     ``samples_per_layer`` > 0 (on request: histograms and quantiles) keeps, per network and layer, that many
     post-activation values and back-propagated deltas from the first rows of the batch, in
     ``result["samples"]["post"|"grad"][layer]`` (concatenated over networks).
+
+    ``kurtosis``: also ``preact_excess_kurtosis`` per layer (pooled over the networks, jackknife standard error:
+    :func:`sims.statistics.pooled_kurtosis`); ``input``: ``gaussian`` (default) or ``fixed`` (every input of norm
+    |x|^2 / n_0 = input_var), the ensembles of :mod:`theory.fluctuations`.
     """
     validate(batch, seeds, dtype, chunk)
     seed = check.seed(seed)
@@ -224,6 +229,12 @@ def simulate(config: NetworkConfig, batch: int, seeds: int, *, dtype: str = "flo
             raise SpecError(f"inputs must have shape (batch, n_0) = ({batch}, {config.widths[0]}), got {inputs.shape}")
     if backend not in ("numpy", "torch"):
         raise SpecError(f"backend must be numpy or torch (got {backend!r})")
+    if input not in ("gaussian", "fixed"):
+        raise SpecError(f"input must be gaussian or fixed (got {input!r})")
+    if (kurtosis or input != "gaussian") and backend != "numpy":
+        raise SpecError("--kurtosis and --input fixed: numpy backend only")
+    if input != "gaussian" and inputs is not None:
+        raise SpecError("--input fixed draws its own inputs: do not pass inputs too")
     if config.dropout_keep < 1 and backend != "numpy":
         raise SpecError("dropout: numpy backend only (the torch backend does not implement it)")
     if config.batchnorm:
@@ -272,7 +283,8 @@ def simulate(config: NetworkConfig, batch: int, seeds: int, *, dtype: str = "flo
                     progress(s + 1, seeds)
                 continue
             stats, div = pipeline.network(config, kern, scheme, np.random.default_rng(child), batch, chunk, dtype,
-                                          input_correlation, weight_grad_norm, inputs, workspace, samples_per_layer)
+                                          input_correlation, weight_grad_norm, inputs, workspace, samples_per_layer,
+                                          fourth=kurtosis, fixed_input=input == "fixed")
             per_net.append(stats)
             diverged.append(div)
             if progress is not None:
@@ -298,6 +310,14 @@ def run_json(config: NetworkConfig, batch: int, seeds: int, **kwargs) -> dict:
     from theory.predict import predict
 
     theory = predict(config)["layers"]  # first: a user's expression is analysed before the long work
+    finite = None
+    if kwargs.get("kurtosis"):  # the first order in 1/width beside the measurement, where it applies
+        from theory.fluctuations import for_config
+
+        try:
+            finite = for_config(config, kwargs.get("input", "gaussian"))
+        except SpecError:
+            finite = [{"preact_var_finite": None, "preact_excess_kurtosis": None}] * config.depth
     res = simulate(config, batch, seeds, **kwargs)
     layers = []
     for l in range(config.depth):
@@ -306,10 +326,14 @@ def run_json(config: NetworkConfig, batch: int, seeds: int, **kwargs) -> dict:
             row[k] = {"mean": float(mean[l]), "se": float(se[l])}
         row["theory_preact_var"] = theory[l]["preact_var"]
         row["theory_grad_var"] = theory[l]["grad_var"]
+        if finite is not None:
+            row["theory_preact_var_finite"] = finite[l]["preact_var_finite"]
+            row["theory_preact_excess_kurtosis"] = finite[l]["preact_excess_kurtosis"]
         layers.append(row)
     return {"config": config.to_dict(),
             "run": {"batch": batch, "seeds": seeds, "dtype": kwargs.get("dtype", "float32"),
                     "seed": kwargs.get("seed", 0), "chunk": res["chunk"],
-                    "input_correlation": kwargs.get("input_correlation", 0.5)},
+                    "input_correlation": kwargs.get("input_correlation", 0.5),
+                    "input": kwargs.get("input", "gaussian")},
             "layers": layers, "diverged_at": res["diverged_at"], "diverged_networks": res["diverged_networks"],
             "seconds": res["seconds"]}

@@ -59,7 +59,7 @@ def _dropout(kern, drop_key, layer, start, chunk, h, p, keep, g, workspace):
 
 # ------------------------------------------------------------------------------------------------ one network
 def network(config, kern, scheme, rng, batch, chunk, dtype, c0, weight_grad_norm, inputs, workspace, samples=0,
-            trace=None):
+            trace=None, fourth=False, fixed_input=False):
     """Statistics of one network (:func:`sims.statistics.finish`: per-layer arrays, nan after divergence, and the
     divergence layer). The draws, in order: weights, biases, the input key, the output-gradient key, and with
     dropout the mask key, so seed s gives the same network with and without batch norm or dropout.
@@ -67,7 +67,9 @@ def network(config, kern, scheme, rng, batch, chunk, dtype, c0, weight_grad_norm
     ``trace`` (a dict, for tests; the whole batch in one chunk) receives float64 copies of the weights ``W``, biases
     ``b``, ``inputs``, the output gradient ``output_grad`` and per layer ``h`` (before batch norm), ``x`` (the
     layer's output), ``dh`` (dL/dh_l); with batch norm ``u`` and ``sigma``; with dropout ``phi`` (phi before
-    dropout) and ``mask`` (D as 0.0 / 1.0, None at layer L)."""
+    dropout) and ``mask`` (D as 0.0 / 1.0, None at layer L). ``fourth``: also the sum of h^4 per layer (the
+    excess kurtosis; off by default, so runs that do not ask pay nothing); ``fixed_input``: inputs of equal norm
+    (:func:`sims.streams.chunk_inputs`)."""
     L, n = config.depth, config.widths
     dt = np.dtype(dtype)
     bn, drop = bool(config.batchnorm), config.dropout_keep < 1
@@ -88,7 +90,7 @@ def network(config, kern, scheme, rng, batch, chunk, dtype, c0, weight_grad_norm
             trace.update(u=[], sigma=[])
         if drop:
             trace.update(mask=[], phi=[])
-    acc = {k: np.zeros(L) for k in st.SUMS}
+    acc = {k: np.zeros(L) for k in st.SUMS + (("s_h4",) if fourth else ())}
     # rows that reached each layer: a network that diverges in chunk k skips later chunks, so its earlier layers
     # average over the rows they saw (iid inputs: still unbiased), never over rows they did not see
     rows_fwd, rows_bwd = np.zeros(L), np.zeros(L)
@@ -99,7 +101,7 @@ def network(config, kern, scheme, rng, batch, chunk, dtype, c0, weight_grad_norm
     diverged = back_diverged = None
     for start in range(0, batch, chunk):
         rows = min(chunk, batch - start)
-        x = chunk_inputs(inputs, input_key, start, rows, config, dt, c0)
+        x = chunk_inputs(inputs, input_key, start, rows, config, dt, c0, fixed_input)
         if trace is not None:
             trace["inputs"] = x.astype(np.float64)
         pres, posts, gs, sigmas = [], [x], [], []
@@ -118,6 +120,9 @@ def network(config, kern, scheme, rng, batch, chunk, dtype, c0, weight_grad_norm
                 break
             acc["s_h"][l] += st.total(flat)
             acc["s_h2"][l] += s2
+            if fourth:
+                sq = np.square(flat, dtype=np.float64)
+                acc["s_h4"][l] += float(np.dot(sq, sq))
             alive[l] |= np.maximum.reduce(h, axis=0) > 0
             p = workspace.get(("p", l), (chunk, n[l + 1]), dt)[:rows]
             activate(kern, h, p)

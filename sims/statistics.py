@@ -72,6 +72,8 @@ def finish(n, acc, rows_fwd, rows_bwd, alive, corr, grads, kept, diverged, back_
     count = np.where(rows_fwd > 0, rows_fwd, np.nan) * width  # nan (not 0/0 warnings) where no row arrived
     out["preact_mean"] = acc["s_h"] / count
     out["preact_var"] = acc["s_h2"] / count
+    if "s_h4" in acc:  # asked for (the kurtosis): mean h^4
+        out["preact_fourth"] = acc["s_h4"] / count
     out["post_mean"] = acc["s_p"] / count
     out["post_second"] = acc["s_p2"] / count
     out["dead_fraction"] = np.array([1.0 - a.mean() for a in alive])
@@ -117,7 +119,26 @@ def summarize(per_net: list[dict], diverged: list, seeds: int) -> dict:
                 mean = arr.mean(axis=0)
                 se = arr.std(axis=0, ddof=1) / math.sqrt(seeds)
         summary[k] = (mean, se)
+    if "preact_fourth" in summary:
+        m2 = np.stack([p["preact_var"] for p in per_net])
+        m4 = np.stack([p["preact_fourth"] for p in per_net])
+        summary["preact_excess_kurtosis"] = pooled_kurtosis(m2, m4)
+        del summary["preact_fourth"]
     return summary
+
+
+def pooled_kurtosis(m2: np.ndarray, m4: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(excess kurtosis, jackknife standard error) per layer of a pre-activation over the network ensemble, from each
+    network's mean h^2 and h^4 (arrays (S, L)): mean(m4) / mean(m2)^2 - 3, its error from leaving one network out at a
+    time (networks are independent; units and inputs within a network are not). nan where a network diverged."""
+    s = m2.shape[0]
+    with np.errstate(all="ignore"):
+        kurt = m4.mean(axis=0) / m2.mean(axis=0) ** 2 - 3
+        loo2 = (m2.sum(axis=0) - m2) / (s - 1)
+        loo4 = (m4.sum(axis=0) - m4) / (s - 1)
+        jack = loo4 / loo2 ** 2 - 3
+        se = np.sqrt((s - 1) / s * ((jack - jack.mean(axis=0)) ** 2).sum(axis=0))
+    return kurt, se
 
 
 def depth_slope(values, layers=None) -> tuple[float, float]:

@@ -42,13 +42,19 @@ def stream_mask(key: int, layer: int, start: int, rows: int, width: int, keep: f
     return out
 
 
-def chunk_inputs(inputs, input_key: int, start: int, rows: int, config, dt, c0: float) -> np.ndarray:
+def chunk_inputs(inputs, input_key: int, start: int, rows: int, config, dt, c0: float,
+                 fixed: bool = False) -> np.ndarray:
     """Inputs of batch rows [start, start + rows): the user's, or N(0, input_var) from the row-block streams with
-    input 1 = c0 x_0 + sqrt(1 - c0^2) x_1' (the first chunk has >= 2 rows), the same whatever the chunk size."""
+    input 1 = c0 x_0 + sqrt(1 - c0^2) x_1' (the first chunk has >= 2 rows), the same whatever the chunk size.
+    ``fixed``: each row rescaled to |x|^2 / n_0 = input_var (the fixed-input ensemble of the finite-width theory:
+    with Gaussian weights only the norm matters)."""
     if inputs is not None:
         return inputs[start:start + rows].astype(dt, copy=False)
     x = stream_rows(input_key, start, rows, config.widths[0], dt)
     x *= dt.type(math.sqrt(config.input_var))
     if start == 0:
         x[1] = dt.type(c0) * x[0] + dt.type(math.sqrt(1 - c0 * c0)) * x[1]
+    if fixed:
+        norms = np.linalg.norm(x.astype(np.float64), axis=1, keepdims=True)
+        x *= (math.sqrt(config.widths[0] * config.input_var) / np.maximum(norms, 1e-300)).astype(dt)
     return x

@@ -164,3 +164,28 @@ def test_predict_finite_width_json_adds_the_first_order_beside_todays_keys(capsy
         base = ["predict", "--activation", "relu", "--init", "he_normal", "--width", "8", "--depth", "2"]
         assert main(base + argv) == 2
         assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_the_engine_measures_the_kurtosis_on_request_only_and_agrees_with_the_theory(capsys):
+    """``sims run --kurtosis`` (the engine's numpy path, a fourth moment accumulated only when asked): tanh with
+    untruncated Glorot weights at width 16, fixed inputs; the first-order theory within z_crit at every layer, width
+    infinity (0) outside it at one layer or more. A run without --kurtosis has no such key."""
+    import json
+
+    from sims.cli import main
+
+    base = ["run", "--activation", "tanh", "--init", "glorot_normal:plain", "--width", "16", "--depth", "6",
+            "--batch", "32", "--seeds", "1500", "--bias-var", "0.05", "--dtype", "float64", "--quiet", "--json"]
+    assert main(base + ["--kurtosis", "--input", "fixed"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["run"]["input"] == "fixed"
+    layers = doc["layers"]
+    zc = z_crit(6)
+    z = np.array([(r["preact_excess_kurtosis"]["mean"] - r["theory_preact_excess_kurtosis"])
+                  / r["preact_excess_kurtosis"]["se"] for r in layers])
+    z0 = np.array([r["preact_excess_kurtosis"]["mean"] / r["preact_excess_kurtosis"]["se"] for r in layers])
+    assert np.all(np.abs(z) < zc) and np.max(np.abs(z0)) > zc, (z.round(1), z0.round(1))
+    assert main([a if a != "1500" else "3" for a in base]) == 0
+    plain = json.loads(capsys.readouterr().out)["layers"][0]
+    assert "preact_excess_kurtosis" not in plain and "theory_preact_excess_kurtosis" not in plain
+    assert main(base + ["--kurtosis", "--backend", "torch"]) == 2
