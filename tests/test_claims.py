@@ -262,4 +262,4 @@ def test_the_readme_table_holds_the_computed_verdicts(full_evidence):
         if claim.id in MACHINE_DEPENDENT:
             continue
         verdict = claim.check(claim.claimed, full_evidence).verdict
-        assert by_statement[claim.statement.replace("|", "\\|")] == verdict, claim.id
+        assert by_statement[pick(claim.statement, "en").replace("|", "\\|")] == verdict, claim.id
