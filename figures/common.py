@@ -164,6 +164,15 @@ STRINGS: dict[str, dict[str, str]] = {
     "fw_lognormal": {"en": "log-normal: Σ log(1 + 5/n_l)", "ru": "логнормальное: Σ log(1 + 5/n_l)"},
     "fw_five": {"en": "first order: 5 Σ 1/n_l", "ru": "первый порядок: 5 Σ 1/n_l"},
     "fw_x": {"en": "Σ_l 1/n_l (depth / width)", "ru": "Σ_l 1/n_l (глубина / ширина)"},
+    "fk_mc": {"en": "width {n}: Monte Carlo", "ru": "ширина {n}: Монте-Карло"},
+    "fk_first": {"en": "first order in 1/width", "ru": "первый порядок по 1/ширине"},
+    "fk_exact": {"en": "exact law (ReLU)", "ru": "точный закон (ReLU)"},
+    "fk_breakdown": {"en": "depth / width = {r}", "ru": "глубина / ширина = {r}"},
+    "fk_relu": {"en": "ReLU, He (normal), fixed input", "ru": "ReLU, He (нормальная), фиксированный вход"},
+    "fk_tanh": {"en": "tanh, Glorot (normal), bias variance 0.05",
+                "ru": "tanh, Glorot (нормальная), дисперсия смещения 0.05"},
+    "fk_x": {"en": "layer l", "ru": "слой l"},
+    "fk_y": {"en": "excess kurtosis of $h_l$", "ru": "эксцесс $h_l$"},
     "fw_y": {"en": "Var log ‖x_L‖² (live networks)", "ru": "Var log ‖x_L‖² (живые сети)"},
     "fw_title": {"en": "ReLU, He normal, no bias: the exact law within |z| ≤ {zmax} at all {n} points",
                  "ru": "ReLU, He normal, без сдвига: точный закон в пределах |z| ≤ {zmax} во всех {n} точках"},
@@ -414,7 +423,7 @@ class FigureEntry:
 
 #: modules that register figures; later issues append theirs (imported lazily, in this order)
 MODULES = ("figures.activations", "figures.initialization", "figures.montecarlo", "figures.batchnorm",
-           "figures.dropout", "figures.training", "figures.sweeps")
+           "figures.dropout", "figures.training", "figures.sweeps", "figures.finite_width")
 _REGISTRY: dict[str, FigureEntry] = {}
 
 

@@ -149,6 +149,11 @@ CAPTIONS: dict[str, dict[str, str]] = {
         "ru": "$\\mathrm{Var} \\log \\lVert x_L \\rVert^2$ сетей relu/Хе в зависимости от $\\sum 1/n_l$: точный "
               "закон конечной ширины выполняется во "
               "всех точках, логнормальное приближение при малой ширине — нет."},
+    "finite-width-kurtosis": {
+        "en": "The excess kurtosis of a pre-activation grows with depth / width: ReLU leaves the first order past "
+              "depth / width ≈ 0.2 and follows its exact law; tanh stays on the first order at every depth.",
+        "ru": "Эксцесс предактивации растёт с отношением глубины к ширине: ReLU уходит от первого порядка после "
+              "глубина / ширина ≈ 0.2 и следует точному закону; tanh остаётся на первом порядке на любой глубине."},
     "train-activation-cost": {
         "en": "Time of e^x, the sigmoid and tanh relative to ReLU's: median and range of the trials the claims "
               "judge.",
@@ -164,5 +169,6 @@ EXTRA: dict[str, str] = {
     "sweep-phase-diagram": "Краткие итоги",
     "sweep-finite-width": "Инициализация Хе",
     "bn-gradient-rate": "Backward pass",
+    "finite-width-kurtosis": "Инициализация весов (симметричный случай)",
     "train-early-stopping": NOT_GRADED,
 }

@@ -1,0 +1,89 @@
+"""Finite width: the excess kurtosis of a pre-activation by depth, Monte Carlo against the first order in 1/width.
+
+``finite-width-kurtosis``: ReLU with He weights (left; with its exact law 3 (prod (1 + 5/n) - 1), which the first
+order 15 (l - 1)/n leaves once depth / width is not small) and tanh with Glorot weights and a small bias (right; its
+fluctuations saturate, so the first order holds at every depth). Fixed inputs (|x|^2 / n_0 = 1), Gaussian weights,
+the engine's ``--kurtosis`` statistics (jackknife standard errors across networks) and :mod:`theory.fluctuations`.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from figures.common import new_figure, register, save, style, text
+
+GROUP = "finite-width"
+WIDTHS = (16, 32, 64, 128)
+COLORS = ("#9ecae1", "#4292c6", "#2171b5", "#08306b")
+#: panel -> (activation, init, bias variance); Gaussian (untruncated) weights
+PANELS = {"relu": ("relu", "he_normal:plain", 0.0), "tanh": ("tanh", "glorot_normal:plain", 0.05)}
+DEPTH, SEEDS, BATCH = 12, 600, 16
+FAST = {"depth": 6, "seeds": 60, "widths": (16, 64)}
+BREAKDOWN = 0.2  # depth / width where the first order visibly leaves the exact ReLU law
+
+
+def kurtosis_points(fast: bool = False) -> dict:
+    """panel -> width -> {"mc": [mean], "se": [se], "first": [first order], "exact": [ReLU exact law or None]}
+    by layer 1..depth (memoized by the figure)."""
+    from sims.engine import simulate
+    from theory.config import NetworkConfig
+    from theory.fluctuations import for_config
+
+    depth, seeds = (FAST["depth"], FAST["seeds"]) if fast else (DEPTH, SEEDS)
+    out = {}
+    for panel, (act, init, bias) in PANELS.items():
+        out[panel] = {}
+        for k, n in enumerate(FAST["widths"] if fast else WIDTHS):
+            cfg = NetworkConfig(act, init, width=n, depth=depth, bias_var=bias)
+            res = simulate(cfg, BATCH, seeds, dtype="float64", seed=100 * k + (panel == "tanh"), kurtosis=True,
+                           input="fixed")
+            mean, se = res["summary"]["preact_excess_kurtosis"]
+            theory = for_config(cfg, "fixed")
+            exact = ([3 * ((1 + 5 / n) ** (layer - 1) - 1) for layer in range(1, depth + 1)] if act == "relu"
+                     else None)
+            out[panel][str(n)] = {"mc": [float(v) for v in mean], "se": [float(v) for v in se],
+                                  "first": [t["preact_excess_kurtosis"] for t in theory], "exact": exact}
+    return out
+
+
+def plot_kurtosis(points: dict, lang: str):
+    """Two panels (ReLU, tanh): MC points with error bars per width, the first-order lines (dashed), the exact ReLU
+    law (solid), and on the ReLU panel a mark at depth / width = :data:`BREAKDOWN` for each width."""
+    with style():
+        fig = new_figure(figsize=(11.0, 4.8))
+        axes = fig.subplots(1, 2)
+        for ax, (panel, by_width) in zip(axes, points.items()):
+            for color, (n, p) in zip(COLORS, by_width.items()):
+                layers = np.arange(1, len(p["mc"]) + 1)
+                ax.errorbar(layers, p["mc"], yerr=p["se"], fmt="o", ms=4, color=color, capsize=2,
+                            label=text("fk_mc", lang, n=int(n)))
+                ax.plot(layers, p["first"], "--", color=color, lw=1.3)
+                if p["exact"] is not None:
+                    ax.plot(layers, p["exact"], "-", color=color, lw=1.0)
+                    at = BREAKDOWN * int(n) + 1
+                    if at <= layers[-1]:
+                        ax.axvline(at, color=color, lw=0.8, ls=":")
+            ax.plot([], [], "--", color="0.4", label=text("fk_first", lang))
+            if panel == "relu":
+                ax.plot([], [], "-", color="0.4", label=text("fk_exact", lang))
+                ax.plot([], [], ":", color="0.4", label=text("fk_breakdown", lang, r=BREAKDOWN))
+            if panel == "relu":  # the exact law grows geometrically: a log scale past 0.1
+                ax.set_yscale("symlog", linthresh=0.1)
+            ax.set_title(text(f"fk_{panel}", lang), fontsize=11)
+            ax.set_xlabel(text("fk_x", lang))
+            ax.set_ylabel(text("fk_y", lang))
+            ax.grid(alpha=0.3)
+            ax.legend(fontsize=8)
+    return fig
+
+
+@register("finite-width-kurtosis", GROUP, "excess kurtosis of a pre-activation by depth at widths 16-128: Monte "
+                                          "Carlo against the first order in 1/width (ReLU with its exact law, tanh)")
+def make_kurtosis(out_dir: Path, lang: str, fast: bool) -> list[Path]:
+    """Figure ``finite-width-kurtosis``: :func:`plot_kurtosis` of :func:`kurtosis_points` (memoized); returns the
+    written PNG and PDF."""
+    from sims import memo
+
+    return save(plot_kurtosis(memo.call(kurtosis_points, fast=fast), lang), out_dir, "finite-width-kurtosis", lang,
+                fast)
