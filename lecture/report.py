@@ -185,6 +185,9 @@ def render(rows: list[dict], *, derivations: dict[str, str], lang: str = "en", c
     # per part of the lecture, per slide, in the seed's order
     titles = {key: title for key, _prefix, title in SECTIONS}
     used: list[str] = []  # derivations in order of first use
+    from lecture.notes import notes
+
+    slide_notes = notes()
     for key, slides in outline(rows):
         out += [f"## {titles[key][lang]}", ""]
         for slide, slide_rows in slides:
@@ -205,6 +208,8 @@ def render(rows: list[dict], *, derivations: dict[str, str], lang: str = "en", c
                     out += [f"**{_w('Derivation', lang)}:** [{derivation_title(derivations[name], name)}]"
                             f"(#{derivation_anchor(name)})", ""]
                 out += ["</div>", ""]
+            if slide in slide_notes:  # what the package adds to the slide (not an erratum)
+                out += [pick(slide_notes[slide], lang), ""]
             for name in slide_figures(slide, slide_rows, figures):  # each figure once per slide, after its claims
                 out += figure_block(name, lang)
     if used:

@@ -189,3 +189,22 @@ def test_the_engine_measures_the_kurtosis_on_request_only_and_agrees_with_the_th
     plain = json.loads(capsys.readouterr().out)["layers"][0]
     assert "preact_excess_kurtosis" not in plain and "theory_preact_excess_kurtosis" not in plain
     assert main(base + ["--kurtosis", "--backend", "torch"]) == 2
+
+
+def test_the_report_notes_what_finite_width_does_to_the_slides_variance_formula():
+    """The note on «Инициализация весов (симметричный случай)»: the ReLU/He mean exact (correction 0), tanh's mean and
+    both kurtoses as computed by the theory; in both languages, without leaks or English in the Russian one."""
+    from lecture.notes import SLIDE, notes
+    from lecture.prose import english_runs, leaks
+    from lecture.registry import fmt, slide_titles
+
+    note = notes()[SLIDE]
+    assert SLIDE in slide_titles()
+    tanh = F.by_layer("tanh", [16] * 7, 1.0, 0.05, input="fixed")[-1]
+    relu = F.by_layer("relu", [16] * 7, 2.0, 0.0, input="fixed")[-1]
+    for text in (note.en, note.ru):
+        assert "$E[h^2]$ is 0." in text or "равна 0." in text
+        assert fmt(tanh["preact_excess_kurtosis"]) in text and fmt(relu["preact_excess_kurtosis"]) in text
+        assert fmt(100 * tanh["mean_shift"] / tanh["kernel"]) in text
+        assert not any(leaks(text).values())
+    assert english_runs(note.ru) == []
