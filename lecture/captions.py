@@ -154,6 +154,11 @@ CAPTIONS: dict[str, dict[str, str]] = {
               "depth / width ≈ 0.2 and follows its exact law; tanh stays on the first order at every depth.",
         "ru": "Эксцесс предактивации растёт с отношением глубины к ширине: ReLU уходит от первого порядка после "
               "глубина / ширина ≈ 0.2 и следует точному закону; tanh остаётся на первом порядке на любой глубине."},
+    "finite-width-variance": {
+        "en": "Width times the shift of the mean variance from the infinite-width kernel: the widths fall on one "
+              "curve, the first-order correction.",
+        "ru": "Ширина, умноженная на сдвиг средней дисперсии от ядра бесконечной ширины: все ширины ложатся на одну "
+              "кривую — поправку первого порядка."},
     "train-activation-cost": {
         "en": "Time of e^x, the sigmoid and tanh relative to ReLU's: median and range of the trials the claims "
               "judge.",
@@ -170,5 +175,6 @@ EXTRA: dict[str, str] = {
     "sweep-finite-width": "Инициализация Хе",
     "bn-gradient-rate": "Backward pass",
     "finite-width-kurtosis": "Инициализация весов (симметричный случай)",
+    "finite-width-variance": "Инициализация весов (симметричный случай)",
     "train-early-stopping": NOT_GRADED,
 }
