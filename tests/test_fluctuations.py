@@ -208,3 +208,33 @@ def test_the_report_notes_what_finite_width_does_to_the_slides_variance_formula(
         assert fmt(100 * tanh["mean_shift"] / tanh["kernel"]) in text
         assert not any(leaks(text).values())
     assert english_runs(note.ru) == []
+
+
+@pytest.mark.slow
+def test_the_corrections_scale_as_one_over_width_with_the_theorys_intercept():
+    """tanh ordered, Gaussian inputs, widths 16, 32, 64, 128: n (E[h^2] - K) and n * kurtosis against 1/n are lines
+    (weighted least squares, the Monte Carlo's SEs) whose intercepts are the theory's n d and n c4 / K^2 (constants
+    at first order); negative control: intercept 0 (width infinity) fails at the same z_crit."""
+    act, cw, cb = POINTS["tanh-ordered"]
+    widths, layer = (16, 32, 64, 128), 2
+    ys, ses, ks, kses, th_mean, th_kurt = [], [], [], [], [], []
+    for n in widths:
+        th = F.by_layer(act, [n] * 4, cw, cb)[layer - 1]
+        mc = M.run(act, [n] * 4, cw, cb, seeds=4000, batch=32, seed=SEED + n)[layer - 1]
+        ys.append(n * (mc["preact_var"]["mean"] - th["kernel"]))
+        ses.append(n * mc["preact_var"]["se"])
+        ks.append(n * mc["preact_excess_kurtosis"]["mean"])
+        kses.append(n * mc["preact_excess_kurtosis"]["se"])
+        th_mean.append(n * th["mean_shift"])
+        th_kurt.append(n * th["preact_excess_kurtosis"])
+    x = 1 / np.array(widths, dtype=float)
+    zc = z_crit(4)
+    for y, se, theory in ((ys, ses, th_mean), (ks, kses, th_kurt)):
+        assert np.ptp(theory) < 1e-9 * max(abs(theory[0]), 1)  # first order: n times the correction is constant
+        w = 1 / np.array(se) ** 2
+        a = np.vstack([np.ones_like(x), x]).T
+        cov = np.linalg.inv(a.T @ (a * w[:, None]))
+        intercept, _slope = cov @ (a.T @ (w * np.array(y)))
+        se_int = math.sqrt(cov[0, 0])
+        assert abs(intercept - theory[0]) / se_int < zc, (intercept, se_int, theory[0])
+        assert abs(intercept) / se_int > zc, (intercept, se_int)
