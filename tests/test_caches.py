@@ -680,10 +680,12 @@ def _without_timing(report: str, rows: list[dict], timing: set[str]) -> tuple[st
     kept_rows = [r for r in rows if r["id"] not in timing]
     errata = tuple(f"| «{_cell(r['slide'])}» | {_cell(r['quote'])} | " for r in timed)
     lines, out, skipping = report.split("\n"), [], False
-    for line in lines:
-        if skipping and (line.startswith('<a id="') or line.startswith("### ") or line.startswith("## ")):
+    for k, line in enumerate(lines):
+        block = line.startswith('<div class="claim"')  # a claim's block opens with its verdict, then its anchor
+        if skipping and (block or line.startswith('<a id="') or line.startswith("### ") or line.startswith("## ")):
             skipping = False
-        if any(line == f'<a id="{i}"></a>' for i in timing):
+        anchor = next((x for x in lines[k + 1:k + 3] if x), "") if block else line
+        if any(anchor == f'<a id="{i}"></a>' for i in timing):
             skipping = True
         if skipping or line.startswith(errata) or any(f"| [{i}](#{i}) |" in line for i in timing):
             continue
