@@ -316,6 +316,14 @@ STRINGS: dict[str, dict[str, str]] = {
     "mc_theory_key": {"en": "line: mean-field theory", "ru": "линия: теория среднего поля"},
     "mc_points_key": {"en": "points: Monte Carlo mean ± standard error over {seeds} networks",
                       "ru": "точки: среднее Монте-Карло ± стандартная ошибка по {seeds} [seeds|сети|сетям|сетям]"},
+    "mc_finite_key": {"en": "dotted: first order in 1/width at width {width}, where it differs from the line by more "
+                            "than a standard error",
+                      "ru": "пунктир: первый порядок по 1/ширине при ширине {width}, где он отличается от линии "
+                            "больше чем на стандартную ошибку"},
+    "mc_finite_none": {"en": "first order in 1/width at width {width}: within a standard error of the line at every "
+                             "layer (not drawn)",
+                       "ru": "первый порядок по 1/ширине при ширине {width}: в пределах стандартной ошибки от линии "
+                             "на каждом слое (не нарисован)"},
     "mc_theory_prefix": {"en": "theory: {note}", "ru": "теория: {note}"},
     "mc_diverged": {"en": "MC diverged ({dtype} overflow\nin {k} of {s} networks):\n{where}",
                     "ru": "МК расходится (переполнение {dtype}\nв {k} из {s} [s|сети|сетей|сетей]):\n{where}"},

@@ -4,7 +4,9 @@
 * ``mc-variance-depth``: Var(h_l) = E[h_l^2] (forward) and Var(delta_l) = E[delta_l^2] (backward) by layer, Monte
   Carlo mean +- standard error across independent networks (:func:`sims.engine.simulate`) over the curves of
   :func:`theory.predict.predict` for the same :class:`theory.config.NetworkConfig`; the slides' inits x four
-  activations.
+  activations. The forward panels add the first order in 1/width at the simulated width
+  (:func:`theory.fluctuations.for_config`) on the layers where it differs from the width-infinity curve by more
+  than a standard error (:class:`FiniteWidthCurve`); the key says when no layer does.
 * ``mc-activation-histograms``: normalized histograms of the post-activations phi(h_l), one line per layer, for tanh
   (symmetric) and ReLU (not symmetric), a badly scaled init beside a well scaled one.
 * ``mc-gradient-histograms``: the same for the back-propagated gradients delta_l = dL/dh_l of tanh networks.
@@ -211,6 +213,35 @@ class VarianceRun:
     backward_theory: Series
     forward: MCPoints
     backward: MCPoints
+    finite: "FiniteWidthCurve | None" = None
+
+
+@dataclass(frozen=True)
+class FiniteWidthCurve:
+    """The first order in 1/width at the simulated width (:func:`theory.fluctuations.for_config`, Gaussian inputs as
+    the engine draws them): ``values`` = K_l + d_l by layer; ``shown`` marks the layers where it differs from the
+    width-infinity K_l by more than the Monte Carlo's standard error (and both are drawn), the only layers where a
+    reader could tell the two curves apart."""
+
+    values: np.ndarray
+    shown: np.ndarray
+
+
+def finite_width_curve(run: MCRun, points: MCPoints) -> FiniteWidthCurve | None:
+    """:class:`FiniteWidthCurve` of a run, or None where the first order has no value (a kernel that underflows to 0
+    or overflows: :class:`theory.errors.SpecError`)."""
+    from theory.errors import SpecError
+    from theory.fluctuations import for_config
+
+    try:
+        rows = for_config(run.config)
+    except SpecError:
+        return None
+    values = np.array([r["preact_var_finite"] for r in rows], dtype=np.float64)
+    kernel = run.theory("preact_var")
+    with np.errstate(invalid="ignore"):
+        shown = points.drawn & np.isfinite(values) & (np.abs(values - kernel) > points.se)
+    return FiniteWidthCurve(values, shown)
 
 
 def variance_depth_runs(activations=ACTIVATIONS, inits=INITS, sizes: Sizes = VARIANCE_SIZES,
@@ -222,9 +253,10 @@ def variance_depth_runs(activations=ACTIVATIONS, inits=INITS, sizes: Sizes = VAR
             line = line if isinstance(line, InitLine) else InitLine(line, "", "#555555")
             run = mc_run(_config(act, line.spec, sizes), sizes, seed + len(out))
             layers = np.arange(1, sizes.depth + 1)
+            forward = mc_points(run, "preact_var")
             out.append(VarianceRun(run, line, split_series(layers, run.theory("preact_var")),
                                    split_series(layers, run.theory("grad_var")),
-                                   mc_points(run, "preact_var"), mc_points(run, "grad_var")))
+                                   forward, mc_points(run, "grad_var"), finite_width_curve(run, forward)))
     return out
 
 
@@ -246,10 +278,32 @@ def _same_var(runs: list[VarianceRun]) -> dict[str, InitLine]:
     return out
 
 
-def _key_handles(lang: str, seeds: int):
+FINITE_STYLE = {"linestyle": ":", "linewidth": 1.6, "marker": "_", "markersize": 9, "markeredgewidth": 1.6}
+
+
+def _key_handles(lang: str, seeds: int, width: int | None = None, finite_shown: bool = False):
+    """The keys of the theory line and the MC points; with ``width``, the finite-width curve's (or that it is not
+    drawn)."""
     theory = Line2D([], [], color="0.3", linewidth=2.2)
     mc = Line2D([], [], color="0.3", marker="o", markerfacecolor="white", markeredgewidth=1.4, linestyle="none")
-    return [theory, mc], [text("mc_theory_key", lang), text("mc_points_key", lang, seeds=seeds)]
+    handles, labels = [theory, mc], [text("mc_theory_key", lang), text("mc_points_key", lang, seeds=seeds)]
+    if width is not None:
+        handles.append(Line2D([], [], color="0.3", **FINITE_STYLE) if finite_shown else Line2D([], [], alpha=0))
+        labels.append(text("mc_finite_key" if finite_shown else "mc_finite_none", lang, width=width))
+    return handles, labels
+
+
+def _draw_finite(ax, r: "VarianceRun", color: str) -> bool:
+    """The first order at the run's width on the layers where it is told apart from width infinity (runs of
+    consecutive layers as lines, a lone layer as a tick); True if anything was drawn."""
+    f = r.finite
+    if f is None or not f.shown.any():
+        return False
+    layers = np.arange(1, len(f.values) + 1)
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], f.shown.astype(np.int8), [0]])))
+    for a, b in zip(edges[::2], edges[1::2]):  # [a, b): one run of consecutive shown layers
+        ax.plot(layers[a:b], f.values[a:b], color=color, zorder=3.5, **FINITE_STYLE)
+    return True
 
 
 def plot_variance_depth(runs: list[VarianceRun], lang: str):
@@ -261,6 +315,7 @@ def plot_variance_depth(runs: list[VarianceRun], lang: str):
         fig = new_figure((max(4.3 * len(acts) + 0.6, 13.0), 10.6))
         axes = fig.subplots(2, len(acts), sharex=True, squeeze=False)
         handles: dict[str, tuple] = {}
+        finite_shown = False
         for j, act in enumerate(acts):
             panel = [r for r in runs if r.run.config.activation == act]
             for i, (th, mc, ylab) in enumerate((("forward_theory", "forward", "forward_ylabel"),
@@ -283,6 +338,8 @@ def plot_variance_depth(runs: list[VarianceRun], lang: str):
                         ax.plot(x, y, color=line.color, linestyle=line.linestyle, linewidth=line.linewidth,
                                 alpha=0.75, zorder=3)
                     _errorbars(ax, p, line.color, MARKERS.get(line.spec, "o"))
+                    if i == 0 and _draw_finite(ax, r, line.color):
+                        finite_shown = True
                     label = init_label(line, same.get(line.spec), lang)
                     handles.setdefault(label, _init_handle(line))
                     note = "\n".join(t for t in (_theory_note(s, lang), _mc_mask_note(r.run, p, lang)) if t)
@@ -304,7 +361,7 @@ def plot_variance_depth(runs: list[VarianceRun], lang: str):
                     ax.set_xlabel(text("layer_xlabel", lang))
                 if j == 0:
                     ax.set_ylabel(text(ylab, lang))
-        kh, kl = _key_handles(lang, sz.seeds)
+        kh, kl = _key_handles(lang, sz.seeds, sz.width, finite_shown)
         fig.legend(list(handles.values()) + kh, list(handles) + kl, loc="outside lower center", ncols=2,
                    frameon=False, fontsize=11, handlelength=3.0, handler_map={tuple: HandlerTuple(ndivide=None)})
         fig.suptitle(text("mc_title_variance", lang, width=sz.width, depth=sz.depth, batch=sz.batch,

@@ -36,8 +36,12 @@ CAPTIONS: dict[str, dict[str, str]] = {
         "ru": "Выведенные коэффициенты прямого, обратного прохода и критический для каждой активации рядом с "
               "`calculate_gain` из torch."},
     "mc-variance-depth": {
-        "en": "Monte Carlo points (± standard error across networks) on the mean-field curves, layer by layer.",
-        "ru": "Точки Монте-Карло (± стандартная ошибка по сетям) на кривых среднего поля, слой за слоем."},
+        "en": "Monte Carlo points (± standard error across networks) on the mean-field curves, layer by layer; "
+              "dotted, the first order in 1/width at the simulated width, where it differs from width ∞ by more than "
+              "a standard error.",
+        "ru": "Точки Монте-Карло (± стандартная ошибка по сетям) на кривых среднего поля, слой за слоем; пунктир — "
+              "первый порядок по 1/ширине при ширине моделирования там, где он отличается от бесконечной ширины "
+              "больше чем на стандартную ошибку."},
     "mc-activation-histograms": {
         "en": "Per-layer histograms of activations: with a bad init they collapse or saturate with depth, with "
               "Glorot or He they keep their shape.",

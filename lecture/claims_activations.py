@@ -19,7 +19,7 @@ import sympy as sp
 
 from lecture.method import Effect, decide_fraction
 from lecture.registry import (Claim, NotAClaim, Outcome, and_join, code_spans, effect_of, effect_outcome,
-                              exact_equal, experiment, flipped, fmt, paired, scaled, spread_text, tex)
+                              exact_equal, experiment, flipped, fmt, paired, scaled, seeds_ru, spread_text, tex)
 from theory import activations as acts
 from theory.calculus import x
 from theory.slides import activations as slides
@@ -102,11 +102,6 @@ def _signs_ru(signs, form: int, conj: str = "and") -> str:
     """Signs (positive, negative, zero), in their English order, as Russian words of ``form`` (index into
     :data:`_SIGN_RU`) joined by ``conj``."""
     return and_join([_SIGN_RU[s][form] for s in sorted(signs)], conj, lang="ru")
-
-
-def _seeds_ru(n) -> str:
-    """«зерно» agreeing with the count ``n``."""
-    return plural_ru(n, "зерно", "зерна", "зёрен")
 
 
 def _hidden_ru(n, case: str = "nom") -> str:
@@ -443,7 +438,7 @@ def check_bias_dead(claimed, evidence) -> Outcome:
              f"{per_seed_range}).",
              r"Гауссова предактивация со стандартным отклонением $\sigma_h$: при $w_0 = k \sigma_h$ нейрон активен на "
              rf"доле входов {tex(p)}, $> 0$ при любом конечном $k$, и 0 лишь в пределе $k \to -\infty$. Данные digits, "
-             f"первый слой `he_uniform` из 100 нейронов, {OWN_SEEDS} {_seeds_ru(OWN_SEEDS)}: нейрон мёртв на всех "
+             f"первый слой `he_uniform` из 100 нейронов, {seeds_ru(OWN_SEEDS)}: нейрон мёртв на всех "
              rf"{data['rows']} обучающих примерах, как только {threshold}, $k^\ast$ = {k_star} (по нейронам от "
              f"{k_max} до {k_min}; медиана по зёрнам {per_seed_range}).")
     if exact_equal(p, stated):
@@ -500,8 +495,8 @@ def check_same_sign(claimed, evidence) -> Outcome:
              f"SGD для нейрона, на вход которого подаются выходы сигмоиды: доля шагов, у которых все компоненты одного "
              f"знака, — {same['sigmoid']} (при входах от tanh: {same['tanh']}); из них со всеми положительными "
              f"компонентами — доля {pos['median']} ({pos['range']}) всех шагов, со всеми отрицательными — "
-             f"{neg['median']} ({neg['range']}) (собственные запуски того же эксперимента, {OWN_SEEDS} "
-             f"{_seeds_ru(OWN_SEEDS)}).")
+             f"{neg['median']} ({neg['range']}) (собственные запуски того же эксперимента, "
+             f"{seeds_ru(OWN_SEEDS)}).")
     if shared and stated == signs:
         return Outcome("confirmed", text, num)
     if shared and stated < signs:
@@ -544,7 +539,7 @@ def check_exponential(claimed, evidence) -> Outcome:
     text = T(f"Sigmoid/Glorot nets on digits, {len(logs)} seeds: the weight-gradient norm shrinks by "
              rf"{spread_text(f)} per layer towards the input at depth {deep} (mean field {theory}); across depths "
              f"{', '.join(depths)} the output/input gradient ratio gives {across_text} per layer.",
-             f"Сети с сигмоидой и инициализацией Glorot на данных digits, {len(logs)} {_seeds_ru(len(logs))}: норма "
+             f"Сети с сигмоидой и инициализацией Glorot на данных digits, {seeds_ru(len(logs))}: норма "
              f"градиента по весам умножается на {spread_text(f)} на каждый слой по направлению ко входу при глубине "
              f"{deep} (среднее поле: {theory}); по глубинам {', '.join(depths)} отношение градиентов на выходе и на "
              f"входе даёт {across_text} на слой.")
@@ -594,8 +589,8 @@ def check_paralysis(claimed, evidence) -> Outcome:
              "(chance 0.1).",
              rf"Сеть с сигмоидой и инициализацией Glorot с {deep} {_hidden_ru(deep, 'ins')}: функция потерь на "
              rf"обучающей выборке остаётся выше $0.9 \ln 10$ весь бюджет обучения "
-             f"({h} {plural_ru(h, 'эпоха', 'эпохи', 'эпох')}) в {sum(stuck)} из {len(stuck)} "
-             f"{plural_ru(len(stuck), 'зерна', 'зёрен', 'зёрен')}; точность на тестовой выборке {spread_text(acc)} "
+             f"({h} {plural_ru(h, 'эпоха', 'эпохи', 'эпох')}) в {sum(stuck)} из "
+             f"{seeds_ru(len(stuck), case='gen')}; точность на тестовой выборке {spread_text(acc)} "
              "(уровень случайного угадывания 0.1).")
     read_as = T("«наступает паралич сети» read as: in most runs",
                 "«наступает паралич сети» понимается как: в большинстве запусков")
@@ -654,10 +649,10 @@ def check_zigzag(claimed, evidence) -> Outcome:
     text = T(rf"SGD on one unit towards $w^\ast = (1, -1)$, {n} paired seeds: fed by sigmoid outputs "
              f"{s_steps} steps and path/straight {s_path}, fed by tanh {t_steps} steps and {t_path}; sigmoid "
              f"arrives in {arrived}/{n} seeds.",
-             rf"SGD для одного нейрона к $w^\ast = (1, -1)$, {n} "
-             f"{plural_ru(n, 'парное зерно', 'парных зерна', 'парных зёрен')}: на входе выходы сигмоиды — число "
+             rf"SGD для одного нейрона к $w^\ast = (1, -1)$, "
+             f"{seeds_ru(n, paired=True)}: на входе выходы сигмоиды — число "
              f"шагов {s_steps}, отношение пути к прямой {s_path}; на входе tanh — число шагов {t_steps}, отношение "
-             f"{t_path}; с сигмоидой цель достигнута в {arrived} из {n} {plural_ru(n, 'зерна', 'зёрен', 'зёрен')}.")
+             f"{t_path}; с сигмоидой цель достигнута в {arrived} из {seeds_ru(n, case='gen')}.")
     return effect_outcome(effects, per, evidence=text, numbers=num)
 
 
@@ -701,7 +696,7 @@ def _epochs_text(cfg: dict) -> T:
     med = fmt(f["median"]) if f["median"] is not None else "n/a"
     med_ru = fmt(f["median"]) if f["median"] is not None else "нет"
     never = (T(f", never in {f['never']}/{n} seeds",
-               f", ни разу в {f['never']} из {n} {plural_ru(n, 'зерна', 'зёрен', 'зёрен')}") if f["never"] else "")
+               f", ни разу в {f['never']} из {seeds_ru(n, case='gen')}") if f["never"] else "")
     lo = fmt(f["min"])
     return T(f"at epoch {med} ({lo}–{fmt(f['max']) if f['max'] is not None else 'never'})",
              f"на эпохе {med_ru} ({lo}–{fmt(f['max']) if f['max'] is not None else 'никогда'})") + never
@@ -723,7 +718,7 @@ def check_faster(claimed, evidence) -> Outcome:
     text = T(f"6 × 100 net, Adam, {len(area)} seeds, {a} with `{cfgs[a]['init']}` and {b} with "
              f"`{cfgs[b]['init']}`: validation accuracy first above 0.9 for {a} {ea.en}; for {b} "
              f"{eb.en}; validation accuracy averaged over the epochs {area_a} vs {area_b}.",
-             f"Сеть 6 × 100, Adam, {len(area)} {_seeds_ru(len(area))}, {a} с `{cfgs[a]['init']}` и {b} с "
+             f"Сеть 6 × 100, Adam, {seeds_ru(len(area))}, {a} с `{cfgs[a]['init']}` и {b} с "
              f"`{cfgs[b]['init']}`: точность на валидационной выборке впервые выше 0.9: у {a} — {ea.ru}; у {b} — "
              f"{eb.ru}; точность на валидационной выборке, усреднённая по эпохам, {area_a} против {area_b}.")
     return effect_outcome(effect_of(claimed, T(f"validation accuracy averaged over the epochs, {a} minus {b}",
@@ -753,7 +748,7 @@ def check_relu_dies(claimed, evidence) -> Outcome:
     text = T(f"ReLU net 64-32-32-10 on digits, {OWN_SEEDS} seeds, a fraction {frac} of "
              f"the first layer's units below 0 on every row: {grads}, logit spread over rows {spread}; a ReLU net "
              f"initialized with zeros (experiment `symmetry`): {grad0}, weights after training {weights}.",
-             f"Сеть с ReLU 64-32-32-10 на данных digits, {OWN_SEEDS} {_seeds_ru(OWN_SEEDS)}, доля нейронов "
+             f"Сеть с ReLU 64-32-32-10 на данных digits, {seeds_ru(OWN_SEEDS)}, доля нейронов "
              f"первого слоя с предактивацией ниже 0 на каждом примере — {frac}: {grads}, разброс логитов по "
              f"примерам {spread}; сеть с ReLU, инициализированная нулями (эксперимент `symmetry`): {grad0}, веса "
              f"после обучения {weights}.")

@@ -13,7 +13,7 @@ import math
 import sympy as sp
 
 from lecture.registry import (Claim, Outcome, and_join, effect_of, effect_outcome, exact_equal, experiment, flipped,
-                              fmt, paired, paired_outcome, scaled, spread_of, spread_text, tex)
+                              fmt, paired, paired_outcome, scaled, seeds_ru, spread_of, spread_text, tex)
 from theory import batchnorm as tb
 from theory import dropout as td
 from theory.latex import latex
@@ -21,11 +21,6 @@ from theory.slides import batchnorm as tsb
 from theory.text import T, plural_ru
 
 
-def _seeds_ru(n: int, paired_: bool = False) -> str:
-    """``n`` (paired) seeds in Russian, the noun agreeing with ``n``: 2 зерна, 5 парных зёрен."""
-    if paired_:
-        return f"{n} {plural_ru(n, 'парное зерно', 'парных зерна', 'парных зёрен')}"
-    return f"{n} {plural_ru(n, 'зерно', 'зерна', 'зёрен')}"
 
 
 def _steps_gen_ru(n: int) -> str:
@@ -83,7 +78,7 @@ def _check_distribution_drift(claimed, evidence):
              f"$\\lvert\\log(\\text{{ratio}})\\rvert$ "
              f"{spread_text(spread_of(drift['plain']))} vs {spread_text(spread_of(drift['batchnorm']))}.",
              f"Разброс 15–85% входа одного сигмоидного нейрона (сеть 3 × 100 с сигмоидой, батч 60, "
-             f"{n_ep} {plural_ru(n_ep, 'эпоха', 'эпохи', 'эпох')}, {_seeds_ru(n_seeds)}) без батч-нормализации "
+             f"{n_ep} {plural_ru(n_ep, 'эпоха', 'эпохи', 'эпох')}, {seeds_ru(n_seeds)}) без батч-нормализации "
              f"меняется с множителем {spread_text(ratio['plain'])} (медиана входа сдвигается на "
              f"{spread_text(shift['plain'])} в единицах начального разброса), а с ней — с множителем "
              f"{spread_text(ratio['batchnorm'])} ({spread_text(shift['batchnorm'])}); "
@@ -232,7 +227,7 @@ def _check_bn_speed(claimed, evidence):
              f"{spread_text(nets['batchnorm']['accuracy_after'][first])} с батч-нормализацией против "
              f"{spread_text(nets['plain']['accuracy_after'][first])} без неё; итоговая точность на тестовой выборке "
              f"{spread_text(nets['batchnorm']['test_acc'])} против {spread_text(nets['plain']['test_acc'])}, "
-             f"{_seeds_ru(n_seeds)}.")
+             f"{seeds_ru(n_seeds)}.")
     numbers = {"early_difference": spread_of(early), "final_test_difference": spread_of(final), "steps": int(first)}
     early_key = T(f"after {first} steps", after_ru)
     final_key = T("final test accuracy", "итоговая точность на тестовой выборке")
@@ -259,7 +254,7 @@ def _check_mnist_p160(claimed, evidence):
              f"{spread_text(nets['batchnorm']['accuracy_after'][first])}; без неё, после всего обучения "
              f"({steps_total} {plural_ru(steps_total, 'шаг', 'шага', 'шагов')}), — "
              f"{spread_text(nets['plain']['final_val_acc'])} (парная разность {spread_text(spread_of(vals))}, "
-             f"{_seeds_ru(n_seeds)}): батч-нормализации хватает не более 1/{fmt(steps_total / int(first))} этого "
+             f"{seeds_ru(n_seeds)}): батч-нормализации хватает не более 1/{fmt(steps_total / int(first))} этого "
              "числа шагов.")
     return paired_outcome({"": vals}, claimed,
                            what=T(f"accuracy with batch norm after {first} steps minus without after {steps_total}",
@@ -402,7 +397,7 @@ def _check_weaker_l2(claimed, evidence):
              f"with batch norm {spread_text(spread_of(diff))}; without batch norm (context, not judged) "
              f"{spread_text(spread_of(context))}.",
              f"Сеть 3 × 100 с сигмоидой, SGD с темпом обучения 0.5, батчи по 60, {n_ep} "
-             f"{plural_ru(n_ep, 'эпоха', 'эпохи', 'эпох')}, {_seeds_ru(len(diff), paired_=True)}. Сила L2 для сети "
+             f"{plural_ru(n_ep, 'эпоха', 'эпохи', 'эпох')}, {seeds_ru(len(diff), paired=True)}. Сила L2 для сети "
              f"без батч-нормализации, выбранная по точности на валидационной выборке из {and_join(grid, lang='ru')}: "
              f"{fmt(e['l2_plain'])}; уменьшенная, как у Ioffe & Szegedy, в {factor} "
              f"{plural_ru(e['reduction'], 'раз', 'раза', 'раз')}: {fmt(e['l2_reduced'])}. Точность на тестовой "

@@ -11,11 +11,11 @@ from __future__ import annotations
 import sympy as sp
 
 from lecture.registry import (Claim, Outcome, and_join, exact_equal, experiment, flipped, fmt, paired_outcome, scaled,
-                              tex)
+                              seeds_ru, tex)
 from theory import dropout as td
 from theory.latex import latex
 from theory.slides import dropout as tsd
-from theory.text import T, join_words, plural_ru
+from theory.text import T, join_words
 
 
 # ------------------------------------------------------------------------------------------------ «Dropout»
@@ -209,8 +209,8 @@ def _check_part_of_parameters(claimed, evidence):
     text = T(f"A relu net 64-32-10 on digits, two steps, keep {fmt(du['keep'])}, {n} paired seeds; the "
              "fraction of first-layer weights the second step changes, without / with dropout: "
              + changed.en + ". With a minibatch each row draws its own mask, so every unit is kept for some row.",
-             f"Сеть с ReLU 64-32-10 на digits, два шага, доля сохраняемых {fmt(du['keep'])}, {n} "
-             f"{plural_ru(n, 'парное зерно', 'парных зерна', 'парных зёрен')}; доля весов первого слоя, которые "
+             f"Сеть с ReLU 64-32-10 на digits, два шага, доля сохраняемых {fmt(du['keep'])}, "
+             f"{seeds_ru(n, paired=True)}; доля весов первого слоя, которые "
              "меняет второй шаг, без dropout / с dropout: "
              + changed.ru + ". В мини-батче каждая строка получает свою маску, так что каждый нейрон сохраняется "
              "хотя бы в одной строке.")

@@ -19,7 +19,7 @@ import re
 import sympy as sp
 
 from lecture.registry import (Claim, Outcome, effect_of, effect_outcome, experiment, flipped, fmt, scaled,
-                              spread_text, tex)
+                              seeds_ru, spread_text, tex)
 from theory.init import n_in, n_out
 from theory.latex import latex
 from theory.slides import init as S
@@ -679,10 +679,10 @@ def _check_mnist_inits(claimed, evidence) -> Outcome:
              f"for `{b}` (median epoch {fmt(fa['median'])}), in "
              f"{reached_w} "
              f"for `{w}`.",
-             f"Сеть семинара (6 × 100 ReLU, Adam, рукописные цифры), {n} {plural_ru(n, 'зерно', 'зерна', 'зёрен')}: "
+             f"Сеть семинара (6 × 100 ReLU, Adam, рукописные цифры), {seeds_ru(n)}: "
              f"точность на тестовой выборке `{b}` {acc_b} против `{w}` {acc_w}; точность на валидационной выборке "
-             f"выше 0.9 за {h} {plural_ru(h, 'эпоху', 'эпохи', 'эпох')} достигнута при {reached_b} из {n} "
-             f"{plural_ru(n, 'зерна', 'зёрен', 'зёрен')} для `{b}` ("
+             f"выше 0.9 за {h} {plural_ru(h, 'эпоху', 'эпохи', 'эпох')} достигнута при {reached_b} из "
+             f"{seeds_ru(n, case='gen')} для `{b}` ("
              + (f"медианная эпоха {fmt(fa['median'])}" if fa["median"] is not None else "медиана не определена")
              + f") и при {reached_w} — для `{w}`.")
     return effect_outcome(effect_of(claimed, T(f"test accuracy, `{b}` minus `{w}`",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from lecture.method import Effect, decide
 from lecture.registry import (Claim, NotAClaim, Outcome, and_join, code_spans, experiment, flipped, fmt, paired,
-                              paired_outcome, spread_of, spread_text)
+                              paired_outcome, seeds_ru, spread_of, spread_text)
 from theory.text import T, join_words, pick, plural_ru
 
 #: the experiments' names of measures, in words
@@ -119,7 +119,7 @@ def _check_pretraining(claimed, evidence):
                        f"{spread_text(row[form][key])}{f', при равных затратах {equal}' if equal else ''}"))
     n = len(next(iter(pr.values()))["scratch"]["test_acc"]["values"])  # the seeds the runs used
     text = (T(f"{form.capitalize()} pretraining, 64-32-10 tanh, {n} seeds: ",
-              f"{heading}, 64-32-10 tanh, {n} {plural_ru(n, 'зерно', 'зерна', 'зёрен')}: ")
+              f"{heading}, 64-32-10 tanh, {seeds_ru(n)}: ")
             + T("; ", "; ").join(parts) + ".")
     return paired_outcome(per, claimed, what=T(f"{words.en}, {form} pretrained minus scratch",
                                                f"{words.ru}, {with_form} минус с нуля"), evidence=text,

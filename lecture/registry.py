@@ -30,7 +30,7 @@ import sympy as sp
 
 from lecture.method import Decision, Effect, combine, decide
 from theory.files import notice, read_entry, write_entry
-from theory.text import T, join_words, pick
+from theory.text import T, join_words, pick, plural_ru
 
 VERDICTS = ("confirmed", "refuted", "imprecise", "supported", "not-supported", "inconclusive")
 ERRATA_VERDICTS = ("refuted", "imprecise", "not-supported")
@@ -274,7 +274,7 @@ def effect_outcome(effect, per, *, evidence: "T | str", numbers: Mapping | None 
                          "it at this spread." if undecided else " The interval touches the claimed boundary.")
             else:
                 text += (f" Интервал пересекает заявленную границу: при таком разбросе решение дали бы около "
-                         f"{max(undecided)} парных зёрен." if undecided else " Интервал касается заявленной границы.")
+                         f"{seeds_ru(max(undecided), paired=True, case='gen')}." if undecided else " Интервал касается заявленной границы.")
         held_s = ", ".join(str(pick(k, lang)) for k in held)
         failed_s = ", ".join(str(pick(k, lang)) for k in failed)
         return {"evidence": text,
@@ -296,6 +296,16 @@ def effect_outcome(effect, per, *, evidence: "T | str", numbers: Mapping | None 
     elif verdict == "not-supported":
         correction = t("refutation")
     return Outcome(verdict, t("evidence"), nums, condition=condition, correction=correction)
+
+
+SEEDS_RU = {("nom", False): ("зерно", "зерна", "зёрен"), ("nom", True): ("парное зерно", "парных зерна", "парных зёрен"),
+            ("gen", False): ("зерна", "зёрен", "зёрен"), ("gen", True): ("парного зерна", "парных зёрен", "парных зёрен")}
+
+
+def seeds_ru(n: int, *, paired: bool = False, case: str = "nom") -> str:
+    """``n`` (paired) seeds in Russian, the noun agreeing with ``n`` in ``case``: nom «5 парных зёрен», «2 зерна»;
+    gen, after «из», «около»: «из 21 зерна», «около 5 парных зёрен»."""
+    return f"{n} {plural_ru(n, *SEEDS_RU[case, paired])}"
 
 
 def spread_of(values) -> dict:

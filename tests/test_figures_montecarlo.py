@@ -227,3 +227,32 @@ def test_russian_text_differs():
     en, ru = (_texts(M.plot_gradient_norm(runs, lang)) for lang in common.LANGS)
     assert not any(CYRILLIC.search(t) for t in en if "«" not in t)  # slide titles are quoted as in the seed
     assert sum(bool(CYRILLIC.search(t)) for t in ru) >= 6
+
+
+# ------------------------------------------------------------------------------------- the finite-width curve
+def test_the_finite_width_curve_is_drawn_exactly_where_it_differs_from_width_infinity_by_more_than_a_se(fast_runs):
+    """The first order in 1/width at the simulated width (theory.fluctuations, Gaussian inputs as the engine) is
+    drawn on the forward panels at the layers where |K + d - K| > SE of the Monte Carlo, and nowhere else; ReLU
+    with C_b = 0 has d = 0 at every width (its mean is exact), so it never shows."""
+    from theory.fluctuations import for_config
+
+    sizes = M.Sizes(width=16, depth=8, batch=16, seeds=64)
+    runs = M.variance_depth_runs(activations=("tanh", "relu"), inits=M.INITS[2:3], sizes=sizes)
+    for r in runs + fast_runs:
+        values = np.array([x["preact_var_finite"] for x in for_config(r.run.config)])
+        assert np.array_equal(r.finite.values, values)
+        gap = np.abs(values - r.run.theory("preact_var"))
+        assert np.array_equal(r.finite.shown, r.forward.drawn & (gap > r.forward.se))
+        if r.run.config.activation == "relu":
+            assert not r.finite.shown.any() and np.all(gap < 1e-12 * values)
+    tanh = runs[0]
+    assert tanh.finite.shown.any()  # glorot tanh at width 16: the correction exceeds the SE of 64 networks
+    fig = M.plot_variance_depth(runs, "en")
+    dotted = [ln for ln in fig.axes[0].get_lines() if ln.get_linestyle() == ":"]
+    assert np.array_equal(np.concatenate([ln.get_xdata() for ln in dotted]), np.flatnonzero(tanh.finite.shown) + 1)
+    assert np.array_equal(np.concatenate([ln.get_ydata() for ln in dotted]), tanh.finite.values[tanh.finite.shown])
+    assert not [ln for ln in fig.axes[2].get_lines() if ln.get_linestyle() == ":"]  # the backward panel: none
+    texts = " | ".join(_texts(fig))
+    assert "first order in 1/width at width 16, where it differs" in texts
+    none = M.plot_variance_depth([runs[1]], "ru")  # ReLU alone: nothing shown, and the key says so
+    assert "в пределах стандартной ошибки от линии на каждом слое (не нарисован)" in " | ".join(_texts(none))

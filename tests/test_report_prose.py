@@ -152,3 +152,13 @@ def test_a_whole_report_has_no_leaks_and_the_russian_one_no_english():
 #: share of its words: code-like names outside code spans (a derivation's name in its summary, `expit`). Measured on
 #: the full report: 0.5 % (5.4 % with names such as ReLU, Keras, SymPy)
 LATIN_SHARE_MAX = 0.01
+
+
+def test_seed_counts_agree_in_number_and_case():
+    """One helper for every «N зёрен» of the claims: the noun agrees with N, and after «из» / «около» (genitive)."""
+    from lecture.registry import seeds_ru
+
+    assert [seeds_ru(n) for n in (1, 2, 5, 11, 21)] == ["1 зерно", "2 зерна", "5 зёрен", "11 зёрен", "21 зерно"]
+    assert [seeds_ru(n, paired=True) for n in (1, 3, 10)] == ["1 парное зерно", "3 парных зерна", "10 парных зёрен"]
+    assert [seeds_ru(n, case="gen") for n in (1, 2, 21)] == ["1 зерна", "2 зёрен", "21 зерна"]
+    assert seeds_ru(31, paired=True, case="gen") == "31 парного зерна"

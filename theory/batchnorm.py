@@ -122,8 +122,17 @@ def derived_lines() -> dict[str, sp.Expr]:
 
 
 def is_zero(e: sp.Expr) -> bool:
-    """Whether ``e`` is identically 0 after expansion (SymPy simplify)."""
-    return sp.simplify(sp.expand(e)) == 0
+    """Whether ``e`` is identically 0 after expansion (SymPy simplify; skipped when expansion alone gives 0, and a
+    rational function is tried by cancel before simplify: both are exact rewritings)."""
+    e = sp.expand(e)
+    if e == 0:
+        return True
+    try:
+        if sp.cancel(sp.together(e)) == 0:
+            return True
+    except sp.PolynomialError:
+        pass
+    return sp.simplify(e) == 0
 
 
 def given_forward(e: sp.Expr) -> sp.Expr:

@@ -93,12 +93,13 @@ def _doit(e):
 def _is_zero(diff: sp.Expr) -> bool:
     if diff == 0:
         return True
-    for attempt in (lambda e: sp.simplify(e), lambda e: sp.simplify(e.rewrite(sp.exp)),
+    # exact rewritings, cheapest first: a polynomial or rational identity is settled before simplify's heuristics
+    for attempt in (lambda e: sp.expand(e), lambda e: sp.cancel(sp.together(e)), lambda e: sp.simplify(e), lambda e: sp.simplify(e.rewrite(sp.exp)),
                     lambda e: sp.simplify(sp.expand(e.rewrite(sp.exp)))):
         try:
             if attempt(diff) == 0:
                 return True
-        except (TypeError, ValueError, NotImplementedError):
+        except (TypeError, ValueError, NotImplementedError, sp.PolynomialError):
             continue
     return False
 
