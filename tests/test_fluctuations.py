@@ -183,10 +183,76 @@ def test_predict_finite_width_json_adds_the_first_order_beside_todays_keys(capsy
         assert r["preact_var_finite"] == w["preact_var_finite"] and r["preact_excess_kurtosis"] == w[
             "preact_excess_kurtosis"]
     assert layers[0]["preact_excess_kurtosis"] < 0  # uniform weights (kurtosis -6/5) at a fixed input
+    assert main(["predict", "--activation", "tanh", "--init", "glorot_uniform", "--width", "24", "--depth", "4",
+                 "--bias-var", "0.05", "--finite-width", "--json"]) == 0
+    fw = json.loads(capsys.readouterr().out)["finite_width"]
+    assert fw == {"input": "gaussian", "kurtosis_limit": 0.5, "first_unreliable_layer": None,
+                  "first_undefined_layer": None, "exact_law": False}
     for argv in (["--input", "fixed"], ["--finite-width", "--batchnorm"], ["--finite-width", "--init", "orthogonal"]):
         base = ["predict", "--activation", "relu", "--init", "he_normal", "--width", "8", "--depth", "2"]
         assert main(base + argv) == 2
         assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_predict_puts_relus_exact_law_beside_the_first_order_and_says_where_the_first_order_stops(capsys):
+    """ReLU, Gaussian weights, no bias: predict adds the exact law per layer (3 (1 + 2/n_0) prod_(l<L) (1 + 5/n_l) - 3,
+    written out here independently) and names the first layer whose first-order kurtosis 15 (L - 1)/n + 6/n_0
+    exceeds 0.5; a truncated init (not Gaussian) gets no exact column."""
+    import json
+
+    from theory.cli import main
+
+    n, depth = 64, 8
+    assert main(["predict", "--activation", "relu", "--init", "he_normal:plain", "--width", str(n), "--depth",
+                 str(depth), "--finite-width", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    first = [15 * (L - 1) / n + 6 / n for L in range(1, depth + 1)]
+    exact = [3 * (1 + 2 / n) * (1 + 5 / n) ** (L - 1) - 3 for L in range(1, depth + 1)]
+    for row, f, e in zip(doc["layers"], first, exact):
+        assert row["preact_excess_kurtosis"] == pytest.approx(f, rel=1e-12)
+        assert row["preact_excess_kurtosis_exact"] == pytest.approx(e, rel=1e-12)
+        # one layer of fluctuations: both exact (6/n_0); from layer 2 the first order is low
+        assert row["preact_excess_kurtosis_exact"] > row["preact_excess_kurtosis"] or row["layer"] == 1
+    want = next(L for L, f in enumerate(first, start=1) if f > 0.5)
+    assert doc["finite_width"] == {"input": "gaussian", "kurtosis_limit": 0.5, "first_unreliable_layer": want,
+                                   "first_undefined_layer": None, "exact_law": True}
+    assert main(["predict", "--activation", "relu", "--init", "he_normal:plain", "--width", str(n), "--depth",
+                 str(depth), "--finite-width"]) == 0
+    out = capsys.readouterr().out
+    assert "kurt., exact" in out and f"from layer {want} on the first-order excess kurtosis exceeds 0.5" in out
+    assert main(["predict", "--activation", "relu", "--init", "he_normal", "--width", "8", "--depth", "2",
+                 "--finite-width", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert not doc["finite_width"]["exact_law"] and "preact_excess_kurtosis_exact" not in doc["layers"][0]
+
+
+@pytest.mark.parametrize("init,act,undefined", [("normal:100/sqrt(n_in)", "relu", 42),  # K overflows
+                                                ("normal:0.001/sqrt(n_in)", "tanh", 26),  # K underflows
+                                                ("he_normal:plain", "exp(x)", 2)])  # moments past the window
+def test_a_kernel_out_of_range_ends_the_first_order_with_a_dash_not_a_traceback(capsys, init, act, undefined):
+    """Where K^2 leaves float64 (K > 1.3e154 or < 1.5e-154) or the activation's Gaussian moments are not finite, the
+    first order has no value: NaN (null in JSON, a dash in the table) from that layer on, named in one line; predict
+    and sims run --kurtosis exit 0. The layer is where log10 K crosses the range: K_l = 2 (C_W/2)^(l-1) for ReLU with
+    C_W = 10^4 (l = 1 + 154 / log10(5000) -> 42), K_l ~ (10^-6)^(l-1) for tanh (l = 1 + 154/6 -> 26); exp(x) at
+    K_1 = 2: E[exp(4 h)] = e^16 has its mass near z = 4 sqrt(2), and its integrand at z = 9 is 1.5e-3 of it, so
+    layer 1's moments are not computed and layer 2 has no value."""
+    import json
+
+    from sims.cli import main as sims_main
+    from theory.cli import main
+
+    base = ["--activation", act, "--init", init, "--width", "16", "--depth", "60"]
+    assert main(["predict", *base, "--finite-width", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["finite_width"]["first_undefined_layer"] == undefined
+    k = [r["preact_excess_kurtosis"] for r in doc["layers"]]
+    assert all(v is not None for v in k[:undefined - 1]) and all(v is None for v in k[undefined - 1:])
+    assert main(["predict", *base, "--finite-width"]) == 0
+    assert f"no first-order value from layer {undefined} on" in capsys.readouterr().out
+    assert sims_main(["run", *base[:-1], "30", "--batch", "2", "--seeds", "3", "--kurtosis", "--quiet",
+                      "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)["layers"]
+    assert [r["theory_preact_excess_kurtosis"] is None for r in rows] == [L >= undefined for L in range(1, 31)]
 
 
 def test_the_engine_measures_the_kurtosis_on_request_only_and_agrees_with_the_theory(capsys):

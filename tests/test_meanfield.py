@@ -322,3 +322,30 @@ def test_grid_matches_points():
             assert M._PHASES[int(g.phase[i, j])] == r.phase
     chaotic = g.phase == 1
     assert np.all((g.c_star[chaotic] >= 0) & (g.c_star[chaotic] < 1))
+
+
+def test_moments_with_mass_past_the_window_are_not_values_and_predict_says_why(capsys):
+    """exp(x): E[exp(X)^2] = e^(2q) in closed form. At q = 0.09 its mass sits near z = 2 sqrt(q) = 0.6 and predict
+    matches the closed form at quadrature precision; at q = 2 (He), E[exp(X)^4] and E[exp(2X)] put weight near
+    z = 5.7 and 2.8, the integrand at z = 9 is above 1e-10 of the integral, and predict gives no value (null) from
+    layer 2 with a note instead of a truncated number; the text output says so and does not call it a divergence."""
+    import json
+    import math
+
+    from theory.cli import main
+    from theory.config import NetworkConfig
+    from theory.predict import predict
+
+    small = predict(NetworkConfig("exp(x)", "normal:0.3/sqrt(n_in)", width=16, depth=3))
+    q = [r["preact_var"] for r in small["layers"]]
+    for a, b in zip(q, q[1:]):
+        assert b == pytest.approx(0.09 * math.exp(2 * a), rel=1e-10)
+    assert "not_computed_from" not in small and small["diverged_at"] is None
+    assert main(["predict", "--activation", "exp(x)", "--init", "he_normal:plain", "--width", "16", "--depth", "4",
+                 "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["layers"][0]["preact_var"] == 2 and [r["preact_var"] for r in doc["layers"][1:]] == [None] * 3
+    assert doc["not_computed_from"] == 1 and "beyond 9 standard deviations" in doc["note"]
+    assert main(["predict", "--activation", "exp(x)", "--init", "he_normal:plain", "--width", "16", "--depth", "4"]) == 0
+    out = capsys.readouterr().out
+    assert "not a divergence" in out and "diverges (non-finite)" not in out

@@ -290,11 +290,19 @@ def _predict(args) -> int:
                         batchnorm=args.batchnorm)
     result = predict(cfg)
     if args.finite_width:
-        from theory.fluctuations import for_config
+        from theory import fluctuations as fl
 
-        for row, fw in zip(result["layers"], for_config(cfg, args.input)):
+        rows = fl.for_config(cfg, args.input)
+        exact = fl.relu_exact_kurtosis(cfg.widths, args.input) if fl.exact_law_applies(cfg) else None
+        for k, (row, fw) in enumerate(zip(result["layers"], rows)):
             row["preact_var_finite"] = fw["preact_var_finite"]
             row["preact_excess_kurtosis"] = fw["preact_excess_kurtosis"]
+            if exact is not None:
+                row["preact_excess_kurtosis_exact"] = exact[k]
+        result["finite_width"] = {"input": args.input, "kurtosis_limit": fl.KURTOSIS_LIMIT,
+                                  "first_unreliable_layer": fl.first_unreliable_layer(rows),
+                                  "first_undefined_layer": fl.first_undefined_layer(rows),
+                                  "exact_law": exact is not None}
     elif args.input != "gaussian":
         raise SpecError("--input selects the ensemble of --finite-width: give --finite-width too")
     if args.json:
@@ -302,19 +310,41 @@ def _predict(args) -> int:
         return 0
     print(_predict_header(args, cfg))
     extra = args.finite_width
+    exact = extra and result["finite_width"]["exact_law"]
     print(f"{'layer':>6} {'Var(h_l)':>14} {'Var(delta_l)':>14}"
-          + (f" {'Var(h_l), 1/n':>14} {'excess kurt.':>14}" if extra else ""))
+          + (f" {'Var(h_l), 1/n':>14} {'excess kurt.':>14}" if extra else "")
+          + (f" {'kurt., exact':>14}" if exact else ""))
     for row in result["layers"]:
         # after a divergence the values are NaN: a dash, explained by the line below the table
         print(f"{row['layer']:>6} {fmt_number(row['preact_var'], nan='—'):>14} "
               f"{fmt_number(row['grad_var'], nan='—'):>14}"
               + (f" {fmt_number(row['preact_var_finite'], nan='—'):>14} "
-                 f"{fmt_number(row['preact_excess_kurtosis'], nan='—'):>14}" if extra else ""))
+                 f"{fmt_number(row['preact_excess_kurtosis'], nan='—'):>14}" if extra else "")
+              + (f" {fmt_number(row['preact_excess_kurtosis_exact'], nan='—'):>14}" if exact else ""))
     if result.get("note"):
         print(human(result["note"]))
-    if result["diverged_at"] is not None:
+    if extra:
+        for line in _finite_width_lines(result["finite_width"]):
+            print(line)
+    if result["diverged_at"] is not None and result.get("not_computed_from") is None:
         print(f"diverges (non-finite) at layer {result['diverged_at']}")
     return 0
+
+
+def _finite_width_lines(fw: dict) -> list[str]:
+    """What the first-order columns of ``predict --finite-width`` mean and where they stop holding."""
+    lines = [f"first order in 1/width ({fw['input']} inputs): Var(h_l) = K + K1/n, excess kurtosis 3V/(nK^2)"]
+    if fw["exact_law"]:
+        lines.append("kurt., exact: ReLU's exact law at these widths (Gaussian weights, no bias; theory.finite_width)")
+    if fw["first_unreliable_layer"] is not None:
+        lines.append(f"from layer {fw['first_unreliable_layer']} on the first-order excess kurtosis exceeds "
+                     f"{fw['kurtosis_limit']:g}: depth/width is not small there and the neglected terms are not "
+                     "(ReLU: the first order is about 8 % low at 0.5)")
+    if fw["first_undefined_layer"] is not None:
+        lines.append(f"no first-order value from layer {fw['first_undefined_layer']} on (—): the kernel K leaves "
+                     "float64's range for K^2, or the activation's Gaussian moments below it are not finite or have "
+                     "mass beyond 9 standard deviations")
+    return lines
 
 
 def _predict_header(args, cfg) -> str:

@@ -62,13 +62,14 @@ NODES = 20  # Gauss-Legendre nodes per panel (the integrands carry z^4: more nod
 
 def gaussian_stats(activation, K: float) -> dict[str, float]:
     """E[phi^2], E[phi^4], g'(K) and g''(K) for X ~ N(0, K) (module docstring: integration by parts)."""
-    from theory.meanfield import gaussian_nodes, phi_numeric
+    from theory.meanfield import Z_EDGES, gaussian_nodes, past_window, phi_numeric
 
     if not (K > 0 and np.isfinite(K)):
         raise SpecError(f"the kernel must be a finite number > 0 (got {K})")
     xs, w = gaussian_nodes(activation, K, NODES)
+    phi = phi_numeric(activation)
     with np.errstate(over="ignore", invalid="ignore"):
-        f2 = phi_numeric(activation)(xs) ** 2
+        f2 = phi(xs) ** 2
         z2 = xs * xs / K
         g = float(np.sum(w * f2))
         out = {"g": g, "phi4": float(np.sum(w * f2 * f2)), "g1": float(np.sum(w * f2 * (z2 - 1))) / (2 * K),
@@ -76,6 +77,11 @@ def gaussian_stats(activation, K: float) -> dict[str, float]:
     if not all(np.isfinite(v) for v in out.values()):
         raise SpecError(f"the Gaussian moments of {getattr(activation, 'name', activation)!r} are not finite at "
                         f"K = {K:g}")
+    # the fastest-growing integrands: phi^4 and phi^2 z^4; mass past the window is not a value
+    z4 = Z_EDGES[-1] ** 4
+    if past_window(phi, K, out["phi4"], 4) or past_window(phi, K, 3 * out["g"], 2, z4):
+        raise SpecError(f"the Gaussian moments of {getattr(activation, 'name', activation)!r} at K = {K:g} have mass "
+                        "beyond 9 standard deviations (an activation growing like exp): not computed")
     return out
 
 
@@ -84,6 +90,46 @@ def _per_layer(value, depth: int, what: str) -> list[float]:
     if len(vals) != depth or not all(np.isfinite(float(v)) and float(v) >= 0 for v in vals):
         raise SpecError(f"{what} must be one number >= 0 or one per layer ({depth})")
     return [float(v) for v in vals]
+
+
+#: the first order drops terms of relative size O(excess kurtosis); for ReLU its ratio to the exact law is
+#: e/(e^e - 1) with e = kurtosis / 3, so at 0.5 the first-order kurtosis is about 8 % low. Past this value a layer is
+#: flagged as outside the first order's range (:func:`first_unreliable_layer`).
+KURTOSIS_LIMIT = 0.5
+#: kernels whose square is not a normal float64 (under- or overflow): the first order is not computed there
+_K_RANGE = (float(np.sqrt(np.finfo(np.float64).tiny)), float(np.sqrt(np.finfo(np.float64).max)))
+_KEYS = ("kernel", "mean_shift", "preact_var_finite", "conditional_var_var", "preact_excess_kurtosis")
+
+
+def first_unreliable_layer(rows: Sequence[dict], limit: float = KURTOSIS_LIMIT) -> int | None:
+    """The first layer whose first-order excess kurtosis exceeds ``limit`` in size (None: none does)."""
+    return next((r["layer"] for r in rows if abs(r["preact_excess_kurtosis"]) > limit), None)
+
+
+def first_undefined_layer(rows: Sequence[dict]) -> int | None:
+    """The first layer where the first order has no value (NaN: the kernel left float64's range, or the activation's
+    Gaussian moments are not finite there); None if every layer has one."""
+    return next((r["layer"] for r in rows if not np.isfinite(r["preact_excess_kurtosis"])), None)
+
+
+def relu_exact_kurtosis(widths: Sequence[int], input: str = "gaussian") -> list[float]:
+    """The exact excess kurtosis of a pre-activation of a ReLU network with Gaussian weights (any C_W: the kurtosis is
+    scale free) and no bias, per layer l = 1..L: 3 (1 + 2/n_0 for Gaussian inputs) E||x_(l-1)||^4 / E||x_(l-1)||^2^2
+    - 3, the moments from the exact law (:func:`theory.finite_width.norm_moments_by_layer`)."""
+    from theory.finite_width import norm_moments_by_layer
+
+    widths = [int(w) for w in widths]
+    if input not in INPUTS:
+        raise SpecError(f"input must be one of {', '.join(INPUTS)} (got {input!r})")
+    gauss = 1 + 2 / widths[0] if input == "gaussian" else 1.0
+    ratios = [1.0] + [row["post"]["ratio"] for row in norm_moments_by_layer(widths[:-1])] if len(widths) > 2 \
+        else [1.0]
+    return [3 * gauss * r - 3 for r in ratios]
+
+
+def exact_law_applies(config) -> bool:
+    """Whether :func:`relu_exact_kurtosis` is exact for ``config``: ReLU, untruncated Gaussian weights, no bias."""
+    return config.act.name == "relu" and config.scheme.distribution == "normal" and config.bias_var == 0
 
 
 def for_config(config, input: str = "gaussian") -> list[dict]:
@@ -104,6 +150,9 @@ def by_layer(activation, widths: Sequence[int], weight_var, bias_var=0.0, input_
     ``preact_var_finite`` K_l + d_l, ``conditional_var_var`` v_l and ``preact_excess_kurtosis`` c4_l / K_l^2, to first
     order in 1/n (module docstring). ``weight_var`` C_W and ``bias_var`` C_b: one number or one per layer;
     ``weight_kurtosis``: the weights' excess kurtosis (0: Gaussian; :func:`weight_kurtosis`)."""
+    from theory.meanfield import phi_numeric
+
+    phi_numeric(activation)  # an unknown activation is an error here, not a layer without a value below
     widths = [int(w) for w in widths]
     if len(widths) < 2 or min(widths) < 1:
         raise SpecError("widths must be [n_0, n_1, ..., n_L] with every width >= 1 and L >= 1")
@@ -122,12 +171,20 @@ def by_layer(activation, widths: Sequence[int], weight_var, bias_var=0.0, input_
     d = 0.0
     out = []
     for layer in range(1, depth + 1):
+        if not _K_RANGE[0] <= K <= _K_RANGE[1]:  # under- or overflow (NaN included): no value from here on
+            out += [{"layer": k, **dict.fromkeys(_KEYS, float("nan"))} for k in range(layer, depth + 1)]
+            break
         c4 = 3 * v + kw * cw[layer - 1] ** 2 * x4 / widths[layer - 1]
-        out.append({"layer": layer, "kernel": K, "mean_shift": d, "preact_var_finite": K + d,
-                    "conditional_var_var": v, "preact_excess_kurtosis": c4 / K ** 2})
+        row = {"layer": layer, "kernel": K, "mean_shift": d, "preact_var_finite": K + d, "conditional_var_var": v,
+               "preact_excess_kurtosis": c4 / K / K}
+        out.append({k: (x if k == "layer" or np.isfinite(x) else float("nan")) for k, x in row.items()})
         if layer == depth:
             break
-        s = gaussian_stats(activation, K)
+        try:
+            s = gaussian_stats(activation, K)
+        except SpecError:  # moments not finite at this kernel: the next layers have no value
+            K = float("nan")
+            continue
         c = cw[layer]
         d = c * (s["g1"] * d + s["g2"] * c4 / 6)
         v = c * c * ((s["phi4"] - s["g"] ** 2) / widths[layer] + s["g1"] ** 2 * v)

@@ -48,7 +48,8 @@ Degenerate cases (each reported with a ``note``):
   limit sigma_w^2 (phi'(-oo)^2 + phi'(+oo)^2) / 2.
 
 Valid for activations that grow at most polynomially (the whole zoo); an integrand growing like exp(x) at large q
-puts its mass beyond |z| = 9 and is not supported. Limitation: where the length map is the diagonal to within
+puts its mass beyond |z| = 9: :func:`layer_moments` detects it (:func:`past_window`) and returns NaN there, never a
+truncated value. Limitation: where the length map is the diagonal to within
 rounding over a range of q (a user activation that is exactly the identity near 0, such as Max(x, -1) at
 sigma_w^2 = 1, sigma_b^2 = 0), the sign of q_{l+1} - q_l is rounding noise there and q* is some point of that range.
 """
@@ -246,6 +247,27 @@ def _rule(mean, std, kinks: np.ndarray, n: int, extra=None):
     return nodes.reshape(shape + (-1,)), weights.reshape(shape + (-1,))
 
 
+#: a Gaussian expectation is trusted only if its integrand at the window's edge |z| = Z_EDGES[-1], times the
+#: standard normal density there, is below this fraction of the integral (an integrand growing like exp(a x) puts
+#: its mass near z = a sqrt(q): past the window once a sqrt(q) nears 9)
+WINDOW_TOL = 1e-10
+
+
+def past_window(f, q, total, power: int = 1, factor: float = 1.0) -> np.ndarray:
+    """Where the integrand ``factor`` |f(x)|^power of E[...], X ~ N(0, q) (``f`` vectorised), still carries weight at
+    the quadrature window's edges: max over z = +-9 of factor |f(z sqrt(q))|^power pdf(z) > WINDOW_TOL |total|
+    (True: the computed ``total`` misses mass beyond the window and is not a value). Compared in logarithms, so a
+    large but finite total (a diverging network's last layers) is judged without overflow; a non-finite ``total``
+    is left to the caller's finiteness checks (False)."""
+    q, total = np.asarray(q, dtype=np.float64), np.asarray(total, dtype=np.float64)
+    z = Z_EDGES[-1]
+    log_pdf = -0.5 * z * z - 0.5 * math.log(2.0 * math.pi)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        edge = np.maximum(np.log(np.abs(f(-z * np.sqrt(q)))), np.log(np.abs(f(z * np.sqrt(q)))))
+        bad = power * edge + math.log(factor) + log_pdf > math.log(WINDOW_TOL) + np.log(np.abs(total))
+    return bad & np.isfinite(total) & (total != 0)
+
+
 def phi_numeric(act: Activation | str):
     """The activation as a vectorised NumPy function (piece by piece from its SymPy expression)."""
     return _kernel(_activation(act)).phi
@@ -282,7 +304,12 @@ def layer_moments(act: Activation | str, q_values) -> tuple[np.ndarray, np.ndarr
     second, dsecond = np.full(q.shape, np.nan), np.full(q.shape, np.nan)
     pos = (q > 0) & np.isfinite(q)
     if pos.any():
-        second[pos], dsecond[pos], _ = _moments_at(kern, q[pos])
+        qp = q[pos]
+        m2, d2, _ = _moments_at(kern, qp)
+        # mass past the quadrature's window (an activation growing like exp): not a value (NaN)
+        m2[past_window(kern.phi, qp, m2, 2)] = np.nan
+        d2[past_window(kern.dphi, qp, d2, 2)] = np.nan
+        second[pos], dsecond[pos] = m2, d2
     zero = q == 0
     second[zero], dsecond[zero] = kern.phi0 ** 2, kern.dphi0_sq
     return second, dsecond

@@ -79,9 +79,19 @@ def predict(config: NetworkConfig) -> dict:
             grad.append(float(np.float64(n[l]) * wv[l - 1] * dsecond[l - 2] * grad[-1]))
     grad.reverse()
     bad = [i + 1 for i, v in enumerate(q) if not math.isfinite(v)]
-    return {"config": config.to_dict(),
-            "layers": [{"layer": i + 1, "preact_var": q[i], "grad_var": grad[i]} for i in range(config.depth)],
-            "diverged_at": bad[0] if bad else None}
+    out = {"config": config.to_dict(),
+           "layers": [{"layer": i + 1, "preact_var": q[i], "grad_var": grad[i]} for i in range(config.depth)],
+           "diverged_at": bad[0] if bad else None}
+    # a finite q whose Gaussian moments are NaN: their mass lies past the quadrature's window (meanfield.past_window)
+    cut = [i + 1 for i, (qi, m2, d2) in enumerate(zip(q, second + [0.0], dsecond))
+           if math.isfinite(qi) and not (math.isfinite(m2) and math.isfinite(d2))]
+    if cut:
+        out["not_computed_from"] = cut[0]
+        out["note"] = (f"from layer {cut[0]} (Var(h) = {q[cut[0] - 1]:.6g}) the Gaussian moments of "
+                       f"{config.activation!r} have mass beyond 9 standard deviations (an activation growing like exp):"
+                       " its gradient and the later layers are not computed (NaN), which is not a divergence of the "
+                       "network")
+    return out
 
 
 #: The depth and width at which the lecture's "the gradient vanishes / does not vanish" is read: the trajectory of
