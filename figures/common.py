@@ -317,9 +317,9 @@ STRINGS: dict[str, dict[str, str]] = {
     "mc_points_key": {"en": "points: Monte Carlo mean ± standard error over {seeds} networks",
                       "ru": "точки: среднее Монте-Карло ± стандартная ошибка по {seeds} [seeds|сети|сетям|сетям]"},
     "mc_finite_key": {"en": "dotted: first order in 1/width at width {width}, where it differs from the line by more "
-                            "than a standard error",
-                      "ru": "пунктир: первый порядок по 1/ширине при ширине {width}, где он отличается от линии "
-                            "больше чем на стандартную ошибку"},
+                            "than a standard error\n({where})",
+                      "ru": "пунктир: первый порядок по 1/ширине при ширине {width}, где он отличается от линии\n"
+                            "больше чем на стандартную ошибку ({where})"},
     "mc_finite_none": {"en": "first order in 1/width at width {width}: within a standard error of the line at every "
                              "layer (not drawn)",
                        "ru": "первый порядок по 1/ширине при ширине {width}: в пределах стандартной ошибки от линии "

@@ -281,16 +281,29 @@ def _same_var(runs: list[VarianceRun]) -> dict[str, InitLine]:
 FINITE_STYLE = {"linestyle": ":", "linewidth": 1.6, "marker": "_", "markersize": 9, "markeredgewidth": 1.6}
 
 
-def _key_handles(lang: str, seeds: int, width: int | None = None, finite_shown: bool = False):
-    """The keys of the theory line and the MC points; with ``width``, the finite-width curve's (or that it is not
-    drawn)."""
+def _key_handles(lang: str, seeds: int, width: int | None = None, finite_where: str = ""):
+    """The keys of the theory line and the MC points; with ``width``, the finite-width curve's and where it is drawn
+    (``finite_where``; empty: nowhere, and the key says so)."""
     theory = Line2D([], [], color="0.3", linewidth=2.2)
     mc = Line2D([], [], color="0.3", marker="o", markerfacecolor="white", markeredgewidth=1.4, linestyle="none")
     handles, labels = [theory, mc], [text("mc_theory_key", lang), text("mc_points_key", lang, seeds=seeds)]
     if width is not None:
-        handles.append(Line2D([], [], color="0.3", **FINITE_STYLE) if finite_shown else Line2D([], [], alpha=0))
-        labels.append(text("mc_finite_key" if finite_shown else "mc_finite_none", lang, width=width))
+        handles.append(Line2D([], [], color="0.3", **FINITE_STYLE) if finite_where else Line2D([], [], alpha=0))
+        labels.append(text("mc_finite_key", lang, width=width, where=finite_where) if finite_where
+                      else text("mc_finite_none", lang, width=width))
     return handles, labels
+
+
+def _finite_where(runs: list["VarianceRun"], lang: str) -> str:
+    """Where the finite-width curve is drawn: "tanh, glorot_uniform: layers 20–30; ..." (empty: nowhere)."""
+    parts = []
+    for r in runs:
+        if r.finite is None or not r.finite.shown.any():
+            continue
+        edges = np.flatnonzero(np.diff(np.concatenate([[0], r.finite.shown.astype(np.int8), [0]])))
+        spans = ", ".join(_where(int(a) + 1, int(b), lang) for a, b in zip(edges[::2], edges[1::2]))
+        parts.append(f"{get_activation(r.run.config.activation).name}, {r.init.spec}: {spans}")
+    return "; ".join(parts)
 
 
 def _draw_finite(ax, r: "VarianceRun", color: str) -> bool:
@@ -315,7 +328,6 @@ def plot_variance_depth(runs: list[VarianceRun], lang: str):
         fig = new_figure((max(4.3 * len(acts) + 0.6, 13.0), 10.6))
         axes = fig.subplots(2, len(acts), sharex=True, squeeze=False)
         handles: dict[str, tuple] = {}
-        finite_shown = False
         for j, act in enumerate(acts):
             panel = [r for r in runs if r.run.config.activation == act]
             for i, (th, mc, ylab) in enumerate((("forward_theory", "forward", "forward_ylabel"),
@@ -338,8 +350,8 @@ def plot_variance_depth(runs: list[VarianceRun], lang: str):
                         ax.plot(x, y, color=line.color, linestyle=line.linestyle, linewidth=line.linewidth,
                                 alpha=0.75, zorder=3)
                     _errorbars(ax, p, line.color, MARKERS.get(line.spec, "o"))
-                    if i == 0 and _draw_finite(ax, r, line.color):
-                        finite_shown = True
+                    if i == 0:
+                        _draw_finite(ax, r, line.color)
                     label = init_label(line, same.get(line.spec), lang)
                     handles.setdefault(label, _init_handle(line))
                     note = "\n".join(t for t in (_theory_note(s, lang), _mc_mask_note(r.run, p, lang)) if t)
@@ -361,7 +373,7 @@ def plot_variance_depth(runs: list[VarianceRun], lang: str):
                     ax.set_xlabel(text("layer_xlabel", lang))
                 if j == 0:
                     ax.set_ylabel(text(ylab, lang))
-        kh, kl = _key_handles(lang, sz.seeds, sz.width, finite_shown)
+        kh, kl = _key_handles(lang, sz.seeds, sz.width, _finite_where(runs, lang))
         fig.legend(list(handles.values()) + kh, list(handles) + kl, loc="outside lower center", ncols=2,
                    frameon=False, fontsize=11, handlelength=3.0, handler_map={tuple: HandlerTuple(ndivide=None)})
         fig.suptitle(text("mc_title_variance", lang, width=sz.width, depth=sz.depth, batch=sz.batch,

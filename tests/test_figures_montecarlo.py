@@ -254,5 +254,12 @@ def test_the_finite_width_curve_is_drawn_exactly_where_it_differs_from_width_inf
     assert not [ln for ln in fig.axes[2].get_lines() if ln.get_linestyle() == ":"]  # the backward panel: none
     texts = " | ".join(_texts(fig))
     assert "first order in 1/width at width 16, where it differs" in texts
+    shown = np.flatnonzero(tanh.finite.shown) + 1  # the key names the layers drawn, run by run of consecutive ones
+    spans, start = [], shown[0]
+    for a, b in zip(shown, list(shown[1:]) + [None]):
+        if b != a + 1:
+            spans.append(f"layer {a}" if a == start else f"layers {start}–{a}")
+            start = b
+    assert f"(tanh, glorot_uniform: {', '.join(spans)})" in texts
     none = M.plot_variance_depth([runs[1]], "ru")  # ReLU alone: nothing shown, and the key says so
     assert "в пределах стандартной ошибки от линии на каждом слое (не нарисован)" in " | ".join(_texts(none))
