@@ -47,6 +47,15 @@ def kurtosis_points(fast: bool = False) -> dict:
     return out
 
 
+def _points_and_first_order(ax, mc, se, first, color, n: str, lang: str, shift: float = 0.0):
+    """One width's Monte Carlo points with error bars (shifted by ``shift`` along the layer axis, so the widths' bars
+    do not hide each other) and its first-order line (dashed) on ``ax``; returns the layers 1..depth."""
+    layers = np.arange(1, len(mc) + 1)
+    ax.errorbar(layers + shift, mc, yerr=se, fmt="o", ms=4, color=color, capsize=2, label=text("fk_mc", lang, n=int(n)))
+    ax.plot(layers, first, "--", color=color, lw=1.3)
+    return layers
+
+
 def plot_kurtosis(points: dict, lang: str):
     """Two panels (ReLU, tanh): MC points with error bars per width, the first-order lines (dashed), the exact ReLU
     law (solid), and on the ReLU panel a mark at depth / width = :data:`BREAKDOWN` for each width."""
@@ -55,10 +64,7 @@ def plot_kurtosis(points: dict, lang: str):
         axes = fig.subplots(1, 2)
         for ax, (panel, by_width) in zip(axes, points.items()):
             for color, (n, p) in zip(COLORS, by_width.items()):
-                layers = np.arange(1, len(p["mc"]) + 1)
-                ax.errorbar(layers, p["mc"], yerr=p["se"], fmt="o", ms=4, color=color, capsize=2,
-                            label=text("fk_mc", lang, n=int(n)))
-                ax.plot(layers, p["first"], "--", color=color, lw=1.3)
+                layers = _points_and_first_order(ax, p["mc"], p["se"], p["first"], color, n, lang)
                 if p["exact"] is not None:
                     ax.plot(layers, p["exact"], "-", color=color, lw=1.0)
                     at = BREAKDOWN * int(n) + 1
@@ -120,10 +126,7 @@ def plot_variance(points: dict, lang: str):
         fig = new_figure(figsize=(8.0, 5.0))
         ax = fig.add_subplot()
         for k, (color, (n, p)) in enumerate(zip(COLORS, points.items())):
-            layers = np.arange(1, len(p["scaled"]) + 1)
-            ax.errorbar(layers + 0.1 * (k - 1.5), p["scaled"], yerr=p["se"], fmt="o", ms=4, color=color, capsize=2,
-                        label=text("fk_mc", lang, n=int(n)))
-            ax.plot(layers, p["theory"], "--", color=color, lw=1.3)
+            _points_and_first_order(ax, p["scaled"], p["se"], p["theory"], color, n, lang, shift=0.1 * (k - 1.5))
         ax.plot([], [], "--", color="0.4", label=text("fk_first", lang))
         ax.axhline(0, color="0.6", lw=0.8)
         ax.set_title(text("fv_title", lang), fontsize=11)
