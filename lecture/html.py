@@ -25,7 +25,7 @@ CSS = """
 .mark { font-weight: bold; } .mark.good { color: #1e7b34; } .mark.bad { color: #b3261e; }
 .mark.warn { color: #a15c00; } .mark.open { color: #555; }
 body { font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0; color: #1b1b1b; }
-main { max-width: 60rem; margin: 0 auto; padding: 1rem 1.5rem 4rem; }
+main { max-width: 66rem; margin: 0 auto; padding: 1rem 1.5rem 4rem; }
 nav.toc { position: fixed; top: 0; left: 0; width: 17rem; height: 100vh; overflow-y: auto; font-size: 13px;
           padding: 1rem; box-sizing: border-box; border-right: 1px solid #ddd; background: #fafafa; }
 nav.toc ul { list-style: none; padding-left: 0.8rem; margin: 0.2rem 0; }
@@ -35,6 +35,7 @@ nav.toc ul { list-style: none; padding-left: 0.8rem; margin: 0.2rem 0; }
 .filter label { margin-right: 0.8rem; white-space: nowrap; }
 table { border-collapse: collapse; margin: 0.6rem 0; display: block; overflow-x: auto; }
 th, td { border: 1px solid #ccc; padding: 0.25rem 0.5rem; vertical-align: top; }
+td code { overflow-wrap: anywhere; }
 blockquote { border-left: 4px solid #c8d3e0; margin: 0.6rem 0; padding: 0.1rem 0.9rem; color: #333;
              overflow-x: auto; }
 img { max-width: 100%; height: auto; }
@@ -42,8 +43,15 @@ details { border: 1px solid #ddd; border-radius: 4px; padding: 0.3rem 0.7rem; ma
 summary { cursor: pointer; }
 .claim { border-top: 1px solid #eee; padding-top: 0.4rem; }
 math[display="block"] { overflow-x: auto; max-width: 100%; }
+.long-math { display: inline-block; max-width: 24rem; overflow-x: auto; overflow-y: hidden;
+             vertical-align: middle; }
 code { background: #f3f3f3; padding: 0 0.2rem; border-radius: 3px; }
 """
+
+#: inline formulas whose LaTeX is longer than this many characters (a derivation step written out over all masks, a
+#: Jacobian) scroll in a box at most 24rem wide: MathML does not break lines, and such a formula would otherwise widen
+#: its table until the justification column leaves the screen
+LONG_INLINE = 60
 
 SCRIPT = """
 document.querySelectorAll('.filter input').forEach(function (box) {
@@ -67,7 +75,10 @@ def _markdown_it():
         from latex2mathml.converter import convert
 
         try:
-            return convert(content.strip(), display="block" if display else "inline")
+            out = convert(content.strip(), display="block" if display else "inline")
+            if not display and len(content) > LONG_INLINE:  # a scroll box of its own, so its table cell stays narrow
+                out = f'<span class="long-math">{out}</span>'
+            return out
         except Exception as exc:  # noqa: BLE001 - any converter failure is reported, never a crash
             errors.append(f"{content.strip()[:80]} ({type(exc).__name__})")
             return f"<code class=\"math-error\">{html.escape(content)}</code>"

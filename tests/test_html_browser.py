@@ -5,6 +5,7 @@ holds math), two real derivations and real figure files; the test asserts what a
 - no raw ``$`` or ``\\frac`` in the visible text (all math became MathML);
 - every internal link resolves to an element of the page;
 - no console errors;
+- every table fits the page's column (a formula too long for a line scrolls in its own box);
 and saves screenshots of the first screen and of an opened derivation (``REPORT_SCREENSHOTS`` names the folder;
 default: the test's temporary folder). Where no Chromium is installed the test skips with the reason."""
 from __future__ import annotations
@@ -90,6 +91,14 @@ def test_the_report_page_renders_in_a_real_browser(browser, tmp_path, lang):
     assert broken == []
     errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
     assert errors == []
+    # every table fits its column (the justification column stays on screen): a formula too long for one line scrolls
+    # in its own box; negative control: without those boxes the derivation with the dropout Jacobian overflows
+    wide = ("return Array.from(document.querySelectorAll('table')).filter(t => t.scrollWidth > t.clientWidth + 1)"
+            ".length")
+    assert browser.execute_script(wide) == 0
+    browser.execute_script("document.querySelectorAll('.long-math').forEach(s => s.className = '')")
+    assert browser.execute_script(wide) >= 1
+    browser.refresh()
     browser.save_screenshot(str(shots / f"report-first-screen.{lang}.png"))
     # the filter hides a verdict's claims; a derivation opens
     hidden = browser.execute_script(
