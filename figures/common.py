@@ -168,6 +168,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "fk_first": {"en": "first order in 1/width", "ru": "первый порядок по 1/ширине"},
     "fk_exact": {"en": "exact law (ReLU)", "ru": "точный закон (ReLU)"},
     "fk_breakdown": {"en": "depth / width = {r}", "ru": "глубина / ширина = {r}"},
+    "fk_hollow": {"en": "hollow: too few networks for $E\\,h^4$ (exact law: $\\sqrt{{\\rho_l/N}} > {r}$)",
+                  "ru": "полые: мало сетей для $E\\,h^4$ (точный закон: $\\sqrt{{\\rho_l/N}} > {r}$)"},
     "fk_relu": {"en": "ReLU, He (normal), fixed input", "ru": "ReLU, He (нормальная), фиксированный вход"},
     "fk_tanh": {"en": "tanh, Glorot (normal), bias variance 0.05",
                 "ru": "tanh, Glorot (нормальная), дисперсия смещения 0.05"},

@@ -7,6 +7,7 @@ the engine's ``--kurtosis`` statistics (jackknife standard errors across network
 """
 from __future__ import annotations
 
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -24,10 +25,12 @@ BREAKDOWN = 0.2  # depth / width where the first order visibly leaves the exact 
 
 
 def kurtosis_points(fast: bool = False) -> dict:
-    """panel -> width -> {"mc": [mean], "se": [se], "first": [first order], "exact": [ReLU exact law or None]}
-    by layer 1..depth (memoized by the figure)."""
+    """panel -> width -> {"mc": [mean], "se": [se], "first": [first order], "exact": [ReLU exact law or None],
+    "fourth_se": [the exact law's bound sqrt(rho_l / N) on the relative SE of E h^4, ReLU; or None]} by layer
+    1..depth (memoized by the figure)."""
     from sims.engine import simulate
     from theory.config import NetworkConfig
+    from theory.finite_width import fourth_moment_se_bound
     from theory.fluctuations import for_config
 
     depth, seeds = (FAST["depth"], FAST["seeds"]) if fast else (DEPTH, SEEDS)
@@ -42,29 +45,45 @@ def kurtosis_points(fast: bool = False) -> dict:
             theory = for_config(cfg, "fixed")
             exact = ([3 * ((1 + 5 / n) ** (layer - 1) - 1) for layer in range(1, depth + 1)] if act == "relu"
                      else None)
+            fourth_se = fourth_moment_se_bound(cfg.widths, seeds) if act == "relu" else None
             out[panel][str(n)] = {"mc": [float(v) for v in mean], "se": [float(v) for v in se],
-                                  "first": [t["preact_excess_kurtosis"] for t in theory], "exact": exact}
+                                  "first": [t["preact_excess_kurtosis"] for t in theory], "exact": exact,
+                                  "fourth_se": fourth_se}
     return out
 
 
-def _points_and_first_order(ax, mc, se, first, color, n: str, lang: str, shift: float = 0.0):
+def _points_and_first_order(ax, mc, se, first, color, n: str, lang: str, shift: float = 0.0, hollow=None):
     """One width's Monte Carlo points with error bars (shifted by ``shift`` along the layer axis, so the widths' bars
-    do not hide each other) and its first-order line (dashed) on ``ax``; returns the layers 1..depth."""
+    do not hide each other; where the boolean array ``hollow`` is true, drawn hollow) and its first-order line
+    (dashed) on ``ax``; returns the layers 1..depth."""
     layers = np.arange(1, len(mc) + 1)
-    ax.errorbar(layers + shift, mc, yerr=se, fmt="o", ms=4, color=color, capsize=2, label=text("fk_mc", lang, n=int(n)))
+    mc, se = np.asarray(mc, dtype=float), np.asarray(se, dtype=float)
+    hollow = np.zeros(len(mc), dtype=bool) if hollow is None else np.asarray(hollow, dtype=bool)
+    filled = ~hollow
+    ax.errorbar(layers[filled] + shift, mc[filled], yerr=se[filled], fmt="o", ms=4, color=color, capsize=2,
+                label=text("fk_mc", lang, n=int(n)))
+    if hollow.any():
+        ax.errorbar(layers[hollow] + shift, mc[hollow], yerr=se[hollow], fmt="o", ms=4, color=color, capsize=2,
+                    mfc="white")
     ax.plot(layers, first, "--", color=color, lw=1.3)
     return layers
 
 
 def plot_kurtosis(points: dict, lang: str):
     """Two panels (ReLU, tanh): MC points with error bars per width, the first-order lines (dashed), the exact ReLU
-    law (solid), and on the ReLU panel a mark at depth / width = :data:`BREAKDOWN` for each width."""
+    law (solid), and on the ReLU panel a mark at depth / width = :data:`BREAKDOWN` for each width. A ReLU point is
+    hollow where the exact law's bound on the relative SE of E h^4 over the run's networks exceeds
+    ``theory.finite_width.FOURTH_MOMENT_RELIABLE``: the networks are too few for a fourth moment there (the sample
+    mean of a heavy-tailed quantity falls short, and its jackknife SE understates the error)."""
+    from theory.finite_width import FOURTH_MOMENT_RELIABLE as reliable
+
     with style():
         fig = new_figure(figsize=(11.0, 4.8))
         axes = fig.subplots(1, 2)
         for ax, (panel, by_width) in zip(axes, points.items()):
             for color, (n, p) in zip(COLORS, by_width.items()):
-                layers = _points_and_first_order(ax, p["mc"], p["se"], p["first"], color, n, lang)
+                hollow = None if p.get("fourth_se") is None else np.asarray(p["fourth_se"]) > reliable
+                layers = _points_and_first_order(ax, p["mc"], p["se"], p["first"], color, n, lang, hollow=hollow)
                 if p["exact"] is not None:
                     ax.plot(layers, p["exact"], "-", color=color, lw=1.0)
                     at = BREAKDOWN * int(n) + 1
@@ -74,6 +93,9 @@ def plot_kurtosis(points: dict, lang: str):
             if panel == "relu":
                 ax.plot([], [], "-", color="0.4", label=text("fk_exact", lang))
                 ax.plot([], [], ":", color="0.4", label=text("fk_breakdown", lang, r=BREAKDOWN))
+                if any(p.get("fourth_se") is not None and max(p["fourth_se"]) > reliable for p in by_width.values()):
+                    ax.errorbar([], [], yerr=[], fmt="o", ms=4, color="0.4", mfc="white",
+                                label=text("fk_hollow", lang, r=str(Fraction(reliable).limit_denominator(100))))
             if panel == "relu":  # the exact law grows geometrically: a log scale past 0.1
                 ax.set_yscale("symlog", linthresh=0.1)
             ax.set_title(text(f"fk_{panel}", lang), fontsize=11)

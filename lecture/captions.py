@@ -155,9 +155,13 @@ CAPTIONS: dict[str, dict[str, str]] = {
               "всех точках, логнормальное приближение при малой ширине — нет."},
     "finite-width-kurtosis": {
         "en": "The excess kurtosis of a pre-activation grows with depth / width: ReLU leaves the first order past "
-              "depth / width ≈ 0.2 and follows its exact law; tanh stays on the first order at every depth.",
+              "depth / width ≈ 0.2 and follows its exact law; tanh stays on the first order at every depth. Hollow "
+              "points: the networks are too few for a fourth moment there (the exact law's bound on its relative "
+              "error passes the threshold in the key), and there the sample typically falls short of the law.",
         "ru": "Эксцесс предактивации растёт с отношением глубины к ширине: ReLU уходит от первого порядка после "
-              "глубина / ширина ≈ 0.2 и следует точному закону; tanh остаётся на первом порядке на любой глубине."},
+              "глубина / ширина ≈ 0.2 и следует точному закону; tanh остаётся на первом порядке на любой глубине. "
+              "Полые точки: там сетей слишком мало для четвёртого момента (оценка его относительной ошибки по "
+              "точному закону выше порога из легенды), и выборка там обычно лежит ниже закона."},
     "finite-width-variance": {
         "en": "Width times the shift of the mean variance from the infinite-width kernel: the widths fall on one "
               "curve, the first-order correction.",

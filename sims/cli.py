@@ -286,6 +286,15 @@ def _run(args) -> int:
     print(format_run_table(doc["layers"]))
     if args.kurtosis:
         print(format_kurtosis_table(doc["layers"]))
+        if doc.get("too_few_networks_from") is not None:
+            from theory.finite_width import FOURTH_MOMENT_RELIABLE
+
+            l = doc["too_few_networks_from"]
+            print(f"from layer {l}: {args.seeds} networks are too few for a fourth moment (the exact ReLU law, one "
+                  f"fixed input, bounds the relative SE of E[h^4] by "
+                  f"{fmt_number(doc['layers'][l - 1]['fourth_moment_se_bound'], 2)} > "
+                  f"{fmt_number(FOURTH_MOMENT_RELIABLE)}): the kurtosis there falls short and its SE understates the "
+                  "error; use more networks, or a wider or shallower network")
     if doc["diverged_at"] is not None:
         print(f"diverged at layer {doc['diverged_at']} ({doc['diverged_networks']} of {args.seeds} networks): "
               "no value (—) from there on")

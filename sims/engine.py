@@ -318,6 +318,13 @@ def run_json(config: NetworkConfig, batch: int, seeds: int, **kwargs) -> dict:
             finite = for_config(config, kwargs.get("input", "gaussian"))
         except SpecError:
             finite = [{"preact_var_finite": None, "preact_excess_kurtosis": None}] * config.depth
+    bound = None
+    if kwargs.get("kurtosis"):  # where the exact law applies: can this many networks measure a fourth moment?
+        from theory.finite_width import fourth_moment_se_bound
+        from theory.fluctuations import exact_law_applies
+
+        if exact_law_applies(config):
+            bound = fourth_moment_se_bound(config.widths, seeds)
     res = simulate(config, batch, seeds, **kwargs)
     layers = []
     for l in range(config.depth):
@@ -329,6 +336,8 @@ def run_json(config: NetworkConfig, batch: int, seeds: int, **kwargs) -> dict:
         if finite is not None:
             row["theory_preact_var_finite"] = finite[l]["preact_var_finite"]
             row["theory_preact_excess_kurtosis"] = finite[l]["preact_excess_kurtosis"]
+        if bound is not None:
+            row["fourth_moment_se_bound"] = bound[l]
         layers.append(row)
     return {"config": config.to_dict(),
             "run": {"batch": batch, "seeds": seeds, "dtype": kwargs.get("dtype", "float32"),
@@ -336,4 +345,11 @@ def run_json(config: NetworkConfig, batch: int, seeds: int, **kwargs) -> dict:
                     "input_correlation": kwargs.get("input_correlation", 0.5),
                     "input": kwargs.get("input", "gaussian")},
             "layers": layers, "diverged_at": res["diverged_at"], "diverged_networks": res["diverged_networks"],
-            "seconds": res["seconds"]}
+            "seconds": res["seconds"], **({} if bound is None else {"too_few_networks_from": _too_few(bound)})}
+
+
+def _too_few(bound: list[float]) -> int | None:
+    """The first layer (1-based) whose bound on the relative SE of E h^4 exceeds the threshold, or None."""
+    from theory.finite_width import FOURTH_MOMENT_RELIABLE
+
+    return next((l + 1 for l, b in enumerate(bound) if b > FOURTH_MOMENT_RELIABLE), None)

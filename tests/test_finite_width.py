@@ -260,7 +260,8 @@ def test_derivation_states_the_claims():
     """The steps' right-hand sides are the module's closed forms: the per-layer excesses and the network law."""
     d = _derivation()
     rhs = [st_.rhs for st_ in d.steps]
-    assert fw.POST_RATIO_SECOND in rhs and fw.conditional_moments()["pre_second"] in rhs
+    assert fw.POST_RATIO_SECOND in rhs and fw.POST_RATIO_FOURTH in rhs
+    assert fw.conditional_moments()["pre_second"] in rhs
     net = fw.network_moments(3)
     assert net["post_mean"] in rhs and net["post_second"] in rhs and net["dead_probability"] in rhs
 
@@ -281,6 +282,36 @@ def test_perturbed_excess_fails_at_that_step():
     results = bad.verify()
     assert all(r.ok for r in results[:k]) and results[k + 1].ok  # only the perturbed step fails
     assert f"NOT VERIFIED: step {k + 1} fails" in bad.render("text")
+
+
+def test_a_wrong_fourth_moment_fails_at_its_step():
+    """E t^4 = 1 + 30/n + 251/n^2 + 558/n^3 (the fourth derivative of the moment generating function of S); changing
+    the n^-3 term, which matters only at small widths, fails that step."""
+    n = fw.n
+    assert sp.expand(fw.POST_RATIO_FOURTH - (1 + 30 / n + 251 / n**2 + 558 / n**3)) == 0
+    d = _derivation()
+    (k,) = [i for i, s in enumerate(d.steps) if s.rhs == fw.POST_RATIO_FOURTH]
+    good = Derivation(d.name, d.title, [d.steps[k]], list(d.assumptions))
+    bad = Derivation(d.name, d.title, [dataclasses.replace(d.steps[k], rhs=1 + 30 / n + 251 / n**2 + 557 / n**3)],
+                     list(d.assumptions))
+    assert good.ok and not bad.ok
+
+
+def test_fourth_moment_spread_by_direct_enumeration():
+    """rho_L = prod_(l<L) E t^4 / (E t^2)^2 - 1 with t = 2 chi^2_K / n, K ~ Binomial(n, 1/2): the moments summed over
+    K at widths 2, 3 and 5 (E chi^2_k^4 = k (k+2) (k+4) (k+6), E chi^2_k^2 = k (k+2)), float64 precision."""
+    def moment(n, chi):
+        return sum(math.comb(n, k) / 2**n * chi(k) for k in range(n + 1)) * (2 / n) ** (4 if chi is c4 else 2)
+
+    def c4(k):
+        return k * (k + 2) * (k + 4) * (k + 6)
+
+    widths = [7, 2, 3, 5, 3]
+    ratios = [moment(n, c4) / moment(n, lambda k: k * (k + 2)) ** 2 for n in widths[1:]]
+    expected = [math.prod(ratios[:i]) - 1 for i in range(len(widths) - 1)]
+    assert fw.fourth_moment_spread(widths) == pytest.approx(expected, rel=1e-13, abs=0)
+    assert fw.fourth_moment_spread([16] * 3)[0] == 0.0  # a fixed input: the first layer's G is not random
+    assert fw.fourth_moment_spread([1] + [1] * 800)[-1] == math.inf
 
 
 # ------------------------------------------------------------------------------------- exact Var(log ||x_L||^2)

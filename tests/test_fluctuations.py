@@ -164,6 +164,22 @@ def test_the_grid_of_widths_and_depths_agrees_with_the_first_order(cell):
     _agree_at_every_layer(point, width, depth, nets, batch, SEED + 1 + cell)
 
 
+def test_the_kurtosis_figure_draws_hollow_where_the_networks_are_too_few_for_a_fourth_moment():
+    """finite-width-kurtosis (fast sizes): each ReLU point carries the exact law's bound sqrt(rho_l / N) on the relative
+    SE of E h^4 over the run's S networks, and is hollow above 1/2; the bound is above 1/2 at depth at width 16 and
+    nowhere at width 64; tanh has no exact law and no bound."""
+    from figures import finite_width as FW
+    from theory.finite_width import FOURTH_MOMENT_RELIABLE, fourth_moment_spread
+
+    points = FW.kurtosis_points(fast=True)
+    depth, seeds = FW.FAST["depth"], FW.FAST["seeds"]
+    for n, p in points["relu"].items():
+        bound = [math.sqrt(r / seeds) for r in fourth_moment_spread([int(n)] * (depth + 1))]
+        assert p["fourth_se"] == pytest.approx(bound, rel=1e-15)
+    assert max(points["relu"]["16"]["fourth_se"]) > FOURTH_MOMENT_RELIABLE > max(points["relu"]["64"]["fourth_se"])
+    assert all(p["fourth_se"] is None for p in points["tanh"].values())
+
+
 # ------------------------------------------------------------------------------------------------ the command line
 def test_predict_finite_width_json_adds_the_first_order_beside_todays_keys(capsys):
     import json
@@ -278,6 +294,32 @@ def test_the_engine_measures_the_kurtosis_on_request_only_and_agrees_with_the_th
     plain = json.loads(capsys.readouterr().out)["layers"][0]
     assert "preact_excess_kurtosis" not in plain and "theory_preact_excess_kurtosis" not in plain
     assert main(base + ["--kurtosis", "--backend", "torch"]) == 2
+
+
+def test_sims_run_says_where_the_networks_are_too_few_for_a_fourth_moment(capsys):
+    """ReLU/He with Gaussian weights and no bias: ``sims run --kurtosis`` gives each layer the exact law's bound on
+    the relative SE of E h^4 over its networks and names the first layer above the threshold, in JSON and in one
+    line of text; a network the exact law does not cover (tanh) has neither; enough networks, no line."""
+    import json
+
+    from sims.cli import main
+    from theory.finite_width import FOURTH_MOMENT_RELIABLE, fourth_moment_se_bound
+
+    base = ["run", "--activation", "relu", "--init", "he_normal:plain", "--width", "16", "--depth", "8", "--batch",
+            "4", "--seeds", "40", "--dtype", "float64", "--quiet", "--kurtosis", "--input", "fixed"]
+    assert main(base + ["--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    bound = fourth_moment_se_bound([16] * 9, 40)
+    assert [r["fourth_moment_se_bound"] for r in doc["layers"]] == pytest.approx(bound, rel=1e-15)
+    first = next(l + 1 for l, b in enumerate(bound) if b > FOURTH_MOMENT_RELIABLE)
+    assert doc["too_few_networks_from"] == first and 1 < first <= 8
+    assert main(base) == 0
+    assert f"from layer {first}: 40 networks are too few for a fourth moment" in capsys.readouterr().out
+    assert main([a if a != "8" else "2" for a in base]) == 0  # depth 2: the bound stays small
+    assert "too few" not in capsys.readouterr().out
+    assert main([a if a != "relu" else "tanh" for a in base] + ["--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert "too_few_networks_from" not in doc and "fourth_moment_se_bound" not in doc["layers"][0]
 
 
 def test_the_report_notes_what_finite_width_does_to_the_slides_variance_formula():

@@ -48,6 +48,9 @@ POST_RATIO_SECOND = 1 + 5 / n
 #: u_l = (||h_l||^2 / n_l) / (2 ||x_(l-1)||^2 / n_(l-1)) = chi^2_(n_l) / n_l: its mean and second moment.
 PRE_RATIO_MEAN = sp.Integer(1)
 PRE_RATIO_SECOND = 1 + 2 / n
+#: E t_l^4 (t_l = 2 S / n_l, S = chi^2_(K_l)): 1 + 30/n + 251/n^2 + 558/n^3. It sets the spread of a network's fourth
+#: moment, hence how many networks a measured kurtosis needs (:func:`fourth_moment_spread`).
+POST_RATIO_FOURTH = (n + 9) * (n**2 + 21 * n + 62) / n**3
 #: P(K_l >= 1): the layer passes a nonzero signal on.
 ALIVE = 1 - sp.Rational(1, 2) ** n
 
@@ -66,13 +69,13 @@ LOG_CHI2_VAR = sp.polygamma(1, k_active / 2)
 def layer_ratio_moments(width: sp.Expr = n) -> dict[str, sp.Expr]:
     """Per-layer SymPy expressions in ``width`` (default the symbol ``n`` = n_l).
 
-    ``post_mean``/``post_second``: moments of t_l = (||x_l||^2/n_l) / (||x_(l-1)||^2/n_(l-1)); ``pre_mean``/
+    ``post_mean``/``post_second``/``post_fourth``: moments of t_l = (||x_l||^2/n_l) / (||x_(l-1)||^2/n_(l-1)); ``pre_mean``/
     ``pre_second``: of u_l = (||h_l||^2/n_l) / (2 ||x_(l-1)||^2/n_(l-1)); ``alive``: P(at least one active unit).
     Each t_l (u_l) is independent of the layers below, so network moments are products of these.
     """
     sub = {n: sp.sympify(width)}
     return {"post_mean": POST_RATIO_MEAN, "post_second": POST_RATIO_SECOND.subs(sub),
-            "pre_mean": PRE_RATIO_MEAN, "pre_second": PRE_RATIO_SECOND.subs(sub), "alive": ALIVE.subs(sub)}
+            "post_fourth": POST_RATIO_FOURTH.subs(sub), "pre_mean": PRE_RATIO_MEAN, "pre_second": PRE_RATIO_SECOND.subs(sub), "alive": ALIVE.subs(sub)}
 
 
 def conditional_moments() -> dict[str, sp.Expr]:
@@ -190,6 +193,34 @@ def norm_moments(widths: Sequence[int], input_sq_norm: float = 1.0, *, exact: bo
             "post": last["post"], "pre": last["pre"], "dead_probability": last["dead_probability"]}
 
 
+#: above this bound sqrt(rho_l / N) on the relative standard error of E h_l^4, N networks are too few for a fourth
+#: moment: a measured kurtosis there is flagged (sims run --kurtosis, the figure finite-width-kurtosis)
+FOURTH_MOMENT_RELIABLE = 0.5
+
+
+def fourth_moment_se_bound(widths: Sequence[int], networks: int) -> list[float]:
+    """Per layer: sqrt(rho_l / N), the relative standard error of E h_l^4 over N = ``networks`` independent networks
+    for one fixed input (:func:`fourth_moment_spread`)."""
+    networks = validate.integer("networks", networks, lo=1)
+    return [math.sqrt(r / networks) for r in fourth_moment_spread(widths)]
+
+
+def fourth_moment_spread(widths: Sequence[int]) -> list[float]:
+    """Per layer l = 1..L (``widths = [n_0, ..., n_L]``, fixed input): rho_l = Var(G_l^2) / (E G_l^2)^2 =
+    prod_(m<l) E t_m^4 / (E t_m^2)^2 - 1, the relative variance across networks of E[h_l^4 | network] = 3 G_l^2 for
+    one input (G_l = 2 ||x_(l-1)||^2 / n_(l-1), the layer's conditional variance). N independent networks measure
+    E h_l^4 to a relative standard error sqrt(rho_l / N) (less when each network sees several inputs, which share
+    its weights); where that is not small the sample mean of this heavy-tailed quantity falls short of it, and a
+    standard error computed from the same sample understates the error. ``inf`` past float64."""
+    ws = _check_widths(widths)
+    f = _float_funcs()
+    out, log_ratio = [], 0.0
+    for w in ws[1:]:
+        out.append(math.expm1(log_ratio) if log_ratio < 700 else math.inf)
+        log_ratio += math.log(f["post_fourth"](w)) - 2 * math.log(f["post_second"](w))
+    return out
+
+
 def lognormal_params(widths: Sequence[int], *, of: str = "post") -> tuple[float, float]:
     """(mu, sigma^2) of the log-normal approximation to ||x_L||^2 / E||x_L||^2 (``of="post"``) or to
     ||h_L||^2 / E||h_L||^2 (``of="pre"``).
@@ -264,8 +295,9 @@ def _erf_form(e):
 
 def _for_every_width(var: sp.Symbol):
     """A check for a sum over j = 0..n with symbolic n: SymPy's closed form may be a Piecewise in n (``n > 1``);
-    every conditional branch must equal rhs identically, and the widths left to the default branch (a finite set
-    of positive integers, found by ``solveset``) are checked one by one by summing at that width."""
+    every conditional branch must equal rhs identically until the widths left are a finite set of positive integers;
+    those (the default branch's, or the later branches' once the earlier ones cover all but finitely many widths) are
+    checked one by one by summing at that width."""
     def check(lhs, rhs):
         value = sp.piecewise_fold(lhs.doit())
         if not isinstance(value, sp.Piecewise):
@@ -274,7 +306,7 @@ def _for_every_width(var: sp.Symbol):
         remaining: sp.Set = sp.S.Naturals
         checked = []
         for expr, cond in value.args:
-            if cond is sp.true:
+            if cond is sp.true or remaining.is_finite_set:  # the widths left are few: sum at each of them
                 if not remaining.is_finite_set:
                     return False, f"default branch applies to infinitely many {var}: {remaining}"
                 for v in remaining:
@@ -349,6 +381,8 @@ def _finite_width_relu(depth: int = 3) -> Derivation:
     ratio_net = sp.Mul(*[POST_RATIO_SECOND.subs(n, w) for w in ns[1:]])  # E r_L^2, r_L = ||x_L||^2 / E||x_L||^2
     sigma2_net = sum(sp.log(POST_RATIO_SECOND.subs(n, w)) for w in ns[1:])
     beta = sp.Symbol("beta", positive=True)
+    t_mgf = sp.Symbol("t", real=True)
+    unit_mgf = sp.Rational(1, 2) + sp.Rational(1, 2) / sp.sqrt(1 - 2 * t_mgf)  # E exp(t relu(z)^2), t < 1/2
     pos, neg = (z, sp.Symbol("z", positive=True), "$z > 0$"), (z, sp.Symbol("z", negative=True), "$z < 0$")
     return Derivation(
         "finite-width-relu", T("Squared activation norm of a finite-width He-normal ReLU network",
@@ -438,6 +472,26 @@ def _finite_width_relu(depth: int = 3) -> Derivation:
             Step(lhs=(2 / n) ** 2 * e_s2, rhs=POST_RATIO_SECOND,
                  why=T(r"$E t_l^2 = (2/n)^2\,E S^2$: the finite-width excess $5/n_l$ per layer",
                        r"$E t_l^2 = (2/n)^2\,E S^2$: избыток $5/n_l$ на слой из-за конечной ширины")),
+            Step(lhs=sp.Rational(1, 2) + sp.Rational(1, 2) * st.Expectation(sp.exp(t_mgf * Q1)), rhs=unit_mgf,
+                 check=_after(lambda e: e.subs(st.Expectation(sp.exp(t_mgf * Q1)),
+                                               st.moment_generating_function(Q1)(t_mgf)),
+                              "the chi^2_1 moment generating function (sympy.stats)"),
+                 why=T(r"a unit is off or has $\mathrm{relu}(z)^2 \sim \chi^2_1$, each with probability "
+                       r"$\frac{1}{2}$: $E\,e^{t\,\mathrm{relu}(z)^2}$ for $t < \frac{1}{2}$ "
+                       r"(`sympy.stats.moment_generating_function`); $S$ sums $n$ iid units, so "
+                       r"$E\,e^{tS}$ is its $n$-th power",
+                       r"нейрон выключен или даёт $\mathrm{relu}(z)^2 \sim \chi^2_1$, с вероятностью "
+                       r"$\frac{1}{2}$ каждое: $E\,e^{t\,\mathrm{relu}(z)^2}$ при $t < \frac{1}{2}$ "
+                       r"(`sympy.stats.moment_generating_function`); $S$ — сумма $n$ независимых нейронов, поэтому "
+                       r"$E\,e^{tS}$ — её $n$-я степень")),
+            Step(lhs=(2 / n) ** 4 * sp.Subs(sp.Derivative(unit_mgf**n, t_mgf, 4), t_mgf, 0), rhs=POST_RATIO_FOURTH,
+                 why=T(r"$E t_l^4 = (2/n)^4\,E S^4$, the fourth derivative at $t = 0$: one input's $h_L^4$ varies "
+                       r"across networks by $\rho_L = \prod_{l<L} E t_l^4/(E t_l^2)^2 - 1$ in relative variance, so "
+                       r"$N$ networks measure its mean to a relative error $\sqrt{\rho_L/N}$",
+                       r"$E t_l^4 = (2/n)^4\,E S^4$ — четвёртая производная при $t = 0$: $h_L^4$ одного входа "
+                       r"меняется от сети к сети с относительной дисперсией "
+                       r"$\rho_L = \prod_{l<L} E t_l^4/(E t_l^2)^2 - 1$, поэтому $N$ сетей измеряют его среднее с "
+                       r"относительной ошибкой $\sqrt{\rho_L/N}$")),
             Step(lhs=(2 * s / n_in) * e_s, rhs=cond["post_mean"],
                  why=T(r"$E[\lVert x_l\rVert^2 \mid x_{l-1}] = \sigma^2\,E S$, with $s = \lVert x_{l-1}\rVert^2$",
                        r"$E[\lVert x_l\rVert^2 \mid x_{l-1}] = \sigma^2\,E S$, где $s = \lVert x_{l-1}\rVert^2$")),
