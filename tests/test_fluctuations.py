@@ -136,7 +136,13 @@ def test_non_gaussian_weights_add_their_kurtosis_and_the_gaussian_theory_fails(l
 def test_relu_first_order_breaks_down_where_the_exact_law_holds():
     """ReLU at width 16, depth 8 (depth / width = 1/2), fixed input: the exact law 3 (prod_(l<L) (1 + 5/n) - 1)
     agrees with the Monte Carlo at every layer, the first-order line does not at the deepest layers."""
+    from theory.finite_width import FOURTH_MOMENT_RELIABLE, fourth_moment_se_bound
+
     widths = [16] * 9
+    # the size: 3000 networks can measure a fourth moment down to layer 8 (not to layer 10: the bound grows 1.5x
+    # per layer at width 16), so the exact law is tested where the sample can test it
+    deeper = fourth_moment_se_bound([16] * 11, 3000)[-1]
+    assert max(fourth_moment_se_bound(widths, 3000)) < FOURTH_MOMENT_RELIABLE < deeper
     th = F.by_layer("relu", widths, 2.0, 0.0, input="fixed")
     mc = M.run("relu", widths, 2.0, 0.0, input="fixed", seeds=3000, batch=16, seed=SEED)
     exact = [{"k": 3 * ((1 + 5 / 16) ** (layer - 1) - 1)} for layer in range(1, 9)]
