@@ -20,6 +20,8 @@ into place, so an interrupted run (Ctrl-C: exit status 130) leaves no half-writt
 """
 from __future__ import annotations
 
+import functools
+
 import hashlib
 import os
 from pathlib import Path
@@ -92,9 +94,18 @@ def _timed_claims(cache_dir: str, fast: bool) -> tuple[dict, float]:
     return result, time.perf_counter() - t0
 
 
+@functools.lru_cache(maxsize=None)
+def _derivation(name: str):
+    """The registered derivation ``name``, built once per process: its steps are checked by SymPy once, then
+    rendered in each language (a new build would check them again)."""
+    from theory.derivation import get
+
+    return get(name)
+
+
 def _claims_and_derivations(cache_dir: str, fast: bool, progress: Progress | None = None) -> dict:
-    """Every claim's row, and the rendered derivations the rows name (both cached by code version). ``progress``
-    gets one report per claim evaluated (none when the rows come from the cache)."""
+    """Every claim's row, and the rendered derivations the rows and the slides' notes name (both cached by code
+    version). ``progress`` gets one report per claim evaluated (none when the rows come from the cache)."""
     from lecture import claims as C
     from lecture.registry import Evidence
 
@@ -110,13 +121,14 @@ def _claims_and_derivations(cache_dir: str, fast: bool, progress: Progress | Non
     result = evidence.get("claims", rows, check=C.rows_problem)
 
     def render(name, lang):
-        from theory.derivation import get
-
-        return get(name).render("markdown", lang)
+        return _derivation(name).render("markdown", lang)
 
     def text(value):
         return None if isinstance(value, str) and value.strip() else "is not a rendered derivation"
-    names = sorted({r["derivation"] for r in result if r.get("derivation")})
+    from lecture.notes import DERIVATIONS as NOTE_DERIVATIONS
+
+    names = sorted({r["derivation"] for r in result if r.get("derivation")}
+                   | {n for linked in NOTE_DERIVATIONS.values() for n in linked})
     return {"rows": result,
             "derivations": {lang: {n: evidence.get("derivation", render, check=text, name=n, lang=lang) for n in names}
                             for lang in LANGS}}

@@ -15,7 +15,7 @@ def finite_width_note() -> T:
     """Var(h) = n_in Var(w) Var(x) at finite width: exact for the mean of ReLU/He at any width; not for tanh, whose
     mean variance moves by d/K ~ c/n; and the pre-activations are not Gaussian (excess kurtosis ~ 1/n)."""
     from lecture.registry import fmt
-    from theory.fluctuations import by_layer
+    from theory.fluctuations import by_layer, relu_exact_kurtosis
 
     n, depth = 16, 6
     relu = by_layer("relu", [n] * (depth + 1), 2.0, 0.0, input="fixed")[-1]
@@ -24,7 +24,7 @@ def finite_width_note() -> T:
     # ReLU: g'' = 0, so the correction is 0 up to the quadrature's rounding (machine-precision scale)
     shift = relu["mean_shift"] if abs(relu["mean_shift"]) > 1e-12 * relu["kernel"] else 0.0
     kr, kt = relu["preact_excess_kurtosis"], tanh["preact_excess_kurtosis"]
-    exact = 3 * ((1 + 5 / n) ** (depth - 1) - 1)
+    exact = relu_exact_kurtosis([n] * (depth + 1), input="fixed")[-1]
     return T(
         f"**Finite width.** The slide's $\\operatorname{{Var}}(h) = n_{{in}} \\operatorname{{Var}}(w) "
         f"\\operatorname{{Var}}(x)$ holds at any width for the mean of a ReLU network with He weights: at width {n}, "
@@ -45,3 +45,7 @@ def finite_width_note() -> T:
 def notes() -> dict[str, T]:
     """Slide title -> its note."""
     return {SLIDE: finite_width_note()}
+
+
+#: slide title -> the derivations its note rests on (printed in the report's Derivations part, linked from the note)
+DERIVATIONS = {SLIDE: ("finite-width-fluctuations", "finite-width-relu")}

@@ -185,7 +185,7 @@ def render(rows: list[dict], *, derivations: dict[str, str], lang: str = "en", c
     # per part of the lecture, per slide, in the seed's order
     titles = {key: title for key, _prefix, title in SECTIONS}
     used: list[str] = []  # derivations in order of first use
-    from lecture.notes import notes
+    from lecture.notes import DERIVATIONS as NOTE_DERIVATIONS, notes
 
     slide_notes = notes()
     for key, slides in outline(rows):
@@ -210,6 +210,11 @@ def render(rows: list[dict], *, derivations: dict[str, str], lang: str = "en", c
                 out += ["</div>", ""]
             if slide in slide_notes:  # what the package adds to the slide (not an erratum)
                 out += [pick(slide_notes[slide], lang), ""]
+                linked = [n for n in NOTE_DERIVATIONS.get(slide, ()) if n in derivations]
+                used += [n for n in linked if n not in used]
+                if linked:
+                    out += [f"**{_w('Derivation', lang)}:** " + ", ".join(
+                        f"[{derivation_title(derivations[n], n)}](#{derivation_anchor(n)})" for n in linked), ""]
             for name in slide_figures(slide, slide_rows, figures):  # each figure once per slide, after its claims
                 out += figure_block(name, lang)
     if used:

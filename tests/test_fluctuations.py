@@ -347,6 +347,31 @@ def test_the_report_notes_what_finite_width_does_to_the_slides_variance_formula(
     assert english_runs(note.ru) == []
 
 
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_the_note_links_its_derivations_and_the_report_prints_each_once(lang):
+    """The note's derivations (the first order for any activation, ReLU's exact law) are linked right after the note,
+    under its slide, and printed once in the Derivations part; a report without them rendered has no dangling link."""
+    from lecture import claims as C
+    from lecture import report as R
+    from lecture.notes import DERIVATIONS, SLIDE
+    from lecture.registry import Outcome
+    from theory.derivation import get
+    from theory.text import T
+
+    rows = [C.in_language(C.row(c, Outcome("confirmed", T("checked.", "проверено."), {})), lang)
+            for c in C.all_claims()]
+    names = DERIVATIONS[SLIDE]
+    assert all(get(n).name == n for n in names)  # registered (their rendering is tested with every derivation's)
+    md = R.render(rows, derivations={n: f"### Title of {n}\n\n| step |" for n in names}, lang=lang)
+    slide = md.index(f"### «{SLIDE}»")
+    for n in names:
+        assert md.count(f'<a id="derivation-{n}"></a>') == 1
+        link = md.index(f"(#derivation-{n})")
+        assert slide < link < md.index("### «", slide + 1)
+    bare = R.render(rows, derivations={}, lang=lang)
+    assert not any(f"derivation-{n}" in bare for n in names)
+
+
 @pytest.mark.slow
 def test_the_corrections_scale_as_one_over_width_with_the_theorys_intercept():
     """tanh ordered, Gaussian inputs, widths 16, 32, 64, 128: n (E[h^2] - K) and n * kurtosis against 1/n are lines
