@@ -31,7 +31,7 @@ def kurtosis_points(fast: bool = False) -> dict:
     from sims.engine import simulate
     from theory.config import NetworkConfig
     from theory.finite_width import fourth_moment_se_bound
-    from theory.fluctuations import for_config
+    from theory.fluctuations import for_config, relu_exact_kurtosis
 
     depth, seeds = (FAST["depth"], FAST["seeds"]) if fast else (DEPTH, SEEDS)
     out = {}
@@ -43,8 +43,7 @@ def kurtosis_points(fast: bool = False) -> dict:
                            input="fixed")
             mean, se = res["summary"]["preact_excess_kurtosis"]
             theory = for_config(cfg, "fixed")
-            exact = ([3 * ((1 + 5 / n) ** (layer - 1) - 1) for layer in range(1, depth + 1)] if act == "relu"
-                     else None)
+            exact = relu_exact_kurtosis(cfg.widths, input="fixed") if act == "relu" else None
             fourth_se = fourth_moment_se_bound(cfg.widths, seeds) if act == "relu" else None
             out[panel][str(n)] = {"mc": [float(v) for v in mean], "se": [float(v) for v in se],
                                   "first": [t["preact_excess_kurtosis"] for t in theory], "exact": exact,

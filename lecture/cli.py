@@ -21,7 +21,6 @@ into place, so an interrupted run (Ctrl-C: exit status 130) leaves no half-writt
 from __future__ import annotations
 
 import functools
-
 import hashlib
 import os
 from pathlib import Path

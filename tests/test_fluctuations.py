@@ -172,7 +172,7 @@ def test_the_grid_of_widths_and_depths_agrees_with_the_first_order(cell):
 
 def test_the_kurtosis_figure_draws_hollow_where_the_networks_are_too_few_for_a_fourth_moment():
     """finite-width-kurtosis (fast sizes): each ReLU point carries the exact law's bound sqrt(rho_l / N) on the relative
-    SE of E h^4 over the run's S networks, and is hollow above 1/2; the bound is above 1/2 at depth at width 16 and
+    SE of E h^4 over the run's N networks, and is hollow above 1/2; the bound is above 1/2 at depth at width 16 and
     nowhere at width 64; tanh has no exact law and no bound."""
     from figures import finite_width as FW
     from theory.finite_width import FOURTH_MOMENT_RELIABLE, fourth_moment_spread

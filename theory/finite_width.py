@@ -69,13 +69,14 @@ LOG_CHI2_VAR = sp.polygamma(1, k_active / 2)
 def layer_ratio_moments(width: sp.Expr = n) -> dict[str, sp.Expr]:
     """Per-layer SymPy expressions in ``width`` (default the symbol ``n`` = n_l).
 
-    ``post_mean``/``post_second``/``post_fourth``: moments of t_l = (||x_l||^2/n_l) / (||x_(l-1)||^2/n_(l-1)); ``pre_mean``/
-    ``pre_second``: of u_l = (||h_l||^2/n_l) / (2 ||x_(l-1)||^2/n_(l-1)); ``alive``: P(at least one active unit).
+    ``post_mean``/``post_second``/``post_fourth``: moments of t_l = (||x_l||^2/n_l) / (||x_(l-1)||^2/n_(l-1));
+    ``pre_mean``/``pre_second``: of u_l = (||h_l||^2/n_l) / (2 ||x_(l-1)||^2/n_(l-1)); ``alive``: P(at least one active unit).
     Each t_l (u_l) is independent of the layers below, so network moments are products of these.
     """
     sub = {n: sp.sympify(width)}
     return {"post_mean": POST_RATIO_MEAN, "post_second": POST_RATIO_SECOND.subs(sub),
-            "post_fourth": POST_RATIO_FOURTH.subs(sub), "pre_mean": PRE_RATIO_MEAN, "pre_second": PRE_RATIO_SECOND.subs(sub), "alive": ALIVE.subs(sub)}
+            "post_fourth": POST_RATIO_FOURTH.subs(sub), "pre_mean": PRE_RATIO_MEAN,
+            "pre_second": PRE_RATIO_SECOND.subs(sub), "alive": ALIVE.subs(sub)}
 
 
 def conditional_moments() -> dict[str, sp.Expr]:
@@ -295,9 +296,8 @@ def _erf_form(e):
 
 def _for_every_width(var: sp.Symbol):
     """A check for a sum over j = 0..n with symbolic n: SymPy's closed form may be a Piecewise in n (``n > 1``);
-    every conditional branch must equal rhs identically until the widths left are a finite set of positive integers;
-    those (the default branch's, or the later branches' once the earlier ones cover all but finitely many widths) are
-    checked one by one by summing at that width."""
+    every conditional branch must equal rhs identically, and the widths left to the default branch (a finite set
+    of positive integers, found by ``solveset``) are checked one by one by summing at that width."""
     def check(lhs, rhs):
         value = sp.piecewise_fold(lhs.doit())
         if not isinstance(value, sp.Piecewise):
@@ -306,7 +306,7 @@ def _for_every_width(var: sp.Symbol):
         remaining: sp.Set = sp.S.Naturals
         checked = []
         for expr, cond in value.args:
-            if cond is sp.true or remaining.is_finite_set:  # the widths left are few: sum at each of them
+            if cond is sp.true:
                 if not remaining.is_finite_set:
                     return False, f"default branch applies to infinitely many {var}: {remaining}"
                 for v in remaining:
